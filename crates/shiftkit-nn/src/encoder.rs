@@ -1,0 +1,53 @@
+use burn::module::Module;
+use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
+
+/// A network that domain adaptation can train: features, class logits, and their sizes.
+///
+/// DANN needs three things from a model: the features `z = encode(x)` on which the domains are
+/// aligned, the class logits `classify(z)`, and the width of `z` ([`latent_dim`](Self::latent_dim))
+/// so that a domain discriminator can be attached. Any Burn module can take part by implementing
+/// this trait; the reference encoders of this crate are examples.
+///
+/// The input type is associated, so flat inputs (`Tensor<B, 2>`) and images (`Tensor<B, 4>`)
+/// are both served.
+///
+/// Training mode and evaluation mode follow Burn's convention: on an autodiff backend dropout is
+/// active and batch norm uses batch statistics; the module's `valid()` counterpart on the inner
+/// backend is the evaluation-mode model.
+pub trait Encoder<B: Backend>: Module<B> {
+    /// What one batch of inputs looks like, for example `Tensor<B, 2>` or `Tensor<B, 4>`.
+    type Input: Clone + Send;
+
+    /// The features of a batch.
+    ///
+    /// # Shapes
+    ///
+    /// - input: a batch of `N` inputs
+    /// - output: `[N, latent_dim]`
+    fn encode(&self, input: Self::Input) -> Tensor<B, 2>;
+
+    /// Class logits from features.
+    ///
+    /// # Shapes
+    ///
+    /// - z: `[N, latent_dim]`
+    /// - output: `[N, num_classes]`
+    fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2>;
+
+    /// The width of the features returned by [`encode`](Self::encode).
+    fn latent_dim(&self) -> usize;
+
+    /// How many classes [`classify`](Self::classify) predicts.
+    fn num_classes(&self) -> usize;
+
+    /// Class logits of a batch: `classify(encode(input))`.
+    ///
+    /// # Shapes
+    ///
+    /// - input: a batch of `N` inputs
+    /// - output: `[N, num_classes]`
+    fn forward(&self, input: Self::Input) -> Tensor<B, 2> {
+        self.classify(self.encode(input))
+    }
+}
