@@ -1,1 +1,48 @@
-//! skeleton
+//! # shiftkit: domain adaptation for Burn
+//!
+//! A model trained on a labelled *source* domain often fails on a shifted, unlabelled *target*
+//! domain (other writers, other scanners, other hospitals). shiftkit trains models that carry
+//! over, with adversarial domain adaptation (DANN, Ganin et al., JMLR 2016) and class-level
+//! centroid alignment (MSTN, Xie et al., ICML 2018), on the [Burn](https://burn.dev) framework.
+//!
+//! This crate is the facade: it re-exports the layered crates under short module names, so one
+//! dependency gives the whole toolkit, and each layer stays usable on its own.
+//!
+//! | module | crate | what |
+//! |---|---|---|
+//! | [`grl`] | `shiftkit-grl` | the gradient reversal op and layer |
+//! | [`nn`] | `shiftkit-nn` | the encoder trait, the domain discriminator, reference encoders |
+//! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
+//! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
+//! | [`methods`] | all | the names users reach for first |
+//!
+//! # Features
+//!
+//! - `ndarray` (default): the ndarray CPU backend, with SIMD and multi-threading.
+//! - `flex` (default): the flex CPU backend.
+//! - `cuda`: the CUDA backend (NVIDIA GPUs).
+
+pub mod grl {
+    //! Gradient reversal: see [`shiftkit_grl`].
+    pub use shiftkit_grl::*;
+}
+
+pub mod nn {
+    //! Encoders and the domain discriminator: see [`shiftkit_nn`].
+    pub use shiftkit_nn::*;
+}
+
+pub mod align {
+    //! MSTN centroid alignment: see [`shiftkit_align`].
+    pub use shiftkit_align::*;
+}
+
+pub mod data {
+    //! Domain pairs as Burn datasets: see [`shiftkit_data`].
+    pub use shiftkit_data::*;
+}
+
+pub mod methods {
+    //! The building blocks of adversarial domain adaptation, under the names of the papers.
+    pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
+}

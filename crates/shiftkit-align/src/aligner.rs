@@ -1,0 +1,234 @@
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+
+use crate::error::{AlignError, Domain};
+use crate::means::class_means_unchecked;
+use crate::state::CentroidState;
+
+/// MSTN semantic alignment: per-batch source class centroids pulled towards moving-average
+/// target class centroids.
+///
+/// Built by [`CentroidAlignerConfig::init`](crate::CentroidAlignerConfig::init). It holds the
+/// hyper-parameters and the [`CentroidState`]. The state changes only in
+/// [`step`](Self::step) and [`step_trusted_labels`](Self::step_trusted_labels), which take
+/// `&mut self`, and only when they return `Ok`; nothing else touches it.
+///
+/// See the [crate documentation](crate) for the formulas.
+#[derive(Debug, Clone)]
+pub struct CentroidAligner<B: Backend> {
+    num_classes: usize,
+    latent_dim: usize,
+    momentum: f64,
+    state: CentroidState<B>,
+}
+
+impl<B: Backend> CentroidAligner<B> {
+    /// Assembles an aligner from checked parts.
+    pub(crate) fn from_parts(
+        num_classes: usize,
+        latent_dim: usize,
+        momentum: f64,
+        state: CentroidState<B>,
+    ) -> Self {
+        Self {
+            num_classes,
+            latent_dim,
+            momentum,
+            state,
+        }
+    }
+
+    /// The number of classes `K`.
+    pub fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+
+    /// The feature width `d`.
+    pub fn latent_dim(&self) -> usize {
+        self.latent_dim
+    }
+
+    /// `beta`, the weight of the new batch mean in the target-centroid moving average.
+    pub fn momentum(&self) -> f64 {
+        self.momentum
+    }
+
+    /// The current target centroids and seen mask.
+    pub fn state(&self) -> &CentroidState<B> {
+        &self.state
+    }
+
+    /// One alignment step: updates the target centroids with the pseudo-labelled target batch
+    /// and returns the centroid alignment loss.
+    ///
+    /// The target features are detached first: the moving average never carries gradient, and
+    /// the new state holds no autodiff graph. The loss is differentiable with respect to
+    /// `source` (and only `source`).
+    ///
+    /// Labels are checked to lie in `[0, num_classes)`, which costs one small host read (the
+    /// minimum and maximum of both label vectors, fetched together). Callers whose labels are
+    /// in range by construction can skip it with
+    /// [`step_trusted_labels`](Self::step_trusted_labels).
+    ///
+    /// # Shapes
+    ///
+    /// - `source`: `[n_s, latent_dim]`, `source_labels`: `[n_s]`
+    /// - `target`: `[n_t, latent_dim]`, `target_pseudo`: `[n_t]`
+    /// - output: the loss, `[1]`
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::FeatureWidth`], [`AlignError::BatchLength`] or
+    /// [`AlignError::LabelOutOfRange`]; the state is then unchanged.
+    pub fn step(
+        &mut self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, AlignError> {
+        self.check_shapes(source, source_labels, target, target_pseudo)?;
+        self.check_labels(source_labels, target_pseudo)?;
+        Ok(self.apply(source, source_labels, target, target_pseudo))
+    }
+
+    /// [`step`](Self::step) without the label-range check, so without any host read: the whole
+    /// step stays on the device.
+    ///
+    /// For labels already known to lie in `[0, num_classes)`, such as pseudo-labels taken as
+    /// the argmax of a `num_classes`-wide classifier output. A label outside the range is not
+    /// an error here and causes no panic: it matches no class, so its sample is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::FeatureWidth`] or [`AlignError::BatchLength`]; the state is then
+    /// unchanged.
+    pub fn step_trusted_labels(
+        &mut self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 1>, AlignError> {
+        self.check_shapes(source, source_labels, target, target_pseudo)?;
+        Ok(self.apply(source, source_labels, target, target_pseudo))
+    }
+
+    /// Checks widths and batch lengths (host-side dimensions only, no read).
+    fn check_shapes(
+        &self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<(), AlignError> {
+        for (domain, features, labels) in [
+            (Domain::Source, source, source_labels),
+            (Domain::Target, target, target_pseudo),
+        ] {
+            let [rows, width] = features.dims();
+            if width != self.latent_dim {
+                return Err(AlignError::FeatureWidth {
+                    domain,
+                    expected: self.latent_dim,
+                    actual: width,
+                });
+            }
+            let [n_labels] = labels.dims();
+            if rows != n_labels {
+                return Err(AlignError::BatchLength {
+                    domain: Some(domain),
+                    features: rows,
+                    labels: n_labels,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every label lies in `[0, num_classes)`, with a single host read.
+    fn check_labels(
+        &self,
+        source_labels: &Tensor<B, 1, Int>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<(), AlignError> {
+        let mut parts = Vec::with_capacity(4);
+        let mut domains = Vec::with_capacity(2);
+        for (domain, labels) in [
+            (Domain::Source, source_labels),
+            (Domain::Target, target_pseudo),
+        ] {
+            if labels.dims()[0] > 0 {
+                parts.push(labels.clone().min());
+                parts.push(labels.clone().max());
+                domains.push(domain);
+            }
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let extremes: Vec<i64> = Tensor::cat(parts, 0).into_data().iter::<i64>().collect();
+        for (domain, pair) in domains.into_iter().zip(extremes.chunks(2)) {
+            for &label in pair {
+                if label < 0 || label >= self.num_classes as i64 {
+                    return Err(AlignError::LabelOutOfRange {
+                        domain,
+                        label,
+                        num_classes: self.num_classes,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The step proper, on validated inputs: every operation stays on the device.
+    fn apply(
+        &mut self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Tensor<B, 1> {
+        let (k, d) = (self.num_classes, self.latent_dim);
+
+        // Target side: batch means of the detached features, then the moving average.
+        let batch_t = class_means_unchecked(
+            target.clone().detach(),
+            target_pseudo.clone(),
+            self.num_classes,
+        );
+        let present_t = batch_t.counts.greater_elem(0.0); // [K, 1]
+        let seen = self.state.seen.clone().reshape([k, 1]);
+        let blend_mask = present_t.clone().bool_and(seen.clone());
+        let first_mask = present_t.clone().bool_and(seen.clone().bool_not());
+        let old = self.state.centroids.clone();
+        let blended = old.clone().mul_scalar(1.0 - self.momentum)
+            + batch_t.means.clone().mul_scalar(self.momentum);
+        let centroids = old
+            .mask_where(blend_mask.expand([k, d]), blended)
+            .mask_where(first_mask.expand([k, d]), batch_t.means)
+            .detach();
+        let seen = seen.bool_or(present_t); // [K, 1]
+
+        // Source side: per-batch means, tracked.
+        let batch_s = class_means_unchecked(source.clone(), source_labels.clone(), k);
+        let qualifies = batch_s
+            .counts
+            .greater_elem(0.0)
+            .bool_and(seen.clone())
+            .float(); // [K, 1]
+        let squared = (batch_s.means - centroids.clone())
+            .square()
+            .sum_dim(1); // [K, 1]
+        let total = (squared * qualifies.clone()).sum();
+        let denominator = qualifies.sum().clamp_min(1.0).mul_scalar(d as f64);
+        let loss = total / denominator;
+
+        self.state = CentroidState {
+            centroids,
+            seen: seen.reshape([k]),
+        };
+        loss
+    }
+}

@@ -1,0 +1,98 @@
+use core::fmt;
+
+use thiserror::Error;
+
+/// Which half of an alignment batch an input belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Domain {
+    /// The labelled source domain (true labels).
+    Source,
+    /// The unlabelled target domain (pseudo-labels).
+    Target,
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Source => "source",
+            Self::Target => "target",
+        })
+    }
+}
+
+/// What can go wrong when configuring, stepping or restoring a centroid aligner.
+///
+/// Every variant carries the offending value. On any error the aligner's state is left as it
+/// was.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum AlignError {
+    /// Class-level alignment needs at least two classes.
+    #[error("centroid alignment needs at least 2 classes, got {0}")]
+    TooFewClasses(usize),
+    /// The feature width `latent_dim` was zero.
+    #[error("the latent dimension must be at least 1, got {0}")]
+    InvalidLatentDim(usize),
+    /// The centroid momentum (the weight of the new batch) was outside `(0, 1]` or NaN.
+    #[error("the centroid momentum must lie in (0, 1], got {0}")]
+    InvalidMomentum(f64),
+    /// A label (or pseudo-label) was outside `[0, num_classes)`.
+    #[error("{domain} label {label} is outside [0, {num_classes})")]
+    LabelOutOfRange {
+        /// The batch the label came from.
+        domain: Domain,
+        /// The offending label.
+        label: i64,
+        /// The number of classes of the aligner.
+        num_classes: usize,
+    },
+    /// A feature matrix did not have `latent_dim` columns.
+    #[error("{domain} features have width {actual}, expected latent_dim = {expected}")]
+    FeatureWidth {
+        /// The batch the features came from.
+        domain: Domain,
+        /// The aligner's `latent_dim`.
+        expected: usize,
+        /// The width of the features given.
+        actual: usize,
+    },
+    /// A feature matrix and its labels had different numbers of rows.
+    #[error("batch has {features} feature rows but {labels} labels ({domain:?})")]
+    BatchLength {
+        /// The batch concerned; `None` from the standalone [`class_means`](crate::class_means).
+        domain: Option<Domain>,
+        /// Rows of the feature matrix.
+        features: usize,
+        /// Length of the label vector.
+        labels: usize,
+    },
+    /// A saved record's vector did not have the length its dimensions imply.
+    #[error("record field `{field}` has {actual} values, expected {expected}")]
+    RecordLength {
+        /// The field of [`CentroidRecord`](crate::CentroidRecord) concerned.
+        field: &'static str,
+        /// The length implied by `num_classes` and `latent_dim`.
+        expected: usize,
+        /// The length found.
+        actual: usize,
+    },
+}
+
+/// Checks the hyper-parameters shared by the config and the record.
+pub(crate) fn check_hyper(
+    num_classes: usize,
+    latent_dim: usize,
+    momentum: f64,
+) -> Result<(), AlignError> {
+    if num_classes < 2 {
+        return Err(AlignError::TooFewClasses(num_classes));
+    }
+    if latent_dim == 0 {
+        return Err(AlignError::InvalidLatentDim(latent_dim));
+    }
+    // Written so that NaN fails too.
+    if !(momentum > 0.0 && momentum <= 1.0) {
+        return Err(AlignError::InvalidMomentum(momentum));
+    }
+    Ok(())
+}

@@ -1,0 +1,165 @@
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::Tensor;
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+
+use crate::encoder::Encoder;
+use crate::error::{NnError, check_dropout, check_size};
+use crate::init::materialize;
+
+/// Configuration of a [`CnnEncoder`].
+///
+/// The defaults give ShiftKit's CNN for 1x28x28 images: two blocks of 3x3 convolutions with 32
+/// and 64 channels, a 256-unit dense layer, 128 features and a linear head to 10 classes.
+#[derive(Config, Debug, PartialEq)]
+pub struct CnnEncoderConfig {
+    /// Channels of the input images (1 for greyscale).
+    #[config(default = 1)]
+    pub in_channels: usize,
+    /// Height and width of the input images, `[height, width]`; each must be at least 4.
+    #[config(default = "[28, 28]")]
+    pub image_size: [usize; 2],
+    /// Output channels of the first and second convolution.
+    #[config(default = "[32, 64]")]
+    pub conv_channels: [usize; 2],
+    /// Width of the dense layer between the flattened maps and the features.
+    #[config(default = 256)]
+    pub hidden_dim: usize,
+    /// Width of the features `z`.
+    #[config(default = 128)]
+    pub latent_dim: usize,
+    /// Number of classes the head predicts.
+    #[config(default = 10)]
+    pub num_classes: usize,
+    /// Dropout probability after the dense layer's ReLU, in `[0, 1)`; 0 disables it.
+    #[config(default = 0.3)]
+    pub dropout: f64,
+}
+
+impl CnnEncoderConfig {
+    /// Builds the encoder, drawing its weights from the backend's random generator (call
+    /// `B::seed(&device, seed)` first for reproducible weights).
+    ///
+    /// # Errors
+    ///
+    /// - [`NnError::ZeroSize`] when `in_channels`, a value of `conv_channels`, `hidden_dim`,
+    ///   `latent_dim` or `num_classes` is zero.
+    /// - [`NnError::ImageTooSmall`] when the height or the width is below 4.
+    /// - [`NnError::SizeOverflow`] when the flattened feature maps would have more than
+    ///   `usize::MAX` entries per image.
+    /// - [`NnError::InvalidDropout`] when `dropout` is outside `[0, 1)`.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<CnnEncoder<B>, NnError> {
+        let in_channels = check_size(self.in_channels, "in_channels")?;
+        let [height, width] = self.image_size;
+        if height < 4 || width < 4 {
+            return Err(NnError::ImageTooSmall { height, width });
+        }
+        let [channels_1, channels_2] = self.conv_channels;
+        check_size(channels_1, "conv_channels")?;
+        check_size(channels_2, "conv_channels")?;
+        let hidden_dim = check_size(self.hidden_dim, "hidden_dim")?;
+        let latent_dim = check_size(self.latent_dim, "latent_dim")?;
+        let num_classes = check_size(self.num_classes, "num_classes")?;
+        let dropout = check_dropout(self.dropout)?;
+        // Padded 3x3 convolutions keep the size; each 2x2 max-pool halves it, rounding down.
+        let flat_dim = channels_2
+            .checked_mul(height / 4)
+            .and_then(|n| n.checked_mul(width / 4))
+            .ok_or(NnError::SizeOverflow { what: "image_size" })?;
+
+        let conv = |channels: [usize; 2]| {
+            Conv2dConfig::new(channels, [3, 3])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device)
+        };
+
+        Ok(materialize(CnnEncoder {
+            conv1: conv([in_channels, channels_1]),
+            norm1: BatchNormConfig::new(channels_1).init(device),
+            conv2: conv([channels_1, channels_2]),
+            norm2: BatchNormConfig::new(channels_2).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            dense: LinearConfig::new(flat_dim, hidden_dim).init(device),
+            latent: LinearConfig::new(hidden_dim, latent_dim).init(device),
+            classifier: LinearConfig::new(latent_dim, num_classes).init(device),
+            dropout: DropoutConfig::new(dropout).init(),
+            latent_dim,
+            num_classes,
+        }))
+    }
+}
+
+/// ShiftKit's reference convolutional encoder for small images (1x28x28 by default).
+///
+/// ```text
+/// encode:   x -> Conv 3x3 (pad 1) - BatchNorm - ReLU - MaxPool 2
+///             -> Conv 3x3 (pad 1) - BatchNorm - ReLU - MaxPool 2
+///             -> flatten -> Linear - ReLU - Dropout -> Linear - ReLU = z
+/// classify: z -> Linear -> logits
+/// ```
+///
+/// Training and evaluation modes follow Burn's convention. On an autodiff backend (training)
+/// dropout is active and batch norm normalises with the batch's own statistics, updating its
+/// running statistics as a side effect of every `encode`, target batches included. On the inner
+/// backend after `valid()` (evaluation), dropout is off and batch norm uses the running
+/// statistics, so outputs are deterministic and rows do not influence each other.
+///
+/// Built by [`CnnEncoderConfig::init`].
+#[derive(Module, Debug)]
+pub struct CnnEncoder<B: Backend> {
+    conv1: Conv2d<B>,
+    norm1: BatchNorm<B>,
+    conv2: Conv2d<B>,
+    norm2: BatchNorm<B>,
+    pool: MaxPool2d,
+    dense: Linear<B>,
+    latent: Linear<B>,
+    classifier: Linear<B>,
+    dropout: Dropout,
+    latent_dim: usize,
+    num_classes: usize,
+}
+
+impl<B: Backend> Encoder<B> for CnnEncoder<B> {
+    type Input = Tensor<B, 4>;
+
+    /// The features of a batch of images.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[N, in_channels, height, width]`
+    /// - output: `[N, latent_dim]`
+    ///
+    /// # Panics
+    ///
+    /// When the channels or the image size differ from the configuration (Burn's convolution
+    /// or matrix product checks them).
+    fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self.pool.forward(relu(self.norm1.forward(self.conv1.forward(input))));
+        let x = self.pool.forward(relu(self.norm2.forward(self.conv2.forward(x))));
+        let x = self.dropout.forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));
+        relu(self.latent.forward(x))
+    }
+
+    /// Class logits from features: a single linear map.
+    ///
+    /// # Shapes
+    ///
+    /// - z: `[N, latent_dim]`
+    /// - output: `[N, num_classes]`
+    fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.classifier.forward(z)
+    }
+
+    fn latent_dim(&self) -> usize {
+        self.latent_dim
+    }
+
+    fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+}

@@ -1,0 +1,137 @@
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::Tensor;
+use burn::tensor::activation::relu;
+use burn::tensor::backend::Backend;
+
+use crate::encoder::Encoder;
+use crate::error::{NnError, check_dropout, check_size};
+use crate::init::materialize;
+
+/// Configuration of an [`MlpEncoder`].
+///
+/// The defaults give ShiftKit's MLP for flattened 28x28 images:
+/// `784 -> 512 -> 256 -> 128` with a linear head to 10 classes.
+#[derive(Config, Debug, PartialEq)]
+pub struct MlpEncoderConfig {
+    /// Width of each input row (784 for a flattened 28x28 image).
+    #[config(default = 784)]
+    pub input_dim: usize,
+    /// Widths of the hidden layers, in order. May be empty: the input then maps straight to the
+    /// latent layer.
+    #[config(default = "vec![512, 256]")]
+    pub hidden_dims: Vec<usize>,
+    /// Width of the features `z`.
+    #[config(default = 128)]
+    pub latent_dim: usize,
+    /// Number of classes the head predicts.
+    #[config(default = 10)]
+    pub num_classes: usize,
+    /// Dropout probability after each hidden layer's ReLU, in `[0, 1)`; 0 disables it.
+    #[config(default = 0.3)]
+    pub dropout: f64,
+}
+
+impl MlpEncoderConfig {
+    /// Builds the encoder, drawing its weights from the backend's random generator (call
+    /// `B::seed(&device, seed)` first for reproducible weights).
+    ///
+    /// # Errors
+    ///
+    /// - [`NnError::ZeroSize`] when `input_dim`, a width in `hidden_dims`, `latent_dim` or
+    ///   `num_classes` is zero.
+    /// - [`NnError::InvalidDropout`] when `dropout` is outside `[0, 1)`.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<MlpEncoder<B>, NnError> {
+        let input_dim = check_size(self.input_dim, "input_dim")?;
+        for &width in &self.hidden_dims {
+            check_size(width, "hidden_dims")?;
+        }
+        let latent_dim = check_size(self.latent_dim, "latent_dim")?;
+        let num_classes = check_size(self.num_classes, "num_classes")?;
+        let dropout = check_dropout(self.dropout)?;
+
+        let mut width = input_dim;
+        let hidden = self
+            .hidden_dims
+            .iter()
+            .map(|&next| {
+                let layer = LinearConfig::new(width, next).init(device);
+                width = next;
+                layer
+            })
+            .collect();
+        let latent = LinearConfig::new(width, latent_dim).init(device);
+        let classifier = LinearConfig::new(latent_dim, num_classes).init(device);
+
+        Ok(materialize(MlpEncoder {
+            hidden,
+            latent,
+            classifier,
+            dropout: DropoutConfig::new(dropout).init(),
+            latent_dim,
+            num_classes,
+        }))
+    }
+}
+
+/// ShiftKit's reference MLP encoder for flat inputs.
+///
+/// ```text
+/// encode:   x -> [Linear - ReLU - Dropout] per hidden layer -> Linear - ReLU = z
+/// classify: z -> Linear -> logits
+/// ```
+///
+/// The latent features pass through a ReLU, so they are non-negative. Dropout is active on an
+/// autodiff backend (training) and off on the inner backend after `valid()` (evaluation).
+///
+/// Built by [`MlpEncoderConfig::init`].
+#[derive(Module, Debug)]
+pub struct MlpEncoder<B: Backend> {
+    hidden: Vec<Linear<B>>,
+    latent: Linear<B>,
+    classifier: Linear<B>,
+    dropout: Dropout,
+    latent_dim: usize,
+    num_classes: usize,
+}
+
+impl<B: Backend> Encoder<B> for MlpEncoder<B> {
+    type Input = Tensor<B, 2>;
+
+    /// The features of a batch of flat inputs.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[N, input_dim]`
+    /// - output: `[N, latent_dim]`
+    ///
+    /// # Panics
+    ///
+    /// When the width of the input is not `input_dim` (Burn's matrix product checks it).
+    fn encode(&self, input: Tensor<B, 2>) -> Tensor<B, 2> {
+        let mut x = input;
+        for layer in &self.hidden {
+            x = self.dropout.forward(relu(layer.forward(x)));
+        }
+        relu(self.latent.forward(x))
+    }
+
+    /// Class logits from features: a single linear map.
+    ///
+    /// # Shapes
+    ///
+    /// - z: `[N, latent_dim]`
+    /// - output: `[N, num_classes]`
+    fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.classifier.forward(z)
+    }
+
+    fn latent_dim(&self) -> usize {
+        self.latent_dim
+    }
+
+    fn num_classes(&self) -> usize {
+        self.num_classes
+    }
+}

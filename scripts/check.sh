@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, the workspace tests, and the CUDA build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test (workspace)"
+cargo test --workspace --locked
+
+echo "== cargo check --features cuda"
+cargo check -p shiftkit --features cuda --locked
+
+echo "== all checks passed"
