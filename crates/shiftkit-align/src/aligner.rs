@@ -218,9 +218,7 @@ impl<B: Backend> CentroidAligner<B> {
             .greater_elem(0.0)
             .bool_and(seen.clone())
             .float(); // [K, 1]
-        let squared = (batch_s.means - centroids.clone())
-            .square()
-            .sum_dim(1); // [K, 1]
+        let squared = (batch_s.means - centroids.clone()).square().sum_dim(1); // [K, 1]
         let total = (squared * qualifies.clone()).sum();
         let denominator = qualifies.sum().clamp_min(1.0).mul_scalar(d as f64);
         let loss = total / denominator;

@@ -22,11 +22,19 @@ fn config_defaults_to_a_momentum_of_one_tenth() {
     assert_eq!(config.momentum, 0.1);
     let aligner = config.init::<Inner>(&Default::default()).unwrap();
     assert_eq!(
-        (aligner.num_classes(), aligner.latent_dim(), aligner.momentum()),
+        (
+            aligner.num_classes(),
+            aligner.latent_dim(),
+            aligner.momentum()
+        ),
         (10, 128, 0.1)
     );
     assert_eq!(seen(&aligner), vec![false; 10]);
-    assert!(to_vec(aligner.state().centroids().clone()).iter().all(|v| *v == 0.0));
+    assert!(
+        to_vec(aligner.state().centroids().clone())
+            .iter()
+            .all(|v| *v == 0.0)
+    );
 }
 
 #[test]
@@ -95,12 +103,22 @@ fn classes_absent_from_a_batch_keep_their_centroids_exactly() {
     let mut a = aligner(k, d, 0.5);
     let source = matrix::<Inner>(&values(4 * d, 7), 4, d);
     let source_y = labels::<Inner>(&[0, 1, 2, 3]);
-    a.step(&source, &source_y, &matrix(&values(4 * d, 8), 4, d), &labels(&[0, 1, 2, 3]))
-        .unwrap();
+    a.step(
+        &source,
+        &source_y,
+        &matrix(&values(4 * d, 8), 4, d),
+        &labels(&[0, 1, 2, 3]),
+    )
+    .unwrap();
     let before = to_vec(a.state().centroids().clone());
     // Only class 1 in the next target batch.
-    a.step(&source, &source_y, &matrix(&values(2 * d, 9), 2, d), &labels(&[1, 1]))
-        .unwrap();
+    a.step(
+        &source,
+        &source_y,
+        &matrix(&values(2 * d, 9), 2, d),
+        &labels(&[1, 1]),
+    )
+    .unwrap();
     let after = to_vec(a.state().centroids().clone());
     for class in [0, 2, 3] {
         let (b, n) = (row(&before, d, class), row(&after, d, class));
@@ -122,7 +140,12 @@ fn loss_is_zero_when_source_and_target_features_coincide() {
     for beta in [0.1, 0.5, 1.0] {
         let mut a = aligner(k, d, beta);
         let loss = a
-            .step(&matrix(&x, n, d), &labels(&y), &matrix(&x, n, d), &labels(&y))
+            .step(
+                &matrix(&x, n, d),
+                &labels(&y),
+                &matrix(&x, n, d),
+                &labels(&y),
+            )
             .unwrap();
         assert_eq!(to_vec(loss), vec![0.0], "beta = {beta}");
     }
@@ -130,7 +153,12 @@ fn loss_is_zero_when_source_and_target_features_coincide() {
     let mut a = aligner(k, d, 0.3);
     for _ in 0..3 {
         let loss = a
-            .step(&matrix(&x, n, d), &labels(&y), &matrix(&x, n, d), &labels(&y))
+            .step(
+                &matrix(&x, n, d),
+                &labels(&y),
+                &matrix(&x, n, d),
+                &labels(&y),
+            )
             .unwrap();
         assert!(to_vec(loss)[0].abs() < 1e-30);
     }
@@ -189,7 +217,12 @@ fn trusted_labels_skip_the_check_and_ignore_out_of_range_samples() {
         .step_trusted_labels(&source, &labels(&[0, 1]), &target, &labels(&[0, 1, 7]))
         .unwrap();
     checked
-        .step(&source, &labels(&[0, 1]), &matrix(&x[..4], 2, 2), &labels(&[0, 1]))
+        .step(
+            &source,
+            &labels(&[0, 1]),
+            &matrix(&x[..4], 2, 2),
+            &labels(&[0, 1]),
+        )
         .unwrap();
     assert_eq!(
         to_vec(trusted.state().centroids().clone()),
@@ -200,7 +233,9 @@ fn trusted_labels_skip_the_check_and_ignore_out_of_range_samples() {
 
 #[test]
 fn the_new_state_carries_no_graph() {
-    let mut a = CentroidAlignerConfig::new(3, 2).init::<Ad>(&Default::default()).unwrap();
+    let mut a = CentroidAlignerConfig::new(3, 2)
+        .init::<Ad>(&Default::default())
+        .unwrap();
     let source = matrix::<Ad>(&values(4, 11), 2, 2).require_grad();
     let target = matrix::<Ad>(&values(4, 12), 2, 2).require_grad();
     let loss = a

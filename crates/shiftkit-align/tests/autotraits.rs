@@ -2,8 +2,8 @@
 
 use burn::backend::{Autodiff, NdArray};
 use shiftkit_align::{
-    AlignError, CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState,
-    ClassMeans, Domain,
+    AlignError, CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState, ClassMeans,
+    Domain,
 };
 
 fn send_sync<T: Send + Sync>() {}

@@ -24,7 +24,10 @@ fn fewer_than_two_classes() {
 
 #[test]
 fn zero_latent_dim() {
-    assert!(matches!(init(3, 0, 0.1), Err(AlignError::InvalidLatentDim(0))));
+    assert!(matches!(
+        init(3, 0, 0.1),
+        Err(AlignError::InvalidLatentDim(0))
+    ));
 }
 
 #[test]
@@ -82,11 +85,19 @@ fn features_of_the_wrong_width() {
     let y = labels::<Inner>(&[0, 1, 2]);
     assert!(matches!(
         a.step(&wide, &y, &good, &y),
-        Err(AlignError::FeatureWidth { domain: Domain::Source, expected: 2, actual: 3 })
+        Err(AlignError::FeatureWidth {
+            domain: Domain::Source,
+            expected: 2,
+            actual: 3
+        })
     ));
     assert!(matches!(
         a.step_trusted_labels(&good, &y, &wide, &y),
-        Err(AlignError::FeatureWidth { domain: Domain::Target, expected: 2, actual: 3 })
+        Err(AlignError::FeatureWidth {
+            domain: Domain::Target,
+            expected: 2,
+            actual: 3
+        })
     ));
     assert_eq!(seen(&a), vec![false; 3]);
 }
@@ -99,15 +110,27 @@ fn mismatched_batch_lengths() {
     let short = labels::<Inner>(&[0, 1]);
     assert!(matches!(
         a.step(&x, &short, &x, &y),
-        Err(AlignError::BatchLength { domain: Some(Domain::Source), features: 3, labels: 2 })
+        Err(AlignError::BatchLength {
+            domain: Some(Domain::Source),
+            features: 3,
+            labels: 2
+        })
     ));
     assert!(matches!(
         a.step_trusted_labels(&x, &y, &x, &short),
-        Err(AlignError::BatchLength { domain: Some(Domain::Target), features: 3, labels: 2 })
+        Err(AlignError::BatchLength {
+            domain: Some(Domain::Target),
+            features: 3,
+            labels: 2
+        })
     ));
     assert!(matches!(
         class_means(x, short, 3),
-        Err(AlignError::BatchLength { domain: None, features: 3, labels: 2 })
+        Err(AlignError::BatchLength {
+            domain: None,
+            features: 3,
+            labels: 2
+        })
     ));
     assert_eq!(seen(&a), vec![false; 3]);
 }
@@ -132,20 +155,43 @@ fn bad_records() {
     let restore = |r: &CentroidRecord| CentroidAligner::<Inner>::from_record(r, &device);
     assert!(restore(&good).is_ok());
 
-    let r = CentroidRecord { num_classes: 1, ..good.clone() };
+    let r = CentroidRecord {
+        num_classes: 1,
+        ..good.clone()
+    };
     assert!(matches!(restore(&r), Err(AlignError::TooFewClasses(1))));
-    let r = CentroidRecord { momentum: 0.0, ..good.clone() };
+    let r = CentroidRecord {
+        momentum: 0.0,
+        ..good.clone()
+    };
     assert!(matches!(restore(&r), Err(AlignError::InvalidMomentum(_))));
-    let r = CentroidRecord { latent_dim: 0, ..good.clone() };
+    let r = CentroidRecord {
+        latent_dim: 0,
+        ..good.clone()
+    };
     assert!(matches!(restore(&r), Err(AlignError::InvalidLatentDim(0))));
-    let r = CentroidRecord { centroids: vec![0.0; 5], ..good.clone() };
+    let r = CentroidRecord {
+        centroids: vec![0.0; 5],
+        ..good.clone()
+    };
     assert!(matches!(
         restore(&r),
-        Err(AlignError::RecordLength { field: "centroids", expected: 6, actual: 5 })
+        Err(AlignError::RecordLength {
+            field: "centroids",
+            expected: 6,
+            actual: 5
+        })
     ));
-    let r = CentroidRecord { seen: vec![true; 4], ..good.clone() };
+    let r = CentroidRecord {
+        seen: vec![true; 4],
+        ..good.clone()
+    };
     assert!(matches!(
         restore(&r),
-        Err(AlignError::RecordLength { field: "seen", expected: 3, actual: 4 })
+        Err(AlignError::RecordLength {
+            field: "seen",
+            expected: 3,
+            actual: 4
+        })
     ));
 }

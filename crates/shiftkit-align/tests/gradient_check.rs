@@ -23,8 +23,8 @@ const N: usize = 7;
 /// Class 3 is in the source batch but never seen in the target: it must get no gradient.
 const SOURCE_LABELS: [i64; N] = [0, 1, 0, 2, 3, 1, 0];
 
-/// A record after two target batches, so that the check step blends (class 0, 1) and
-/// first-sights nothing new except class 2.
+/// A record after two target batches that saw classes 0 and 1, so that the check step blends
+/// classes 0 and 1 and sights class 2 for the first time.
 fn warmed_record() -> CentroidRecord {
     let mut aligner = CentroidAlignerConfig::new(K, D)
         .with_momentum(0.3)
@@ -50,8 +50,8 @@ fn target() -> (Vec<f64>, Vec<i64>) {
 
 /// The loss of the check step from the warmed state, on any backend.
 fn loss<B: burn::tensor::backend::Backend>(source: Tensor<B, 2>) -> Tensor<B, 1> {
-    let mut aligner = CentroidAligner::<B>::from_record(&warmed_record(), &Default::default())
-        .unwrap();
+    let mut aligner =
+        CentroidAligner::<B>::from_record(&warmed_record(), &Default::default()).unwrap();
     let (t, pseudo) = target();
     aligner
         .step(
@@ -83,8 +83,8 @@ fn loss_gradient_matches_the_analytic_derivative() {
     let got = to_vec(input.grad(&grads).unwrap());
 
     // The centroids used by the loss: the state after the check step.
-    let mut aligner = CentroidAligner::<Inner>::from_record(&warmed_record(), &Default::default())
-        .unwrap();
+    let mut aligner =
+        CentroidAligner::<Inner>::from_record(&warmed_record(), &Default::default()).unwrap();
     let (t, pseudo) = target();
     aligner
         .step(
@@ -122,12 +122,7 @@ fn target_features_get_no_gradient() {
     let target = matrix::<Ad>(&t, 6, D).require_grad();
     let source = matrix::<Ad>(&values(N * D, 9), N, D).require_grad();
     let loss = aligner
-        .step(
-            &source,
-            &labels(&SOURCE_LABELS),
-            &target,
-            &labels(&pseudo),
-        )
+        .step(&source, &labels(&SOURCE_LABELS), &target, &labels(&pseudo))
         .unwrap();
     let grads = loss.backward();
     assert!(target.grad(&grads).is_none());

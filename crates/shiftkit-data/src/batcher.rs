@@ -87,7 +87,10 @@ fn flat_pixels(items: &[DigitItem]) -> Vec<f32> {
 }
 
 /// The labels as one integer tensor `[N]`.
-fn labels<B: Backend>(labels: impl ExactSizeIterator<Item = u8>, device: &B::Device) -> Tensor<B, 1, Int> {
+fn labels<B: Backend>(
+    labels: impl ExactSizeIterator<Item = u8>,
+    device: &B::Device,
+) -> Tensor<B, 1, Int> {
     let n = labels.len();
     let values: Vec<i64> = labels.map(i64::from).collect();
     Tensor::from_data(TensorData::new(values, [n]), device)

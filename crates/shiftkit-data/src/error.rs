@@ -122,7 +122,7 @@ pub enum DataError {
         found: usize,
     },
 
-    /// A CSV field is not an integer.
+    /// A CSV field is not an integer (or one beyond the range of `i64`).
     #[error("{path}, line {line}, column {column}: {value:?} is not an integer")]
     CsvNotInteger {
         /// The file.

@@ -167,15 +167,12 @@ fn field_value(
     column: usize,
 ) -> Result<u8, DataError> {
     let text = String::from_utf8_lossy(field);
-    let value: i64 = text
-        .trim()
-        .parse()
-        .map_err(|_| DataError::CsvNotInteger {
-            path: path.to_path_buf(),
-            line,
-            column,
-            value: text.clone().into_owned(),
-        })?;
+    let value: i64 = text.trim().parse().map_err(|_| DataError::CsvNotInteger {
+        path: path.to_path_buf(),
+        line,
+        column,
+        value: text.clone().into_owned(),
+    })?;
     u8::try_from(value)
         .ok()
         .filter(|&v| v <= max)

@@ -57,8 +57,14 @@ fn flat_digit_batches_are_rows() {
 #[test]
 fn items_of_the_wrong_length_are_cut_or_padded_not_a_panic() {
     let odd = vec![
-        DigitItem { pixels: vec![1.0; 3], label: 4 },
-        DigitItem { pixels: vec![2.0; 800], label: 5 },
+        DigitItem {
+            pixels: vec![1.0; 3],
+            label: 4,
+        },
+        DigitItem {
+            pixels: vec![2.0; 800],
+            label: 5,
+        },
     ];
     let batch: DomainBatch<B, 2> = FlatDigitBatcher.batch(odd, &Default::default());
     let values = floats(batch.inputs);
@@ -70,8 +76,14 @@ fn items_of_the_wrong_length_are_cut_or_padded_not_a_panic() {
 #[test]
 fn point_batches_are_coordinates() {
     let points = vec![
-        PointItem { x: [0.5, -1.0], label: 1 },
-        PointItem { x: [2.0, 3.5], label: 0 },
+        PointItem {
+            x: [0.5, -1.0],
+            label: 1,
+        },
+        PointItem {
+            x: [2.0, 3.5],
+            label: 0,
+        },
     ];
     let batch: DomainBatch<B, 2> = PointBatcher.batch(points, &Default::default());
     assert_eq!(batch.inputs.dims(), [2, 2]);
@@ -93,12 +105,21 @@ fn a_data_loader_batches_the_embedded_digits() {
         .batch_size(32)
         .build(data.clone());
     let batches: Vec<_> = loader.iter().collect();
-    assert_eq!(batches.iter().map(DomainBatch::len).collect::<Vec<_>>(), [32, 32, 32, 4]);
+    assert_eq!(
+        batches.iter().map(DomainBatch::len).collect::<Vec<_>>(),
+        [32, 32, 32, 4]
+    );
     let last = batches.last().unwrap();
-    assert_eq!(floats(last.inputs.clone()), data.pixels()[96 * 784..].to_vec());
+    assert_eq!(
+        floats(last.inputs.clone()),
+        data.pixels()[96 * 784..].to_vec()
+    );
     assert_eq!(
         ints(last.labels.clone()),
-        data.labels()[96..].iter().map(|&l| i64::from(l)).collect::<Vec<_>>()
+        data.labels()[96..]
+            .iter()
+            .map(|&l| i64::from(l))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -106,15 +127,24 @@ fn a_data_loader_batches_the_embedded_digits() {
 fn data_sets_check_what_they_are_given() {
     assert!(matches!(
         DigitDataset::new(vec![0.0; 783], vec![1]),
-        Err(DataError::PixelCount { expected: 784, found: 783 })
+        Err(DataError::PixelCount {
+            expected: 784,
+            found: 783
+        })
     ));
     assert!(matches!(
         DigitDataset::new(vec![0.0; 2 * 784], vec![1, 12]),
-        Err(DataError::InvalidLabel { index: 1, label: 12 })
+        Err(DataError::InvalidLabel {
+            index: 1,
+            label: 12
+        })
     ));
     assert!(matches!(
         PointDataset::new(vec![[0.0, 0.0]], vec![0, 1]),
-        Err(DataError::LengthMismatch { inputs: 1, labels: 2 })
+        Err(DataError::LengthMismatch {
+            inputs: 1,
+            labels: 2
+        })
     ));
     let digits = DigitDataset::new(vec![0.5; 2 * 784], vec![3, 4]).unwrap();
     assert!(matches!(
@@ -125,7 +155,13 @@ fn data_sets_check_what_they_are_given() {
     assert_eq!(digits.take(5), digits);
     assert!(digits.image(usize::MAX).is_none());
     let points = PointDataset::new(vec![[1.0, 2.0]], vec![1]).unwrap();
-    assert_eq!(points.get(0), Some(PointItem { x: [1.0, 2.0], label: 1 }));
+    assert_eq!(
+        points.get(0),
+        Some(PointItem {
+            x: [1.0, 2.0],
+            label: 1
+        })
+    );
     assert!(points.get(1).is_none());
     assert!(matches!(
         points.subset(&[1]),

@@ -8,7 +8,8 @@ use shiftkit_data::mnist::{self, IMAGES_MAGIC, LABELS_MAGIC, MnistSplit};
 use shiftkit_data::{DataError, DigitsPair};
 
 const TEST_CLASS_COUNTS: [usize; 10] = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];
-const TRAIN_CLASS_COUNTS: [usize; 10] = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
+const TRAIN_CLASS_COUNTS: [usize; 10] =
+    [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
 
 #[test]
 fn embedded_test_split_has_the_known_counts_and_range() {
@@ -19,7 +20,9 @@ fn embedded_test_split_has_the_known_counts_and_range() {
     let (min, max) = data
         .pixels()
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     assert_eq!((min, max), (0.0, 1.0));
     // The first test digit is a 7, as in every copy of MNIST.
     let first = data.get(0).unwrap();
@@ -42,12 +45,19 @@ fn full_directory_reads_both_splits_and_the_reference_pair() {
     assert!(train.pixels().iter().all(|v| (0.0..=1.0).contains(v)));
 
     let test = mnist::load(&dir, MnistSplit::Test).unwrap();
-    assert_eq!(&test, mnist_test(), "the embedded copy is the directory's test split");
+    assert_eq!(
+        &test,
+        mnist_test(),
+        "the embedded copy is the directory's test split"
+    );
 
     let pair = DigitsPair::reference(&dir).unwrap();
     assert_eq!(pair.source_train, train.take(10_000));
     assert_eq!(&pair.source_test, mnist_test());
-    assert_eq!((pair.target_train.len(), pair.target_test.len()), (1200, 597));
+    assert_eq!(
+        (pair.target_train.len(), pair.target_test.len()),
+        (1200, 597)
+    );
 }
 
 #[test]
@@ -126,7 +136,11 @@ fn truncated_files_are_errors() {
     // Shorter than the header, and shorter than the magic number.
     assert!(matches!(
         load(&good_images()[..10], &good_labels()),
-        Err(DataError::Truncated { expected: 16, found: 10, .. })
+        Err(DataError::Truncated {
+            expected: 16,
+            found: 10,
+            ..
+        })
     ));
     assert!(matches!(
         load(&good_images(), &[0, 0]),
@@ -137,7 +151,11 @@ fn truncated_files_are_errors() {
     let labels = idx_labels(LABELS_MAGIC, 2, &[1]);
     assert!(matches!(
         load(&good_images(), &labels),
-        Err(DataError::Truncated { expected: 10, found: 9, .. })
+        Err(DataError::Truncated {
+            expected: 10,
+            found: 9,
+            ..
+        })
     ));
 }
 
@@ -156,7 +174,11 @@ fn trailing_bytes_are_an_error() {
     labels.push(3);
     assert!(matches!(
         load(&good_images(), &labels),
-        Err(DataError::TrailingBytes { expected: 10, found: 11, .. })
+        Err(DataError::TrailingBytes {
+            expected: 10,
+            found: 11,
+            ..
+        })
     ));
 }
 
@@ -165,7 +187,11 @@ fn images_other_than_28x28_are_an_error() {
     let images = idx_images(IMAGES_MAGIC, 2, 32, 28, &[0; 2 * 32 * 28]);
     assert!(matches!(
         load(&images, &good_labels()),
-        Err(DataError::BadImageSize { rows: 32, cols: 28, .. })
+        Err(DataError::BadImageSize {
+            rows: 32,
+            cols: 28,
+            ..
+        })
     ));
 }
 

@@ -1,6 +1,5 @@
 //! Two moons: shapes, balance, geometry, the rotation, the pair, and bad arguments.
 
-use burn::config::Config;
 use shiftkit_data::moons::{self, MOONS_CENTRE};
 use shiftkit_data::{DataError, MoonsConfig, PointDataset};
 
@@ -73,7 +72,12 @@ fn the_pair_has_the_configured_sizes_and_a_rotated_target() {
     let pair = config.init().unwrap();
     assert_eq!((pair.source_train.len(), pair.source_test.len()), (240, 60));
     assert_eq!((pair.target_train.len(), pair.target_test.len()), (240, 60));
-    for set in [&pair.source_train, &pair.source_test, &pair.target_train, &pair.target_test] {
+    for set in [
+        &pair.source_train,
+        &pair.source_test,
+        &pair.target_train,
+        &pair.target_test,
+    ] {
         let ones = set.labels().iter().filter(|&&l| l == 1).count();
         assert_eq!(ones * 2, set.len(), "each split keeps the classes balanced");
     }
@@ -98,7 +102,10 @@ fn the_pair_has_the_configured_sizes_and_a_rotated_target() {
         (y0 - y1).atan2(x0 - x1).to_degrees()
     };
     let turned = angle(&pair.target_train) - angle(&pair.source_train);
-    assert!((turned - 35.0).abs() < 5.0, "target turned by {turned} degrees");
+    assert!(
+        (turned - 35.0).abs() < 5.0,
+        "target turned by {turned} degrees"
+    );
 
     assert_eq!(config.init().unwrap(), pair);
     assert_ne!(config.clone().with_seed(1).init().unwrap(), pair);
@@ -107,7 +114,10 @@ fn the_pair_has_the_configured_sizes_and_a_rotated_target() {
 #[test]
 fn bad_arguments_are_errors() {
     for bad in [-0.1, f64::NAN, f64::INFINITY] {
-        assert!(matches!(moons::two_moons(10, bad, 0), Err(DataError::InvalidNoise(_))));
+        assert!(matches!(
+            moons::two_moons(10, bad, 0),
+            Err(DataError::InvalidNoise(_))
+        ));
         assert!(matches!(
             MoonsConfig::new().with_noise(bad).init(),
             Err(DataError::InvalidNoise(_))

@@ -22,7 +22,10 @@ fn embedded_set_has_1797_digits_of_every_class() {
     assert_eq!(data.len(), EMBEDDED_LEN);
     let counts = data.class_counts();
     assert_eq!(counts.iter().sum::<usize>(), 1797);
-    assert!(counts.iter().all(|&c| (174..=183).contains(&c)), "{counts:?}");
+    assert!(
+        counts.iter().all(|&c| (174..=183).contains(&c)),
+        "{counts:?}"
+    );
     assert_eq!(data.labels()[..3], [0, 1, 2]);
     assert!(data.pixels().iter().all(|v| (0.0..=1.0).contains(v)));
     assert_eq!(data.pixels().iter().cloned().fold(0.0, f32::max), 1.0);
@@ -55,7 +58,11 @@ fn the_mapping_matches_a_hand_computed_bilinear_value() {
     // (0.3 * (0.1 * 0 + 0.9 * 0) + 0.7 * (0.1 * 0 + 0.9 * 3)) / 16 = 1.89 / 16.
     let expected = 1.89 / 16.0;
     let image = embedded().image(0).unwrap();
-    assert!((image[9 * 28 + 7] - expected).abs() < 1e-6, "{}", image[9 * 28 + 7]);
+    assert!(
+        (image[9 * 28 + 7] - expected).abs() < 1e-6,
+        "{}",
+        image[9 * 28 + 7]
+    );
     assert_eq!(optdigits::to_mnist_geometry(&FIRST_BLOCK), image);
 
     // The box's corner samples the block's corner exactly (s is clamped at 0).
@@ -101,7 +108,11 @@ fn a_wrong_width_is_an_error_naming_the_line() {
     ));
     assert!(matches!(
         load(&format!("{},0\n", csv_line(1, 1))),
-        Err(DataError::CsvWidth { line: 1, found: 66, .. })
+        Err(DataError::CsvWidth {
+            line: 1,
+            found: 66,
+            ..
+        })
     ));
 }
 
@@ -128,15 +139,31 @@ fn a_non_numeric_value_is_an_error() {
 fn out_of_range_values_are_errors() {
     assert!(matches!(
         load(&csv_line(17, 5)),
-        Err(DataError::CsvOutOfRange { line: 1, column: 1, value: 17, max: 16, .. })
+        Err(DataError::CsvOutOfRange {
+            line: 1,
+            column: 1,
+            value: 17,
+            max: 16,
+            ..
+        })
     ));
     assert!(matches!(
         load(&csv_line(3, 0).replacen("3", "-1", 1)),
-        Err(DataError::CsvOutOfRange { column: 1, value: -1, max: 16, .. })
+        Err(DataError::CsvOutOfRange {
+            column: 1,
+            value: -1,
+            max: 16,
+            ..
+        })
     ));
     assert!(matches!(
         load(&csv_line(3, 10)),
-        Err(DataError::CsvOutOfRange { column: 65, value: 10, max: 9, .. })
+        Err(DataError::CsvOutOfRange {
+            column: 65,
+            value: 10,
+            max: 9,
+            ..
+        })
     ));
     assert!(matches!(
         load(&csv_line(3, 0).replacen("3", "99999999999999999999", 1)),
@@ -161,10 +188,8 @@ fn the_shared_copy_matches_the_embedded_one() {
 
 #[test]
 fn reference_split_matches_its_json() {
-    let json: serde_json::Value = serde_json::from_str(include_str!(
-        "../assets/optdigits_split_seed0.json"
-    ))
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/optdigits_split_seed0.json")).unwrap();
     let as_indices = |key: &str| -> Vec<usize> {
         json[key]
             .as_array()
@@ -188,13 +213,19 @@ fn embedded_pair_uses_the_reference_target_split() {
     let (train, test) = optdigits::reference_split();
     assert_eq!(pair.target_train, embedded().subset(&train).unwrap());
     assert_eq!(pair.target_test, embedded().subset(&test).unwrap());
-    assert_eq!((pair.source_train.len(), pair.source_test.len()), (8000, 2000));
+    assert_eq!(
+        (pair.source_train.len(), pair.source_test.len()),
+        (8000, 2000)
+    );
     let train_counts = pair.source_train.class_counts();
     let test_counts = pair.source_test.class_counts();
     for class in 0..10 {
         let total = train_counts[class] + test_counts[class];
         let share = 0.2 * total as f64;
-        assert!((test_counts[class] as f64 - share).abs() < 1.0, "class {class}");
+        assert!(
+            (test_counts[class] as f64 - share).abs() < 1.0,
+            "class {class}"
+        );
     }
     let again = DigitsPair::embedded(0).unwrap();
     assert_eq!(again.source_test, pair.source_test);

@@ -25,6 +25,7 @@ pub trait GradientReversalBackend: Backend {
 }
 
 /// The identity: what reversal means where nothing is differentiated.
+#[allow(unused_macros)] // used only under the backend features
 macro_rules! identity_reversal {
     () => {
         fn float_reverse_gradient(tensor: FloatTensor<Self>, _alpha: f64) -> FloatTensor<Self> {

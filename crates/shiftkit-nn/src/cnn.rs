@@ -2,7 +2,9 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
+};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
@@ -139,9 +141,15 @@ impl<B: Backend> Encoder<B> for CnnEncoder<B> {
     /// When the channels or the image size differ from the configuration (Burn's convolution
     /// or matrix product checks them).
     fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = self.pool.forward(relu(self.norm1.forward(self.conv1.forward(input))));
-        let x = self.pool.forward(relu(self.norm2.forward(self.conv2.forward(x))));
-        let x = self.dropout.forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));
+        let x = self
+            .pool
+            .forward(relu(self.norm1.forward(self.conv1.forward(input))));
+        let x = self
+            .pool
+            .forward(relu(self.norm2.forward(self.conv2.forward(x))));
+        let x = self
+            .dropout
+            .forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));
         relu(self.latent.forward(x))
     }
 

@@ -58,7 +58,7 @@ impl DomainDiscriminatorConfig {
             }
         }
 
-        let mut hidden = Vec::with_capacity(self.hidden_layers);
+        let mut hidden = Vec::new();
         let mut norms = Vec::new();
         let mut width = latent_dim;
         for _ in 0..self.hidden_layers {

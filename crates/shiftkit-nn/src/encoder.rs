@@ -15,6 +15,17 @@ use burn::tensor::backend::Backend;
 /// Training mode and evaluation mode follow Burn's convention: on an autodiff backend dropout is
 /// active and batch norm uses batch statistics; the module's `valid()` counterpart on the inner
 /// backend is the evaluation-mode model.
+///
+/// # Implementing
+///
+/// Derive `Module` on the network and implement the four required methods; `forward` comes
+/// for free. Trainers call [`latent_dim`](Self::latent_dim) and
+/// [`num_classes`](Self::num_classes) to check a discriminator and the labels before the first
+/// step, so they must agree with what [`encode`](Self::encode) and
+/// [`classify`](Self::classify) return. For the evaluation model to be an encoder too,
+/// implement the trait for every backend (`impl<B: Backend> Encoder<B> for MyNet<B>`), as the
+/// reference encoders [`MlpEncoder`](crate::MlpEncoder), [`CnnEncoder`](crate::CnnEncoder) and
+/// [`ShallowEncoder`](crate::ShallowEncoder) do.
 pub trait Encoder<B: Backend>: Module<B> {
     /// What one batch of inputs looks like, for example `Tensor<B, 2>` or `Tensor<B, 4>`.
     type Input: Clone + Send;

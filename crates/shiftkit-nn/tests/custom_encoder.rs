@@ -5,9 +5,9 @@ mod common;
 
 use burn::module::{AutodiffModule, Module};
 use burn::nn::{Linear, LinearConfig};
+use burn::tensor::Tensor;
 use burn::tensor::activation::tanh;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::Tensor;
 use common::{Ad, input, max_abs_diff, to_vec};
 use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder, MlpEncoderConfig};
 
@@ -90,7 +90,11 @@ fn user_encoder_plugs_into_the_trait() {
 
     // Gradients of the domain logits reach the user's encoder through the discriminator.
     let grads = domain_logits.sum().backward();
-    let grad = encoder.project.weight.grad(&grads).expect("encoder weight has a gradient");
+    let grad = encoder
+        .project
+        .weight
+        .grad(&grads)
+        .expect("encoder weight has a gradient");
     assert!(to_vec(grad).iter().any(|g| *g != 0.0));
 
     // Generic evaluation works the same for the user's encoder and for a reference one.

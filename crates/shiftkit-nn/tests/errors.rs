@@ -59,7 +59,11 @@ fn discriminator_errors() {
 fn mlp_errors() {
     let device = Default::default();
     let init = |config: MlpEncoderConfig| config.init::<Inner>(&device);
-    let small = || MlpEncoderConfig::new().with_input_dim(4).with_hidden_dims(vec![3]);
+    let small = || {
+        MlpEncoderConfig::new()
+            .with_input_dim(4)
+            .with_hidden_dims(vec![3])
+    };
 
     assert!(matches!(
         init(small().with_input_dim(0)),
@@ -83,7 +87,10 @@ fn mlp_errors() {
     ));
     for bad in BAD_DROPOUTS {
         assert!(
-            matches!(init(small().with_dropout(bad)), Err(NnError::InvalidDropout(_))),
+            matches!(
+                init(small().with_dropout(bad)),
+                Err(NnError::InvalidDropout(_))
+            ),
             "dropout {bad}"
         );
     }
@@ -141,7 +148,10 @@ fn cnn_errors() {
     ));
     for bad in BAD_DROPOUTS {
         assert!(
-            matches!(init(small().with_dropout(bad)), Err(NnError::InvalidDropout(_))),
+            matches!(
+                init(small().with_dropout(bad)),
+                Err(NnError::InvalidDropout(_))
+            ),
             "dropout {bad}"
         );
     }
@@ -174,12 +184,21 @@ fn defaults_are_shiftkits() {
     assert_eq!((d.dropout, d.batch_norm), (0.0, false));
 
     let m = MlpEncoderConfig::new();
-    assert_eq!((m.input_dim, m.hidden_dims.as_slice()), (784, &[512, 256][..]));
+    assert_eq!(
+        (m.input_dim, m.hidden_dims.as_slice()),
+        (784, &[512, 256][..])
+    );
     assert_eq!((m.latent_dim, m.num_classes, m.dropout), (128, 10, 0.3));
 
     let c = CnnEncoderConfig::new();
-    assert_eq!((c.in_channels, c.image_size, c.conv_channels), (1, [28, 28], [32, 64]));
-    assert_eq!((c.hidden_dim, c.latent_dim, c.num_classes, c.dropout), (256, 128, 10, 0.3));
+    assert_eq!(
+        (c.in_channels, c.image_size, c.conv_channels),
+        (1, [28, 28], [32, 64])
+    );
+    assert_eq!(
+        (c.hidden_dim, c.latent_dim, c.num_classes, c.dropout),
+        (256, 128, 10, 0.3)
+    );
 
     let s = ShallowEncoderConfig::new();
     assert_eq!((s.input_dim, s.latent_dim, s.num_classes), (2, 15, 2));
@@ -200,7 +219,9 @@ fn configs_round_trip_through_json() {
         MlpEncoderConfig::load_binary(m.to_string().as_bytes()).unwrap(),
         m
     );
-    let c = CnnEncoderConfig::new().with_image_size([32, 32]).with_in_channels(3);
+    let c = CnnEncoderConfig::new()
+        .with_image_size([32, 32])
+        .with_in_channels(3);
     assert_eq!(
         CnnEncoderConfig::load_binary(c.to_string().as_bytes()).unwrap(),
         c

@@ -20,11 +20,18 @@ fn check_dropout<const O: usize>(
     let x = input::<Ad, 2>(shape, 1);
     let first = to_vec(train_with_dropout(x.clone()));
     let second = to_vec(train_with_dropout(x.clone()));
-    assert_ne!(first, second, "dropout must be active on the autodiff backend");
+    assert_ne!(
+        first, second,
+        "dropout must be active on the autodiff backend"
+    );
 
     let x_eval = input::<Inner, 2>(shape, 1);
     let evaluated = to_vec(eval(x_eval.clone()));
-    assert_eq!(evaluated, to_vec(eval(x_eval)), "evaluation is deterministic");
+    assert_eq!(
+        evaluated,
+        to_vec(eval(x_eval)),
+        "evaluation is deterministic"
+    );
 
     let reference = to_vec(train_without_dropout(x));
     assert!(

@@ -134,21 +134,29 @@ fn shallow_encoder_shapes_and_sigmoid_features() {
     let z = encoder.encode(input::<Ad, 2>([5, 2], 1));
     assert_eq!(z.dims(), [5, 15]);
     let values = common::to_vec(z.clone());
-    assert!(values.iter().all(|v| *v > 0.0 && *v < 1.0), "sigmoid features");
+    assert!(
+        values.iter().all(|v| *v > 0.0 && *v < 1.0),
+        "sigmoid features"
+    );
     assert_eq!(encoder.classify(z).dims(), [5, 2]);
 }
 
 #[test]
 fn discriminator_shapes_and_architecture() {
     let device = Default::default();
-    let default = DomainDiscriminatorConfig::new(128).init::<Ad>(&device).unwrap();
+    let default = DomainDiscriminatorConfig::new(128)
+        .init::<Ad>(&device)
+        .unwrap();
     assert_eq!(default.latent_dim(), 128);
     assert_eq!(default.hidden_layers(), 1);
     // ShiftKit's: Linear(128, 128) - ReLU - Linear(128, 1).
     assert_eq!(default.num_params(), linear(128, 128) + linear(128, 1));
     assert_eq!(default.forward(input::<Ad, 2>([6, 128], 1)).dims(), [6]);
     assert_eq!(
-        default.valid().forward(input::<Inner, 2>([3, 128], 2)).dims(),
+        default
+            .valid()
+            .forward(input::<Inner, 2>([3, 128], 2))
+            .dims(),
         [3]
     );
 

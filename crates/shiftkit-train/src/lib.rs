@@ -1,1 +1,41 @@
-//! skeleton
+//! The DANN training loop: adversarial domain adaptation with an optional MSTN term.
+//!
+//! [`DannTrainer`] is shiftkit's `DANNTrainer`: it takes a model implementing
+//! [`shiftkit_nn::Encoder`], a labelled source loader and an unlabelled (for training) target
+//! loader, and a [`DannConfig`] carrying every parameter of the seed API with its default.
+//! [`DannTrainer::fit`] returns a history with the seed's keys; [`DannTrainer::evaluate`]
+//! measures accuracy in evaluation mode.
+//!
+//! What differs from the Python ShiftKit, and why:
+//! - alpha ramps per step, from 0, over the adaptation phase (the paper's schedule); ShiftKit's
+//!   per-epoch schedule, which applies alpha 0.46 from the first epoch, is an option;
+//! - the shorter loader is cycled, so a small target set does not cut an epoch short; ShiftKit's
+//!   stop-at-the-shorter pairing is an option;
+//! - target accuracy is tracked in evaluation mode: ShiftKit runs the target through the model
+//!   in training mode, which updates batch-norm statistics with target data;
+//! - MSTN target centroids start from their first batch mean, not from zero;
+//! - bad input is a typed [`TrainError`] before training starts, and a non-finite loss stops
+//!   training with an error instead of silently spreading NaN.
+//!
+//! Names, as in the papers: alpha is the reversal strength, gamma the steepness of its ramp
+//! (10), p the training progress in [0, 1].
+
+mod config;
+mod error;
+mod evaluate;
+mod history;
+mod model;
+mod observer;
+mod schedule;
+mod trainer;
+
+pub use config::DannConfig;
+pub use error::TrainError;
+pub use evaluate::{EvalResult, evaluate};
+pub use history::EpochRecord;
+pub use model::DannModel;
+pub use observer::{Silent, StepReport, TrainObserver};
+pub use schedule::{
+    GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
+};
+pub use trainer::{DannTrainer, DomainLoader};

@@ -92,7 +92,9 @@ pub fn idx_labels(magic: u32, count: u32, labels: &[u8]) -> Vec<u8> {
 
 /// `n` well-formed 28x28 images whose pixel `p` of image `i` is `(i * 7 + p) % 256`.
 pub fn pixels(n: usize) -> Vec<u8> {
-    (0..n * 784).map(|k| ((k / 784) * 7 + k % 784) as u8).collect()
+    (0..n * 784)
+        .map(|k| ((k / 784) * 7 + k % 784) as u8)
+        .collect()
 }
 
 /// A CSV line of 64 pixels (all `pixel`) and `label`.

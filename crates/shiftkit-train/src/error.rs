@@ -1,0 +1,83 @@
+use thiserror::Error;
+
+/// What can go wrong when configuring or running a [`DannTrainer`](crate::DannTrainer).
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// A hyper-parameter is outside its valid range.
+    #[error("hyper-parameter `{name}` = {value} is invalid: {expected}")]
+    InvalidHyperParameter {
+        /// The parameter's name, as in [`DannConfig`](crate::DannConfig).
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What a valid value looks like.
+        expected: &'static str,
+    },
+    /// A data loader yields no batch, or only empty ones.
+    #[error("the {domain} loader is empty")]
+    EmptyLoader {
+        /// `"source"`, `"target"`, or the name given to `evaluate`.
+        domain: String,
+    },
+    /// `num_classes` disagrees with the number of classes the model predicts.
+    #[error("num_classes is {config} but the model predicts {model} classes")]
+    ClassCountMismatch {
+        /// `num_classes` in the configuration.
+        config: usize,
+        /// What the model's classifier outputs.
+        model: usize,
+    },
+    /// A label is not a class index.
+    #[error("a {domain} label is {label}, outside the classes 0..{num_classes}")]
+    LabelOutOfRange {
+        /// Where the label was found.
+        domain: String,
+        /// The label.
+        label: i64,
+        /// The number of classes.
+        num_classes: usize,
+    },
+    /// The discriminator's input width is not the encoder's `latent_dim`.
+    #[error("the discriminator takes {discriminator} features but the encoder gives {encoder}")]
+    LatentDimMismatch {
+        /// The encoder's `latent_dim`.
+        encoder: usize,
+        /// The discriminator's input width.
+        discriminator: usize,
+    },
+    /// A batch's inputs and labels disagree in length.
+    #[error("a {domain} batch has {inputs} inputs but {labels} labels")]
+    BatchLengthMismatch {
+        /// Where the batch came from.
+        domain: String,
+        /// Rows of the inputs.
+        inputs: usize,
+        /// Length of the labels.
+        labels: usize,
+    },
+    /// A loss became NaN or infinite. The model is left as it was after the last good step.
+    #[error("the {term} loss is {value} at epoch {epoch}, step {step}")]
+    NonFiniteLoss {
+        /// Which term: `"ce"`, `"domain"`, `"semantic"` or `"total"`.
+        term: &'static str,
+        /// The value read.
+        value: f64,
+        /// The epoch (1-based) in which it happened.
+        epoch: usize,
+        /// The step within that epoch (1-based).
+        step: usize,
+    },
+    /// The requested device cannot be used.
+    #[error("device unavailable: {0}")]
+    DeviceUnavailable(String),
+    /// Building a network failed.
+    #[error(transparent)]
+    Network(#[from] shiftkit_nn::NnError),
+    /// The alignment term rejected its input.
+    #[error(transparent)]
+    Alignment(#[from] shiftkit_align::AlignError),
+    /// The reversal rejected its strength.
+    #[error(transparent)]
+    Reversal(#[from] shiftkit_grl::GrlError),
+}

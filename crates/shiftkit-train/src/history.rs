@@ -1,0 +1,58 @@
+use serde::{Deserialize, Serialize};
+
+/// What one epoch of training did: the seed API's keys, then extras.
+///
+/// Serialised by `serde_json`, the first eight fields carry exactly the names of ShiftKit's
+/// history (`epoch`, `ce_loss`, `domain_loss`, `semantic_loss`, `mmd_loss`, `total_loss`,
+/// `src_acc`, `tgt_acc`), so scripts written for it keep working.
+///
+/// Losses are means over the epoch's steps. Accuracies are measured on the training batches,
+/// from the same forward pass that trains (training mode: dropout active); `tgt_acc` uses the
+/// target batches' labels, which training never reads. For accuracy on held-out data, use
+/// [`DannTrainer::evaluate`](crate::DannTrainer::evaluate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// The epoch, 1-based, counting across calls to `fit`.
+    pub epoch: usize,
+    /// Mean source cross-entropy.
+    pub ce_loss: f64,
+    /// Mean domain (discriminator) binary cross-entropy; 0 during warmup.
+    pub domain_loss: f64,
+    /// Mean MSTN centroid-alignment loss; 0 when disabled and during warmup.
+    pub semantic_loss: f64,
+    /// Always 0: kept for compatibility with ShiftKit's history, which has no MMD term in DANN.
+    pub mmd_loss: f64,
+    /// Mean of `ce + domain_weight * domain + semantic_weight * semantic`.
+    pub total_loss: f64,
+    /// Accuracy on the source training batches.
+    pub src_acc: f64,
+    /// Accuracy on the target training batches (their labels are used only here).
+    pub tgt_acc: f64,
+    /// The reversal strength in force at the epoch's last step.
+    pub alpha: f64,
+    /// The learning rate in force at the epoch's last step.
+    pub lr: f64,
+    /// The discriminator's accuracy at telling the domains apart (0.5 is chance: the features
+    /// are indistinguishable); 0 during warmup.
+    pub disc_acc: f64,
+    /// The share of target training examples predicted as the most frequent class. Close to 1
+    /// means the classifier has collapsed onto one class.
+    pub tgt_majority: f64,
+    /// Mean Euclidean norm of the source features; a steady climb by orders of magnitude
+    /// announces a collapse.
+    pub latent_norm: f64,
+    /// Whether this epoch was a warmup epoch (source cross-entropy only).
+    pub warmup: bool,
+    /// Optimiser steps in the epoch.
+    pub steps: usize,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+}
+
+impl EpochRecord {
+    /// Whether the target predictions have collapsed onto one class: more than `threshold` of
+    /// the target examples predicted as the same class.
+    pub fn collapsed(&self, threshold: f64) -> bool {
+        self.tgt_majority > threshold
+    }
+}

@@ -1,0 +1,58 @@
+use crate::EpochRecord;
+
+/// What one optimiser step did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    /// The epoch, 1-based.
+    pub epoch: usize,
+    /// The step within the epoch, 1-based.
+    pub step: usize,
+    /// The steps the epoch will take.
+    pub steps_in_epoch: usize,
+    /// Source cross-entropy.
+    pub ce_loss: f64,
+    /// Domain binary cross-entropy (0 during warmup).
+    pub domain_loss: f64,
+    /// MSTN alignment loss (0 when disabled or during warmup).
+    pub semantic_loss: f64,
+    /// The weighted total that was minimised.
+    pub total_loss: f64,
+    /// The reversal strength used.
+    pub alpha: f64,
+    /// The learning rate used.
+    pub lr: f64,
+}
+
+/// Something that hears about training as it happens: a progress bar, a logger, a metrics
+/// sink. The library prints nothing itself; everything it has to say goes through here.
+///
+/// Every method has an empty default, so an observer implements only what it needs.
+pub trait TrainObserver {
+    /// Called after every optimiser step.
+    fn on_step(&mut self, report: &StepReport) {
+        let _ = report;
+    }
+
+    /// Called at the end of every epoch, with the record that goes into the history.
+    fn on_epoch(&mut self, record: &EpochRecord) {
+        let _ = record;
+    }
+
+    /// Called when an epoch's target predictions collapse onto one class (see
+    /// [`DannConfig::collapse_threshold`](crate::DannConfig::collapse_threshold)).
+    fn on_collapse(&mut self, record: &EpochRecord) {
+        let _ = record;
+    }
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl TrainObserver for Silent {}
+
+impl<F: FnMut(&EpochRecord)> TrainObserver for F {
+    fn on_epoch(&mut self, record: &EpochRecord) {
+        self(record)
+    }
+}

@@ -1,0 +1,735 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::module::{AutodiffModule, Module, ModuleDisplay};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
+use shiftkit_data::DomainBatch;
+use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
+use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
+
+use crate::evaluate::{EvalResult, count_correct, evaluate};
+use crate::observer::{Silent, StepReport, TrainObserver};
+use crate::schedule::{Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr};
+use crate::{DannConfig, DannModel, EpochRecord, TrainError};
+
+/// A data loader of one domain's batches, as Burn builds them.
+pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, D>>>;
+
+/// Adversarial domain adaptation (DANN), with optional MSTN centroid alignment.
+///
+/// Each step draws a labelled source batch `(x_s, y_s)` and a target batch `x_t`, and
+/// minimises, with one backward pass and one Adam step over the encoder and the
+/// discriminator together:
+///
+/// ```text
+/// z_s = encode(x_s)        z_t = encode(x_t)
+/// ce       = CE(classify(z_s), y_s)
+/// domain   = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])
+/// semantic = MSTN(z_s, y_s, z_t, argmax classify(z_t))         (when semantic_weight > 0)
+/// total    = ce + domain_weight * domain + semantic_weight * semantic
+/// ```
+///
+/// Source is domain 0, target domain 1. The reversal makes the discriminator learn to tell the
+/// domains apart while the encoder learns to make that impossible.
+///
+/// # Schedule and warmup
+///
+/// `alpha_p = alpha * (2 / (1 + exp(-gamma p)) - 1)`, with `p` going from 0 to 1 over the
+/// adaptation phase only (after warmup), per step by default. During the `warmup_epochs`
+/// first epochs only the cross-entropy is trained: alpha is 0, the discriminator and the
+/// alignment are not trained (their parameters and state do not change). `p` is measured
+/// against the epochs planned so far: a second `fit` extends the plan and `p` continues from
+/// its share of the new plan.
+///
+/// # Pairing
+///
+/// By default the shorter loader is cycled so each epoch covers the longer one
+/// ([`Pairing::Cycle`]): with a small target set, stopping at the shorter loader (ShiftKit's
+/// behaviour, [`Pairing::Shortest`]) leaves too few adaptation steps for the adversarial game
+/// to settle.
+///
+/// # Observability
+///
+/// [`fit`](Self::fit) returns one [`EpochRecord`] per epoch; [`fit_observed`](Self::fit_observed)
+/// also reports every step and epoch to a [`TrainObserver`]. The target accuracy `tgt_acc` is
+/// measured by an evaluation-mode forward pass of the target batch (dropout off, batch norm on
+/// its running statistics, which it does not update), so tracking never disturbs training.
+///
+/// # Errors
+///
+/// Everything that can be checked is checked before any training, in [`new`](Self::new):
+/// hyper-parameters, empty loaders, class counts, label ranges, batch lengths. During training,
+/// a non-finite loss stops [`fit`](Self::fit) with [`TrainError::NonFiniteLoss`], leaving the
+/// model, discriminator and alignment state as they were after the last good step.
+pub struct DannTrainer<B, M, const D: usize>
+where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: ModuleDisplay,
+{
+    config: DannConfig,
+    device: B::Device,
+    model: Option<DannModel<B, M>>,
+    optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
+    grl: GradientReversalLayer,
+    aligner: Option<CentroidAligner<B>>,
+    source: DomainLoader<B, D>,
+    target: DomainLoader<B, D>,
+    source_batches: usize,
+    target_batches: usize,
+    epochs_done: usize,
+    steps_done: usize,
+    adaptation_steps_done: usize,
+    history: Vec<EpochRecord>,
+    domain_targets: Option<(usize, usize, Tensor<B, 1>)>,
+}
+
+/// The numbers one step reads back from the device, in one transfer.
+struct StepNumbers {
+    ce: f64,
+    domain: f64,
+    semantic: f64,
+    total: f64,
+    source_correct: f64,
+    target_correct: f64,
+    disc_correct: f64,
+    latent_norm_sum: f64,
+    source_seen: usize,
+    target_seen: usize,
+    disc_seen: usize,
+}
+
+/// Running sums over an epoch.
+#[derive(Default)]
+struct EpochSums {
+    ce: f64,
+    domain: f64,
+    semantic: f64,
+    total: f64,
+    source_correct: f64,
+    source_seen: usize,
+    target_correct: f64,
+    target_seen: usize,
+    disc_correct: f64,
+    disc_seen: usize,
+    latent_norm: f64,
+    steps: usize,
+}
+
+impl<B, M, const D: usize> DannTrainer<B, M, D>
+where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+{
+    /// Builds a trainer for `model`, a labelled `source` loader and a `target` loader (whose
+    /// labels serve only to track `tgt_acc`), on `device`.
+    ///
+    /// Seeds the backend with `config.seed`, builds the discriminator from the configuration,
+    /// and reads both loaders once to check them.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`], [`TrainError::ClassCountMismatch`],
+    /// [`TrainError::EmptyLoader`], [`TrainError::LabelOutOfRange`],
+    /// [`TrainError::BatchLengthMismatch`], or a network error from building the
+    /// discriminator.
+    pub fn new(
+        model: M,
+        source: DomainLoader<B, D>,
+        target: DomainLoader<B, D>,
+        config: DannConfig,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        config.check()?;
+        if model.num_classes() != config.num_classes {
+            return Err(TrainError::ClassCountMismatch {
+                config: config.num_classes,
+                model: model.num_classes(),
+            });
+        }
+        let source_batches = scan_loader(source.as_ref(), "source", config.num_classes)?;
+        let target_batches = scan_loader(target.as_ref(), "target", config.num_classes)?;
+
+        B::seed(device, config.seed);
+        let discriminator = DomainDiscriminatorConfig::new(model.latent_dim())
+            .with_hidden_dim(config.discriminator_hidden)
+            .with_hidden_layers(config.discriminator_layers)
+            .with_dropout(config.discriminator_dropout)
+            .with_batch_norm(config.discriminator_batch_norm)
+            .init(device)?;
+        let aligner = if config.semantic() {
+            Some(
+                CentroidAlignerConfig::new(config.num_classes, model.latent_dim())
+                    .with_momentum(config.centroid_momentum)
+                    .init(device)?,
+            )
+        } else {
+            None
+        };
+        let grl = GradientReversalConfig::new().with_alpha(0.0).init()?;
+        let optimizer = adam(&config);
+        Ok(Self {
+            config,
+            device: device.clone(),
+            model: Some(DannModel {
+                encoder: model,
+                discriminator,
+            }),
+            optimizer,
+            grl,
+            aligner,
+            source,
+            target,
+            source_batches,
+            target_batches,
+            epochs_done: 0,
+            steps_done: 0,
+            adaptation_steps_done: 0,
+            history: Vec::new(),
+            domain_targets: None,
+        })
+    }
+
+    /// Replaces the discriminator built from the configuration with one of your own, before
+    /// training.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::LatentDimMismatch`] when its input width is not the encoder's
+    /// `latent_dim`.
+    pub fn with_discriminator(
+        mut self,
+        discriminator: DomainDiscriminator<B>,
+    ) -> Result<Self, TrainError> {
+        let model = self.model_ref();
+        if discriminator.latent_dim() != model.encoder.latent_dim() {
+            return Err(TrainError::LatentDimMismatch {
+                encoder: model.encoder.latent_dim(),
+                discriminator: discriminator.latent_dim(),
+            });
+        }
+        let encoder = self
+            .model
+            .take()
+            .expect("the model is present between steps")
+            .encoder;
+        self.model = Some(DannModel {
+            encoder,
+            discriminator: discriminator.fork(&self.device),
+        });
+        self.optimizer = adam(&self.config);
+        Ok(self)
+    }
+
+    /// Trains for `epochs` more epochs and returns their records (also kept in
+    /// [`history`](Self::history)). A second call continues training and the epoch count.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
+    /// epochs completed before it stay in the history.
+    pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
+        self.fit_observed(epochs, &mut Silent)
+    }
+
+    /// [`fit`](Self::fit), reporting every step and every epoch to `observer`.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit).
+    pub fn fit_observed(
+        &mut self,
+        epochs: usize,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Vec<EpochRecord>, TrainError> {
+        let steps_per_epoch = self.steps_per_epoch();
+        let planned_epochs = self.epochs_done + epochs;
+        let adaptation_epochs = planned_epochs.saturating_sub(self.config.warmup_epochs);
+        let plan = Plan {
+            steps_per_epoch,
+            total_steps: planned_epochs * steps_per_epoch,
+            adaptation_epochs,
+            adaptation_steps: adaptation_epochs * steps_per_epoch,
+        };
+        let mut records = Vec::with_capacity(epochs);
+        for _ in 0..epochs {
+            let record = self.run_epoch(&plan, observer)?;
+            observer.on_epoch(&record);
+            if record.collapsed(self.config.collapse_threshold) {
+                observer.on_collapse(&record);
+            }
+            self.history.push(record.clone());
+            records.push(record);
+        }
+        Ok(records)
+    }
+
+    /// The accuracy of the model, in evaluation mode, on every batch of `loader`, reported
+    /// under the name `domain` (for example `"target-test"`). The model is not changed.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::EmptyLoader`] when the loader yields no example.
+    pub fn evaluate(
+        &self,
+        loader: &dyn DataLoader<B::InnerBackend, DomainBatch<B::InnerBackend, D>>,
+        domain: &str,
+    ) -> Result<EvalResult, TrainError> {
+        evaluate(&self.model_ref().encoder.valid(), loader, domain)
+    }
+
+    /// The model being trained.
+    pub fn model(&self) -> &M {
+        &self.model_ref().encoder
+    }
+
+    /// The domain discriminator.
+    pub fn discriminator(&self) -> &DomainDiscriminator<B> {
+        &self.model_ref().discriminator
+    }
+
+    /// The MSTN aligner and its target centroids, when `semantic_weight > 0`.
+    pub fn aligner(&self) -> Option<&CentroidAligner<B>> {
+        self.aligner.as_ref()
+    }
+
+    /// Ends training and hands back the model.
+    pub fn into_model(mut self) -> M {
+        self.model
+            .take()
+            .expect("the model is present between steps")
+            .encoder
+    }
+
+    /// Every epoch trained so far.
+    pub fn history(&self) -> &[EpochRecord] {
+        &self.history
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DannConfig {
+        &self.config
+    }
+
+    /// Optimiser steps per epoch under the configured pairing.
+    pub fn steps_per_epoch(&self) -> usize {
+        match self.config.pairing {
+            Pairing::Cycle => self.source_batches.max(self.target_batches),
+            Pairing::Shortest => self.source_batches.min(self.target_batches),
+        }
+    }
+
+    /// Optimiser steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.steps_done
+    }
+
+    fn model_ref(&self) -> &DannModel<B, M> {
+        self.model
+            .as_ref()
+            .expect("the model is present between steps")
+    }
+
+    /// The reversal strength for the next step.
+    fn alpha_at(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
+        if !self.config.schedule_alpha {
+            return self.config.alpha;
+        }
+        let p = match self.config.schedule_granularity {
+            ScheduleGranularity::Step => {
+                self.adaptation_steps_done as f64 / plan.adaptation_steps.max(1) as f64
+            }
+            ScheduleGranularity::Epoch => {
+                adaptation_epoch as f64 / plan.adaptation_epochs.max(1) as f64
+            }
+        };
+        scheduled_alpha(self.config.alpha, self.config.gamma, p)
+    }
+
+    fn run_epoch(
+        &mut self,
+        plan: &Plan,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<EpochRecord, TrainError> {
+        let started = Instant::now();
+        let epoch = self.epochs_done + 1;
+        let warmup = epoch <= self.config.warmup_epochs;
+        let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
+        let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
+        let mut source = Cycler::new(source_loader.as_ref());
+        let mut target = Cycler::new(target_loader.as_ref());
+        let mut sums = EpochSums::default();
+        let mut predictions: Option<Tensor<B::InnerBackend, 1, Int>> = None;
+        let (mut alpha, mut lr) = (0.0, self.config.lr);
+
+        for step in 1..=plan.steps_per_epoch {
+            let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
+                break;
+            };
+            alpha = if warmup {
+                0.0
+            } else {
+                self.alpha_at(plan, adaptation_epoch)
+            };
+            let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
+            lr = scheduled_lr(self.config.lr, self.config.lr_schedule, progress);
+            let (numbers, histogram) =
+                self.step(source_batch, target_batch, alpha, lr, warmup, epoch, step)?;
+            predictions = Some(match predictions {
+                Some(sum) => sum + histogram,
+                None => histogram,
+            });
+            sums.add(&numbers);
+            observer.on_step(&StepReport {
+                epoch,
+                step,
+                steps_in_epoch: plan.steps_per_epoch,
+                ce_loss: numbers.ce,
+                domain_loss: numbers.domain,
+                semantic_loss: numbers.semantic,
+                total_loss: numbers.total,
+                alpha,
+                lr,
+            });
+        }
+        self.epochs_done = epoch;
+
+        let steps = sums.steps.max(1) as f64;
+        let tgt_majority = match predictions {
+            Some(counts) => {
+                let counts: Vec<i64> = counts
+                    .into_data()
+                    .convert::<i64>()
+                    .to_vec()
+                    .unwrap_or_default();
+                let max = counts.iter().copied().max().unwrap_or(0) as f64;
+                max / sums.target_seen.max(1) as f64
+            }
+            None => 0.0,
+        };
+        Ok(EpochRecord {
+            epoch,
+            ce_loss: sums.ce / steps,
+            domain_loss: sums.domain / steps,
+            semantic_loss: sums.semantic / steps,
+            mmd_loss: 0.0,
+            total_loss: sums.total / steps,
+            src_acc: sums.source_correct / sums.source_seen.max(1) as f64,
+            tgt_acc: sums.target_correct / sums.target_seen.max(1) as f64,
+            alpha,
+            lr,
+            disc_acc: if sums.disc_seen == 0 {
+                0.0
+            } else {
+                sums.disc_correct / sums.disc_seen as f64
+            },
+            tgt_majority,
+            latent_norm: sums.latent_norm / sums.source_seen.max(1) as f64,
+            warmup,
+            steps: sums.steps,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// One optimiser step. Returns what it measured and the target prediction counts per
+    /// class.
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &mut self,
+        source: DomainBatch<B, D>,
+        target: DomainBatch<B, D>,
+        alpha: f64,
+        lr: f64,
+        warmup: bool,
+        epoch: usize,
+        step: usize,
+    ) -> Result<(StepNumbers, Tensor<B::InnerBackend, 1, Int>), TrainError> {
+        let config = &self.config;
+        let adversarial = !warmup && config.adversarial();
+        let semantic = !warmup && config.semantic();
+        let model = self
+            .model
+            .as_ref()
+            .expect("the model is present between steps");
+        let n_s = source.len();
+        let n_t = target.len();
+
+        // Target tracking: an evaluation-mode pass that neither trains nor touches batch-norm
+        // statistics.
+        let target_logits = model.encoder.valid().forward(target.inputs.clone().inner());
+        let target_labels = target.labels.clone().inner();
+        let target_correct = count_correct(target_logits.clone(), target_labels);
+        let histogram = target_logits
+            .argmax(1)
+            .reshape([n_t])
+            .one_hot::<2>(config.num_classes)
+            .sum_dim(0)
+            .reshape([config.num_classes]);
+
+        let z_s = model.encoder.encode(source.inputs);
+        let logits_s = model.encoder.classify(z_s.clone());
+        let source_correct = count_correct(logits_s.clone().detach(), source.labels.clone());
+        let ce = cross_entropy(logits_s, source.labels.clone());
+        let latent_norm_sum = z_s.clone().detach().powi_scalar(2).sum_dim(1).sqrt().sum();
+
+        let zero = || Tensor::<B, 1>::zeros([1], &self.device);
+        let mut total = ce.clone();
+        let mut domain = zero();
+        let mut semantic_loss = zero();
+        let mut disc_correct = zero();
+        let mut aligner_before = None;
+        if adversarial || semantic {
+            let z_t = model.encoder.encode(target.inputs);
+            if adversarial {
+                self.grl.set_alpha(alpha)?;
+                let z = Tensor::cat(vec![z_s.clone(), z_t.clone()], 0);
+                let logits = model.discriminator.forward(self.grl.forward(z));
+                let targets = domain_targets(&mut self.domain_targets, n_s, n_t, &self.device);
+                disc_correct = logits
+                    .clone()
+                    .detach()
+                    .greater_elem(0.0)
+                    .float()
+                    .equal(targets.clone())
+                    .float()
+                    .sum();
+                domain = binary_cross_entropy_with_logits(logits, targets);
+                total = total + domain.clone().mul_scalar(config.domain_weight);
+            }
+            if semantic {
+                let aligner = self
+                    .aligner
+                    .as_mut()
+                    .expect("semantic_weight > 0 builds an aligner");
+                aligner_before = Some(aligner.clone());
+                let pseudo = model
+                    .encoder
+                    .classify(z_t.clone().detach())
+                    .argmax(1)
+                    .reshape([n_t]);
+                semantic_loss = aligner.step_trusted_labels(&z_s, &source.labels, &z_t, &pseudo)?;
+                total = total + semantic_loss.clone().mul_scalar(config.semantic_weight);
+            }
+        }
+
+        // One read of everything this step has to say.
+        let summary = Tensor::cat(
+            vec![
+                ce.clone().detach(),
+                domain.clone().detach(),
+                semantic_loss.clone().detach(),
+                total.clone().detach(),
+                source_correct.float(),
+                Tensor::from_inner(target_correct.float()),
+                disc_correct,
+                latent_norm_sum,
+            ],
+            0,
+        );
+        let values: Vec<f64> = summary
+            .into_data()
+            .convert::<f64>()
+            .to_vec()
+            .unwrap_or_default();
+        let numbers = StepNumbers {
+            ce: values[0],
+            domain: values[1],
+            semantic: values[2],
+            total: values[3],
+            source_correct: values[4],
+            target_correct: values[5],
+            disc_correct: values[6],
+            latent_norm_sum: values[7],
+            source_seen: n_s,
+            target_seen: n_t,
+            disc_seen: if adversarial { n_s + n_t } else { 0 },
+        };
+        for (term, value) in [
+            ("ce", numbers.ce),
+            ("domain", numbers.domain),
+            ("semantic", numbers.semantic),
+            ("total", numbers.total),
+        ] {
+            if !value.is_finite() {
+                if let Some(before) = aligner_before {
+                    self.aligner = Some(before);
+                }
+                return Err(TrainError::NonFiniteLoss {
+                    term,
+                    value,
+                    epoch,
+                    step,
+                });
+            }
+        }
+
+        let grads = total.backward();
+        let model = self
+            .model
+            .take()
+            .expect("the model is present between steps");
+        let grads = GradientsParams::from_grads(grads, &model);
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        self.steps_done += 1;
+        if !warmup {
+            self.adaptation_steps_done += 1;
+        }
+        Ok((numbers, histogram))
+    }
+}
+
+/// The shape of the training ahead, fixed at the start of a `fit`.
+struct Plan {
+    steps_per_epoch: usize,
+    total_steps: usize,
+    adaptation_epochs: usize,
+    adaptation_steps: usize,
+}
+
+impl EpochSums {
+    fn add(&mut self, n: &StepNumbers) {
+        self.ce += n.ce;
+        self.domain += n.domain;
+        self.semantic += n.semantic;
+        self.total += n.total;
+        self.source_correct += n.source_correct;
+        self.target_correct += n.target_correct;
+        self.disc_correct += n.disc_correct;
+        self.latent_norm += n.latent_norm_sum;
+        self.source_seen += n.source_seen;
+        self.target_seen += n.target_seen;
+        self.disc_seen += n.disc_seen;
+        self.steps += 1;
+    }
+}
+
+/// Builds Adam over the model and the discriminator.
+fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
+    config: &DannConfig,
+) -> OptimizerAdaptor<Adam, M, B> {
+    let mut adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
+    if config.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
+    }
+    adam.init()
+}
+
+/// The iterator of a loader that starts over when it runs out.
+struct Cycler<'a, B: Backend, O> {
+    loader: &'a dyn DataLoader<B, O>,
+    iter: Box<dyn DataLoaderIterator<O> + 'a>,
+}
+
+impl<'a, B: Backend, O> Cycler<'a, B, O> {
+    fn new(loader: &'a dyn DataLoader<B, O>) -> Self {
+        Self {
+            loader,
+            iter: loader.iter(),
+        }
+    }
+
+    /// The next batch, starting the loader over (reshuffled, if it shuffles) when it is
+    /// exhausted.
+    fn next(&mut self) -> Option<O> {
+        match self.iter.next() {
+            Some(batch) => Some(batch),
+            None => {
+                self.iter = self.loader.iter();
+                self.iter.next()
+            }
+        }
+    }
+}
+
+/// Reads a loader once: counts its batches and checks labels and lengths.
+fn scan_loader<B: Backend, const D: usize>(
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    domain: &str,
+    num_classes: usize,
+) -> Result<usize, TrainError> {
+    let mut batches = 0;
+    for batch in loader.iter() {
+        let inputs = batch.inputs.dims()[0];
+        let labels = batch.len();
+        if inputs != labels {
+            return Err(TrainError::BatchLengthMismatch {
+                domain: domain.to_string(),
+                inputs,
+                labels,
+            });
+        }
+        if labels == 0 {
+            continue;
+        }
+        let labels: Vec<i64> = batch
+            .labels
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap_or_default();
+        if let Some(&label) = labels.iter().find(|&&l| l < 0 || l >= num_classes as i64) {
+            return Err(TrainError::LabelOutOfRange {
+                domain: domain.to_string(),
+                label,
+                num_classes,
+            });
+        }
+        batches += 1;
+    }
+    if batches == 0 {
+        return Err(TrainError::EmptyLoader {
+            domain: domain.to_string(),
+        });
+    }
+    Ok(batches)
+}
+
+/// Mean cross-entropy of `logits` against class indices.
+fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    let [n, _] = logits.dims();
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([n, 1]))
+        .mean()
+        .neg()
+}
+
+/// Mean binary cross-entropy on logits, in the stable form
+/// `max(x, 0) - x t + log(1 + exp(-|x|))`.
+fn binary_cross_entropy_with_logits<B: Backend>(
+    logits: Tensor<B, 1>,
+    targets: Tensor<B, 1>,
+) -> Tensor<B, 1> {
+    let softplus = logits.clone().abs().neg().exp().log1p();
+    (logits.clone().clamp_min(0.0) - logits * targets + softplus).mean()
+}
+
+/// The domain labels `[0; n_s] ++ [1; n_t]`, built once per pair of batch sizes.
+fn domain_targets<B: Backend>(
+    cache: &mut Option<(usize, usize, Tensor<B, 1>)>,
+    n_s: usize,
+    n_t: usize,
+    device: &B::Device,
+) -> Tensor<B, 1> {
+    if let Some((s, t, targets)) = cache
+        && *s == n_s
+        && *t == n_t
+    {
+        return targets.clone();
+    }
+    let mut values = vec![0.0f32; n_s];
+    values.resize(n_s + n_t, 1.0);
+    let targets = Tensor::from_data(TensorData::new(values, [n_s + n_t]), device);
+    *cache = Some((n_s, n_t, targets.clone()));
+    targets
+}
+
+#[allow(unused_imports)]
+use ElementConversion as _;
