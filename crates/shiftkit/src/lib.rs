@@ -14,7 +14,35 @@
 //! | [`nn`] | `shiftkit-nn` | the encoder trait, the domain discriminator, reference encoders |
 //! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
+//! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation |
 //! | [`methods`] | all | the names users reach for first |
+//! | [`backend`], [`device`] | this crate | backend aliases and device choice |
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use burn::data::dataloader::DataLoaderBuilder;
+//! use shiftkit::backend::{Cpu, CpuInner};
+//! use shiftkit::data::{DigitsPair, FlatDigitBatcher};
+//! use shiftkit::methods::{DannConfig, DannTrainer};
+//! use shiftkit::nn::MlpEncoderConfig;
+//!
+//! let device = Default::default();
+//! let pair = DigitsPair::embedded(0).unwrap();
+//! let loader = |data, seed| DataLoaderBuilder::new(FlatDigitBatcher).batch_size(64).shuffle(seed).build(data);
+//! let model = MlpEncoderConfig::new().init::<Cpu>(&device).unwrap();
+//! let mut trainer = DannTrainer::new(
+//!     model,
+//!     loader(pair.source_train.clone(), 1),
+//!     loader(pair.target_train.clone(), 2),
+//!     DannConfig::recommended(),
+//!     &device,
+//! ).unwrap();
+//! let history = trainer.fit(10).unwrap();
+//! let test = DataLoaderBuilder::<CpuInner, _, _>::new(FlatDigitBatcher).batch_size(256).build(pair.target_test.clone());
+//! let result = trainer.evaluate(test.as_ref(), "target-test").unwrap();
+//! ```
 //!
 //! # Features
 //!
@@ -42,7 +70,18 @@ pub mod data {
     pub use shiftkit_data::*;
 }
 
+pub mod train {
+    //! The DANN training loop: see [`shiftkit_train`].
+    pub use shiftkit_train::*;
+}
+
 pub mod methods {
     //! The building blocks of adversarial domain adaptation, under the names of the papers.
+    pub use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
+    pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
+    pub use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, EvalResult};
 }
+
+pub mod backend;
+pub mod device;

@@ -55,3 +55,22 @@ pub fn moons_trainer(pair: &MoonsPair, config: DannConfig, seed: u64) -> Trainer
     )
     .unwrap()
 }
+
+/// Every float parameter of a module, flattened, in visiting order.
+pub fn parameters<Bk: burn::tensor::backend::Backend, M: burn::module::Module<Bk>>(
+    module: &M,
+) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl<Bk: burn::tensor::backend::Backend> burn::module::ModuleVisitor<Bk> for Collect {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &burn::module::Param<burn::tensor::Tensor<Bk, D>>,
+        ) {
+            let values = param.val().into_data().convert::<f32>();
+            self.0.extend(values.to_vec::<f32>().unwrap());
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    module.visit(&mut collect);
+    collect.0
+}

@@ -1,0 +1,111 @@
+//! The history: the seed's keys in JSON, epochs counted across calls to `fit`, observers.
+
+mod common;
+
+use common::{moons, moons_trainer};
+use shiftkit_train::{DannConfig, EpochRecord, StepReport, TrainObserver};
+
+#[test]
+fn records_serialise_with_the_seed_keys() {
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let history = trainer.fit(1).unwrap();
+    let json = serde_json::to_value(&history[0]).unwrap();
+    let object = json.as_object().unwrap();
+    for key in [
+        "epoch",
+        "ce_loss",
+        "domain_loss",
+        "semantic_loss",
+        "mmd_loss",
+        "total_loss",
+        "src_acc",
+        "tgt_acc",
+    ] {
+        assert!(object.contains_key(key), "missing key {key}");
+    }
+    assert_eq!(object["epoch"], 1);
+    assert_eq!(object["mmd_loss"], 0.0);
+    assert_eq!(
+        object["semantic_loss"], 0.0,
+        "semantic is disabled by default"
+    );
+    let back: EpochRecord = serde_json::from_value(json).unwrap();
+    assert_eq!(back, history[0]);
+    for acc in [history[0].src_acc, history[0].tgt_acc, history[0].disc_acc] {
+        assert!((0.0..=1.0).contains(&acc), "accuracy {acc}");
+    }
+}
+
+#[test]
+fn a_second_fit_continues_training_and_the_epoch_count() {
+    let pair = moons(1);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_lr(1e-2), 1);
+    let first = trainer.fit(2).unwrap();
+    let second = trainer.fit(3).unwrap();
+    let epochs: Vec<usize> = first.iter().chain(&second).map(|r| r.epoch).collect();
+    assert_eq!(epochs, vec![1, 2, 3, 4, 5]);
+    assert_eq!(trainer.history().len(), 5);
+    assert_eq!(trainer.steps_done(), 5 * trainer.steps_per_epoch());
+    // Training went on from where it was: the loss keeps falling instead of starting over.
+    assert!(second[2].ce_loss < first[0].ce_loss);
+}
+
+#[derive(Default)]
+struct Counter {
+    steps: usize,
+    epochs: Vec<usize>,
+    collapses: usize,
+}
+
+impl TrainObserver for Counter {
+    fn on_step(&mut self, report: &StepReport) {
+        assert!(report.total_loss.is_finite());
+        self.steps += 1;
+    }
+    fn on_epoch(&mut self, record: &EpochRecord) {
+        self.epochs.push(record.epoch);
+    }
+    fn on_collapse(&mut self, _record: &EpochRecord) {
+        self.collapses += 1;
+    }
+}
+
+#[test]
+fn the_observer_hears_every_step_and_epoch() {
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let mut counter = Counter::default();
+    trainer.fit_observed(2, &mut counter).unwrap();
+    assert_eq!(counter.steps, 2 * trainer.steps_per_epoch());
+    assert_eq!(counter.epochs, vec![1, 2]);
+}
+
+#[test]
+fn a_collapse_is_reported() {
+    // With two classes the majority share is at least one half, so a threshold just above it
+    // flags every epoch whose predictions are not perfectly balanced.
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_collapse_threshold(0.5), 0);
+    let mut counter = Counter::default();
+    let history = trainer.fit_observed(2, &mut counter).unwrap();
+    let flagged = history.iter().filter(|r| r.collapsed(0.5)).count();
+    assert_eq!(counter.collapses, flagged);
+    assert!(
+        history
+            .iter()
+            .all(|r| r.tgt_majority >= 0.5 && r.tgt_majority <= 1.0)
+    );
+}
+
+#[test]
+fn shortest_pairing_stops_at_the_shorter_loader() {
+    let pair = moons(0);
+    let cycle = moons_trainer(&pair, DannConfig::new(), 0);
+    let zip = moons_trainer(
+        &pair,
+        DannConfig::new().with_pairing(shiftkit_train::Pairing::Shortest),
+        0,
+    );
+    assert!(zip.steps_per_epoch() <= cycle.steps_per_epoch());
+}

@@ -1,0 +1,74 @@
+//! Warmup: only the cross-entropy trains, alpha is 0, the discriminator and the alignment stay
+//! as they are; the ramp starts after it.
+
+mod common;
+
+use common::{moons, moons_trainer, parameters};
+use shiftkit_train::{DannConfig, GAMMA, StepReport, TrainObserver, scheduled_alpha};
+
+#[test]
+fn warmup_trains_only_the_classifier() {
+    let pair = moons(3);
+    let config = DannConfig::new()
+        .with_warmup_epochs(2)
+        .with_semantic_weight(0.5);
+    let mut trainer = moons_trainer(&pair, config, 3);
+    let disc_before = parameters(trainer.discriminator());
+    let model_before = parameters(trainer.model());
+    let centroids_before = trainer.aligner().unwrap().to_record();
+
+    let warm = trainer.fit(2).unwrap();
+    assert_eq!(
+        parameters(trainer.discriminator()),
+        disc_before,
+        "the discriminator trained"
+    );
+    assert_ne!(
+        parameters(trainer.model()),
+        model_before,
+        "the classifier did not train"
+    );
+    assert_eq!(trainer.aligner().unwrap().to_record(), centroids_before);
+    for record in &warm {
+        assert!(record.warmup);
+        assert_eq!(record.alpha, 0.0);
+        assert_eq!(record.domain_loss, 0.0);
+        assert_eq!(record.semantic_loss, 0.0);
+        assert_eq!(record.total_loss, record.ce_loss);
+    }
+
+    let adapt = trainer.fit(1).unwrap();
+    assert!(!adapt[0].warmup);
+    assert!(adapt[0].alpha > 0.0);
+    assert!(adapt[0].domain_loss > 0.0);
+    assert_ne!(
+        parameters(trainer.discriminator()),
+        disc_before,
+        "the discriminator never trained"
+    );
+    assert_ne!(trainer.aligner().unwrap().to_record(), centroids_before);
+}
+
+#[derive(Default)]
+struct Alphas(Vec<f64>);
+
+impl TrainObserver for Alphas {
+    fn on_step(&mut self, report: &StepReport) {
+        self.0.push(report.alpha);
+    }
+}
+
+#[test]
+fn the_ramp_starts_after_warmup() {
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_warmup_epochs(1), 0);
+    let mut seen = Alphas::default();
+    trainer.fit_observed(3, &mut seen).unwrap();
+    let per_epoch = trainer.steps_per_epoch();
+    let adaptation = 2 * per_epoch;
+    assert!(seen.0[..per_epoch].iter().all(|a| *a == 0.0));
+    for (k, alpha) in seen.0[per_epoch..].iter().enumerate() {
+        let expected = scheduled_alpha(1.0, GAMMA, k as f64 / adaptation as f64);
+        assert!((alpha - expected).abs() < 1e-12);
+    }
+}
