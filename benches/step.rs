@@ -1,1 +1,131 @@
-fn main() {}
+#![allow(missing_docs)] // criterion_main! generates an undocumented `main`.
+//! One full DANN training step: encode source and target, cross-entropy, reversal +
+//! discriminator BCE [+ MSTN], backward, Adam. Batch 64 + 64, MNIST-shaped inputs, latent 128,
+//! discriminator 128 (ShiftKit's defaults), for the MLP and the CNN reference encoders, with
+//! and without MSTN, on each CPU backend. The batches are built once, outside the timed loop;
+//! the step includes the one host read of its losses, as PyTorch's `loss.item()` does.
+//!
+//! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`.
+
+use std::sync::Arc;
+
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::data::dataloader::batcher::Batcher;
+use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
+use shiftkit::grl::GradientReversalBackend;
+use shiftkit::methods::{DannConfig, DannTrainer, Encoder};
+use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
+
+/// Training allocates and frees many buffers of the same large sizes every step; the system
+/// allocator returns them to the OS and page-faults them back (14% of the step in a profile).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const BATCH: usize = 64;
+
+/// A dataset of `n` random digits (values in [0, 1), labels 0..9), seeded.
+fn random_digits(n: usize, seed: u64) -> DigitDataset {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pixels = (0..n * 784).map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32).collect();
+    let labels = (0..n).map(|_| (next() % 10) as u8).collect();
+    DigitDataset::new(pixels, labels).expect("well-formed digits")
+}
+
+fn batch_of<B: AutodiffBackend, const D: usize, Bt>(batcher: &Bt, data: &DigitDataset) -> DomainBatch<B, D>
+where
+    Bt: Batcher<B, DigitItem, DomainBatch<B, D>>,
+{
+    use burn::data::dataset::Dataset;
+    let items = (0..BATCH).filter_map(|i| data.get(i)).collect();
+    batcher.batch(items, &Default::default())
+}
+
+fn bench_backend<B, M, const D: usize, Bt>(
+    c: &mut Criterion,
+    backend: &str,
+    model_name: &str,
+    make_model: impl Fn(&B::Device) -> M,
+    batcher: Bt,
+) where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    Bt: Batcher<B, DigitItem, DomainBatch<B, D>> + Clone + 'static,
+{
+    let device = B::Device::default();
+    let source = random_digits(BATCH, 1);
+    let target = random_digits(BATCH, 2);
+    let loader = |data: &DigitDataset| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
+        DataLoaderBuilder::new(batcher.clone()).batch_size(BATCH).build(data.clone())
+    };
+    let source_batch = batch_of(&batcher, &source);
+    let target_batch = batch_of(&batcher, &target);
+    let mut group = c.benchmark_group(format!("dann_step/{backend}"));
+    group.sample_size(if model_name == "cnn" { 10 } else { 30 });
+    for (method, semantic) in [("dann", 0.0), ("dann_mstn", 0.5)] {
+        B::seed(&device, 0);
+        let config = DannConfig::new().with_semantic_weight(semantic);
+        let mut trainer = DannTrainer::new(
+            make_model(&device),
+            loader(&source),
+            loader(&target),
+            config,
+            &device,
+        )
+        .expect("valid trainer");
+        group.bench_function(BenchmarkId::new(model_name, method), |b| {
+            b.iter(|| {
+                trainer
+                    .train_step(source_batch.clone(), target_batch.clone(), 0.5, 1e-3)
+                    .expect("finite losses")
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_models<B>(c: &mut Criterion, backend: &str)
+where
+    B: AutodiffBackend + GradientReversalBackend,
+{
+    bench_backend::<B, _, 2, _>(
+        c,
+        backend,
+        "mlp",
+        |device| MlpEncoderConfig::new().init(device).expect("valid MLP"),
+        FlatDigitBatcher,
+    );
+    bench_backend::<B, _, 4, _>(
+        c,
+        backend,
+        "cnn",
+        |device| CnnEncoderConfig::new().init(device).expect("valid CNN"),
+        DigitBatcher,
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    // `SHIFTKIT_BENCH_CPU=0` skips the CPU backends (for a GPU machine's short session).
+    if std::env::var("SHIFTKIT_BENCH_CPU").as_deref() == Ok("0") {
+        #[cfg(feature = "cuda")]
+        bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+        return;
+    }
+    bench_models::<shiftkit::backend::Cpu>(c, "ndarray");
+    bench_models::<shiftkit::backend::Flex>(c, "flex");
+    #[cfg(feature = "cuda")]
+    bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

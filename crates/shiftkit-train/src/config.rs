@@ -78,6 +78,12 @@ pub struct DannConfig {
     /// Decoupled weight decay (AdamW) for all parameters; 0 is plain Adam.
     #[config(default = 0.0)]
     pub weight_decay: f64,
+    /// Encode source and target as one concatenated batch instead of two. For encoders
+    /// without batch norm this computes the same thing faster (one pass, larger matrix
+    /// products); with batch norm, the statistics then mix both domains, which changes the
+    /// method. Off by default, as in ShiftKit.
+    #[config(default = false)]
+    pub joint_encoding: bool,
     /// An epoch whose target predictions put more than this share in one class is reported
     /// as a collapse to the observer.
     #[config(default = 0.9)]

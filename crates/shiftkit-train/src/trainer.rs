@@ -98,11 +98,9 @@ struct StepNumbers {
     semantic: f64,
     total: f64,
     source_correct: f64,
-    target_correct: f64,
     disc_correct: f64,
     latent_norm_sum: f64,
     source_seen: usize,
-    target_seen: usize,
     disc_seen: usize,
 }
 
@@ -115,8 +113,6 @@ struct EpochSums {
     total: f64,
     source_correct: f64,
     source_seen: usize,
-    target_correct: f64,
-    target_seen: usize,
     disc_correct: f64,
     disc_seen: usize,
     latent_norm: f64,
@@ -332,6 +328,60 @@ where
         self.steps_done
     }
 
+    /// One optimiser step on a source and a target batch, with the reversal strength and the
+    /// learning rate given explicitly: the building block of [`fit`](Self::fit), for custom
+    /// loops and benchmarks. It does not advance the schedule or the epoch count, and it does
+    /// not run the target-tracking pass.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::NonFiniteLoss`] (the step is then not applied),
+    /// [`TrainError::Reversal`] for a non-finite `alpha`.
+    pub fn train_step(
+        &mut self,
+        source: DomainBatch<B, D>,
+        target: DomainBatch<B, D>,
+        alpha: f64,
+        lr: f64,
+    ) -> Result<StepReport, TrainError> {
+        let epoch = self.epochs_done + 1;
+        let step = self.steps_done + 1;
+        let n = self.step(source, target, alpha, lr, false, epoch, step)?;
+        Ok(StepReport {
+            epoch,
+            step,
+            steps_in_epoch: self.steps_per_epoch(),
+            ce_loss: n.ce,
+            domain_loss: n.domain,
+            semantic_loss: n.semantic,
+            total_loss: n.total,
+            alpha,
+            lr,
+        })
+    }
+
+    /// The evaluation-mode predictions on a target batch: correct count and per-class counts,
+    /// left on the device. It neither trains nor touches batch-norm statistics.
+    fn track_target(
+        &self,
+        target: &DomainBatch<B, D>,
+    ) -> (Tensor<B::InnerBackend, 1, Int>, Tensor<B::InnerBackend, 1, Int>, usize) {
+        let n = target.len();
+        let logits = self
+            .model_ref()
+            .encoder
+            .valid()
+            .forward(target.inputs.clone().inner());
+        let correct = count_correct(logits.clone(), target.labels.clone().inner());
+        let histogram = logits
+            .argmax(1)
+            .reshape([n])
+            .one_hot::<2>(self.config.num_classes)
+            .sum_dim(0)
+            .reshape([self.config.num_classes]);
+        (correct, histogram, n)
+    }
+
     fn model_ref(&self) -> &DannModel<B, M> {
         self.model
             .as_ref()
@@ -367,7 +417,7 @@ where
         let mut source = Cycler::new(source_loader.as_ref());
         let mut target = Cycler::new(target_loader.as_ref());
         let mut sums = EpochSums::default();
-        let mut predictions: Option<Tensor<B::InnerBackend, 1, Int>> = None;
+        let mut tracking = TargetTracking::default();
         let (mut alpha, mut lr) = (0.0, self.config.lr);
 
         for step in 1..=plan.steps_per_epoch {
@@ -381,12 +431,8 @@ where
             };
             let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
             lr = scheduled_lr(self.config.lr, self.config.lr_schedule, progress);
-            let (numbers, histogram) =
-                self.step(source_batch, target_batch, alpha, lr, warmup, epoch, step)?;
-            predictions = Some(match predictions {
-                Some(sum) => sum + histogram,
-                None => histogram,
-            });
+            tracking.add(self.track_target(&target_batch));
+            let numbers = self.step(source_batch, target_batch, alpha, lr, warmup, epoch, step)?;
             sums.add(&numbers);
             observer.on_step(&StepReport {
                 epoch,
@@ -403,18 +449,7 @@ where
         self.epochs_done = epoch;
 
         let steps = sums.steps.max(1) as f64;
-        let tgt_majority = match predictions {
-            Some(counts) => {
-                let counts: Vec<i64> = counts
-                    .into_data()
-                    .convert::<i64>()
-                    .to_vec()
-                    .unwrap_or_default();
-                let max = counts.iter().copied().max().unwrap_or(0) as f64;
-                max / sums.target_seen.max(1) as f64
-            }
-            None => 0.0,
-        };
+        let (tgt_acc, tgt_majority) = tracking.read();
         Ok(EpochRecord {
             epoch,
             ce_loss: sums.ce / steps,
@@ -423,7 +458,7 @@ where
             mmd_loss: 0.0,
             total_loss: sums.total / steps,
             src_acc: sums.source_correct / sums.source_seen.max(1) as f64,
-            tgt_acc: sums.target_correct / sums.target_seen.max(1) as f64,
+            tgt_acc,
             alpha,
             lr,
             disc_acc: if sums.disc_seen == 0 {
@@ -439,8 +474,7 @@ where
         })
     }
 
-    /// One optimiser step. Returns what it measured and the target prediction counts per
-    /// class.
+    /// One optimiser step. Returns what it measured.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
@@ -451,7 +485,7 @@ where
         warmup: bool,
         epoch: usize,
         step: usize,
-    ) -> Result<(StepNumbers, Tensor<B::InnerBackend, 1, Int>), TrainError> {
+    ) -> Result<StepNumbers, TrainError> {
         let config = &self.config;
         let adversarial = !warmup && config.adversarial();
         let semantic = !warmup && config.semantic();
@@ -462,19 +496,23 @@ where
         let n_s = source.len();
         let n_t = target.len();
 
-        // Target tracking: an evaluation-mode pass that neither trains nor touches batch-norm
-        // statistics.
-        let target_logits = model.encoder.valid().forward(target.inputs.clone().inner());
-        let target_labels = target.labels.clone().inner();
-        let target_correct = count_correct(target_logits.clone(), target_labels);
-        let histogram = target_logits
-            .argmax(1)
-            .reshape([n_t])
-            .one_hot::<2>(config.num_classes)
-            .sum_dim(0)
-            .reshape([config.num_classes]);
-
-        let z_s = model.encoder.encode(source.inputs);
+        let adapting = adversarial || semantic;
+        // z_all = [z_s; z_t] when the target takes part, encoded jointly or apart.
+        let (z_s, z_t, z_all) = if adapting && config.joint_encoding {
+            let z = model
+                .encoder
+                .encode(Tensor::cat(vec![source.inputs, target.inputs], 0));
+            let z_s = z.clone().slice(0..n_s);
+            let z_t = z.clone().slice(n_s..n_s + n_t);
+            (z_s, Some(z_t), Some(z))
+        } else if adapting {
+            let z_s = model.encoder.encode(source.inputs);
+            let z_t = model.encoder.encode(target.inputs);
+            let z = Tensor::cat(vec![z_s.clone(), z_t.clone()], 0);
+            (z_s, Some(z_t), Some(z))
+        } else {
+            (model.encoder.encode(source.inputs), None, None)
+        };
         let logits_s = model.encoder.classify(z_s.clone());
         let source_correct = count_correct(logits_s.clone().detach(), source.labels.clone());
         let ce = cross_entropy(logits_s, source.labels.clone());
@@ -486,12 +524,10 @@ where
         let mut semantic_loss = zero();
         let mut disc_correct = zero();
         let mut aligner_before = None;
-        if adversarial || semantic {
-            let z_t = model.encoder.encode(target.inputs);
+        if let (Some(z_t), Some(z_all)) = (z_t, z_all) {
             if adversarial {
                 self.grl.set_alpha(alpha)?;
-                let z = Tensor::cat(vec![z_s.clone(), z_t.clone()], 0);
-                let logits = model.discriminator.forward(self.grl.forward(z));
+                let logits = model.discriminator.forward(self.grl.forward(z_all));
                 let targets = domain_targets(&mut self.domain_targets, n_s, n_t, &self.device);
                 disc_correct = logits
                     .clone()
@@ -528,7 +564,6 @@ where
                 semantic_loss.clone().detach(),
                 total.clone().detach(),
                 source_correct.float(),
-                Tensor::from_inner(target_correct.float()),
                 disc_correct,
                 latent_norm_sum,
             ],
@@ -545,11 +580,9 @@ where
             semantic: values[2],
             total: values[3],
             source_correct: values[4],
-            target_correct: values[5],
-            disc_correct: values[6],
-            latent_norm_sum: values[7],
+            disc_correct: values[5],
+            latent_norm_sum: values[6],
             source_seen: n_s,
-            target_seen: n_t,
             disc_seen: if adversarial { n_s + n_t } else { 0 },
         };
         for (term, value) in [
@@ -582,7 +615,54 @@ where
         if !warmup {
             self.adaptation_steps_done += 1;
         }
-        Ok((numbers, histogram))
+        Ok(numbers)
+    }
+}
+
+/// Target-tracking counts of an epoch, kept on the device until its end.
+struct TargetTracking<B: Backend> {
+    correct: Option<Tensor<B, 1, Int>>,
+    histogram: Option<Tensor<B, 1, Int>>,
+    seen: usize,
+}
+
+impl<B: Backend> Default for TargetTracking<B> {
+    fn default() -> Self {
+        Self {
+            correct: None,
+            histogram: None,
+            seen: 0,
+        }
+    }
+}
+
+impl<B: Backend> TargetTracking<B> {
+    fn add(&mut self, (correct, histogram, n): (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize)) {
+        fn sum<B: Backend>(acc: Option<Tensor<B, 1, Int>>, x: Tensor<B, 1, Int>) -> Option<Tensor<B, 1, Int>> {
+            Some(match acc {
+                Some(acc) => acc + x,
+                None => x,
+            })
+        }
+        self.correct = sum(self.correct.take(), correct);
+        self.histogram = sum(self.histogram.take(), histogram);
+        self.seen += n;
+    }
+
+    /// Target accuracy and the share of the most predicted class: one read of the device.
+    fn read(self) -> (f64, f64) {
+        let (Some(correct), Some(histogram)) = (self.correct, self.histogram) else {
+            return (0.0, 0.0);
+        };
+        let values: Vec<i64> = Tensor::cat(vec![correct, histogram], 0)
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap_or_default();
+        let seen = self.seen.max(1) as f64;
+        let correct = values.first().copied().unwrap_or(0) as f64;
+        let majority = values.iter().skip(1).copied().max().unwrap_or(0) as f64;
+        (correct / seen, majority / seen)
     }
 }
 
@@ -601,11 +681,9 @@ impl EpochSums {
         self.semantic += n.semantic;
         self.total += n.total;
         self.source_correct += n.source_correct;
-        self.target_correct += n.target_correct;
         self.disc_correct += n.disc_correct;
         self.latent_norm += n.latent_norm_sum;
         self.source_seen += n.source_seen;
-        self.target_seen += n.target_seen;
         self.disc_seen += n.disc_seen;
         self.steps += 1;
     }
