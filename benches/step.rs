@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
@@ -36,12 +36,17 @@ fn random_digits(n: usize, seed: u64) -> DigitDataset {
         state ^= state << 17;
         state
     };
-    let pixels = (0..n * 784).map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32).collect();
+    let pixels = (0..n * 784)
+        .map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32)
+        .collect();
     let labels = (0..n).map(|_| (next() % 10) as u8).collect();
     DigitDataset::new(pixels, labels).expect("well-formed digits")
 }
 
-fn batch_of<B: AutodiffBackend, const D: usize, Bt>(batcher: &Bt, data: &DigitDataset) -> DomainBatch<B, D>
+fn batch_of<B: AutodiffBackend, const D: usize, Bt>(
+    batcher: &Bt,
+    data: &DigitDataset,
+) -> DomainBatch<B, D>
 where
     Bt: Batcher<B, DigitItem, DomainBatch<B, D>>,
 {
@@ -66,7 +71,9 @@ fn bench_backend<B, M, const D: usize, Bt>(
     let source = random_digits(BATCH, 1);
     let target = random_digits(BATCH, 2);
     let loader = |data: &DigitDataset| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
-        DataLoaderBuilder::new(batcher.clone()).batch_size(BATCH).build(data.clone())
+        DataLoaderBuilder::new(batcher.clone())
+            .batch_size(BATCH)
+            .build(data.clone())
     };
     let source_batch = batch_of(&batcher, &source);
     let target_batch = batch_of(&batcher, &target);

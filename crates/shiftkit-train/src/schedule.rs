@@ -11,7 +11,8 @@ pub const GAMMA: f64 = 10.0;
 /// alpha_p = alpha * (2 / (1 + exp(-gamma p)) - 1)
 /// ```
 ///
-/// It rises from 0 at `p = 0` towards `alpha` (0.9866 `alpha` at `p = 1` with `gamma = 10`),
+/// It rises from 0 at `p = 0` towards `alpha` (0.9866 `alpha` at `p = 0.5`, 0.9999 `alpha` at
+/// `p = 1`, with `gamma = 10`),
 /// so the discriminator's noisy early signal barely reaches the encoder. `p` is clamped to
 /// `[0, 1]`.
 pub fn scheduled_alpha(alpha: f64, gamma: f64, p: f64) -> f64 {

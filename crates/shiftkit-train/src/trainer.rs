@@ -365,7 +365,11 @@ where
     fn track_target(
         &self,
         target: &DomainBatch<B, D>,
-    ) -> (Tensor<B::InnerBackend, 1, Int>, Tensor<B::InnerBackend, 1, Int>, usize) {
+    ) -> (
+        Tensor<B::InnerBackend, 1, Int>,
+        Tensor<B::InnerBackend, 1, Int>,
+        usize,
+    ) {
         let n = target.len();
         let logits = self
             .model_ref()
@@ -638,7 +642,10 @@ impl<B: Backend> Default for TargetTracking<B> {
 
 impl<B: Backend> TargetTracking<B> {
     fn add(&mut self, (correct, histogram, n): (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize)) {
-        fn sum<B: Backend>(acc: Option<Tensor<B, 1, Int>>, x: Tensor<B, 1, Int>) -> Option<Tensor<B, 1, Int>> {
+        fn sum<B: Backend>(
+            acc: Option<Tensor<B, 1, Int>>,
+            x: Tensor<B, 1, Int>,
+        ) -> Option<Tensor<B, 1, Int>> {
             Some(match acc {
                 Some(acc) => acc + x,
                 None => x,

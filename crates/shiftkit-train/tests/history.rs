@@ -109,3 +109,29 @@ fn shortest_pairing_stops_at_the_shorter_loader() {
     );
     assert!(zip.steps_per_epoch() <= cycle.steps_per_epoch());
 }
+
+#[test]
+fn joint_encoding_computes_the_same_step_for_an_encoder_without_batch_norm() {
+    // The shallow encoder has neither dropout nor batch norm: one pass over [x_s; x_t] must
+    // give the losses of two passes, up to the rounding of differently blocked products.
+    let pair = moons(2);
+    let mut apart = moons_trainer(&pair, DannConfig::new().with_semantic_weight(0.3), 2);
+    let mut joint = moons_trainer(
+        &pair,
+        DannConfig::new()
+            .with_semantic_weight(0.3)
+            .with_joint_encoding(true),
+        2,
+    );
+    let a = apart.fit(2).unwrap();
+    let j = joint.fit(2).unwrap();
+    for (a, j) in a.iter().zip(&j) {
+        for (x, y) in [
+            (a.ce_loss, j.ce_loss),
+            (a.domain_loss, j.domain_loss),
+            (a.semantic_loss, j.semantic_loss),
+        ] {
+            assert!((x - y).abs() < 1e-4, "apart {x} vs joint {y}");
+        }
+    }
+}
