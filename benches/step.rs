@@ -128,8 +128,8 @@ fn bench(c: &mut Criterion) {
         bench_models::<shiftkit::backend::Cuda>(c, "cuda");
         return;
     }
-    bench_models::<shiftkit::backend::Cpu>(c, "ndarray");
-    bench_models::<shiftkit::backend::Flex>(c, "flex");
+    bench_models::<shiftkit::backend::NdArray>(c, "ndarray");
+    bench_models::<shiftkit::backend::Cpu>(c, "flex");
     #[cfg(feature = "cuda")]
     bench_models::<shiftkit::backend::Cuda>(c, "cuda");
 }

@@ -87,9 +87,9 @@ impl FromStr for Method {
 /// The CPU backend to train on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CpuBackend {
-    /// `shiftkit::backend::Cpu`: ndarray, with SIMD and threads.
+    /// `shiftkit::backend::NdArray`: ndarray, with SIMD and threads.
     NdArray,
-    /// `shiftkit::backend::Flex`.
+    /// `shiftkit::backend::Cpu`: flex, the default (faster here, and bit-reproducible).
     Flex,
 }
 

@@ -1,6 +1,8 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
+
+use crate::lowering::{ConvAlgorithm, conv3x3_im2col};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
@@ -40,6 +42,10 @@ pub struct CnnEncoderConfig {
     /// Dropout probability after the dense layer's ReLU, in `[0, 1)`; 0 disables it.
     #[config(default = 0.3)]
     pub dropout: f64,
+    /// How the convolutions are computed: the same function either way (a test checks it),
+    /// at very different speeds depending on the backend.
+    #[config(default = "ConvAlgorithm::Im2col")]
+    pub conv_algorithm: ConvAlgorithm,
 }
 
 impl CnnEncoderConfig {
@@ -91,6 +97,7 @@ impl CnnEncoderConfig {
             dropout: DropoutConfig::new(dropout).init(),
             latent_dim,
             num_classes,
+            conv_algorithm: self.conv_algorithm,
         }))
     }
 }
@@ -124,6 +131,7 @@ pub struct CnnEncoder<B: Backend> {
     dropout: Dropout,
     latent_dim: usize,
     num_classes: usize,
+    conv_algorithm: ConvAlgorithm,
 }
 
 impl<B: Backend> Encoder<B> for CnnEncoder<B> {
@@ -141,12 +149,16 @@ impl<B: Backend> Encoder<B> for CnnEncoder<B> {
     /// When the channels or the image size differ from the configuration (Burn's convolution
     /// or matrix product checks them).
     fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
+        let conv = |conv: &Conv2d<B>, x| match self.conv_algorithm {
+            ConvAlgorithm::Im2col => conv3x3_im2col(conv, x),
+            ConvAlgorithm::Backend => conv.forward(x),
+        };
         let x = self
             .pool
-            .forward(relu(self.norm1.forward(self.conv1.forward(input))));
+            .forward(relu(self.norm1.forward(conv(&self.conv1, input))));
         let x = self
             .pool
-            .forward(relu(self.norm2.forward(self.conv2.forward(x))));
+            .forward(relu(self.norm2.forward(conv(&self.conv2, x))));
         let x = self
             .dropout
             .forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));

@@ -68,6 +68,7 @@ mod discriminator;
 mod encoder;
 mod error;
 mod init;
+mod lowering;
 mod mlp;
 mod shallow;
 
@@ -75,5 +76,6 @@ pub use cnn::{CnnEncoder, CnnEncoderConfig};
 pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
 pub use encoder::Encoder;
 pub use error::NnError;
+pub use lowering::ConvAlgorithm;
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};

@@ -362,14 +362,7 @@ where
 
     /// The evaluation-mode predictions on a target batch: correct count and per-class counts,
     /// left on the device. It neither trains nor touches batch-norm statistics.
-    fn track_target(
-        &self,
-        target: &DomainBatch<B, D>,
-    ) -> (
-        Tensor<B::InnerBackend, 1, Int>,
-        Tensor<B::InnerBackend, 1, Int>,
-        usize,
-    ) {
+    fn track_target(&self, target: &DomainBatch<B, D>) -> Tracked<B::InnerBackend> {
         let n = target.len();
         let logits = self
             .model_ref()
@@ -623,6 +616,9 @@ where
     }
 }
 
+/// One target batch's tracking counts: correct predictions, predictions per class, batch size.
+type Tracked<B> = (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize);
+
 /// Target-tracking counts of an epoch, kept on the device until its end.
 struct TargetTracking<B: Backend> {
     correct: Option<Tensor<B, 1, Int>>,
@@ -641,7 +637,7 @@ impl<B: Backend> Default for TargetTracking<B> {
 }
 
 impl<B: Backend> TargetTracking<B> {
-    fn add(&mut self, (correct, histogram, n): (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize)) {
+    fn add(&mut self, (correct, histogram, n): Tracked<B>) {
         fn sum<B: Backend>(
             acc: Option<Tensor<B, 1, Int>>,
             x: Tensor<B, 1, Int>,

@@ -46,8 +46,8 @@
 //!
 //! # Features
 //!
+//! - `flex` (default): the flex CPU backend, [`backend::Cpu`], the default by measurement.
 //! - `ndarray` (default): the ndarray CPU backend, with SIMD and multi-threading.
-//! - `flex` (default): the flex CPU backend.
 //! - `cuda`: the CUDA backend (NVIDIA GPUs).
 
 pub mod grl {
