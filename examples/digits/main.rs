@@ -52,7 +52,7 @@ use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{DeviceRequest, Resolved};
 use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::DannConfig;
-use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
+use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, MlpEncoderConfig};
 
 use cli::{Cli, Opt};
 use experiment::{CpuBackend, Length, Method, Run, RunSpec, train_and_evaluate};
@@ -287,7 +287,18 @@ where
             train_and_evaluate::<B, _, _, _, _, 2>(spec, pair, FlatDigitBatcher, build, device)?.0
         }
         Model::Cnn => {
-            let build = |device: &B::Device| CnnEncoderConfig::new().init(device);
+            // im2col is the fast convolution on the CPU backends; on CUDA, Burn's autotuned
+            // kernels are.
+            let algorithm = if B::name(device).to_lowercase().contains("cuda") {
+                ConvAlgorithm::Backend
+            } else {
+                ConvAlgorithm::Im2col
+            };
+            let build = |device: &B::Device| {
+                CnnEncoderConfig::new()
+                    .with_conv_algorithm(algorithm)
+                    .init(device)
+            };
             train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?.0
         }
     };
