@@ -16,6 +16,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 use shiftkit::data::{DomainBatch, DomainPair};
+use shiftkit::device::Resolved;
 use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
@@ -111,6 +112,49 @@ impl FromStr for CpuBackend {
             "flex" => Ok(CpuBackend::Flex),
             _ => Err("expected ndarray or flex".to_string()),
         }
+    }
+}
+
+/// A job that runs on whichever backend a device request resolves to. Burn's backend is a
+/// type, so the runtime choice becomes a type in exactly one place: [`dispatch`].
+pub trait OnBackend {
+    /// What the job returns.
+    type Output;
+
+    /// Runs the job on backend `B`.
+    fn run<B>(&self, device: &B::Device) -> Result<Self::Output, Box<dyn Error>>
+    where
+        B: AutodiffBackend + GradientReversalBackend;
+}
+
+/// Runs `job` on the backend for `device` (and, on the CPU, the chosen CPU backend).
+pub fn dispatch<J: OnBackend>(
+    device: Resolved,
+    backend: CpuBackend,
+    job: &J,
+) -> Result<J::Output, Box<dyn Error>> {
+    let name = match device {
+        Resolved::Cpu => backend.to_string(),
+        Resolved::Cuda(_) => "cuda".to_string(),
+    };
+    eprintln!("device: {device} ({name})");
+    match (device, backend) {
+        #[cfg(feature = "ndarray")]
+        (Resolved::Cpu, CpuBackend::NdArray) => {
+            job.run::<shiftkit::backend::NdArray>(&Default::default())
+        }
+        #[cfg(feature = "flex")]
+        (Resolved::Cpu, CpuBackend::Flex) => job.run::<shiftkit::backend::Cpu>(&Default::default()),
+        #[cfg(feature = "cuda")]
+        (Resolved::Cuda(index), _) => {
+            job.run::<shiftkit::backend::Cuda>(&burn::backend::cuda::CudaDevice::new(index))
+        }
+        // Reached only in builds without one of the backend features.
+        #[allow(unreachable_patterns)]
+        _ => Err(format!(
+            "this build has no {name} backend: enable its feature of the shiftkit crate"
+        )
+        .into()),
     }
 }
 

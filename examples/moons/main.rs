@@ -53,7 +53,7 @@ use shiftkit::methods::{DannConfig, Encoder};
 use shiftkit::nn::ShallowEncoderConfig;
 
 use cli::{Cli, Opt};
-use experiment::{CpuBackend, Length, Method, Run, RunSpec, train_and_evaluate};
+use experiment::{CpuBackend, Length, Method, OnBackend, Run, RunSpec, train_and_evaluate};
 use plot::{Axes, Canvas, Color, Marker, PALETTE, Rect};
 
 const CLI: Cli = Cli {
@@ -154,42 +154,24 @@ fn parse_options() -> Options {
 fn run(options: &Options) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&options.out)
         .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
-    let runs = dispatch(options)?;
+    let runs = experiment::dispatch(options.device, options.backend, &Job(options))?;
     report::print_table(&runs);
     report::write_summary(&options.out, &runs)?;
     println!("\nresults written to {}/", options.out.display());
     Ok(())
 }
 
-/// Picks the backend type from the device request: the one place where a runtime choice
-/// becomes a type. Everything below is generic over the backend.
-fn dispatch(options: &Options) -> Result<Vec<Run>, Box<dyn Error>> {
-    let resolved = options.device;
-    let backend = match resolved {
-        Resolved::Cpu => options.backend.to_string(),
-        Resolved::Cuda(_) => "cuda".to_string(),
-    };
-    eprintln!("device: {resolved} ({backend})");
-    match (resolved, options.backend) {
-        #[cfg(feature = "ndarray")]
-        (Resolved::Cpu, CpuBackend::NdArray) => {
-            run_all::<shiftkit::backend::NdArray>(options, &Default::default())
-        }
-        #[cfg(feature = "flex")]
-        (Resolved::Cpu, CpuBackend::Flex) => {
-            run_all::<shiftkit::backend::Cpu>(options, &Default::default())
-        }
-        #[cfg(feature = "cuda")]
-        (Resolved::Cuda(index), _) => run_all::<shiftkit::backend::Cuda>(
-            options,
-            &burn::backend::cuda::CudaDevice::new(index),
-        ),
-        // Reached only in builds without one of the backend features.
-        #[allow(unreachable_patterns)]
-        _ => Err(format!(
-            "this build has no {backend} backend: enable its feature of the shiftkit crate"
-        )
-        .into()),
+/// The runs of this program, as a job for [`experiment::dispatch`].
+struct Job<'a>(&'a Options);
+
+impl OnBackend for Job<'_> {
+    type Output = Vec<Run>;
+
+    fn run<B>(&self, device: &B::Device) -> Result<Vec<Run>, Box<dyn Error>>
+    where
+        B: AutodiffBackend + GradientReversalBackend,
+    {
+        run_all::<B>(self.0, device)
     }
 }
 
