@@ -1,6 +1,6 @@
 use burn::data::dataloader::DataLoader;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{ElementConversion, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
 use shiftkit_nn::Encoder;
@@ -69,5 +69,3 @@ pub(crate) fn count_correct<B: Backend>(
     let [n, _] = logits.dims();
     logits.argmax(1).reshape([n]).equal(labels).int().sum()
 }
-
-use burn::tensor::ElementConversion;

@@ -8,7 +8,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
@@ -494,8 +494,9 @@ where
         let n_t = target.len();
 
         let adapting = adversarial || semantic;
-        // z_all = [z_s; z_t] when the target takes part, encoded jointly or apart.
-        let (z_s, z_t, z_all) = if adapting && config.joint_encoding {
+        // The target takes part: encoded with the source in one pass (which also gives
+        // [z_s; z_t] for the discriminator), or apart.
+        let (z_s, z_t, joint) = if adapting && config.joint_encoding {
             let z = model
                 .encoder
                 .encode(Tensor::cat(vec![source.inputs, target.inputs], 0));
@@ -505,8 +506,7 @@ where
         } else if adapting {
             let z_s = model.encoder.encode(source.inputs);
             let z_t = model.encoder.encode(target.inputs);
-            let z = Tensor::cat(vec![z_s.clone(), z_t.clone()], 0);
-            (z_s, Some(z_t), Some(z))
+            (z_s, Some(z_t), None)
         } else {
             (model.encoder.encode(source.inputs), None, None)
         };
@@ -521,8 +521,9 @@ where
         let mut semantic_loss = zero();
         let mut disc_correct = zero();
         let mut aligner_before = None;
-        if let (Some(z_t), Some(z_all)) = (z_t, z_all) {
+        if let Some(z_t) = z_t {
             if adversarial {
+                let z_all = joint.unwrap_or_else(|| Tensor::cat(vec![z_s.clone(), z_t.clone()], 0));
                 self.grl.set_alpha(alpha)?;
                 let logits = model.discriminator.forward(self.grl.forward(z_all));
                 let targets = domain_targets(&mut self.domain_targets, n_s, n_t, &self.device);
@@ -811,6 +812,3 @@ fn domain_targets<B: Backend>(
     *cache = Some((n_s, n_t, targets.clone()));
     targets
 }
-
-#[allow(unused_imports)]
-use ElementConversion as _;
