@@ -51,7 +51,7 @@ use burn::tensor::backend::AutodiffBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{DeviceRequest, Resolved};
 use shiftkit::grl::GradientReversalBackend;
-use shiftkit::methods::DannConfig;
+use shiftkit::methods::{CentroidStart, DannConfig};
 use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, MlpEncoderConfig};
 
 use cli::{Cli, Opt};
@@ -76,10 +76,16 @@ const CLI: Cli = Cli {
             .help("weight of the domain loss for dann and dann_mstn (default: 0.3)"),
         Opt::value("semantic-weight", "X")
             .help("weight of the MSTN loss for dann_mstn (default: 0.5)"),
+        Opt::value("centroid-start", "RULE").help(
+            "MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start) (default: first)",
+        ),
         Opt::value("data-dir", "DIR")
             .help("a full MNIST directory (IDX files): the PyTorch reference's data"),
         Opt::value("device", "DEV").help("auto, cpu, cuda or cuda:N (default: auto)"),
         Opt::value("backend", "NAME").help("the CPU backend: flex or ndarray (default: flex)"),
+        Opt::value("threads", "N").help(
+            "threads of the CPU backends (default: 1, the fastest MLP step on two cores)",
+        ),
         Opt::value("out", "DIR").help("where the JSON and PNG files go (default: out/digits)"),
     ],
 };
@@ -150,8 +156,24 @@ fn parse_options() -> Options {
     if let Some(weight) = args.get("domain-weight") {
         base = base.with_domain_weight(weight);
     }
+    match args.get::<String>("centroid-start").as_deref() {
+        None | Some("first") => {}
+        Some("zero") => base = base.with_centroid_start(CentroidStart::Zero),
+        Some(other) => cli::fail(format!(
+            "--centroid-start: `{other}` is neither first nor zero"
+        )),
+    }
     if let Err(error) = base.check() {
         cli::fail(error);
+    }
+    // One thread: the CPU backends split each matrix product over the pool, and at this
+    // network's sizes the hand-offs cost more than the second core gives (docs/performance.md).
+    let threads = positive("threads", args.get("threads")).unwrap_or(1);
+    if let Err(error) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
+        cli::fail(format!("--threads: {error}"));
     }
     let semantic_weight: f64 = args.get("semantic-weight").unwrap_or(0.5);
     if !(semantic_weight.is_finite() && semantic_weight >= 0.0) {

@@ -1,6 +1,7 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::config::CentroidStart;
 use crate::error::{AlignError, Domain};
 use crate::means::class_means_unchecked;
 use crate::state::CentroidState;
@@ -19,6 +20,7 @@ pub struct CentroidAligner<B: Backend> {
     num_classes: usize,
     latent_dim: usize,
     momentum: f64,
+    start: CentroidStart,
     state: CentroidState<B>,
 }
 
@@ -28,12 +30,14 @@ impl<B: Backend> CentroidAligner<B> {
         num_classes: usize,
         latent_dim: usize,
         momentum: f64,
+        start: CentroidStart,
         state: CentroidState<B>,
     ) -> Self {
         Self {
             num_classes,
             latent_dim,
             momentum,
+            start,
             state,
         }
     }
@@ -51,6 +55,11 @@ impl<B: Backend> CentroidAligner<B> {
     /// `beta`, the weight of the new batch mean in the target-centroid moving average.
     pub fn momentum(&self) -> f64 {
         self.momentum
+    }
+
+    /// How target centroids start (see [`CentroidStart`]).
+    pub fn start(&self) -> CentroidStart {
+        self.start
     }
 
     /// The current target centroids and seen mask.
@@ -200,8 +209,17 @@ impl<B: Backend> CentroidAligner<B> {
         );
         let present_t = batch_t.counts.greater_elem(0.0); // [K, 1]
         let seen = self.state.seen.clone().reshape([k, 1]);
-        let blend_mask = present_t.clone().bool_and(seen.clone());
-        let first_mask = present_t.clone().bool_and(seen.clone().bool_not());
+        // From a zero start, a first sighting blends like any other.
+        let (blend_mask, first_mask) = match self.start {
+            CentroidStart::FirstSighting => (
+                present_t.clone().bool_and(seen.clone()),
+                present_t.clone().bool_and(seen.clone().bool_not()),
+            ),
+            CentroidStart::Zero => (
+                present_t.clone(),
+                present_t.clone().bool_and(present_t.clone().bool_not()),
+            ),
+        };
         let old = self.state.centroids.clone();
         let blended = old.clone().mul_scalar(1.0 - self.momentum)
             + batch_t.means.clone().mul_scalar(self.momentum);
@@ -213,11 +231,12 @@ impl<B: Backend> CentroidAligner<B> {
 
         // Source side: per-batch means, tracked.
         let batch_s = class_means_unchecked(source.clone(), source_labels.clone(), k);
-        let qualifies = batch_s
-            .counts
-            .greater_elem(0.0)
-            .bool_and(seen.clone())
-            .float(); // [K, 1]
+        let present_s = batch_s.counts.greater_elem(0.0);
+        let qualifies = match self.start {
+            CentroidStart::FirstSighting => present_s.bool_and(seen.clone()),
+            CentroidStart::Zero => present_s,
+        }
+        .float(); // [K, 1]
         let squared = (batch_s.means - centroids.clone()).square().sum_dim(1); // [K, 1]
         let total = (squared * qualifies.clone()).sum();
         let denominator = qualifies.sum().clamp_min(1.0).mul_scalar(d as f64);

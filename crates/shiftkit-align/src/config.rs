@@ -1,5 +1,6 @@
 use burn::config::Config;
 use burn::tensor::backend::Backend;
+use serde::{Deserialize, Serialize};
 
 use crate::aligner::CentroidAligner;
 use crate::error::{AlignError, check_hyper};
@@ -27,6 +28,23 @@ pub struct CentroidAlignerConfig {
     /// `c_k <- (1 - beta) c_k + beta m_k`. Must lie in `(0, 1]`; `1` keeps no history.
     #[config(default = 0.1)]
     pub momentum: f64,
+    /// How a target centroid starts and which classes the loss averages over.
+    #[config(default = "CentroidStart::FirstSighting")]
+    pub start: CentroidStart,
+}
+
+/// How target centroids start, which decides the classes the loss averages over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum CentroidStart {
+    /// A class seen for the first time takes its batch mean; the loss averages over the
+    /// classes present in the source batch *and* already seen in the target.
+    #[default]
+    FirstSighting,
+    /// ShiftKit's and the MSTN paper's rule: every centroid starts at zero and the first batch
+    /// mean is blended into it like any other; the loss averages over every class present in
+    /// the source batch. Early on this pulls source class means towards the origin, which
+    /// restrains the growth of the features.
+    Zero,
 }
 
 impl CentroidAlignerConfig {
@@ -43,6 +61,7 @@ impl CentroidAlignerConfig {
             self.num_classes,
             self.latent_dim,
             self.momentum,
+            self.start,
             CentroidState::unseen(self.num_classes, self.latent_dim, device),
         ))
     }

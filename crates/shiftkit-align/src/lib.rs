@@ -63,7 +63,7 @@ mod record;
 mod state;
 
 pub use aligner::CentroidAligner;
-pub use config::CentroidAlignerConfig;
+pub use config::{CentroidAlignerConfig, CentroidStart};
 pub use error::{AlignError, Domain};
 pub use means::{ClassMeans, class_means};
 pub use record::CentroidRecord;

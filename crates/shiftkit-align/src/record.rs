@@ -3,6 +3,7 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::aligner::CentroidAligner;
+use crate::config::CentroidStart;
 use crate::error::{AlignError, check_hyper};
 use crate::state::CentroidState;
 
@@ -22,6 +23,9 @@ pub struct CentroidRecord {
     pub latent_dim: usize,
     /// `beta`, the weight of the new batch mean.
     pub momentum: f64,
+    /// How target centroids start (absent in older records: the first-sighting rule).
+    #[serde(default)]
+    pub start: CentroidStart,
     /// Target centroids, row-major `[K, d]`: `K * d` values.
     pub centroids: Vec<f64>,
     /// Whether each class has been seen in the target domain: `K` flags.
@@ -45,6 +49,7 @@ impl<B: Backend> CentroidAligner<B> {
             num_classes: self.num_classes(),
             latent_dim: self.latent_dim(),
             momentum: self.momentum(),
+            start: self.start(),
             centroids,
             seen,
         }
@@ -80,6 +85,7 @@ impl<B: Backend> CentroidAligner<B> {
             k,
             d,
             record.momentum,
+            record.start,
             CentroidState { centroids, seen },
         ))
     }

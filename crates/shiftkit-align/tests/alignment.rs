@@ -3,7 +3,7 @@
 mod common;
 
 use common::{Ad, Inner, assert_close, host_mean, labels, matrix, seen, to_vec, values};
-use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, class_means};
+use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidStart, class_means};
 
 fn aligner(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
     CentroidAlignerConfig::new(k, d)
@@ -248,4 +248,61 @@ fn the_new_state_carries_no_graph() {
     let grads = a.state().centroids().clone().sum().backward();
     assert!(target.grad(&grads).is_none());
     assert!(source.grad(&grads).is_none());
+}
+
+fn zero_start(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
+    CentroidAlignerConfig::new(k, d)
+        .with_momentum(momentum)
+        .with_start(CentroidStart::Zero)
+        .init(&Default::default())
+        .unwrap()
+}
+
+#[test]
+fn zero_start_blends_the_first_sighting_into_zero() {
+    let (k, d) = (3, 4);
+    let mut a = zero_start(k, d, 0.1);
+    let t = values(5 * d, 2);
+    let pseudo = [1i64, 1, 2, 1, 2];
+    let step = |a: &mut CentroidAligner<Inner>| {
+        a.step(
+            &matrix(&values(2 * d, 3), 2, d),
+            &labels(&[0, 1]),
+            &matrix(&t, 5, d),
+            &labels(&pseudo),
+        )
+        .unwrap()
+    };
+    step(&mut a);
+    let c = to_vec(a.state().centroids().clone());
+    for class in [1, 2] {
+        let mean = host_mean(&t, &pseudo, d, class as i64).unwrap();
+        let tenth: Vec<f64> = mean.iter().map(|m| 0.1 * m).collect();
+        assert_close(&row(&c, d, class), &tenth, 1e-15, &format!("class {class}"));
+    }
+    // A second sighting blends again: 0.9 * 0.1 m + 0.1 m = 0.19 m.
+    step(&mut a);
+    let c = to_vec(a.state().centroids().clone());
+    let mean = host_mean(&t, &pseudo, d, 1).unwrap();
+    let expected: Vec<f64> = mean.iter().map(|m| 0.19 * m).collect();
+    assert_close(&row(&c, d, 1), &expected, 1e-15, "class 1, second step");
+    assert_eq!(row(&c, d, 0), vec![0.0; d], "class 0 was never seen");
+    assert_eq!(a.start(), CentroidStart::Zero);
+}
+
+#[test]
+fn zero_start_loss_averages_over_every_source_class() {
+    // The hand computation above, from a zero start: Q = {0, 1}, both against blended or zero
+    // centroids. c_0 = 0.1 * (0, 0) = (0, 0), c_1 = (0, 0) (never seen).
+    // s_0 = (2, 3): 13 / 2; s_1 = (10, 0): 100 / 2; mean over the two classes.
+    let mut a = zero_start(3, 2, 0.1);
+    let loss = a
+        .step(
+            &matrix(&[1.0, 2.0, 3.0, 4.0, 10.0, 0.0], 3, 2),
+            &labels(&[0, 0, 1]),
+            &matrix(&[0.0, 0.0, 5.0, 5.0], 2, 2),
+            &labels(&[0, 2]),
+        )
+        .unwrap();
+    assert_eq!(to_vec(loss), vec![(6.5 + 50.0) / 2.0]);
 }

@@ -4,13 +4,12 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 
 use crate::lowering::{ConvAlgorithm, conv3x3_im2col};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
-};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
+use crate::dropout::{Dropout, DropoutMasks};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
@@ -42,6 +41,10 @@ pub struct CnnEncoderConfig {
     /// Dropout probability after the dense layer's ReLU, in `[0, 1)`; 0 disables it.
     #[config(default = 0.3)]
     pub dropout: f64,
+    /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
+    /// backend's sampler (the choice on a GPU).
+    #[config(default = "DropoutMasks::Host")]
+    pub dropout_masks: DropoutMasks,
     /// How the convolutions are computed: the same function either way (a test checks it),
     /// at very different speeds depending on the backend.
     #[config(default = "ConvAlgorithm::Im2col")]
@@ -94,7 +97,7 @@ impl CnnEncoderConfig {
             dense: LinearConfig::new(flat_dim, hidden_dim).init(device),
             latent: LinearConfig::new(hidden_dim, latent_dim).init(device),
             classifier: LinearConfig::new(latent_dim, num_classes).init(device),
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout, self.dropout_masks)?,
             latent_dim,
             num_classes,
             conv_algorithm: self.conv_algorithm,

@@ -1,10 +1,11 @@
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
+use crate::dropout::{Dropout, DropoutMasks};
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
 
@@ -28,6 +29,10 @@ pub struct DomainDiscriminatorConfig {
     /// Dropout probability after each hidden activation, in `[0, 1)`; 0 disables it.
     #[config(default = 0.0)]
     pub dropout: f64,
+    /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
+    /// backend's sampler (the choice on a GPU).
+    #[config(default = "DropoutMasks::Host")]
+    pub dropout_masks: DropoutMasks,
     /// Whether each hidden layer is batch-normalised between its linear map and its ReLU.
     #[config(default = false)]
     pub batch_norm: bool,
@@ -73,7 +78,7 @@ impl DomainDiscriminatorConfig {
         Ok(materialize(DomainDiscriminator {
             hidden,
             norms,
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout, self.dropout_masks)?,
             output,
             latent_dim,
         }))

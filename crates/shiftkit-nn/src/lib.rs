@@ -65,6 +65,7 @@
 
 mod cnn;
 mod discriminator;
+mod dropout;
 mod encoder;
 mod error;
 mod init;
@@ -74,6 +75,7 @@ mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
 pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
+pub use dropout::{Dropout, DropoutMasks};
 pub use encoder::Encoder;
 pub use error::NnError;
 pub use lowering::ConvAlgorithm;

@@ -1,10 +1,11 @@
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
+use crate::dropout::{Dropout, DropoutMasks};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
@@ -31,6 +32,10 @@ pub struct MlpEncoderConfig {
     /// Dropout probability after each hidden layer's ReLU, in `[0, 1)`; 0 disables it.
     #[config(default = 0.3)]
     pub dropout: f64,
+    /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
+    /// backend's sampler (the choice on a GPU).
+    #[config(default = "DropoutMasks::Host")]
+    pub dropout_masks: DropoutMasks,
 }
 
 impl MlpEncoderConfig {
@@ -68,7 +73,7 @@ impl MlpEncoderConfig {
             hidden,
             latent,
             classifier,
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: Dropout::new(dropout, self.dropout_masks)?,
             latent_dim,
             num_classes,
         }))

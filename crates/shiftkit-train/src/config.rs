@@ -1,5 +1,7 @@
 use burn::config::Config;
 
+use shiftkit_align::CentroidStart;
+
 use crate::TrainError;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
 
@@ -44,6 +46,11 @@ pub struct DannConfig {
     /// MSTN's moving-average weight of the newest target batch, in (0, 1].
     #[config(default = 0.1)]
     pub centroid_momentum: f64,
+    /// How MSTN's target centroids start: [`CentroidStart::FirstSighting`] (the first batch
+    /// mean, loss over classes seen in both domains) or [`CentroidStart::Zero`] (ShiftKit's and
+    /// the paper's zero start, loss over every source class).
+    #[config(default = "CentroidStart::FirstSighting")]
+    pub centroid_start: CentroidStart,
     /// The number of classes; must match the model's classifier.
     #[config(default = 10)]
     pub num_classes: usize,

@@ -26,6 +26,7 @@ mod evaluate;
 mod history;
 mod model;
 mod observer;
+mod optim;
 mod schedule;
 mod trainer;
 
@@ -38,4 +39,5 @@ pub use observer::{Silent, StepReport, TrainObserver};
 pub use schedule::{
     GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };
+pub use shiftkit_align::CentroidStart;
 pub use trainer::{DannTrainer, DomainLoader};

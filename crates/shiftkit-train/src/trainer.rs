@@ -4,8 +4,7 @@ use std::time::Instant;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator};
 use burn::module::{AutodiffModule, Module, ModuleDisplay};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
@@ -16,6 +15,7 @@ use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
 
 use crate::evaluate::{EvalResult, count_correct, evaluate};
 use crate::observer::{Silent, StepReport, TrainObserver};
+use crate::optim::Adam;
 use crate::schedule::{Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr};
 use crate::{DannConfig, DannModel, EpochRecord, TrainError};
 
@@ -165,6 +165,7 @@ where
             Some(
                 CentroidAlignerConfig::new(config.num_classes, model.latent_dim())
                     .with_momentum(config.centroid_momentum)
+                    .with_start(config.centroid_start)
                     .init(device)?,
             )
         } else {
@@ -697,11 +698,7 @@ impl EpochSums {
 fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
     config: &DannConfig,
 ) -> OptimizerAdaptor<Adam, M, B> {
-    let mut adam = AdamConfig::new().with_epsilon(config.adam_epsilon as f32);
-    if config.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay as f32)));
-    }
-    adam.init()
+    OptimizerAdaptor::from(Adam::new(config.adam_epsilon, config.weight_decay))
 }
 
 /// The iterator of a loader that starts over when it runs out.

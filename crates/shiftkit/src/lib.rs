@@ -77,7 +77,7 @@ pub mod train {
 
 pub mod methods {
     //! The building blocks of adversarial domain adaptation, under the names of the papers.
-    pub use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
+    pub use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidStart};
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
     pub use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, EvalResult};

@@ -1,0 +1,136 @@
+//! Dropout with cheap masks.
+//!
+//! Burn's `Dropout` asks the backend for a Bernoulli tensor, which the CPU backends fill one
+//! element at a time through a generic distribution sampler over ChaCha: 15-18% of a whole MLP
+//! training step in a profile. [`Dropout`] draws one seed from the backend's generator per call
+//! and expands it on the host with a counter-based SplitMix64 into a mask that already carries the `1 / keep`
+//! scale, so the network pays one multiplication, not two.
+
+use burn::module::Module;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Distribution, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NnError, check_dropout};
+
+/// Where [`Dropout`] draws its masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum DropoutMasks {
+    /// On the host: one seed from the backend's generator per call, expanded with SplitMix64,
+    /// then handed to the backend. Far cheaper on the CPU backends.
+    #[default]
+    Host,
+    /// The backend's own Bernoulli sampler: the choice on a GPU, where the mask is drawn on the
+    /// device and nothing crosses the bus.
+    Backend,
+}
+
+/// Inverted dropout: in training, each element is kept with probability `1 - prob` and scaled
+/// by `1 / (1 - prob)`; in evaluation (a backend without autodiff) it is the identity.
+///
+/// Masks are reproducible: both kinds draw from the backend's generator, so
+/// `B::seed(&device, seed)` fixes them.
+#[derive(Module, Debug, Clone)]
+pub struct Dropout {
+    prob: f64,
+    masks: DropoutMasks,
+}
+
+impl Dropout {
+    /// A dropout that zeroes each element with probability `prob`.
+    ///
+    /// # Errors
+    ///
+    /// [`NnError::InvalidDropout`] when `prob` is outside `[0, 1)`.
+    pub fn new(prob: f64, masks: DropoutMasks) -> Result<Self, NnError> {
+        Ok(Self {
+            prob: check_dropout(prob)?,
+            masks,
+        })
+    }
+
+    /// Applies dropout when the backend records gradients (training), else returns the input.
+    ///
+    /// # Shapes
+    ///
+    /// - input: any
+    /// - output: the same
+    pub fn forward<B: Backend, const D: usize>(&self, input: Tensor<B, D>) -> Tensor<B, D> {
+        let device = input.device();
+        if self.prob == 0.0 || !B::ad_enabled(&device) {
+            return input;
+        }
+        let keep = 1.0 - self.prob;
+        let mask = match self.masks {
+            DropoutMasks::Backend => input
+                .random_like(Distribution::Bernoulli(keep))
+                .mul_scalar(1.0 / keep),
+            DropoutMasks::Host => {
+                let seed = Tensor::<B, 1>::random([2], Distribution::Default, &device)
+                    .into_data()
+                    .iter::<f64>()
+                    .fold(0u64, |acc, u| acc.rotate_left(32) ^ u.to_bits());
+                let shape = input.shape();
+                let values = host_mask(shape.num_elements(), keep, seed);
+                Tensor::from_data(TensorData::new(values, shape), &device)
+            }
+        };
+        input * mask
+    }
+}
+
+/// `n` mask values: `1 / keep` with probability `keep`, else 0, from SplitMix64 seeded with
+/// `seed`, four 16-bit draws per 64-bit output.
+///
+/// The keep probability is rounded down to a multiple of 2^-16 and the scale is the inverse of
+/// the rounded value, so the mask's expectation is exactly 1.
+fn host_mask(n: usize, keep: f64, seed: u64) -> Vec<f32> {
+    // P(u < threshold) = threshold / 2^16 for u uniform on 0..2^16; at least one value kept.
+    let threshold = ((keep * 65_536.0) as u64).clamp(1, 65_536);
+    let scale = (65_536.0 / threshold as f64) as f32;
+    let value = |bits: u64| {
+        if (bits & 0xFFFF) < threshold {
+            scale
+        } else {
+            0.0
+        }
+    };
+    let mut out = vec![0.0_f32; n];
+    for (i, chunk) in out.chunks_mut(4).enumerate() {
+        // SplitMix64 at counter i: no dependency between chunks.
+        let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        for (k, slot) in chunk.iter_mut().enumerate() {
+            *slot = value(z >> (16 * k));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_mask;
+
+    #[test]
+    fn host_mask_keeps_the_asked_share_with_the_inverse_scale() {
+        for keep in [0.3, 0.5, 0.7, 0.999] {
+            let mask = host_mask(100_001, keep, 42);
+            assert_eq!(mask.len(), 100_001);
+            let kept = mask.iter().filter(|&&m| m != 0.0).count() as f64 / mask.len() as f64;
+            assert!((kept - keep).abs() < 0.01, "keep {keep}: kept {kept}");
+            let scale = (1.0 / keep) as f32;
+            assert!(
+                mask.iter()
+                    .all(|&m| m == 0.0 || (m - scale).abs() <= 1e-4 * scale)
+            );
+        }
+    }
+
+    #[test]
+    fn host_mask_depends_on_the_seed_only() {
+        assert_eq!(host_mask(1000, 0.5, 7), host_mask(1000, 0.5, 7));
+        assert_ne!(host_mask(1000, 0.5, 7), host_mask(1000, 0.5, 8));
+    }
+}
