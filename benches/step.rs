@@ -5,7 +5,9 @@
 //! and without MSTN, on each CPU backend. The batches are built once, outside the timed loop;
 //! the step includes the one host read of its losses, as PyTorch's `loss.item()` does.
 //!
-//! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`.
+//! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`. The CPU
+//! backends split matrix products over rayon's pool; `RAYON_NUM_THREADS=1` gives the one-thread
+//! figures (the faster ones for the MLP on two cores, see docs/performance.md).
 
 use std::sync::Arc;
 
@@ -79,9 +81,17 @@ fn bench_backend<B, M, const D: usize, Bt>(
     let target_batch = batch_of(&batcher, &target);
     let mut group = c.benchmark_group(format!("dann_step/{backend}"));
     group.sample_size(if model_name == "cnn" { 10 } else { 30 });
-    for (method, semantic) in [("dann", 0.0), ("dann_mstn", 0.5)] {
+    // Joint encoding (one pass over [x_s; x_t]) computes the same step for an encoder without
+    // batch norm: measured for the MLP only.
+    let mut methods = vec![("dann", 0.0, false), ("dann_mstn", 0.5, false)];
+    if model_name == "mlp" {
+        methods.push(("dann_joint", 0.0, true));
+    }
+    for (method, semantic, joint) in methods {
         B::seed(&device, 0);
-        let config = DannConfig::new().with_semantic_weight(semantic);
+        let config = DannConfig::new()
+            .with_semantic_weight(semantic)
+            .with_joint_encoding(joint);
         let mut trainer = DannTrainer::new(
             make_model(&device),
             loader(&source),

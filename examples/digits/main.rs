@@ -79,8 +79,13 @@ const CLI: Cli = Cli {
         Opt::value("centroid-start", "RULE").help(
             "MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start) (default: first)",
         ),
+        Opt::flag("constant-semantic")
+            .help("the full MSTN weight from the first step (ShiftKit), not ramped with alpha"),
         Opt::value("data-dir", "DIR")
             .help("a full MNIST directory (IDX files): the PyTorch reference's data"),
+        Opt::value("source-size", "N").help(
+            "with --data-dir: source training images, the first N of MNIST's 60,000 (default: 10000)",
+        ),
         Opt::value("device", "DEV").help("auto, cpu, cuda or cuda:N (default: auto)"),
         Opt::value("backend", "NAME").help("the CPU backend: flex or ndarray (default: flex)"),
         Opt::value("threads", "N").help(
@@ -113,6 +118,7 @@ struct Options {
     base: DannConfig,
     semantic_weight: f64,
     data_dir: Option<PathBuf>,
+    source_size: usize,
     device: Resolved,
     backend: CpuBackend,
     out: PathBuf,
@@ -148,7 +154,7 @@ fn parse_options() -> Options {
         None => Length::Steps(positive("steps", args.get("steps")).unwrap_or(DEFAULT_STEPS)),
     };
     // The regime measured best on this task: a discriminator of two hidden layers of 512 with
-    // dropout 0.5, domain weight 0.3, Adam at 1e-3.
+    // dropout 0.5, domain weight 0.3, the MSTN weight ramped like alpha, Adam at 1e-3.
     let mut base = DannConfig::recommended();
     if let Some(lr) = args.get("lr") {
         base = base.with_lr(lr);
@@ -162,6 +168,9 @@ fn parse_options() -> Options {
         Some(other) => cli::fail(format!(
             "--centroid-start: `{other}` is neither first nor zero"
         )),
+    }
+    if args.has("constant-semantic") {
+        base = base.with_ramp_semantic(false);
     }
     if let Err(error) = base.check() {
         cli::fail(error);
@@ -196,6 +205,8 @@ fn parse_options() -> Options {
                 cli::fail(format!("--data-dir {} is not a directory", dir.display()))
             }
         }),
+        source_size: positive("source-size", args.get("source-size"))
+            .unwrap_or(DigitsPair::REFERENCE_N_SOURCE),
         device: args
             .get::<DeviceRequest>("device")
             .unwrap_or_default()
@@ -243,7 +254,7 @@ where
     let reference = options
         .data_dir
         .as_ref()
-        .map(DigitsPair::reference)
+        .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
         .transpose()?;
     let mut runs = Vec::new();
     for &seed in &options.seeds {

@@ -76,9 +76,18 @@ impl DigitsPair {
     ///
     /// As [`mnist::load`] for a missing or malformed MNIST file.
     pub fn reference(mnist_dir: impl AsRef<Path>) -> Result<Self, DataError> {
+        Self::from_mnist_dir(mnist_dir, Self::REFERENCE_N_SOURCE)
+    }
+
+    /// [`reference`](Self::reference) with the first `n_source` MNIST training images as the
+    /// source training set (all 60,000 when `n_source` is larger).
+    ///
+    /// # Errors
+    ///
+    /// As [`mnist::load`] for a missing or malformed MNIST file.
+    pub fn from_mnist_dir(mnist_dir: impl AsRef<Path>, n_source: usize) -> Result<Self, DataError> {
         let mnist_dir = mnist_dir.as_ref();
-        let source_train =
-            mnist::load(mnist_dir, MnistSplit::Train)?.take(Self::REFERENCE_N_SOURCE);
+        let source_train = mnist::load(mnist_dir, MnistSplit::Train)?.take(n_source);
         let source_test = mnist::load(mnist_dir, MnistSplit::Test)?;
         let (target_train, target_test) = reference_target()?;
         Ok(Self {

@@ -347,7 +347,8 @@ where
     ) -> Result<StepReport, TrainError> {
         let epoch = self.epochs_done + 1;
         let step = self.steps_done + 1;
-        let n = self.step(source, target, alpha, lr, false, epoch, step)?;
+        let weights = (alpha, self.config.semantic_weight);
+        let n = self.step(source, target, weights, lr, false, epoch, step)?;
         Ok(StepReport {
             epoch,
             step,
@@ -391,15 +392,37 @@ where
         if !self.config.schedule_alpha {
             return self.config.alpha;
         }
-        let p = match self.config.schedule_granularity {
+        scheduled_alpha(
+            self.config.alpha,
+            self.config.gamma,
+            self.ramp_progress(plan, adaptation_epoch),
+        )
+    }
+
+    /// The semantic weight for the next step: ramped with the reversal's sigmoid when
+    /// `ramp_semantic` is set.
+    fn semantic_weight_at(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
+        let weight = self.config.semantic_weight;
+        if !self.config.ramp_semantic {
+            return weight;
+        }
+        scheduled_alpha(
+            weight,
+            self.config.gamma,
+            self.ramp_progress(plan, adaptation_epoch),
+        )
+    }
+
+    /// `p`, the progress of the adaptation phase that the ramps follow.
+    fn ramp_progress(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
+        match self.config.schedule_granularity {
             ScheduleGranularity::Step => {
                 self.adaptation_steps_done as f64 / plan.adaptation_steps.max(1) as f64
             }
             ScheduleGranularity::Epoch => {
                 adaptation_epoch as f64 / plan.adaptation_epochs.max(1) as f64
             }
-        };
-        scheduled_alpha(self.config.alpha, self.config.gamma, p)
+        }
     }
 
     fn run_epoch(
@@ -430,7 +453,10 @@ where
             let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
             lr = scheduled_lr(self.config.lr, self.config.lr_schedule, progress);
             tracking.add(self.track_target(&target_batch));
-            let numbers = self.step(source_batch, target_batch, alpha, lr, warmup, epoch, step)?;
+            let semantic_weight = self.semantic_weight_at(plan, adaptation_epoch);
+            let weights = (alpha, semantic_weight);
+            let numbers =
+                self.step(source_batch, target_batch, weights, lr, warmup, epoch, step)?;
             sums.add(&numbers);
             observer.on_step(&StepReport {
                 epoch,
@@ -472,13 +498,14 @@ where
         })
     }
 
-    /// One optimiser step. Returns what it measured.
+    /// One optimiser step with the reversal strength and semantic weight `(alpha,
+    /// semantic_weight)`. Returns what it measured.
     #[allow(clippy::too_many_arguments)]
     fn step(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
-        alpha: f64,
+        (alpha, semantic_weight): (f64, f64),
         lr: f64,
         warmup: bool,
         epoch: usize,
@@ -551,7 +578,7 @@ where
                     .argmax(1)
                     .reshape([n_t]);
                 semantic_loss = aligner.step_trusted_labels(&z_s, &source.labels, &z_t, &pseudo)?;
-                total = total + semantic_loss.clone().mul_scalar(config.semantic_weight);
+                total = total + semantic_loss.clone().mul_scalar(semantic_weight);
             }
         }
 

@@ -72,3 +72,39 @@ fn the_ramp_starts_after_warmup() {
         assert!((alpha - expected).abs() < 1e-12);
     }
 }
+
+/// Per step with an active semantic term: alpha, and the weight the step gave the semantic
+/// term, `(total - ce - domain_weight * domain) / semantic` (domain weight 1).
+#[derive(Default)]
+struct SemanticWeights(Vec<(f64, f64)>);
+
+impl TrainObserver for SemanticWeights {
+    fn on_step(&mut self, r: &StepReport) {
+        if r.semantic_loss > 1e-6 {
+            let weight = (r.total_loss - r.ce_loss - r.domain_loss) / r.semantic_loss;
+            self.0.push((r.alpha, weight));
+        }
+    }
+}
+
+#[test]
+fn the_semantic_weight_ramps_with_alpha_when_asked() {
+    let pair = moons(1);
+    for ramp in [false, true] {
+        let config = DannConfig::new()
+            .with_semantic_weight(0.5)
+            .with_ramp_semantic(ramp);
+        let mut trainer = moons_trainer(&pair, config, 1);
+        let mut seen = SemanticWeights::default();
+        trainer.fit_observed(2, &mut seen).unwrap();
+        assert!(seen.0.len() > 10, "the semantic term was active");
+        for (alpha, weight) in seen.0 {
+            // alpha = 1.0 * the ramp, so the ramped weight is 0.5 * alpha.
+            let expected = if ramp { 0.5 * alpha } else { 0.5 };
+            assert!(
+                (weight - expected).abs() < 1e-3,
+                "ramp {ramp}: weight {weight}, expected {expected}"
+            );
+        }
+    }
+}
