@@ -95,8 +95,8 @@ const CLI: Cli = Cli {
     ],
 };
 
-/// Optimiser steps per run unless `--steps` or `--epochs` says otherwise: about three
-/// minutes for the three MLP runs on two CPU cores.
+/// Optimiser steps per run unless `--steps` or `--epochs` says otherwise: about a minute for
+/// the three MLP runs on two CPU cores.
 const DEFAULT_STEPS: usize = 3000;
 
 /// The reference encoders.
