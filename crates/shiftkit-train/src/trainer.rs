@@ -445,7 +445,8 @@ where
             let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
                 break;
             };
-            alpha = if warmup {
+            // No reversal during warmup or without a domain loss (source-only): alpha 0.
+            alpha = if warmup || !self.config.adversarial() {
                 0.0
             } else {
                 self.alpha_at(plan, adaptation_epoch)

@@ -108,3 +108,18 @@ fn the_semantic_weight_ramps_with_alpha_when_asked() {
         }
     }
 }
+
+#[test]
+fn source_only_reports_no_reversal() {
+    let pair = moons(2);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_domain_weight(0.0), 2);
+    let mut seen = Alphas::default();
+    let history = trainer.fit_observed(2, &mut seen).unwrap();
+    assert!(!seen.0.is_empty());
+    assert!(seen.0.iter().all(|a| *a == 0.0), "steps report alpha 0");
+    assert!(
+        history
+            .iter()
+            .all(|r| r.alpha == 0.0 && r.domain_loss == 0.0)
+    );
+}
