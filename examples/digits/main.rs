@@ -52,7 +52,7 @@ use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{DeviceRequest, Resolved};
 use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{CentroidStart, DannConfig};
-use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, MlpEncoderConfig};
+use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, DropoutMasks, MlpEncoderConfig};
 
 use cli::{Cli, Opt};
 use experiment::{CpuBackend, Length, Method, OnBackend, Run, RunSpec, train_and_evaluate};
@@ -296,22 +296,32 @@ fn train<B>(
 where
     B: AutodiffBackend + GradientReversalBackend,
 {
+    // On CUDA, Burn's autotuned convolution and the device's own dropout sampler are the fast
+    // choices; on the CPU backends, the lowered convolution and host-drawn masks.
+    let on_gpu = B::name(device).to_lowercase().contains("cuda");
+    let (algorithm, masks) = if on_gpu {
+        (ConvAlgorithm::Backend, DropoutMasks::Backend)
+    } else {
+        (ConvAlgorithm::Im2col, DropoutMasks::Host)
+    };
+    let spec = &RunSpec {
+        config: spec.config.clone().with_discriminator_dropout_masks(masks),
+        ..spec.clone()
+    };
     let run = match model {
         Model::Mlp => {
-            let build = |device: &B::Device| MlpEncoderConfig::new().init(device);
+            let build = |device: &B::Device| {
+                MlpEncoderConfig::new()
+                    .with_dropout_masks(masks)
+                    .init(device)
+            };
             train_and_evaluate::<B, _, _, _, _, 2>(spec, pair, FlatDigitBatcher, build, device)?.0
         }
         Model::Cnn => {
-            // im2col is the fast convolution on the CPU backends; on CUDA, Burn's autotuned
-            // kernels are.
-            let algorithm = if B::name(device).to_lowercase().contains("cuda") {
-                ConvAlgorithm::Backend
-            } else {
-                ConvAlgorithm::Im2col
-            };
             let build = |device: &B::Device| {
                 CnnEncoderConfig::new()
                     .with_conv_algorithm(algorithm)
+                    .with_dropout_masks(masks)
                     .init(device)
             };
             train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?.0

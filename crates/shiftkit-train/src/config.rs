@@ -1,6 +1,7 @@
 use burn::config::Config;
 
 use shiftkit_align::CentroidStart;
+use shiftkit_nn::DropoutMasks;
 
 use crate::TrainError;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
@@ -82,6 +83,10 @@ pub struct DannConfig {
     /// Dropout after each hidden layer of the discriminator, in [0, 1).
     #[config(default = 0.0)]
     pub discriminator_dropout: f64,
+    /// Where the discriminator's dropout draws its masks: on the host (fast on the CPU
+    /// backends) or with the backend's sampler (the choice on a GPU).
+    #[config(default = "DropoutMasks::Host")]
+    pub discriminator_dropout_masks: DropoutMasks,
     /// Batch norm in the discriminator's hidden layers.
     #[config(default = false)]
     pub discriminator_batch_norm: bool,

@@ -159,6 +159,7 @@ where
             .with_hidden_dim(config.discriminator_hidden)
             .with_hidden_layers(config.discriminator_layers)
             .with_dropout(config.discriminator_dropout)
+            .with_dropout_masks(config.discriminator_dropout_masks)
             .with_batch_norm(config.discriminator_batch_norm)
             .init(device)?;
         let aligner = if config.semantic() {
