@@ -89,7 +89,7 @@ const CLI: Cli = Cli {
         Opt::value("device", "DEV").help("auto, cpu, cuda or cuda:N (default: auto)"),
         Opt::value("backend", "NAME").help("the CPU backend: flex or ndarray (default: flex)"),
         Opt::value("threads", "N").help(
-            "threads of the CPU backends (default: 1, the fastest MLP step on two cores)",
+            "threads of the CPU backends (default: 1 for the MLP, the fastest; all cores with the CNN)",
         ),
         Opt::value("out", "DIR").help("where the JSON and PNG files go (default: out/digits)"),
     ],
@@ -175,9 +175,19 @@ fn parse_options() -> Options {
     if let Err(error) = base.check() {
         cli::fail(error);
     }
-    // One thread: the CPU backends split each matrix product over the pool, and at this
-    // network's sizes the hand-offs cost more than the second core gives (docs/performance.md).
-    let threads = positive("threads", args.get("threads")).unwrap_or(1);
+    let models = args
+        .list("model", &[Model::Mlp, Model::Cnn])
+        .unwrap_or(vec![Model::Mlp]);
+    // The MLP: one thread. The CPU backends split each matrix product over the pool, and at
+    // this network's sizes the hand-offs cost more than a second core gives. The CNN's larger
+    // products gain from every core (docs/performance.md).
+    let threads = positive("threads", args.get("threads")).unwrap_or_else(|| {
+        if models.contains(&Model::Cnn) {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            1
+        }
+    });
     if let Err(error) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -192,9 +202,7 @@ fn parse_options() -> Options {
         methods: args
             .list("method", &Method::ALL)
             .unwrap_or(Method::ALL.to_vec()),
-        models: args
-            .list("model", &[Model::Mlp, Model::Cnn])
-            .unwrap_or(vec![Model::Mlp]),
+        models,
         seeds,
         length,
         batch_size: positive("batch-size", args.get("batch-size")).unwrap_or(64),
