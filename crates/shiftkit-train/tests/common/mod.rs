@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use burn::backend::{Autodiff, NdArray};
+use burn::backend::{Autodiff, Flex};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use shiftkit_data::moons::MoonsConfig;
@@ -11,7 +11,9 @@ use shiftkit_data::{DomainBatch, MoonsPair, PointBatcher, PointItem};
 use shiftkit_nn::{ShallowEncoder, ShallowEncoderConfig};
 use shiftkit_train::{DannConfig, DannTrainer};
 
-pub type Inner = NdArray<f32>;
+/// flex, the default CPU backend: bit-for-bit reproducible for a seed, so every result here is
+/// the same on every run (ndarray's parallel reductions are not).
+pub type Inner = Flex;
 pub type B = Autodiff<Inner>;
 pub type Trainer = DannTrainer<B, ShallowEncoder<B>, 2>;
 
