@@ -26,6 +26,7 @@ pub struct Progress {
     last_draw: Option<Instant>,
     tgt_acc: Option<f64>,
     collapsed_epochs: usize,
+    drifted_epochs: usize,
 }
 
 impl Progress {
@@ -38,6 +39,7 @@ impl Progress {
             last_draw: None,
             tgt_acc: None,
             collapsed_epochs: 0,
+            drifted_epochs: 0,
         }
     }
 
@@ -48,7 +50,11 @@ impl Progress {
             0 => String::new(),
             n => format!(" (target collapsed in {n} epochs)"),
         };
-        eprintln!("{:<26} {summary}{collapsed}", self.label);
+        let drifted = match self.drifted_epochs {
+            0 => String::new(),
+            n => format!(" (features drifted in {n} epochs)"),
+        };
+        eprintln!("{:<26} {summary}{collapsed}{drifted}", self.label);
     }
 
     /// Erases the bar's line, on a terminal.
@@ -107,6 +113,17 @@ impl TrainObserver for Progress {
                 record.disc_acc,
                 record.src_acc,
                 record.tgt_acc,
+            );
+        }
+    }
+
+    fn on_drift(&mut self, record: &EpochRecord, growth: f64) {
+        self.drifted_epochs += 1;
+        if self.drifted_epochs == 1 {
+            self.clear();
+            eprintln!(
+                "warning: {}: the features are drifting at epoch {}: mean norm {:.1}, {:.1}x its lowest",
+                self.label, record.epoch, record.latent_norm, growth,
             );
         }
     }

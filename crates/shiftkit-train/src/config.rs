@@ -106,6 +106,12 @@ pub struct DannConfig {
     /// as a collapse to the observer.
     #[config(default = 0.9)]
     pub collapse_threshold: f64,
+    /// An epoch whose mean feature norm (`latent_norm`) exceeds this many times the smallest
+    /// of the earlier epochs is reported as feature drift to the observer: the runaway growth
+    /// that precedes a DANN+MSTN collapse, visible epochs before the predictions collapse.
+    /// Healthy runs on the digits grow at most ~2x; must be greater than 1.
+    #[config(default = 4.0)]
+    pub drift_threshold: f64,
 }
 
 impl DannConfig {
@@ -187,6 +193,9 @@ impl DannConfig {
         }
         if !(self.collapse_threshold > 0.0 && self.collapse_threshold <= 1.0) {
             return bad("collapse_threshold", self.collapse_threshold, "in (0, 1]");
+        }
+        if !(self.drift_threshold > 1.0 && self.drift_threshold.is_finite()) {
+            return bad("drift_threshold", self.drift_threshold, "finite and > 1");
         }
         Ok(())
     }

@@ -55,4 +55,15 @@ impl EpochRecord {
     pub fn collapsed(&self, threshold: f64) -> bool {
         self.tgt_majority > threshold
     }
+
+    /// How many times this epoch's `latent_norm` exceeds the smallest of `earlier` epochs'
+    /// (`None` without an earlier epoch with a positive norm).
+    pub fn latent_growth(&self, earlier: &[EpochRecord]) -> Option<f64> {
+        let smallest = earlier
+            .iter()
+            .map(|record| record.latent_norm)
+            .filter(|norm| *norm > 0.0)
+            .min_by(f64::total_cmp)?;
+        Some(self.latent_norm / smallest)
+    }
 }

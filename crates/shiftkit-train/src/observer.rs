@@ -43,6 +43,13 @@ pub trait TrainObserver {
     fn on_collapse(&mut self, record: &EpochRecord) {
         let _ = record;
     }
+
+    /// Called when an epoch's mean feature norm has grown more than
+    /// [`DannConfig::drift_threshold`](crate::DannConfig::drift_threshold) times over the
+    /// smallest of the earlier epochs; `growth` is that ratio.
+    fn on_drift(&mut self, record: &EpochRecord, growth: f64) {
+        let _ = (record, growth);
+    }
 }
 
 /// An observer that ignores everything.

@@ -264,6 +264,11 @@ where
             if record.collapsed(self.config.collapse_threshold) {
                 observer.on_collapse(&record);
             }
+            if let Some(growth) = record.latent_growth(&self.history)
+                && growth > self.config.drift_threshold
+            {
+                observer.on_drift(&record, growth);
+            }
             self.history.push(record.clone());
             records.push(record);
         }

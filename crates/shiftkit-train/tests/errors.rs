@@ -65,6 +65,11 @@ fn every_out_of_range_hyper_parameter_is_named() {
             "collapse_threshold",
             base.clone().with_collapse_threshold(0.0),
         ),
+        ("drift_threshold", base.clone().with_drift_threshold(1.0)),
+        (
+            "drift_threshold",
+            base.clone().with_drift_threshold(f64::NAN),
+        ),
     ];
     let pair = moons(0);
     for (name, config) in cases {

@@ -135,3 +135,45 @@ fn joint_encoding_computes_the_same_step_for_an_encoder_without_batch_norm() {
         }
     }
 }
+
+/// Counts drift reports and keeps the growth ratios.
+#[derive(Default)]
+struct Drifts(Vec<(usize, f64)>);
+
+impl TrainObserver for Drifts {
+    fn on_drift(&mut self, record: &EpochRecord, growth: f64) {
+        self.0.push((record.epoch, growth));
+    }
+}
+
+#[test]
+fn feature_drift_is_reported_past_the_threshold_only() {
+    let pair = moons(0);
+    let epochs = 8;
+    // Just above 1: any epoch whose norm exceeds the earlier minimum is reported.
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_drift_threshold(1.000_001), 0);
+    let mut drifts = Drifts::default();
+    let history = trainer.fit_observed(epochs, &mut drifts).unwrap();
+    for (k, record) in history.iter().enumerate().skip(1) {
+        let smallest = history[..k]
+            .iter()
+            .map(|r| r.latent_norm)
+            .fold(f64::INFINITY, f64::min);
+        let growth = record.latent_norm / smallest;
+        let reported = drifts.0.iter().find(|(epoch, _)| *epoch == record.epoch);
+        match reported {
+            Some((_, g)) => assert!((g - growth).abs() < 1e-12 && growth > 1.000_001),
+            None => assert!(growth <= 1.000_001, "epoch {} grew {growth}", record.epoch),
+        }
+    }
+    assert!(
+        !drifts.0.is_empty(),
+        "the norms moved: some epoch exceeds its earlier minimum"
+    );
+
+    // The default threshold (4x) stays quiet on the same healthy run.
+    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let mut quiet = Drifts::default();
+    trainer.fit_observed(epochs, &mut quiet).unwrap();
+    assert!(quiet.0.is_empty(), "{:?}", quiet.0);
+}
