@@ -37,7 +37,9 @@
 //! origin with the default `beta`, and it takes tens of steps to forget the zero start. Early
 //! alignment then pulls the source features towards the origin. Here a class seen for the
 //! first time takes its batch mean directly, and a seen mask records which rows are
-//! meaningful.
+//! meaningful. [`CentroidStart::Zero`] (via [`CentroidAlignerConfig::start`]) keeps ShiftKit's
+//! rule, including its loss over every class of the source batch; on the MNIST -> optdigits
+//! benchmark the two rules gave the same accuracy within seed noise.
 //!
 //! # Design
 //!
