@@ -209,24 +209,20 @@ impl<B: Backend> CentroidAligner<B> {
         );
         let present_t = batch_t.counts.greater_elem(0.0); // [K, 1]
         let seen = self.state.seen.clone().reshape([k, 1]);
-        // From a zero start, a first sighting blends like any other.
-        let (blend_mask, first_mask) = match self.start {
-            CentroidStart::FirstSighting => (
-                present_t.clone().bool_and(seen.clone()),
-                present_t.clone().bool_and(seen.clone().bool_not()),
-            ),
-            CentroidStart::Zero => (
-                present_t.clone(),
-                present_t.clone().bool_and(present_t.clone().bool_not()),
-            ),
-        };
         let old = self.state.centroids.clone();
         let blended = old.clone().mul_scalar(1.0 - self.momentum)
             + batch_t.means.clone().mul_scalar(self.momentum);
-        let centroids = old
-            .mask_where(blend_mask.expand([k, d]), blended)
-            .mask_where(first_mask.expand([k, d]), batch_t.means)
-            .detach();
+        let centroids = match self.start {
+            CentroidStart::FirstSighting => {
+                let blend = present_t.clone().bool_and(seen.clone());
+                let first = present_t.clone().bool_and(seen.clone().bool_not());
+                old.mask_where(blend.expand([k, d]), blended)
+                    .mask_where(first.expand([k, d]), batch_t.means)
+            }
+            // From a zero start, a first sighting blends like any other.
+            CentroidStart::Zero => old.mask_where(present_t.clone().expand([k, d]), blended),
+        }
+        .detach();
         let seen = seen.bool_or(present_t); // [K, 1]
 
         // Source side: per-batch means, tracked.
