@@ -6,8 +6,13 @@ use common::{Ad, Inner, assert_close, host_mean, labels, matrix, seen, to_vec, v
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidStart, class_means};
 
 fn aligner(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
+    aligner_from(k, d, momentum, CentroidStart::FirstSighting)
+}
+
+fn aligner_from(k: usize, d: usize, momentum: f64, start: CentroidStart) -> CentroidAligner<Inner> {
     CentroidAlignerConfig::new(k, d)
         .with_momentum(momentum)
+        .with_start(start)
         .init(&Default::default())
         .unwrap()
 }
@@ -251,11 +256,7 @@ fn the_new_state_carries_no_graph() {
 }
 
 fn zero_start(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
-    CentroidAlignerConfig::new(k, d)
-        .with_momentum(momentum)
-        .with_start(CentroidStart::Zero)
-        .init(&Default::default())
-        .unwrap()
+    aligner_from(k, d, momentum, CentroidStart::Zero)
 }
 
 #[test]

@@ -44,50 +44,45 @@ fn agree_on(image_size: [usize; 2]) {
 
     let z_lowered = lowered.encode(x.clone());
     let z_native = native.encode(x.clone());
-    let a = z_lowered.to_data().to_vec::<f32>().unwrap();
-    let b = z_native.to_data().to_vec::<f32>().unwrap();
-    assert!(a.iter().any(|v| *v != 0.0));
-    for (u, v) in a.iter().zip(&b) {
-        assert!((u - v).abs() <= 1e-4 * v.abs().max(1.0), "{u} vs {v}");
-    }
+    assert_agree(
+        &values(z_lowered.clone()),
+        &values(z_native.clone()),
+        "features",
+    );
 
-    let g_lowered = x
-        .grad(&z_lowered.sum().backward())
-        .unwrap()
-        .to_data()
-        .to_vec::<f32>()
-        .unwrap();
-    let g_native = x
-        .grad(&z_native.sum().backward())
-        .unwrap()
-        .to_data()
-        .to_vec::<f32>()
-        .unwrap();
-    assert!(g_native.iter().any(|v| *v != 0.0));
-    for (u, v) in g_lowered.iter().zip(&g_native) {
-        assert!((u - v).abs() <= 1e-4 * v.abs().max(1.0), "{u} vs {v}");
-    }
+    let g_lowered = x.grad(&z_lowered.sum().backward()).unwrap();
+    let g_native = x.grad(&z_native.sum().backward()).unwrap();
+    assert_agree(&values(g_lowered), &values(g_native), "input gradients");
 
     // Each encoder ran one training pass, so their batch-norm running statistics moved alike:
     // the evaluation-mode networks agree too.
     let x_eval = x.inner();
-    let e_lowered = lowered
-        .valid()
-        .encode(x_eval.clone())
-        .to_data()
-        .to_vec::<f32>()
-        .unwrap();
-    let e_native = native
-        .valid()
-        .encode(x_eval)
-        .to_data()
-        .to_vec::<f32>()
-        .unwrap();
-    assert!(e_native.iter().any(|v| *v != 0.0));
-    for (u, v) in e_lowered.iter().zip(&e_native) {
+    assert_agree(
+        &values(lowered.valid().encode(x_eval.clone())),
+        &values(native.valid().encode(x_eval)),
+        "evaluation",
+    );
+}
+
+fn values<Bk: Backend, const D: usize>(t: Tensor<Bk, D>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().unwrap()
+}
+
+/// Both sides carry signal and agree element by element to 1e-4 (relative above 1).
+fn assert_agree(lowered: &[f32], native: &[f32], what: &str) {
+    assert_eq!(lowered.len(), native.len(), "{what}: lengths");
+    assert!(
+        lowered.iter().any(|v| *v != 0.0),
+        "{what}: all zero (lowered)"
+    );
+    assert!(
+        native.iter().any(|v| *v != 0.0),
+        "{what}: all zero (backend)"
+    );
+    for (u, v) in lowered.iter().zip(native) {
         assert!(
             (u - v).abs() <= 1e-4 * v.abs().max(1.0),
-            "evaluation: {u} vs {v}"
+            "{what}: {u} vs {v}"
         );
     }
 }
