@@ -108,7 +108,8 @@ pub(crate) fn batch_norm_rows<B: Backend>(
     // The mean over N and H * W of per-row values [N * C, 1], per channel: [C].
     let channel_mean = |per_row: Tensor<B, 2>| per_row.reshape([n, c]).mean_dim(0).reshape([c]);
 
-    let (scale, shift, centered) = if B::ad_enabled(&rows.device()) {
+    let device = rows.device();
+    let (scale, shift, centered) = if B::ad_enabled(&device) {
         let mean = channel_mean(rows.clone().mean_dim(1));
         let centered = rows - per_row(mean.clone());
         let var = channel_mean(centered.clone().square().mean_dim(1));
@@ -119,7 +120,6 @@ pub(crate) fn batch_norm_rows<B: Backend>(
                 .add(batch.detach().mul_scalar(momentum))
                 .detach()
         };
-        let device = centered.device();
         let running_mean = norm.running_mean.value_sync().to_device(&device);
         let running_var = norm.running_var.value_sync().to_device(&device);
         norm.running_mean.update(blend(running_mean, mean));
@@ -127,7 +127,6 @@ pub(crate) fn batch_norm_rows<B: Backend>(
         let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
         (scale, norm.beta.val(), centered)
     } else {
-        let device = rows.device();
         let mean = norm.running_mean.value().to_device(&device);
         let var = norm.running_var.value().to_device(&device);
         let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
