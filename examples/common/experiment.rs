@@ -21,7 +21,7 @@ use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
 
-use crate::progress::Progress;
+use crate::common::progress::Progress;
 
 /// The methods compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

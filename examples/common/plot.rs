@@ -2,7 +2,7 @@
 //! polylines, markers and a legend; enough for training curves and decision boundaries.
 //!
 //! Coordinates are pixels from the top-left corner, as `f64`; [`Axes`] maps data coordinates
-//! into a frame on the canvas. [`Canvas::save`] writes a PNG with [`crate::png`].
+//! into a frame on the canvas. [`Canvas::save`] writes a PNG with [`crate::common::png`].
 
 #![allow(dead_code)] // shared by two examples, each of which uses a subset
 
@@ -193,7 +193,7 @@ impl Canvas {
 
     /// Writes the canvas to `path` as a PNG.
     pub fn save(&self, path: &Path) -> io::Result<()> {
-        crate::png::write_rgb(path, self.width, self.height, &self.rgb)
+        crate::common::png::write_rgb(path, self.width, self.height, &self.rgb)
     }
 }
 

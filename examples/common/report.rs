@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::experiment::{Run, RunRecord};
-use crate::plot::{Canvas, Rect, Series, line_chart};
+use crate::common::experiment::{Run, RunRecord};
+use crate::common::plot::{Canvas, Rect, Series, line_chart};
 
 /// Writes `value` as pretty JSON to `path`.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Error>> {

@@ -19,24 +19,8 @@
 // A command-line program: its results go to stdout, its progress to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-/// Training allocates and frees the same large buffers every step; an allocator that keeps
-/// them (instead of handing them back to the kernel and faulting them in again) saves about
-/// 15% of a step (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[path = "../common/cli.rs"]
-mod cli;
-#[path = "../common/experiment.rs"]
-mod experiment;
-#[path = "../common/plot.rs"]
-mod plot;
-#[path = "../common/png.rs"]
-mod png;
-#[path = "../common/progress.rs"]
-mod progress;
-#[path = "../common/report.rs"]
-mod report;
+#[path = "../common/mod.rs"]
+mod common;
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -52,9 +36,12 @@ use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, Encoder};
 use shiftkit::nn::ShallowEncoderConfig;
 
-use cli::{Cli, Opt};
-use experiment::{CpuBackend, Length, Method, OnBackend, Run, RunSpec, train_and_evaluate};
-use plot::{Axes, Canvas, Color, Marker, PALETTE, Rect};
+use common::cli::{self, Cli, Opt};
+use common::experiment::{
+    self, CpuBackend, Length, Method, OnBackend, Run, RunSpec, train_and_evaluate,
+};
+use common::plot::{self, Axes, Canvas, Color, Marker, PALETTE, Rect};
+use common::report;
 
 const CLI: Cli = Cli {
     program: "moons",
