@@ -252,6 +252,7 @@ where
         .as_ref()
         .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
         .transpose()?;
+    let kernels = Kernels::for_device::<B>(device);
     let mut runs = Vec::new();
     for &seed in &options.seeds {
         let embedded;
@@ -268,14 +269,16 @@ where
                     method,
                     model: model.name(),
                     seed,
-                    config: method.configure(
-                        options.base.clone(),
-                        options.semantic_weight.unwrap_or(model.semantic_weight()),
-                    ),
+                    config: method
+                        .configure(
+                            options.base.clone(),
+                            options.semantic_weight.unwrap_or(model.semantic_weight()),
+                        )
+                        .with_discriminator_dropout_masks(kernels.masks),
                     batch_size: options.batch_size,
                     length: options.length,
                 };
-                let run = train::<B>(&spec, model, pair, device)?;
+                let run = train::<B>(&spec, model, kernels, pair, device)?;
                 report::write_run(&options.out, &run)?;
                 runs.push(run);
             }
@@ -284,29 +287,43 @@ where
     Ok(runs)
 }
 
+/// How the networks compute on a device: on CUDA, Burn's autotuned convolution and the device's
+/// own dropout sampler are the fast choices; on the CPU backends, the lowered convolution and
+/// host-drawn masks.
+#[derive(Debug, Clone, Copy)]
+struct Kernels {
+    algorithm: ConvAlgorithm,
+    masks: DropoutMasks,
+}
+
+impl Kernels {
+    fn for_device<B: AutodiffBackend>(device: &B::Device) -> Self {
+        if B::name(device).to_lowercase().contains("cuda") {
+            Self {
+                algorithm: ConvAlgorithm::Backend,
+                masks: DropoutMasks::Backend,
+            }
+        } else {
+            Self {
+                algorithm: ConvAlgorithm::Im2col,
+                masks: DropoutMasks::Host,
+            }
+        }
+    }
+}
+
 /// One run with the given encoder: the MLP reads flat `[N, 784]` batches, the CNN
 /// `[N, 1, 28, 28]` images.
 fn train<B>(
     spec: &RunSpec,
     model: Model,
+    Kernels { algorithm, masks }: Kernels,
     pair: &DigitsPair,
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>>
 where
     B: AutodiffBackend + GradientReversalBackend,
 {
-    // On CUDA, Burn's autotuned convolution and the device's own dropout sampler are the fast
-    // choices; on the CPU backends, the lowered convolution and host-drawn masks.
-    let on_gpu = B::name(device).to_lowercase().contains("cuda");
-    let (algorithm, masks) = if on_gpu {
-        (ConvAlgorithm::Backend, DropoutMasks::Backend)
-    } else {
-        (ConvAlgorithm::Im2col, DropoutMasks::Host)
-    };
-    let spec = &RunSpec {
-        config: spec.config.clone().with_discriminator_dropout_masks(masks),
-        ..spec.clone()
-    };
     let run = match model {
         Model::Mlp => {
             let build = |device: &B::Device| {
