@@ -2,11 +2,10 @@
 
 mod common;
 
-use common::{moons, moons_trainer};
+use common::{Steps, moons, moons_trainer};
 use proptest::prelude::*;
 use shiftkit_train::{
-    DannConfig, GAMMA, LrSchedule, ScheduleGranularity, StepReport, TrainObserver, scheduled_alpha,
-    scheduled_lr,
+    DannConfig, GAMMA, LrSchedule, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };
 
 #[test]
@@ -41,24 +40,15 @@ proptest! {
     }
 }
 
-#[derive(Default)]
-struct Alphas(Vec<(usize, usize, f64)>);
-
-impl TrainObserver for Alphas {
-    fn on_step(&mut self, report: &StepReport) {
-        self.0.push((report.epoch, report.step, report.alpha));
-    }
-}
-
 #[test]
 fn per_step_ramp_moves_every_step_from_zero() {
     let pair = moons(0);
     let mut trainer = moons_trainer(&pair, DannConfig::new().with_alpha(0.8), 0);
-    let mut seen = Alphas::default();
+    let mut seen = Steps::default();
     trainer.fit_observed(3, &mut seen).unwrap();
     let total = 3 * trainer.steps_per_epoch();
     assert_eq!(seen.0.len(), total);
-    for (k, (_, _, alpha)) in seen.0.iter().enumerate() {
+    for (k, alpha) in seen.alphas().iter().enumerate() {
         let expected = scheduled_alpha(0.8, GAMMA, k as f64 / total as f64);
         assert!(
             (alpha - expected).abs() < 1e-12,
@@ -72,10 +62,11 @@ fn per_epoch_ramp_holds_within_an_epoch() {
     let pair = moons(0);
     let config = DannConfig::new().with_schedule_granularity(ScheduleGranularity::Epoch);
     let mut trainer = moons_trainer(&pair, config, 0);
-    let mut seen = Alphas::default();
+    let mut seen = Steps::default();
     let history = trainer.fit_observed(4, &mut seen).unwrap();
-    for (epoch, _, alpha) in &seen.0 {
-        let expected = scheduled_alpha(1.0, GAMMA, *epoch as f64 / 4.0);
+    for report in &seen.0 {
+        let (epoch, alpha) = (report.epoch, report.alpha);
+        let expected = scheduled_alpha(1.0, GAMMA, epoch as f64 / 4.0);
         assert!((alpha - expected).abs() < 1e-12);
     }
     for record in &history {
@@ -93,7 +84,7 @@ fn fixed_alpha_when_the_schedule_is_off() {
         DannConfig::new().with_schedule_alpha(false).with_alpha(0.3),
         0,
     );
-    let mut seen = Alphas::default();
+    let mut seen = Steps::default();
     trainer.fit_observed(2, &mut seen).unwrap();
-    assert!(seen.0.iter().all(|(_, _, alpha)| *alpha == 0.3));
+    assert!(seen.alphas().iter().all(|alpha| *alpha == 0.3));
 }

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{moons, moons_trainer, parameters};
-use shiftkit_train::{DannConfig, GAMMA, StepReport, TrainObserver, scheduled_alpha};
+use common::{Steps, moons, moons_trainer, parameters};
+use shiftkit_train::{DannConfig, GAMMA, scheduled_alpha};
 
 #[test]
 fn warmup_trains_only_the_classifier() {
@@ -49,41 +49,19 @@ fn warmup_trains_only_the_classifier() {
     assert_ne!(trainer.aligner().unwrap().to_record(), centroids_before);
 }
 
-#[derive(Default)]
-struct Alphas(Vec<f64>);
-
-impl TrainObserver for Alphas {
-    fn on_step(&mut self, report: &StepReport) {
-        self.0.push(report.alpha);
-    }
-}
-
 #[test]
 fn the_ramp_starts_after_warmup() {
     let pair = moons(0);
     let mut trainer = moons_trainer(&pair, DannConfig::new().with_warmup_epochs(1), 0);
-    let mut seen = Alphas::default();
+    let mut seen = Steps::default();
     trainer.fit_observed(3, &mut seen).unwrap();
     let per_epoch = trainer.steps_per_epoch();
     let adaptation = 2 * per_epoch;
-    assert!(seen.0[..per_epoch].iter().all(|a| *a == 0.0));
-    for (k, alpha) in seen.0[per_epoch..].iter().enumerate() {
+    let alphas = seen.alphas();
+    assert!(alphas[..per_epoch].iter().all(|a| *a == 0.0));
+    for (k, alpha) in alphas[per_epoch..].iter().enumerate() {
         let expected = scheduled_alpha(1.0, GAMMA, k as f64 / adaptation as f64);
         assert!((alpha - expected).abs() < 1e-12);
-    }
-}
-
-/// Per step with an active semantic term: alpha, and the weight the step gave the semantic
-/// term, `(total - ce - domain_weight * domain) / semantic` (domain weight 1).
-#[derive(Default)]
-struct SemanticWeights(Vec<(f64, f64)>);
-
-impl TrainObserver for SemanticWeights {
-    fn on_step(&mut self, r: &StepReport) {
-        if r.semantic_loss > 1e-6 {
-            let weight = (r.total_loss - r.ce_loss - r.domain_loss) / r.semantic_loss;
-            self.0.push((r.alpha, weight));
-        }
     }
 }
 
@@ -95,10 +73,23 @@ fn the_semantic_weight_ramps_with_alpha_when_asked() {
             .with_semantic_weight(0.5)
             .with_ramp_semantic(ramp);
         let mut trainer = moons_trainer(&pair, config, 1);
-        let mut seen = SemanticWeights::default();
+        let mut seen = Steps::default();
         trainer.fit_observed(2, &mut seen).unwrap();
-        assert!(seen.0.len() > 10, "the semantic term was active");
-        for (alpha, weight) in seen.0 {
+        // Per step with an active semantic term: alpha, and the weight the step gave the
+        // semantic term, `(total - ce - domain_weight * domain) / semantic` (domain weight 1).
+        let weights: Vec<(f64, f64)> = seen
+            .0
+            .iter()
+            .filter(|r| r.semantic_loss > 1e-6)
+            .map(|r| {
+                (
+                    r.alpha,
+                    (r.total_loss - r.ce_loss - r.domain_loss) / r.semantic_loss,
+                )
+            })
+            .collect();
+        assert!(weights.len() > 10, "the semantic term was active");
+        for (alpha, weight) in weights {
             // alpha = 1.0 * the ramp, so the ramped weight is 0.5 * alpha.
             let expected = if ramp { 0.5 * alpha } else { 0.5 };
             assert!(
@@ -113,10 +104,13 @@ fn the_semantic_weight_ramps_with_alpha_when_asked() {
 fn source_only_reports_no_reversal() {
     let pair = moons(2);
     let mut trainer = moons_trainer(&pair, DannConfig::new().with_domain_weight(0.0), 2);
-    let mut seen = Alphas::default();
+    let mut seen = Steps::default();
     let history = trainer.fit_observed(2, &mut seen).unwrap();
     assert!(!seen.0.is_empty());
-    assert!(seen.0.iter().all(|a| *a == 0.0), "steps report alpha 0");
+    assert!(
+        seen.alphas().iter().all(|a| *a == 0.0),
+        "steps report alpha 0"
+    );
     assert!(
         history
             .iter()

@@ -9,7 +9,7 @@ use burn::data::dataset::Dataset;
 use shiftkit_data::moons::MoonsConfig;
 use shiftkit_data::{DomainBatch, MoonsPair, PointBatcher, PointItem};
 use shiftkit_nn::{ShallowEncoder, ShallowEncoderConfig};
-use shiftkit_train::{DannConfig, DannTrainer};
+use shiftkit_train::{DannConfig, DannTrainer, StepReport, TrainObserver};
 
 /// flex, the default CPU backend: bit-for-bit reproducible for a seed, so every result here is
 /// the same on every run (ndarray's parallel reductions are not).
@@ -75,4 +75,21 @@ pub fn parameters<Bk: burn::tensor::backend::Backend, M: burn::module::Module<Bk
     let mut collect = Collect(Vec::new());
     module.visit(&mut collect);
     collect.0
+}
+
+/// An observer that keeps every step report.
+#[derive(Default)]
+pub struct Steps(pub Vec<StepReport>);
+
+impl Steps {
+    /// The reversal strength of every step, in order.
+    pub fn alphas(&self) -> Vec<f64> {
+        self.0.iter().map(|r| r.alpha).collect()
+    }
+}
+
+impl TrainObserver for Steps {
+    fn on_step(&mut self, report: &StepReport) {
+        self.0.push(report.clone());
+    }
 }
