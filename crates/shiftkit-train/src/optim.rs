@@ -138,19 +138,18 @@ impl<B: Backend> SimpleOptimizer<B> for Adam {
     fn step<const D: usize>(
         &self,
         lr: f64,
-        tensor: Tensor<B, D>,
-        grad: Tensor<B, D>,
+        mut tensor: Tensor<B, D>,
+        mut grad: Tensor<B, D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<B, D>, Option<Self::State<D>>) {
         let device = tensor.device();
         let time = state.as_ref().map_or(0, |state| state.time) + 1;
         let factors = self.factors(lr, time);
-        let (moment_1, moment_2) = match state {
+        let (mut moment_1, mut moment_2) = match state {
             Some(state) => (state.moment_1, state.moment_2),
             None => (grad.zeros_like(), grad.zeros_like()),
         };
 
-        let (mut tensor, mut grad, mut moment_1, mut moment_2) = (tensor, grad, moment_1, moment_2);
         let all_f32 = [&tensor, &grad, &moment_1, &moment_2]
             .iter()
             .all(|t| t.dtype() == DType::F32);
