@@ -17,8 +17,8 @@ use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
-use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder};
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
 
@@ -64,7 +64,7 @@ fn bench_backend<B, M, const D: usize, Bt>(
     make_model: impl Fn(&B::Device) -> M,
     batcher: Bt,
 ) where
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
     Bt: Batcher<B, DigitItem, DomainBatch<B, D>> + Clone + 'static,
@@ -113,7 +113,7 @@ fn bench_backend<B, M, const D: usize, Bt>(
 
 fn bench_models<B>(c: &mut Criterion, backend: &str)
 where
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
 {
     bench_backend::<B, _, 2, _>(
         c,

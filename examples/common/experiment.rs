@@ -15,9 +15,9 @@ use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
+use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
 use shiftkit::device::Resolved;
-use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
 
@@ -124,7 +124,7 @@ pub trait OnBackend {
     /// Runs the job on backend `B`.
     fn run<B>(&self, device: &B::Device) -> Result<Self::Output, Box<dyn Error>>
     where
-        B: AutodiffBackend + GradientReversalBackend;
+        B: TrainingBackend;
 }
 
 /// Runs `job` on the backend for `device` (and, on the CPU, the chosen CPU backend).
@@ -238,7 +238,7 @@ pub fn train_and_evaluate<B, M, I, Ds, Bt, const D: usize>(
 ) -> Result<(Run, DannTrainer<B, M, D>), Box<dyn Error>>
 where
     // What DannTrainer needs of the backend and the model (see its impl block).
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
     // One batcher serves both backends: training batches and evaluation batches.

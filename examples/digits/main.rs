@@ -32,9 +32,9 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
+use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{DeviceRequest, Resolved};
-use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{CentroidStart, DannConfig};
 use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, DropoutMasks, MlpEncoderConfig};
 
@@ -234,7 +234,7 @@ impl OnBackend for Job<'_> {
 
     fn run<B>(&self, device: &B::Device) -> Result<Vec<Run>, Box<dyn Error>>
     where
-        B: AutodiffBackend + GradientReversalBackend,
+        B: TrainingBackend,
     {
         run_all::<B>(self.0, device)
     }
@@ -244,7 +244,7 @@ impl OnBackend for Job<'_> {
 /// as it ends.
 fn run_all<B>(options: &Options, device: &B::Device) -> Result<Vec<Run>, Box<dyn Error>>
 where
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
 {
     // The reference data does not depend on the seed: read it once.
     let reference = options
@@ -322,7 +322,7 @@ fn train<B>(
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>>
 where
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
 {
     let run = match model {
         Model::Mlp => {

@@ -29,10 +29,10 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
+use shiftkit::backend::TrainingBackend;
 use shiftkit::data::moons::MoonsConfig;
 use shiftkit::data::{MoonsPair, PointBatcher, PointDataset};
 use shiftkit::device::{DeviceRequest, Resolved};
-use shiftkit::grl::GradientReversalBackend;
 use shiftkit::methods::{DannConfig, Encoder};
 use shiftkit::nn::ShallowEncoderConfig;
 
@@ -156,7 +156,7 @@ impl OnBackend for Job<'_> {
 
     fn run<B>(&self, device: &B::Device) -> Result<Vec<Run>, Box<dyn Error>>
     where
-        B: AutodiffBackend + GradientReversalBackend,
+        B: TrainingBackend,
     {
         run_all::<B>(self.0, device)
     }
@@ -165,7 +165,7 @@ impl OnBackend for Job<'_> {
 /// Every seed x method on backend `B`; per seed, one decision-boundary figure.
 fn run_all<B>(options: &Options, device: &B::Device) -> Result<Vec<Run>, Box<dyn Error>>
 where
-    B: AutodiffBackend + GradientReversalBackend,
+    B: TrainingBackend,
 {
     let mut runs = Vec::new();
     for &seed in &options.seeds {

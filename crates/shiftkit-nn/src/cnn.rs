@@ -2,7 +2,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 
-use crate::lowering::{ConvAlgorithm, batch_norm_rows, conv3x3_im2col};
+use crate::lowering::{ConvAlgorithm, LoweringBackend, channel_major, conv_block};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::Tensor;
@@ -137,7 +137,7 @@ pub struct CnnEncoder<B: Backend> {
     conv_algorithm: ConvAlgorithm,
 }
 
-impl<B: Backend> Encoder<B> for CnnEncoder<B> {
+impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
     type Input = Tensor<B, 4>;
 
     /// The features of a batch of images.
@@ -152,15 +152,19 @@ impl<B: Backend> Encoder<B> for CnnEncoder<B> {
     /// When the channels or the image size differ from the configuration (Burn's convolution
     /// or matrix product checks them).
     fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
-        // Convolution then batch norm, lowered or the backend's own.
-        let block = |conv: &Conv2d<B>, norm: &BatchNorm<B>, x| match self.conv_algorithm {
-            ConvAlgorithm::Im2col => batch_norm_rows(norm, conv3x3_im2col(conv, x)),
-            ConvAlgorithm::Backend => norm.forward(conv.forward(x)),
+        let x = match self.conv_algorithm {
+            ConvAlgorithm::Im2col => {
+                let x = conv_block(&self.conv1, &self.norm1, channel_major(input), false);
+                conv_block(&self.conv2, &self.norm2, x, true)
+            }
+            ConvAlgorithm::Backend => {
+                let block = |conv: &Conv2d<B>, norm: &BatchNorm<B>, x| {
+                    self.pool.forward(relu(norm.forward(conv.forward(x))))
+                };
+                let x = block(&self.conv1, &self.norm1, input);
+                block(&self.conv2, &self.norm2, x)
+            }
         };
-        let x = self
-            .pool
-            .forward(relu(block(&self.conv1, &self.norm1, input)));
-        let x = self.pool.forward(relu(block(&self.conv2, &self.norm2, x)));
         let x = self
             .dropout
             .forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));

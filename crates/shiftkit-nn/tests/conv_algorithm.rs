@@ -3,8 +3,8 @@
 //! different network.
 
 use burn::backend::{Autodiff, NdArray};
-use burn::module::{AutodiffModule, Module};
-use burn::tensor::backend::Backend;
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
 use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder};
 
@@ -50,9 +50,22 @@ fn agree_on(image_size: [usize; 2]) {
         "features",
     );
 
-    let g_lowered = x.grad(&z_lowered.sum().backward()).unwrap();
-    let g_native = x.grad(&z_native.sum().backward()).unwrap();
+    // A loss that weighs every feature differently, so no gradient cancels by symmetry.
+    let weights = Tensor::<B, 2>::random(z_lowered.dims(), Distribution::Default, &device);
+    let grads_lowered = (z_lowered * weights.clone()).sum().backward();
+    let grads_native = (z_native * weights).sum().backward();
+    let g_lowered = x.grad(&grads_lowered).unwrap();
+    let g_native = x.grad(&grads_native).unwrap();
     assert_agree(&values(g_lowered), &values(g_native), "input gradients");
+    // Every parameter's gradient: convolution weights and biases, batch-norm scales and shifts,
+    // and the dense layers behind them.
+    let p_lowered = parameter_gradients(&lowered, &grads_lowered);
+    let p_native = parameter_gradients(&native, &grads_native);
+    assert_eq!(p_lowered.len(), p_native.len());
+    assert!(p_lowered.len() >= 10, "{} parameters", p_lowered.len());
+    for (i, (l, n)) in p_lowered.iter().zip(&p_native).enumerate() {
+        assert_agree(l, n, &format!("gradient of parameter {i}"));
+    }
 
     // Each encoder ran one training pass, so their batch-norm running statistics moved alike:
     // the evaluation-mode networks agree too.
@@ -62,6 +75,30 @@ fn agree_on(image_size: [usize; 2]) {
         &values(native.valid().encode(x_eval)),
         "evaluation",
     );
+}
+
+/// The gradient of every float parameter of `module` that has one, in visiting order.
+fn parameter_gradients<M: Module<B>>(
+    module: &M,
+    grads: &<B as AutodiffBackend>::Gradients,
+) -> Vec<Vec<f32>> {
+    struct Collect<'a> {
+        grads: &'a <B as AutodiffBackend>::Gradients,
+        found: Vec<Vec<f32>>,
+    }
+    impl ModuleVisitor<B> for Collect<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(g) = param.val().grad(self.grads) {
+                self.found.push(values(g));
+            }
+        }
+    }
+    let mut collect = Collect {
+        grads,
+        found: Vec::new(),
+    };
+    module.visit(&mut collect);
+    collect.found
 }
 
 fn values<Bk: Backend, const D: usize>(t: Tensor<Bk, D>) -> Vec<f32> {

@@ -28,3 +28,22 @@ pub type Cuda = burn::backend::Autodiff<burn::backend::Cuda<f32>>;
 /// The evaluation (inner) backend of [`Cuda`].
 #[cfg(feature = "cuda")]
 pub type CudaInner = burn::backend::Cuda<f32>;
+
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_grl::GradientReversalBackend;
+use shiftkit_nn::LoweringBackend;
+
+/// Everything a backend needs to train every shiftkit model: autodiff, the gradient reversal,
+/// and the lowered CNN kernels in training and in evaluation.
+///
+/// Implemented for every backend that has the parts, [`Cpu`], [`NdArray`] and [`Cuda`] among
+/// them; generic code asks for `B: TrainingBackend` instead of listing the parts.
+pub trait TrainingBackend:
+    AutodiffBackend<InnerBackend: LoweringBackend> + GradientReversalBackend + LoweringBackend
+{
+}
+
+impl<B> TrainingBackend for B where
+    B: AutodiffBackend<InnerBackend: LoweringBackend> + GradientReversalBackend + LoweringBackend
+{
+}

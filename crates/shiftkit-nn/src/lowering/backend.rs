@@ -1,0 +1,155 @@
+//! The backend extension the lowered CNN runs on.
+
+use std::sync::Arc;
+
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
+
+use super::host::{self, Planes, PooledLayout};
+
+/// The recorded sources of a [`LoweringBackend::relu_max_pool_2x2`], kept for its backward.
+#[derive(Debug, Clone)]
+pub struct PoolSources {
+    taps: Arc<[u8]>,
+    input: [usize; 4],
+    image_major: bool,
+}
+
+/// A backend that runs the lowered CNN's layout changes: im2col (and its adjoint) and a fused
+/// ReLU + 2x2 max pooling, on channel-major `[C, N, H, W]` activations.
+///
+/// Every method has a default that runs the loops on host memory (reading the tensor once,
+/// writing the result once): fast on the CPU backends, where they replace chains of padded,
+/// sliced and strided copies. `Autodiff<B>` overrides the forward methods with differentiable
+/// ones whose backward calls the adjoints here. Implemented for the backends enabled by this
+/// crate's features; a backend of your own opts in with an empty impl:
+///
+/// ```ignore
+/// impl shiftkit_nn::LoweringBackend for MyBackend {}
+/// ```
+///
+/// On a GPU backend, prefer [`ConvAlgorithm::Backend`](crate::ConvAlgorithm::Backend), which
+/// never calls these.
+pub trait LoweringBackend: Backend {
+    /// im2col for a 3x3 convolution with stride 1 and padding 1.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[C, N, H, W]`
+    /// - output: `[C * 9, N * H * W]`, row `c * 9 + ky * 3 + kx` holding tap `(ky, kx)` of
+    ///   channel `c` under every output pixel (zero outside the image)
+    fn im2col_3x3(input: FloatTensor<Self>) -> FloatTensor<Self> {
+        let device = Self::float_device(&input);
+        let (values, dims) = read::<Self, 4>(input);
+        let shape = Planes::from_dims(dims);
+        let rows = [dims[0] * 9, dims[1] * dims[2] * dims[3]];
+        write::<Self, 2>(host::im2col_3x3(&values, shape), rows, &device)
+    }
+
+    /// The adjoint of [`im2col_3x3`](Self::im2col_3x3): `[C * 9, N * H * W]` -> `[C, N, H, W]`
+    /// (`input` names the latter), each pixel summing the entries it was copied to.
+    fn col2im_3x3(cols: FloatTensor<Self>, input: [usize; 4]) -> FloatTensor<Self> {
+        let device = Self::float_device(&cols);
+        let (values, _) = read::<Self, 2>(cols);
+        write::<Self, 4>(
+            host::col2im_3x3(&values, Planes::from_dims(input)),
+            input,
+            &device,
+        )
+    }
+
+    /// `relu(max_pool_2x2(x))`, stride 2, output size rounded down, with the source of every
+    /// output for the backward.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[C, N, H, W]`
+    /// - output: `[C, N, H / 2, W / 2]`, or `[N, C, H / 2, W / 2]` when `image_major`
+    fn relu_max_pool_2x2(
+        input: FloatTensor<Self>,
+        image_major: bool,
+    ) -> (FloatTensor<Self>, PoolSources) {
+        let device = Self::float_device(&input);
+        let (values, dims) = read::<Self, 4>(input);
+        let layout = pooled_layout(image_major);
+        let (out, taps) = host::relu_max_pool_2x2(&values, Planes::from_dims(dims), layout);
+        let [c, n, h, w] = dims;
+        let out_dims = if image_major {
+            [n, c, h / 2, w / 2]
+        } else {
+            [c, n, h / 2, w / 2]
+        };
+        let sources = PoolSources {
+            taps: taps.into(),
+            input: dims,
+            image_major,
+        };
+        (write::<Self, 4>(out, out_dims, &device), sources)
+    }
+
+    /// The gradient of [`relu_max_pool_2x2`](Self::relu_max_pool_2x2)'s input from the
+    /// gradient of its output.
+    fn relu_max_pool_2x2_backward(
+        grad: FloatTensor<Self>,
+        sources: &PoolSources,
+    ) -> FloatTensor<Self> {
+        let device = Self::float_device(&grad);
+        let (values, _) = read::<Self, 4>(grad);
+        let input = host::relu_max_pool_2x2_backward(
+            &values,
+            &sources.taps,
+            Planes::from_dims(sources.input),
+            pooled_layout(sources.image_major),
+        );
+        write::<Self, 4>(input, sources.input, &device)
+    }
+}
+
+fn pooled_layout(image_major: bool) -> PooledLayout {
+    if image_major {
+        PooledLayout::ImageMajor
+    } else {
+        PooledLayout::ChannelMajor
+    }
+}
+
+/// The values of a float tensor as `f32` on the host, with its dimensions. No copy on the CPU
+/// backends when the tensor is contiguous and not shared.
+fn read<B: Backend, const D: usize>(tensor: FloatTensor<B>) -> (Vec<f32>, [usize; D]) {
+    let tensor = Tensor::<B, D>::from_primitive(TensorPrimitive::Float(tensor));
+    let dims = tensor.dims();
+    let mut data = tensor.into_data();
+    if data.dtype != DType::F32 {
+        data = data.convert::<f32>();
+    }
+    let values = data.into_vec::<f32>().expect("converted to f32 just above");
+    (values, dims)
+}
+
+/// `values` as a float tensor of `dims` on `device`.
+fn write<B: Backend, const D: usize>(
+    values: Vec<f32>,
+    dims: [usize; D],
+    device: &B::Device,
+) -> FloatTensor<B> {
+    Tensor::<B, D>::from_data(TensorData::new(values, dims), device)
+        .into_primitive()
+        .tensor()
+}
+
+#[cfg(feature = "ndarray")]
+impl<E, I, Q> LoweringBackend for burn::backend::NdArray<E, I, Q>
+where
+    burn::backend::ndarray::NdArrayTensor:
+        From<burn::backend::ndarray::SharedArray<E>> + From<burn::backend::ndarray::SharedArray<I>>,
+    Self: Backend,
+{
+}
+
+#[cfg(feature = "flex")]
+impl<E, I> LoweringBackend for burn::backend::Flex<E, I> where Self: Backend {}
+
+/// CUDA with f32 floats, the element type shiftkit trains in.
+#[cfg(feature = "cuda")]
+impl LoweringBackend for burn::backend::Cuda<f32, i32> {}

@@ -1,0 +1,354 @@
+//! The lowering's kernels on host memory: plain loops over slices, no tensors.
+//!
+//! Activations are laid out channel-major, `[C, N, H, W]`: one channel of every image is one
+//! contiguous block, so a convolution is one matrix product `[C_out, C_in * 9] x
+//! [C_in * 9, N * H * W]` and batch norm works on rows.
+
+/// Size of one activation tensor, channel-major: channels, images, height, width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Planes {
+    pub channels: usize,
+    pub images: usize,
+    pub height: usize,
+    pub width: usize,
+}
+
+impl Planes {
+    pub fn from_dims([channels, images, height, width]: [usize; 4]) -> Self {
+        Self {
+            channels,
+            images,
+            height,
+            width,
+        }
+    }
+
+    fn plane(&self) -> usize {
+        self.height * self.width
+    }
+
+    pub fn len(&self) -> usize {
+        self.channels * self.images * self.plane()
+    }
+}
+
+/// Calls `f(dst_row, src_row)` for every output row `y` of tap `(ky, kx)` of a 3x3 convolution
+/// with padding 1 whose source row `y + ky - 1` lies inside the image, with the two rows cut to
+/// the columns where `dst[x]` pairs with `src[x + kx - 1]`.
+///
+/// One walk shared by the lowering and its adjoint, so the two cannot disagree on which value
+/// goes where.
+fn for_each_tap_row(
+    width: usize,
+    height: usize,
+    ky: usize,
+    kx: usize,
+    mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+) {
+    // Columns: dst x in [x0, x1) reads src x + kx - 1.
+    let (dst_cols, src_cols) = match kx {
+        0 => (1..width, 0..width.saturating_sub(1)),
+        1 => (0..width, 0..width),
+        _ => (0..width.saturating_sub(1), 1..width),
+    };
+    if dst_cols.is_empty() {
+        return;
+    }
+    for y in 0..height {
+        let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < height) else {
+            continue;
+        };
+        f(
+            y * width + dst_cols.start..y * width + dst_cols.end,
+            sy * width + src_cols.start..sy * width + src_cols.end,
+        );
+    }
+}
+
+/// im2col for a 3x3 convolution with stride 1 and padding 1: `[C, N, H, W]` ->
+/// `[C * 9, N * H * W]`, row `c * 9 + ky * 3 + kx` holding, for every output pixel, the input
+/// value under tap `(ky, kx)` of channel `c` (zero outside the image).
+pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
+    debug_assert_eq!(input.len(), shape.len());
+    let plane = shape.plane();
+    let row_len = shape.images * plane;
+    let mut cols = vec![0.0f32; shape.channels * 9 * row_len];
+    if row_len == 0 {
+        return cols;
+    }
+    for (row_index, row) in cols.chunks_exact_mut(row_len).enumerate() {
+        let (c, tap) = (row_index / 9, row_index % 9);
+        let source = &input[c * row_len..(c + 1) * row_len];
+        for (dst, src) in row.chunks_exact_mut(plane).zip(source.chunks_exact(plane)) {
+            for_each_tap_row(shape.width, shape.height, tap / 3, tap % 3, |d, s| {
+                dst[d].copy_from_slice(&src[s]);
+            });
+        }
+    }
+    cols
+}
+
+/// The adjoint of [`im2col_3x3`]: `[C * 9, N * H * W]` -> `[C, N, H, W]`, each input pixel
+/// receiving the sum of the entries it was copied to.
+pub(crate) fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
+    let plane = shape.plane();
+    let row_len = shape.images * plane;
+    debug_assert_eq!(cols.len(), shape.channels * 9 * row_len);
+    let mut input = vec![0.0f32; shape.len()];
+    if row_len == 0 {
+        return input;
+    }
+    for (c, target) in input.chunks_exact_mut(row_len).enumerate() {
+        for tap in 0..9 {
+            let row = &cols[(c * 9 + tap) * row_len..(c * 9 + tap + 1) * row_len];
+            for (src, dst) in row.chunks_exact(plane).zip(target.chunks_exact_mut(plane)) {
+                for_each_tap_row(shape.width, shape.height, tap / 3, tap % 3, |d, s| {
+                    for (acc, g) in dst[s].iter_mut().zip(&src[d]) {
+                        *acc += g;
+                    }
+                });
+            }
+        }
+    }
+    input
+}
+
+/// Which input entry each pooled output came from: 0..4 for the window's top-left, top-right,
+/// bottom-left and bottom-right, [`NO_SOURCE`] where the ReLU cut the output to zero.
+pub(crate) const NO_SOURCE: u8 = 4;
+
+/// Where a pooled output is written: its index in the output tensor for channel `c`, image
+/// `n`, pixel `p` of `pooled` pixels per plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PooledLayout {
+    /// `[C, N, H / 2, W / 2]`, the input's order.
+    ChannelMajor,
+    /// `[N, C, H / 2, W / 2]`, the images' order (what a dense layer reads after flattening).
+    ImageMajor,
+}
+
+impl PooledLayout {
+    fn plane_index(self, shape: Planes, c: usize, n: usize) -> usize {
+        match self {
+            Self::ChannelMajor => c * shape.images + n,
+            Self::ImageMajor => n * shape.channels + c,
+        }
+    }
+}
+
+/// `relu(max_pool_2x2(x))` (equal to `max_pool_2x2(relu(x))`), stride 2, rounding the output
+/// size down, on a channel-major `[C, N, H, W]` input. Returns the outputs, laid out as
+/// `layout` says, and for each of them (in the same order) the window entry it came from.
+///
+/// Ties go to the first entry in row-major order; an output that is not positive has no
+/// source (the ReLU's gradient is zero there, as at 0 in PyTorch and Burn).
+pub(crate) fn relu_max_pool_2x2(
+    input: &[f32],
+    shape: Planes,
+    layout: PooledLayout,
+) -> (Vec<f32>, Vec<u8>) {
+    debug_assert_eq!(input.len(), shape.len());
+    let (ph, pw) = (shape.height / 2, shape.width / 2);
+    let pooled = ph * pw;
+    let total = shape.channels * shape.images * pooled;
+    let mut out = vec![0.0f32; total];
+    let mut taps = vec![NO_SOURCE; total];
+    for c in 0..shape.channels {
+        for n in 0..shape.images {
+            let src = &input[(c * shape.images + n) * shape.plane()..][..shape.plane()];
+            let at = layout.plane_index(shape, c, n) * pooled;
+            let (out, taps) = (&mut out[at..at + pooled], &mut taps[at..at + pooled]);
+            for oy in 0..ph {
+                let top = &src[2 * oy * shape.width..][..shape.width];
+                let bottom = &src[(2 * oy + 1) * shape.width..][..shape.width];
+                for ox in 0..pw {
+                    let window = [
+                        top[2 * ox],
+                        top[2 * ox + 1],
+                        bottom[2 * ox],
+                        bottom[2 * ox + 1],
+                    ];
+                    let mut best = 0u8;
+                    for (k, &v) in window.iter().enumerate().skip(1) {
+                        // A NaN anywhere wins, so that it reaches the loss checks.
+                        if v > window[usize::from(best)] || v.is_nan() {
+                            best = k as u8;
+                        }
+                    }
+                    let value = window[usize::from(best)];
+                    if value > 0.0 || value.is_nan() {
+                        out[oy * pw + ox] = value;
+                        taps[oy * pw + ox] = best;
+                    }
+                }
+            }
+        }
+    }
+    (out, taps)
+}
+
+/// The gradient of [`relu_max_pool_2x2`] with respect to its input, from the gradient of its
+/// outputs (laid out as `layout` says) and the sources it recorded.
+pub(crate) fn relu_max_pool_2x2_backward(
+    grad: &[f32],
+    taps: &[u8],
+    shape: Planes,
+    layout: PooledLayout,
+) -> Vec<f32> {
+    let (ph, pw) = (shape.height / 2, shape.width / 2);
+    let pooled = ph * pw;
+    debug_assert_eq!(grad.len(), shape.channels * shape.images * pooled);
+    debug_assert_eq!(taps.len(), grad.len());
+    let mut input = vec![0.0f32; shape.len()];
+    for c in 0..shape.channels {
+        for n in 0..shape.images {
+            let dst = &mut input[(c * shape.images + n) * shape.plane()..][..shape.plane()];
+            let at = layout.plane_index(shape, c, n) * pooled;
+            let (grad, taps) = (&grad[at..at + pooled], &taps[at..at + pooled]);
+            for oy in 0..ph {
+                for ox in 0..pw {
+                    let tap = taps[oy * pw + ox];
+                    if tap == NO_SOURCE {
+                        continue;
+                    }
+                    let (dy, dx) = (usize::from(tap / 2), usize::from(tap % 2));
+                    dst[(2 * oy + dy) * shape.width + 2 * ox + dx] = grad[oy * pw + ox];
+                }
+            }
+        }
+    }
+    input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values with ties and negatives.
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len)
+            .map(|i| {
+                let h = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 27;
+                h as f32 - 12.0
+            })
+            .collect()
+    }
+
+    fn shape(c: usize, n: usize, h: usize, w: usize) -> Planes {
+        Planes::from_dims([c, n, h, w])
+    }
+
+    /// The direct definition: cols[(c, ky, kx), (n, y, x)] = x[c, n, y + ky - 1, x + kx - 1].
+    fn im2col_naive(input: &[f32], s: Planes) -> Vec<f32> {
+        let mut cols = Vec::new();
+        for c in 0..s.channels {
+            for ky in 0..3 {
+                for kx in 0..3 {
+                    for n in 0..s.images {
+                        for y in 0..s.height {
+                            for x in 0..s.width {
+                                let (sy, sx) = (y + ky, x + kx);
+                                let inside =
+                                    (1..=s.height).contains(&sy) && (1..=s.width).contains(&sx);
+                                cols.push(if inside {
+                                    let idx =
+                                        ((c * s.images + n) * s.height + sy - 1) * s.width + sx - 1;
+                                    input[idx]
+                                } else {
+                                    0.0
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    #[test]
+    fn im2col_matches_its_definition() {
+        for s in [
+            shape(2, 3, 5, 4),
+            shape(1, 2, 1, 1),
+            shape(3, 1, 2, 7),
+            shape(1, 1, 3, 1),
+        ] {
+            let x = values(s.len(), 7);
+            assert_eq!(im2col_3x3(&x, s), im2col_naive(&x, s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), g> == <x, col2im(g)> for every x and g: exact here (small integers).
+        for s in [shape(2, 3, 5, 4), shape(1, 2, 1, 1), shape(3, 1, 2, 7)] {
+            let x = values(s.len(), 1);
+            let g = values(s.len() * 9, 2);
+            let lhs: f32 = im2col_3x3(&x, s).iter().zip(&g).map(|(a, b)| a * b).sum();
+            let rhs: f32 = x.iter().zip(&col2im_3x3(&g, s)).map(|(a, b)| a * b).sum();
+            assert_eq!(lhs, rhs, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn pooling_takes_the_positive_maximum_of_each_window() {
+        // One channel, one image, 3x5: the last row and column are dropped.
+        let x = [
+            1.0, 5.0, -1.0, -2.0, 9.0, //
+            3.0, 5.0, -3.0, -1.0, 9.0, //
+            9.0, 9.0, 9.0, 9.0, 9.0,
+        ];
+        let (out, taps) = relu_max_pool_2x2(&x, shape(1, 1, 3, 5), PooledLayout::ChannelMajor);
+        assert_eq!(out, vec![5.0, 0.0]);
+        // The first of the tied fives; the all-negative window has no source.
+        assert_eq!(taps, vec![1, NO_SOURCE]);
+        let grad = relu_max_pool_2x2_backward(
+            &[2.0, 3.0],
+            &taps,
+            shape(1, 1, 3, 5),
+            PooledLayout::ChannelMajor,
+        );
+        let mut expected = vec![0.0; 15];
+        expected[1] = 2.0;
+        assert_eq!(grad, expected);
+    }
+
+    #[test]
+    fn image_major_pooling_reorders_the_planes() {
+        let s = shape(3, 2, 4, 4);
+        let x = values(s.len(), 3);
+        let (channel_major, taps_c) = relu_max_pool_2x2(&x, s, PooledLayout::ChannelMajor);
+        let (image_major, taps_i) = relu_max_pool_2x2(&x, s, PooledLayout::ImageMajor);
+        for c in 0..3 {
+            for n in 0..2 {
+                let a = (c * 2 + n) * 4;
+                let b = (n * 3 + c) * 4;
+                assert_eq!(channel_major[a..a + 4], image_major[b..b + 4]);
+                assert_eq!(taps_c[a..a + 4], taps_i[b..b + 4]);
+            }
+        }
+        let g = values(image_major.len(), 5);
+        let mut g_channel_major = vec![0.0; g.len()];
+        for c in 0..3 {
+            for n in 0..2 {
+                let (a, b) = ((c * 2 + n) * 4, (n * 3 + c) * 4);
+                g_channel_major[a..a + 4].copy_from_slice(&g[b..b + 4]);
+            }
+        }
+        assert_eq!(
+            relu_max_pool_2x2_backward(&g, &taps_i, s, PooledLayout::ImageMajor),
+            relu_max_pool_2x2_backward(&g_channel_major, &taps_c, s, PooledLayout::ChannelMajor)
+        );
+    }
+
+    #[test]
+    fn pooling_keeps_nan() {
+        let (out, _) = relu_max_pool_2x2(
+            &[-1.0, -1.0, f32::NAN, -1.0],
+            shape(1, 1, 2, 2),
+            PooledLayout::ChannelMajor,
+        );
+        assert!(out[0].is_nan());
+    }
+}

@@ -1,0 +1,120 @@
+//! The reference CNN's convolution blocks lowered to matrix products and host-side copies.
+//!
+//! Burn 0.21's CPU backends compute the input gradient of a convolution with a scalar loop over
+//! every output element and kernel tap (`conv_transpose2d`); on the reference CNN that made one
+//! training step take seconds. Their max pooling and 4-D broadcasts also walk every element
+//! through a generic strided iterator. Lowered here, a block
+//! `conv 3x3 (pad 1) -> batch norm -> ReLU -> max pool 2x2` is:
+//!
+//! 1. im2col on the host ([`LoweringBackend::im2col_3x3`]): `[C, N, H, W]` -> `[C * 9, N * H * W]`;
+//! 2. one matrix product with the weight as `[C_out, C * 9]`, giving `[C_out, N * H * W]`;
+//! 3. batch norm on those rows: one row per channel, so every broadcast is a 2-D one over
+//!    `[C_out, 1]` columns;
+//! 4. ReLU and max pooling fused on the host ([`LoweringBackend::relu_max_pool_2x2`]; the two
+//!    commute), recording each output's source for the backward.
+//!
+//! Activations stay channel-major (`[C, N, H, W]`) between the blocks, which makes steps 2 and
+//! 3 single large 2-D operations; the last block writes its output image-major
+//! (`[N, C, H, W]`) for the dense layers.
+
+mod autodiff;
+mod backend;
+mod host;
+
+pub use backend::{LoweringBackend, PoolSources};
+
+use burn::nn::BatchNorm;
+use burn::nn::conv::Conv2d;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorPrimitive};
+use serde::{Deserialize, Serialize};
+
+/// How the reference CNN computes its convolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ConvAlgorithm {
+    /// im2col and one matrix product per convolution, batch norm on 2-D rows, ReLU and pooling
+    /// fused on the host ([`LoweringBackend`]): the fast choice on the CPU backends.
+    #[default]
+    Im2col,
+    /// The backend's own convolution, batch norm and pooling: the choice on CUDA, whose
+    /// autotuned and fused kernels are fast.
+    Backend,
+}
+
+/// `[N, C, H, W]` images as channel-major `[C, N, H, W]` activations.
+pub(crate) fn channel_major<B: Backend>(images: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, c, h, w] = images.dims();
+    if c == 1 {
+        // One channel: the same values in the same order.
+        images.reshape([1, n, h, w])
+    } else {
+        images.swap_dims(0, 1)
+    }
+}
+
+/// One block `conv 3x3 (stride 1, pad 1) -> batch norm -> ReLU -> max pool 2x2`, lowered.
+///
+/// `conv` and `norm` are read (and `norm`'s running statistics updated in training) exactly as
+/// `Conv2d::forward` and `BatchNorm::forward` do; the function and its gradients are the same
+/// (tested against Burn's layers).
+///
+/// # Shapes
+///
+/// - input: `[C_in, N, H, W]` (channel-major)
+/// - output: `[C_out, N, H / 2, W / 2]`, or `[N, C_out, H / 2, W / 2]` when `image_major`
+pub(crate) fn conv_block<B: LoweringBackend>(
+    conv: &Conv2d<B>,
+    norm: &BatchNorm<B>,
+    input: Tensor<B, 4>,
+    image_major: bool,
+) -> Tensor<B, 4> {
+    let [_, n, h, w] = input.dims();
+    let weight = conv.weight.val();
+    let [c_out, c_in, kh, kw] = weight.dims();
+    let cols = Tensor::<B, 2>::from_primitive(TensorPrimitive::Float(B::im2col_3x3(
+        input.into_primitive().tensor(),
+    )));
+    let out = weight.reshape([c_out, c_in * kh * kw]).matmul(cols);
+    let out = match &conv.bias {
+        Some(bias) => out + bias.val().reshape([c_out, 1]),
+        None => out,
+    };
+    let out = batch_norm_channels(norm, out).reshape([c_out, n, h, w]);
+    let (pooled, _) = B::relu_max_pool_2x2(out.into_primitive().tensor(), image_major);
+    Tensor::from_primitive(TensorPrimitive::Float(pooled))
+}
+
+/// Applies `norm` (Burn's `BatchNorm`, whose parameters and running statistics it reads and
+/// updates exactly as `BatchNorm::forward` does) to channel rows `[C, M]`: row `c` holds every
+/// value of channel `c` in the batch.
+fn batch_norm_channels<B: Backend>(norm: &BatchNorm<B>, rows: Tensor<B, 2>) -> Tensor<B, 2> {
+    let [c, _] = rows.dims();
+    let column = |v: Tensor<B, 1>| v.reshape([c, 1]);
+    let device = rows.device();
+    let (scale, shift, centered) = if B::ad_enabled(&device) {
+        let mean = rows.clone().mean_dim(1);
+        let centered = rows - mean.clone();
+        let var = centered.clone().square().mean_dim(1);
+        let momentum = norm.momentum;
+        let blend = |running: Tensor<B, 1>, batch: Tensor<B, 2>| {
+            running
+                .mul_scalar(1.0 - momentum)
+                .add(batch.detach().reshape([c]).mul_scalar(momentum))
+                .detach()
+        };
+        let running_mean = norm.running_mean.value_sync().to_device(&device);
+        let running_var = norm.running_var.value_sync().to_device(&device);
+        norm.running_mean.update(blend(running_mean, mean));
+        norm.running_var.update(blend(running_var, var.clone()));
+        let scale = column(norm.gamma.val()) / var.add_scalar(norm.epsilon).sqrt();
+        (scale, column(norm.beta.val()), centered)
+    } else {
+        let mean = norm.running_mean.value().to_device(&device);
+        let var = norm.running_var.value().to_device(&device);
+        let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
+        // (x - mean) * scale + beta = x * scale + (beta - mean * scale)
+        let shift = norm.beta.val() - mean * scale.clone();
+        (column(scale), column(shift), rows)
+    };
+    centered * scale + shift
+}
