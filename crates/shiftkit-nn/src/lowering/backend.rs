@@ -41,19 +41,19 @@ pub trait LoweringBackend: Backend {
     ///   channel `c` under every output pixel (zero outside the image)
     fn im2col_3x3(input: FloatTensor<Self>) -> FloatTensor<Self> {
         let device = Self::float_device(&input);
-        let (values, dims) = read::<Self, 4>(input);
+        let (data, dims) = read::<Self, 4>(input);
         let shape = Planes::from_dims(dims);
         let rows = [dims[0] * 9, dims[1] * dims[2] * dims[3]];
-        write::<Self, 2>(host::im2col_3x3(&values, shape), rows, &device)
+        write::<Self, 2>(host::im2col_3x3(values(&data), shape), rows, &device)
     }
 
     /// The adjoint of [`im2col_3x3`](Self::im2col_3x3): `[C * 9, N * H * W]` -> `[C, N, H, W]`
     /// (`input` names the latter), each pixel summing the entries it was copied to.
     fn col2im_3x3(cols: FloatTensor<Self>, input: [usize; 4]) -> FloatTensor<Self> {
         let device = Self::float_device(&cols);
-        let (values, _) = read::<Self, 2>(cols);
+        let (data, _) = read::<Self, 2>(cols);
         write::<Self, 4>(
-            host::col2im_3x3(&values, Planes::from_dims(input)),
+            host::col2im_3x3(values(&data), Planes::from_dims(input)),
             input,
             &device,
         )
@@ -71,9 +71,9 @@ pub trait LoweringBackend: Backend {
         image_major: bool,
     ) -> (FloatTensor<Self>, PoolSources) {
         let device = Self::float_device(&input);
-        let (values, dims) = read::<Self, 4>(input);
+        let (data, dims) = read::<Self, 4>(input);
         let layout = pooled_layout(image_major);
-        let (out, taps) = host::relu_max_pool_2x2(&values, Planes::from_dims(dims), layout);
+        let (out, taps) = host::relu_max_pool_2x2(values(&data), Planes::from_dims(dims), layout);
         let [c, n, h, w] = dims;
         let out_dims = if image_major {
             [n, c, h / 2, w / 2]
@@ -95,9 +95,9 @@ pub trait LoweringBackend: Backend {
         sources: &PoolSources,
     ) -> FloatTensor<Self> {
         let device = Self::float_device(&grad);
-        let (values, _) = read::<Self, 4>(grad);
+        let (data, _) = read::<Self, 4>(grad);
         let input = host::relu_max_pool_2x2_backward(
-            &values,
+            values(&data),
             &sources.taps,
             Planes::from_dims(sources.input),
             pooled_layout(sources.image_major),
@@ -114,17 +114,23 @@ fn pooled_layout(image_major: bool) -> PooledLayout {
     }
 }
 
-/// The values of a float tensor as `f32` on the host, with its dimensions. No copy on the CPU
-/// backends when the tensor is contiguous and not shared.
-fn read<B: Backend, const D: usize>(tensor: FloatTensor<B>) -> (Vec<f32>, [usize; D]) {
+/// The values of a float tensor on the host, as `f32`, with its dimensions. No copy on the CPU
+/// backends when the tensor is contiguous and not shared (read them with [`values`]).
+fn read<B: Backend, const D: usize>(tensor: FloatTensor<B>) -> (TensorData, [usize; D]) {
     let tensor = Tensor::<B, D>::from_primitive(TensorPrimitive::Float(tensor));
     let dims = tensor.dims();
-    let mut data = tensor.into_data();
-    if data.dtype != DType::F32 {
-        data = data.convert::<f32>();
-    }
-    let values = data.into_vec::<f32>().expect("converted to f32 just above");
-    (values, dims)
+    let data = tensor.into_data();
+    let data = if data.dtype == DType::F32 {
+        data
+    } else {
+        data.convert::<f32>()
+    };
+    (data, dims)
+}
+
+/// The `f32` values [`read`] returned.
+fn values(data: &TensorData) -> &[f32] {
+    data.as_slice::<f32>().expect("read converts to f32")
 }
 
 /// `values` as a float tensor of `dims` on `device`.

@@ -70,19 +70,37 @@ fn for_each_tap_row(
 /// value under tap `(ky, kx)` of channel `c` (zero outside the image).
 pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
     debug_assert_eq!(input.len(), shape.len());
-    let plane = shape.plane();
+    let (plane, width) = (shape.plane(), shape.width);
     let row_len = shape.images * plane;
-    let mut cols = vec![0.0f32; shape.channels * 9 * row_len];
+    // Written front to back, each value once (no zero fill first: the buffer is large).
+    let mut cols = Vec::with_capacity(shape.channels * 9 * row_len);
     if row_len == 0 {
         return cols;
     }
-    for (row_index, row) in cols.chunks_exact_mut(row_len).enumerate() {
-        let (c, tap) = (row_index / 9, row_index % 9);
+    for c in 0..shape.channels {
         let source = &input[c * row_len..(c + 1) * row_len];
-        for (dst, src) in row.chunks_exact_mut(plane).zip(source.chunks_exact(plane)) {
-            for_each_tap_row(shape.width, shape.height, tap / 3, tap % 3, |d, s| {
-                dst[d].copy_from_slice(&src[s]);
-            });
+        for (ky, kx) in (0..3).flat_map(|ky| (0..3).map(move |kx| (ky, kx))) {
+            for image in source.chunks_exact(plane) {
+                for y in 0..shape.height {
+                    let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < shape.height)
+                    else {
+                        cols.resize(cols.len() + width, 0.0);
+                        continue;
+                    };
+                    let src = &image[sy * width..(sy + 1) * width];
+                    match kx {
+                        0 => {
+                            cols.push(0.0);
+                            cols.extend_from_slice(&src[..width - 1]);
+                        }
+                        1 => cols.extend_from_slice(src),
+                        _ => {
+                            cols.extend_from_slice(&src[1..]);
+                            cols.push(0.0);
+                        }
+                    }
+                }
+            }
         }
     }
     cols
@@ -153,38 +171,64 @@ pub(crate) fn relu_max_pool_2x2(
     let total = shape.channels * shape.images * pooled;
     let mut out = vec![0.0f32; total];
     let mut taps = vec![NO_SOURCE; total];
-    for c in 0..shape.channels {
-        for n in 0..shape.images {
-            let src = &input[(c * shape.images + n) * shape.plane()..][..shape.plane()];
-            let at = layout.plane_index(shape, c, n) * pooled;
-            let (out, taps) = (&mut out[at..at + pooled], &mut taps[at..at + pooled]);
-            for oy in 0..ph {
-                let top = &src[2 * oy * shape.width..][..shape.width];
-                let bottom = &src[(2 * oy + 1) * shape.width..][..shape.width];
-                for ox in 0..pw {
-                    let window = [
-                        top[2 * ox],
-                        top[2 * ox + 1],
-                        bottom[2 * ox],
-                        bottom[2 * ox + 1],
-                    ];
-                    let mut best = 0u8;
-                    for (k, &v) in window.iter().enumerate().skip(1) {
-                        // A NaN anywhere wins, so that it reaches the loss checks.
-                        if v > window[usize::from(best)] || v.is_nan() {
-                            best = k as u8;
-                        }
-                    }
-                    let value = window[usize::from(best)];
-                    if value > 0.0 || value.is_nan() {
-                        out[oy * pw + ox] = value;
-                        taps[oy * pw + ox] = best;
-                    }
-                }
+    if pooled == 0 {
+        return (out, taps);
+    }
+    for (plane_index, src) in input.chunks_exact(shape.plane()).enumerate() {
+        let (c, n) = (plane_index / shape.images, plane_index % shape.images);
+        let at = layout.plane_index(shape, c, n) * pooled;
+        let (out, taps) = (&mut out[at..at + pooled], &mut taps[at..at + pooled]);
+        for ((rows, out), taps) in src
+            .chunks_exact(2 * shape.width)
+            .zip(out.chunks_exact_mut(pw))
+            .zip(taps.chunks_exact_mut(pw))
+        {
+            let (top, bottom) = rows.split_at(shape.width);
+            let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+            for ((out, tap), (t, b)) in out.iter_mut().zip(taps.iter_mut()).zip(windows) {
+                (*out, *tap) = relu_max4([t[0], t[1], b[0], b[1]]);
             }
         }
     }
     (out, taps)
+}
+
+/// `relu(max(window))` and which entry it came from ([`NO_SOURCE`] when not positive): ties
+/// keep the earlier entry, a NaN anywhere gives NaN.
+///
+/// Written with bit masks instead of branches: on real activations the comparisons are
+/// unpredictable, and the branchy form spent most of its time in mispredictions.
+#[inline(always)]
+fn relu_max4([a, b, c, d]: [f32; 4]) -> (f32, u8) {
+    let upper_right = b > a;
+    let upper = select(upper_right, b, a);
+    let lower_right = d > c;
+    let lower = select(lower_right, d, c);
+    let from_lower = lower > upper;
+    let value = select(from_lower, lower, upper);
+    let source = pick_u8(
+        from_lower,
+        2 + u8::from(lower_right),
+        u8::from(upper_right),
+    );
+    let nan = a.is_nan() | b.is_nan() | c.is_nan() | d.is_nan();
+    let keep = (value > 0.0) | nan;
+    let value = select(nan, f32::NAN, select(keep, value, 0.0));
+    (value, pick_u8(keep, source, NO_SOURCE))
+}
+
+/// `if mask { yes } else { no }` without a branch.
+#[inline(always)]
+fn select(mask: bool, yes: f32, no: f32) -> f32 {
+    let m = 0u32.wrapping_sub(u32::from(mask));
+    f32::from_bits((yes.to_bits() & m) | (no.to_bits() & !m))
+}
+
+/// `if mask { yes } else { no }` without a branch.
+#[inline(always)]
+fn pick_u8(mask: bool, yes: u8, no: u8) -> u8 {
+    let m = 0u8.wrapping_sub(u8::from(mask));
+    (yes & m) | (no & !m)
 }
 
 /// The gradient of [`relu_max_pool_2x2`] with respect to its input, from the gradient of its
