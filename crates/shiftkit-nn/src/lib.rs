@@ -78,6 +78,6 @@ pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
 pub use dropout::{Dropout, DropoutMasks};
 pub use encoder::Encoder;
 pub use error::NnError;
-pub use lowering::{ConvAlgorithm, LoweringBackend, PoolSources};
+pub use lowering::{BatchNormPoolState, ConvAlgorithm, LoweringBackend};
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};

@@ -9,7 +9,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 
-use super::backend::{LoweringBackend, PoolSources};
+use super::backend::{BatchNormPoolState, LoweringBackend};
 
 /// Backward of im2col: col2im of the gradient. State: the input's dimensions.
 #[derive(Debug)]
@@ -32,23 +32,25 @@ impl<B: LoweringBackend> Backward<B, 1> for Im2colBackward {
     }
 }
 
-/// Backward of the ReLU + max pooling: the gradient routed to each output's source.
+/// Backward of batch norm + ReLU + max pooling: gradients of the input, gamma and beta.
 #[derive(Debug)]
-struct ReluMaxPoolBackward;
+struct BatchNormPoolBackward;
 
-impl<B: LoweringBackend> Backward<B, 1> for ReluMaxPoolBackward {
-    type State = PoolSources;
+impl<B: LoweringBackend> Backward<B, 3> for BatchNormPoolBackward {
+    type State = BatchNormPoolState;
 
     fn backward(
         self,
-        ops: Ops<Self::State, 1>,
+        ops: Ops<Self::State, 3>,
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [parent] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        if let Some(parent) = parent {
-            grads.register::<B>(parent.id, B::relu_max_pool_2x2_backward(grad, &ops.state));
+        let computed = B::batch_norm_relu_max_pool_2x2_backward(grad, &ops.state);
+        for (parent, grad) in ops.parents.into_iter().zip(computed) {
+            if let Some(parent) = parent {
+                grads.register::<B>(parent.id, grad);
+            }
         }
     }
 }
@@ -68,20 +70,30 @@ impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, 
         }
     }
 
-    fn relu_max_pool_2x2(
+    fn batch_norm_relu_max_pool_2x2(
         input: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
         image_major: bool,
-    ) -> (FloatTensor<Self>, PoolSources) {
-        let (out, sources) = B::relu_max_pool_2x2(input.primitive, image_major);
-        let out = match ReluMaxPoolBackward
-            .prepare::<C>([input.node.clone()])
+    ) -> (FloatTensor<Self>, BatchNormPoolState) {
+        let parents = [input.node.clone(), gamma.node.clone(), beta.node.clone()];
+        let (out, state) = B::batch_norm_relu_max_pool_2x2(
+            input.primitive,
+            gamma.primitive,
+            beta.primitive,
+            epsilon,
+            image_major,
+        );
+        let out = match BatchNormPoolBackward
+            .prepare::<C>(parents)
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish(sources.clone(), out),
+            OpsKind::Tracked(prep) => prep.finish(state.clone(), out),
             OpsKind::UnTracked(prep) => prep.finish(out),
         };
-        (out, sources)
+        (out, state)
     }
 }
 

@@ -6,14 +6,38 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
-use super::host::{self, Planes, PooledLayout};
+use super::host::{self, Affine, NormPoolInputs, Planes, PooledLayout};
 
-/// The recorded sources of a [`LoweringBackend::relu_max_pool_2x2`], kept for its backward.
+/// What the backward of [`LoweringBackend::batch_norm_relu_max_pool_2x2`] needs: the values
+/// batch norm received, the batch statistics and the pooling's sources. Also hands the batch
+/// statistics to the caller, who updates the running ones.
 #[derive(Debug, Clone)]
-pub struct PoolSources {
-    taps: Arc<[u8]>,
-    input: [usize; 4],
+pub struct BatchNormPoolState {
+    saved: Arc<Saved>,
+}
+
+#[derive(Debug)]
+struct Saved {
+    input: TensorData,
+    dims: [usize; 4],
     image_major: bool,
+    taps: Vec<u8>,
+    mean: Vec<f32>,
+    variance: Vec<f32>,
+    inv_std: Vec<f32>,
+    gamma: Vec<f32>,
+}
+
+impl BatchNormPoolState {
+    /// The batch mean of each channel.
+    pub fn batch_mean(&self) -> &[f32] {
+        &self.saved.mean
+    }
+
+    /// The batch (biased) variance of each channel.
+    pub fn batch_variance(&self) -> &[f32] {
+        &self.saved.variance
+    }
 }
 
 /// A backend that runs the lowered CNN's layout changes: im2col (and its adjoint) and a fused
@@ -59,50 +83,119 @@ pub trait LoweringBackend: Backend {
         )
     }
 
-    /// `relu(max_pool_2x2(x))`, stride 2, output size rounded down, with the source of every
-    /// output for the backward.
+    /// `relu(max_pool_2x2(x * scale + shift))`, the affine map per channel (batch norm with
+    /// fixed statistics, as in evaluation), stride 2, output size rounded down. Not
+    /// differentiated.
     ///
     /// # Shapes
     ///
-    /// - input: `[C, N, H, W]`
+    /// - input: `[C, N, H, W]`; scale, shift: `[C]`
     /// - output: `[C, N, H / 2, W / 2]`, or `[N, C, H / 2, W / 2]` when `image_major`
-    fn relu_max_pool_2x2(
+    fn affine_relu_max_pool_2x2(
         input: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
         image_major: bool,
-    ) -> (FloatTensor<Self>, PoolSources) {
+    ) -> FloatTensor<Self> {
         let device = Self::float_device(&input);
         let (data, dims) = read::<Self, 4>(input);
+        let (scale, _) = read::<Self, 1>(scale);
+        let (shift, _) = read::<Self, 1>(shift);
+        let affine = Affine {
+            scale: values(&scale),
+            shift: values(&shift),
+        };
         let layout = pooled_layout(image_major);
-        let (out, taps) = host::relu_max_pool_2x2(values(&data), Planes::from_dims(dims), layout);
-        let [c, n, h, w] = dims;
-        let out_dims = if image_major {
-            [n, c, h / 2, w / 2]
-        } else {
-            [c, n, h / 2, w / 2]
-        };
-        let sources = PoolSources {
-            taps: taps.into(),
-            input: dims,
-            image_major,
-        };
-        (write::<Self, 4>(out, out_dims, &device), sources)
+        let (out, _) =
+            host::affine_relu_max_pool_2x2(values(&data), Planes::from_dims(dims), affine, layout);
+        write::<Self, 4>(out, pooled_dims(dims, image_major), &device)
     }
 
-    /// The gradient of [`relu_max_pool_2x2`](Self::relu_max_pool_2x2)'s input from the
-    /// gradient of its output.
-    fn relu_max_pool_2x2_backward(
+    /// `relu(max_pool_2x2(batch_norm(x)))` with the batch's statistics (training), stride 2,
+    /// output size rounded down, with what its backward needs.
+    ///
+    /// # Shapes
+    ///
+    /// - input: `[C, N, H, W]`; gamma, beta: `[C]`
+    /// - output: `[C, N, H / 2, W / 2]`, or `[N, C, H / 2, W / 2]` when `image_major`
+    fn batch_norm_relu_max_pool_2x2(
+        input: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        image_major: bool,
+    ) -> (FloatTensor<Self>, BatchNormPoolState) {
+        let device = Self::float_device(&input);
+        let (data, dims) = read::<Self, 4>(input);
+        let (gamma, _) = read::<Self, 1>(gamma);
+        let (beta, _) = read::<Self, 1>(beta);
+        let (gamma, beta) = (values(&gamma).to_vec(), values(&beta));
+        let shape = Planes::from_dims(dims);
+        let (mean, variance) = host::channel_statistics(values(&data), shape);
+        let inv_std: Vec<f32> = variance
+            .iter()
+            .map(|v| 1.0 / (f64::from(*v) + epsilon).sqrt() as f32)
+            .collect();
+        let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
+        let shift: Vec<f32> = (0..dims[0]).map(|c| beta[c] - mean[c] * scale[c]).collect();
+        let affine = Affine {
+            scale: &scale,
+            shift: &shift,
+        };
+        let layout = pooled_layout(image_major);
+        let (out, taps) = host::affine_relu_max_pool_2x2(values(&data), shape, affine, layout);
+        let state = BatchNormPoolState {
+            saved: Arc::new(Saved {
+                input: data,
+                dims,
+                image_major,
+                taps,
+                mean,
+                variance,
+                inv_std,
+                gamma,
+            }),
+        };
+        (
+            write::<Self, 4>(out, pooled_dims(dims, image_major), &device),
+            state,
+        )
+    }
+
+    /// The gradients of [`batch_norm_relu_max_pool_2x2`](Self::batch_norm_relu_max_pool_2x2)'s
+    /// input, gamma and beta from the gradient of its output.
+    fn batch_norm_relu_max_pool_2x2_backward(
         grad: FloatTensor<Self>,
-        sources: &PoolSources,
-    ) -> FloatTensor<Self> {
+        state: &BatchNormPoolState,
+    ) -> [FloatTensor<Self>; 3] {
         let device = Self::float_device(&grad);
         let (data, _) = read::<Self, 4>(grad);
-        let input = host::relu_max_pool_2x2_backward(
-            values(&data),
-            &sources.taps,
-            Planes::from_dims(sources.input),
-            pooled_layout(sources.image_major),
-        );
-        write::<Self, 4>(input, sources.input, &device)
+        let saved = &state.saved;
+        let inputs = NormPoolInputs {
+            input: values(&saved.input),
+            shape: Planes::from_dims(saved.dims),
+            layout: pooled_layout(saved.image_major),
+            taps: &saved.taps,
+            mean: &saved.mean,
+            inv_std: &saved.inv_std,
+            gamma: &saved.gamma,
+        };
+        let (dx, dgamma, dbeta) =
+            host::batch_norm_relu_max_pool_2x2_backward(values(&data), &inputs);
+        let channels = [saved.dims[0]];
+        [
+            write::<Self, 4>(dx, saved.dims, &device),
+            write::<Self, 1>(dgamma, channels, &device),
+            write::<Self, 1>(dbeta, channels, &device),
+        ]
+    }
+}
+
+fn pooled_dims([c, n, h, w]: [usize; 4], image_major: bool) -> [usize; 4] {
+    if image_major {
+        [n, c, h / 2, w / 2]
+    } else {
+        [c, n, h / 2, w / 2]
     }
 }
 

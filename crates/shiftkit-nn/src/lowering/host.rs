@@ -82,8 +82,7 @@ pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
         for (ky, kx) in (0..3).flat_map(|ky| (0..3).map(move |kx| (ky, kx))) {
             for image in source.chunks_exact(plane) {
                 for y in 0..shape.height {
-                    let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < shape.height)
-                    else {
+                    let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < shape.height) else {
                         cols.resize(cols.len() + width, 0.0);
                         continue;
                     };
@@ -154,18 +153,28 @@ impl PooledLayout {
     }
 }
 
-/// `relu(max_pool_2x2(x))` (equal to `max_pool_2x2(relu(x))`), stride 2, rounding the output
-/// size down, on a channel-major `[C, N, H, W]` input. Returns the outputs, laid out as
-/// `layout` says, and for each of them (in the same order) the window entry it came from.
+/// Per-channel scale and shift applied before the pooling: `y = x * scale[c] + shift[c]`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Affine<'a> {
+    pub scale: &'a [f32],
+    pub shift: &'a [f32],
+}
+
+/// `relu(max_pool_2x2(x * scale + shift))`, the affine map per channel, stride 2, rounding the
+/// output size down, on a channel-major `[C, N, H, W]` input. Returns the outputs, laid out
+/// as `layout` says, and for each of them (in the same order) the window entry it came from.
 ///
 /// Ties go to the first entry in row-major order; an output that is not positive has no
 /// source (the ReLU's gradient is zero there, as at 0 in PyTorch and Burn).
-pub(crate) fn relu_max_pool_2x2(
+pub(crate) fn affine_relu_max_pool_2x2(
     input: &[f32],
     shape: Planes,
+    affine: Affine<'_>,
     layout: PooledLayout,
 ) -> (Vec<f32>, Vec<u8>) {
     debug_assert_eq!(input.len(), shape.len());
+    debug_assert_eq!(affine.scale.len(), shape.channels);
+    debug_assert_eq!(affine.shift.len(), shape.channels);
     let (ph, pw) = (shape.height / 2, shape.width / 2);
     let pooled = ph * pw;
     let total = shape.channels * shape.images * pooled;
@@ -176,6 +185,7 @@ pub(crate) fn relu_max_pool_2x2(
     }
     for (plane_index, src) in input.chunks_exact(shape.plane()).enumerate() {
         let (c, n) = (plane_index / shape.images, plane_index % shape.images);
+        let (scale, shift) = (affine.scale[c], affine.shift[c]);
         let at = layout.plane_index(shape, c, n) * pooled;
         let (out, taps) = (&mut out[at..at + pooled], &mut taps[at..at + pooled]);
         for ((rows, out), taps) in src
@@ -186,7 +196,8 @@ pub(crate) fn relu_max_pool_2x2(
             let (top, bottom) = rows.split_at(shape.width);
             let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
             for ((out, tap), (t, b)) in out.iter_mut().zip(taps.iter_mut()).zip(windows) {
-                (*out, *tap) = relu_max4([t[0], t[1], b[0], b[1]]);
+                let y = [t[0], t[1], b[0], b[1]].map(|x| x * scale + shift);
+                (*out, *tap) = relu_max4(y);
             }
         }
     }
@@ -206,11 +217,7 @@ fn relu_max4([a, b, c, d]: [f32; 4]) -> (f32, u8) {
     let lower = select(lower_right, d, c);
     let from_lower = lower > upper;
     let value = select(from_lower, lower, upper);
-    let source = pick_u8(
-        from_lower,
-        2 + u8::from(lower_right),
-        u8::from(upper_right),
-    );
+    let source = pick_u8(from_lower, 2 + u8::from(lower_right), u8::from(upper_right));
     let nan = a.is_nan() | b.is_nan() | c.is_nan() | d.is_nan();
     let keep = (value > 0.0) | nan;
     let value = select(nan, f32::NAN, select(keep, value, 0.0));
@@ -231,22 +238,23 @@ fn pick_u8(mask: bool, yes: u8, no: u8) -> u8 {
     (yes & m) | (no & !m)
 }
 
-/// The gradient of [`relu_max_pool_2x2`] with respect to its input, from the gradient of its
-/// outputs (laid out as `layout` says) and the sources it recorded.
-pub(crate) fn relu_max_pool_2x2_backward(
+/// Calls `f(channel, position, gradient)` for every pooled output that has a source:
+/// `position` its source's index in the `[C, N, H, W]` input, `gradient` the output's gradient
+/// (`grad` laid out as `layout` says).
+fn for_each_source(
     grad: &[f32],
     taps: &[u8],
     shape: Planes,
     layout: PooledLayout,
-) -> Vec<f32> {
+    mut f: impl FnMut(usize, usize, f32),
+) {
     let (ph, pw) = (shape.height / 2, shape.width / 2);
     let pooled = ph * pw;
     debug_assert_eq!(grad.len(), shape.channels * shape.images * pooled);
     debug_assert_eq!(taps.len(), grad.len());
-    let mut input = vec![0.0f32; shape.len()];
     for c in 0..shape.channels {
         for n in 0..shape.images {
-            let dst = &mut input[(c * shape.images + n) * shape.plane()..][..shape.plane()];
+            let base = (c * shape.images + n) * shape.plane();
             let at = layout.plane_index(shape, c, n) * pooled;
             let (grad, taps) = (&grad[at..at + pooled], &taps[at..at + pooled]);
             for oy in 0..ph {
@@ -256,12 +264,117 @@ pub(crate) fn relu_max_pool_2x2_backward(
                         continue;
                     }
                     let (dy, dx) = (usize::from(tap / 2), usize::from(tap % 2));
-                    dst[(2 * oy + dy) * shape.width + 2 * ox + dx] = grad[oy * pw + ox];
+                    let position = base + (2 * oy + dy) * shape.width + 2 * ox + dx;
+                    f(c, position, grad[oy * pw + ox]);
                 }
             }
         }
     }
-    input
+}
+
+/// Batch statistics of channel-major `[C, N, H, W]` values, per channel: the mean and the
+/// biased variance (what batch norm normalises with), accumulated in `f64`.
+pub(crate) fn channel_statistics(input: &[f32], shape: Planes) -> (Vec<f32>, Vec<f32>) {
+    let per_channel = shape.images * shape.plane();
+    let mut means = Vec::with_capacity(shape.channels);
+    let mut variances = Vec::with_capacity(shape.channels);
+    if per_channel == 0 {
+        return (vec![0.0; shape.channels], vec![0.0; shape.channels]);
+    }
+    for values in input.chunks_exact(per_channel) {
+        // Sums in f32 lanes of 8 (vectorised), each block's lanes then added in f64: the
+        // rounding stays far below the f32 precision of the result.
+        let mean = blocked_sum(values, |x| x) / per_channel as f64;
+        let m = mean as f32;
+        let var = blocked_sum(values, |x| (x - m) * (x - m)) / per_channel as f64;
+        means.push(m);
+        variances.push(var as f32);
+    }
+    (means, variances)
+}
+
+/// `sum(f(x))` over `values`, in f32 lanes over blocks of 1,024, the blocks added in f64.
+fn blocked_sum(values: &[f32], f: impl Fn(f32) -> f32 + Copy) -> f64 {
+    values
+        .chunks(1024)
+        .map(|block| {
+            let mut lanes = [0.0f32; 8];
+            let mut chunks = block.chunks_exact(8);
+            for chunk in &mut chunks {
+                for (lane, &x) in lanes.iter_mut().zip(chunk) {
+                    *lane += f(x);
+                }
+            }
+            let tail: f32 = chunks.remainder().iter().map(|&x| f(x)).sum();
+            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
+        })
+        .sum()
+}
+
+/// What the backward of batch norm + ReLU + pooling reads, besides the output gradient.
+#[derive(Debug)]
+pub(crate) struct NormPoolInputs<'a> {
+    /// The values batch norm received, `[C, N, H, W]`.
+    pub input: &'a [f32],
+    pub shape: Planes,
+    pub layout: PooledLayout,
+    /// The pooling's recorded sources.
+    pub taps: &'a [u8],
+    /// Batch mean and `1 / sqrt(var + eps)` per channel.
+    pub mean: &'a [f32],
+    pub inv_std: &'a [f32],
+    pub gamma: &'a [f32],
+}
+
+/// Gradients of `relu(max_pool_2x2(batch_norm(x)))` (batch statistics) with respect to `x`,
+/// gamma and beta, from the gradient of the pooled output.
+///
+/// With `x^ = (x - mean) * inv_std` and `g` the gradient reaching the normalised values (the
+/// output gradient at each pooled output's source, zero elsewhere), over the `M` values of a
+/// channel:
+///
+/// ```text
+/// dbeta  = sum(g)
+/// dgamma = sum(g * x^)
+/// dx     = gamma * inv_std * (g - dbeta / M - x^ * dgamma / M)
+/// ```
+///
+/// `g` is sparse (one entry per pooling window at most), so the sums run over the sources and
+/// `dx` is one dense pass plus the sources.
+pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
+    grad: &[f32],
+    saved: &NormPoolInputs<'_>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let shape = saved.shape;
+    let per_channel = shape.images * shape.plane();
+    let mut sum_g = vec![0.0f64; shape.channels];
+    let mut sum_gx = vec![0.0f64; shape.channels];
+    for_each_source(
+        grad,
+        saved.taps,
+        shape,
+        saved.layout,
+        |channel, position, g| {
+            let x_hat = (saved.input[position] - saved.mean[channel]) * saved.inv_std[channel];
+            sum_g[channel] += f64::from(g);
+            sum_gx[channel] += f64::from(g * x_hat);
+        },
+    );
+    let mut grad_input = Vec::with_capacity(shape.len());
+    let m = per_channel.max(1) as f64;
+    for (c, values) in saved.input.chunks_exact(per_channel.max(1)).enumerate() {
+        // dx = k * (g - dbeta / M - (x - mean) * inv_std * dgamma / M) = k * g + a * x + b
+        let k = saved.gamma[c] * saved.inv_std[c];
+        let slope = -(sum_gx[c] / m) as f32 * saved.inv_std[c];
+        let a = k * slope;
+        let b = k * (-(sum_g[c] / m) as f32 - slope * saved.mean[c]);
+        grad_input.extend(values.iter().map(|&x| a * x + b));
+    }
+    for_each_source(grad, saved.taps, shape, saved.layout, |c, position, g| {
+        grad_input[position] += saved.gamma[c] * saved.inv_std[c] * g;
+    });
+    let to_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
+    (grad_input, to_f32(sum_gx), to_f32(sum_g))
 }
 
 #[cfg(test)]
@@ -335,6 +448,24 @@ mod tests {
         }
     }
 
+    /// The pooling with no affine map.
+    fn pool(input: &[f32], s: Planes, layout: PooledLayout) -> (Vec<f32>, Vec<u8>) {
+        let (ones, zeros) = (vec![1.0; s.channels], vec![0.0; s.channels]);
+        let affine = Affine {
+            scale: &ones,
+            shift: &zeros,
+        };
+        affine_relu_max_pool_2x2(input, s, affine, layout)
+    }
+
+    /// Each source position with its gradient, as the backward routes them.
+    fn routed(grad: &[f32], taps: &[u8], s: Planes, layout: PooledLayout) -> Vec<(usize, f32)> {
+        let mut found = Vec::new();
+        for_each_source(grad, taps, s, layout, |_, p, g| found.push((p, g)));
+        found.sort_by_key(|&(p, _)| p);
+        found
+    }
+
     #[test]
     fn pooling_takes_the_positive_maximum_of_each_window() {
         // One channel, one image, 3x5: the last row and column are dropped.
@@ -343,56 +474,176 @@ mod tests {
             3.0, 5.0, -3.0, -1.0, 9.0, //
             9.0, 9.0, 9.0, 9.0, 9.0,
         ];
-        let (out, taps) = relu_max_pool_2x2(&x, shape(1, 1, 3, 5), PooledLayout::ChannelMajor);
+        let s = shape(1, 1, 3, 5);
+        let (out, taps) = pool(&x, s, PooledLayout::ChannelMajor);
         assert_eq!(out, vec![5.0, 0.0]);
         // The first of the tied fives; the all-negative window has no source.
         assert_eq!(taps, vec![1, NO_SOURCE]);
-        let grad = relu_max_pool_2x2_backward(
-            &[2.0, 3.0],
-            &taps,
-            shape(1, 1, 3, 5),
-            PooledLayout::ChannelMajor,
+        assert_eq!(
+            routed(&[2.0, 3.0], &taps, s, PooledLayout::ChannelMajor),
+            vec![(1, 2.0)]
         );
-        let mut expected = vec![0.0; 15];
-        expected[1] = 2.0;
-        assert_eq!(grad, expected);
+    }
+
+    #[test]
+    fn the_affine_map_applies_before_the_maximum() {
+        // A negative scale turns the minimum into the maximum.
+        let x = [1.0, 4.0, 2.0, 3.0];
+        let affine = Affine {
+            scale: &[-2.0],
+            shift: &[10.0],
+        };
+        let (out, taps) =
+            affine_relu_max_pool_2x2(&x, shape(1, 1, 2, 2), affine, PooledLayout::ChannelMajor);
+        assert_eq!((out, taps), (vec![8.0], vec![0]));
     }
 
     #[test]
     fn image_major_pooling_reorders_the_planes() {
         let s = shape(3, 2, 4, 4);
         let x = values(s.len(), 3);
-        let (channel_major, taps_c) = relu_max_pool_2x2(&x, s, PooledLayout::ChannelMajor);
-        let (image_major, taps_i) = relu_max_pool_2x2(&x, s, PooledLayout::ImageMajor);
+        let (channel_major, taps_c) = pool(&x, s, PooledLayout::ChannelMajor);
+        let (image_major, taps_i) = pool(&x, s, PooledLayout::ImageMajor);
+        let mut g_channel_major = vec![0.0; image_major.len()];
+        let g = values(image_major.len(), 5);
         for c in 0..3 {
             for n in 0..2 {
                 let a = (c * 2 + n) * 4;
                 let b = (n * 3 + c) * 4;
                 assert_eq!(channel_major[a..a + 4], image_major[b..b + 4]);
                 assert_eq!(taps_c[a..a + 4], taps_i[b..b + 4]);
-            }
-        }
-        let g = values(image_major.len(), 5);
-        let mut g_channel_major = vec![0.0; g.len()];
-        for c in 0..3 {
-            for n in 0..2 {
-                let (a, b) = ((c * 2 + n) * 4, (n * 3 + c) * 4);
                 g_channel_major[a..a + 4].copy_from_slice(&g[b..b + 4]);
             }
         }
         assert_eq!(
-            relu_max_pool_2x2_backward(&g, &taps_i, s, PooledLayout::ImageMajor),
-            relu_max_pool_2x2_backward(&g_channel_major, &taps_c, s, PooledLayout::ChannelMajor)
+            routed(&g, &taps_i, s, PooledLayout::ImageMajor),
+            routed(&g_channel_major, &taps_c, s, PooledLayout::ChannelMajor)
         );
     }
 
     #[test]
     fn pooling_keeps_nan() {
-        let (out, _) = relu_max_pool_2x2(
+        let (out, _) = pool(
             &[-1.0, -1.0, f32::NAN, -1.0],
             shape(1, 1, 2, 2),
             PooledLayout::ChannelMajor,
         );
         assert!(out[0].is_nan());
+    }
+
+    /// relu(max_pool(batch_norm(x))) in f64, weighted by `w` and summed: the loss the gradient
+    /// check differentiates.
+    fn norm_pool_loss(x: &[f64], gamma: &[f64], beta: &[f64], s: Planes, w: &[f64]) -> f64 {
+        let m = s.images * s.plane();
+        let mut y = vec![0.0; x.len()];
+        for c in 0..s.channels {
+            let v = &x[c * m..(c + 1) * m];
+            let mean = v.iter().sum::<f64>() / m as f64;
+            let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / m as f64;
+            for (i, x) in v.iter().enumerate() {
+                y[c * m + i] = (x - mean) / (var + EPS).sqrt() * gamma[c] + beta[c];
+            }
+        }
+        let (ph, pw) = (s.height / 2, s.width / 2);
+        let mut loss = 0.0;
+        let mut k = 0;
+        for plane in y.chunks(s.plane()) {
+            for oy in 0..ph {
+                for ox in 0..pw {
+                    let at = |dy: usize, dx: usize| plane[(2 * oy + dy) * s.width + 2 * ox + dx];
+                    let max = at(0, 0).max(at(0, 1)).max(at(1, 0)).max(at(1, 1));
+                    loss += w[k] * max.max(0.0);
+                    k += 1;
+                }
+            }
+        }
+        loss
+    }
+
+    const EPS: f64 = 1e-5;
+
+    #[test]
+    fn batch_norm_pooling_gradients_match_finite_differences() {
+        let s = shape(2, 3, 4, 6);
+        // Distinct values (no ties, no kinks within the finite-difference step).
+        let x: Vec<f64> = (0..s.len())
+            .map(|i| ((i * 37 % 101) as f64 - 50.0) / 17.0)
+            .collect();
+        let gamma = [1.3, -0.7];
+        let beta = [0.2, 0.4];
+        let w: Vec<f64> = (0..s.len() / 4)
+            .map(|i| ((i * 13 % 7) as f64) - 2.5)
+            .collect();
+
+        // The kernels, in f32.
+        let xf: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let (mean, var) = channel_statistics(&xf, s);
+        let inv_std: Vec<f32> = var.iter().map(|v| 1.0 / (v + EPS as f32).sqrt()).collect();
+        let gammaf = gamma.map(|v| v as f32);
+        let scale: Vec<f32> = (0..2).map(|c| gammaf[c] * inv_std[c]).collect();
+        let shift: Vec<f32> = (0..2)
+            .map(|c| beta[c] as f32 - mean[c] * scale[c])
+            .collect();
+        let affine = Affine {
+            scale: &scale,
+            shift: &shift,
+        };
+        let (_, taps) = affine_relu_max_pool_2x2(&xf, s, affine, PooledLayout::ImageMajor);
+        let wf: Vec<f32> = w.iter().map(|&v| v as f32).collect();
+        // The weights are given per output in the channel-major order the f64 loss uses;
+        // image-major outputs reorder them.
+        let mut grad = vec![0.0f32; wf.len()];
+        let pooled = 2 * 3;
+        for c in 0..2 {
+            for n in 0..3 {
+                let (a, b) = ((c * 3 + n) * pooled, (n * 2 + c) * pooled);
+                grad[b..b + pooled].copy_from_slice(&wf[a..a + pooled]);
+            }
+        }
+        let saved = NormPoolInputs {
+            input: &xf,
+            shape: s,
+            layout: PooledLayout::ImageMajor,
+            taps: &taps,
+            mean: &mean,
+            inv_std: &inv_std,
+            gamma: &gammaf,
+        };
+        let (dx, dgamma, dbeta) = batch_norm_relu_max_pool_2x2_backward(&grad, &saved);
+
+        // Central differences in f64.
+        let h = 1e-6;
+        let close = |analytic: f32, numeric: f64, what: &str| {
+            assert!(
+                (f64::from(analytic) - numeric).abs() <= 1e-3 * numeric.abs().max(1.0),
+                "{what}: {analytic} vs {numeric}"
+            );
+        };
+        for i in 0..x.len() {
+            let (mut up, mut down) = (x.clone(), x.clone());
+            up[i] += h;
+            down[i] -= h;
+            let numeric = (norm_pool_loss(&up, &gamma, &beta, s, &w)
+                - norm_pool_loss(&down, &gamma, &beta, s, &w))
+                / (2.0 * h);
+            close(dx[i], numeric, &format!("dx[{i}]"));
+        }
+        for c in 0..2 {
+            let (mut up, mut down) = (gamma, gamma);
+            up[c] += h;
+            down[c] -= h;
+            let numeric = (norm_pool_loss(&x, &up, &beta, s, &w)
+                - norm_pool_loss(&x, &down, &beta, s, &w))
+                / (2.0 * h);
+            close(dgamma[c], numeric, "dgamma");
+            let (mut up, mut down) = (beta, beta);
+            up[c] += h;
+            down[c] -= h;
+            let numeric = (norm_pool_loss(&x, &gamma, &up, s, &w)
+                - norm_pool_loss(&x, &gamma, &down, s, &w))
+                / (2.0 * h);
+            close(dbeta[c], numeric, "dbeta");
+        }
+        assert!(dx.iter().any(|&v| v.abs() > 1e-3));
     }
 }

@@ -21,12 +21,12 @@ mod autodiff;
 mod backend;
 mod host;
 
-pub use backend::{LoweringBackend, PoolSources};
+pub use backend::{BatchNormPoolState, LoweringBackend};
 
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorPrimitive};
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use serde::{Deserialize, Serialize};
 
 /// How the reference CNN computes its convolutions.
@@ -69,6 +69,7 @@ pub(crate) fn conv_block<B: LoweringBackend>(
     image_major: bool,
 ) -> Tensor<B, 4> {
     let [_, n, h, w] = input.dims();
+    let device = input.device();
     let weight = conv.weight.val();
     let [c_out, c_in, kh, kw] = weight.dims();
     let cols = Tensor::<B, 2>::from_primitive(TensorPrimitive::Float(B::im2col_3x3(
@@ -79,42 +80,45 @@ pub(crate) fn conv_block<B: LoweringBackend>(
         Some(bias) => out + bias.val().reshape([c_out, 1]),
         None => out,
     };
-    let out = batch_norm_channels(norm, out).reshape([c_out, n, h, w]);
-    let (pooled, _) = B::relu_max_pool_2x2(out.into_primitive().tensor(), image_major);
-    Tensor::from_primitive(TensorPrimitive::Float(pooled))
-}
-
-/// Applies `norm` (Burn's `BatchNorm`, whose parameters and running statistics it reads and
-/// updates exactly as `BatchNorm::forward` does) to channel rows `[C, M]`: row `c` holds every
-/// value of channel `c` in the batch.
-fn batch_norm_channels<B: Backend>(norm: &BatchNorm<B>, rows: Tensor<B, 2>) -> Tensor<B, 2> {
-    let [c, _] = rows.dims();
-    let column = |v: Tensor<B, 1>| v.reshape([c, 1]);
-    let device = rows.device();
-    let (scale, shift, centered) = if B::ad_enabled(&device) {
-        let mean = rows.clone().mean_dim(1);
-        let centered = rows - mean.clone();
-        let var = centered.clone().square().mean_dim(1);
+    let out = out.reshape([c_out, n, h, w]).into_primitive().tensor();
+    let pooled = if B::ad_enabled(&device) {
+        // Training: batch statistics, and the running ones updated from them.
+        let (pooled, state) = B::batch_norm_relu_max_pool_2x2(
+            out,
+            norm.gamma.val().into_primitive().tensor(),
+            norm.beta.val().into_primitive().tensor(),
+            norm.epsilon,
+            image_major,
+        );
         let momentum = norm.momentum;
-        let blend = |running: Tensor<B, 1>, batch: Tensor<B, 2>| {
+        let blend = |running: Tensor<B, 1>, batch: &[f32]| {
+            let batch =
+                Tensor::<B, 1>::from_data(TensorData::new(batch.to_vec(), [c_out]), &device);
             running
                 .mul_scalar(1.0 - momentum)
-                .add(batch.detach().reshape([c]).mul_scalar(momentum))
+                .add(batch.mul_scalar(momentum))
                 .detach()
         };
         let running_mean = norm.running_mean.value_sync().to_device(&device);
         let running_var = norm.running_var.value_sync().to_device(&device);
-        norm.running_mean.update(blend(running_mean, mean));
-        norm.running_var.update(blend(running_var, var.clone()));
-        let scale = column(norm.gamma.val()) / var.add_scalar(norm.epsilon).sqrt();
-        (scale, column(norm.beta.val()), centered)
+        norm.running_mean
+            .update(blend(running_mean, state.batch_mean()));
+        norm.running_var
+            .update(blend(running_var, state.batch_variance()));
+        pooled
     } else {
+        // Evaluation: batch norm with the running statistics is an affine map per channel.
         let mean = norm.running_mean.value().to_device(&device);
         let var = norm.running_var.value().to_device(&device);
         let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
         // (x - mean) * scale + beta = x * scale + (beta - mean * scale)
         let shift = norm.beta.val() - mean * scale.clone();
-        (column(scale), column(shift), rows)
+        B::affine_relu_max_pool_2x2(
+            out,
+            scale.into_primitive().tensor(),
+            shift.into_primitive().tensor(),
+            image_major,
+        )
     };
-    centered * scale + shift
+    Tensor::from_primitive(TensorPrimitive::Float(pooled))
 }
