@@ -238,7 +238,7 @@ fn pick_u8(mask: bool, yes: u8, no: u8) -> u8 {
     (yes & m) | (no & !m)
 }
 
-/// Calls `f(channel, position, gradient)` for every pooled output that has a source:
+/// Calls `f(position, gradient)` for every pooled output of channel `c` that has a source:
 /// `position` its source's index in the `[C, N, H, W]` input, `gradient` the output's gradient
 /// (`grad` laid out as `layout` says).
 fn for_each_source(
@@ -246,27 +246,28 @@ fn for_each_source(
     taps: &[u8],
     shape: Planes,
     layout: PooledLayout,
-    mut f: impl FnMut(usize, usize, f32),
+    c: usize,
+    mut f: impl FnMut(usize, f32),
 ) {
     let (ph, pw) = (shape.height / 2, shape.width / 2);
     let pooled = ph * pw;
     debug_assert_eq!(grad.len(), shape.channels * shape.images * pooled);
     debug_assert_eq!(taps.len(), grad.len());
-    for c in 0..shape.channels {
-        for n in 0..shape.images {
-            let base = (c * shape.images + n) * shape.plane();
-            let at = layout.plane_index(shape, c, n) * pooled;
-            let (grad, taps) = (&grad[at..at + pooled], &taps[at..at + pooled]);
-            for oy in 0..ph {
-                for ox in 0..pw {
-                    let tap = taps[oy * pw + ox];
-                    if tap == NO_SOURCE {
-                        continue;
-                    }
-                    let (dy, dx) = (usize::from(tap / 2), usize::from(tap % 2));
-                    let position = base + (2 * oy + dy) * shape.width + 2 * ox + dx;
-                    f(c, position, grad[oy * pw + ox]);
+    if pooled == 0 {
+        return;
+    }
+    for n in 0..shape.images {
+        let base = (c * shape.images + n) * shape.plane();
+        let at = layout.plane_index(shape, c, n) * pooled;
+        let (grad, taps) = (&grad[at..at + pooled], &taps[at..at + pooled]);
+        for (oy, (grad, taps)) in grad.chunks_exact(pw).zip(taps.chunks_exact(pw)).enumerate() {
+            let row = base + 2 * oy * shape.width;
+            for (ox, (&g, &tap)) in grad.iter().zip(taps).enumerate() {
+                if tap == NO_SOURCE {
+                    continue;
                 }
+                let (dy, dx) = (usize::from(tap / 2), usize::from(tap % 2));
+                f(row + dy * shape.width + 2 * ox + dx, g);
             }
         }
     }
@@ -347,34 +348,44 @@ pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let shape = saved.shape;
     let per_channel = shape.images * shape.plane();
-    let mut sum_g = vec![0.0f64; shape.channels];
-    let mut sum_gx = vec![0.0f64; shape.channels];
-    for_each_source(
-        grad,
-        saved.taps,
-        shape,
-        saved.layout,
-        |channel, position, g| {
-            let x_hat = (saved.input[position] - saved.mean[channel]) * saved.inv_std[channel];
-            sum_g[channel] += f64::from(g);
-            sum_gx[channel] += f64::from(g * x_hat);
-        },
-    );
-    let mut grad_input = Vec::with_capacity(shape.len());
-    let m = per_channel.max(1) as f64;
-    for (c, values) in saved.input.chunks_exact(per_channel.max(1)).enumerate() {
-        // dx = k * (g - dbeta / M - (x - mean) * inv_std * dgamma / M) = k * g + a * x + b
-        let k = saved.gamma[c] * saved.inv_std[c];
-        let slope = -(sum_gx[c] / m) as f32 * saved.inv_std[c];
-        let a = k * slope;
-        let b = k * (-(sum_g[c] / m) as f32 - slope * saved.mean[c]);
-        grad_input.extend(values.iter().map(|&x| a * x + b));
+    let mut grad_input = vec![0.0f32; shape.len()];
+    let mut dgamma = Vec::with_capacity(shape.channels);
+    let mut dbeta = Vec::with_capacity(shape.channels);
+    if per_channel == 0 {
+        return (
+            grad_input,
+            vec![0.0; shape.channels],
+            vec![0.0; shape.channels],
+        );
     }
-    for_each_source(grad, saved.taps, shape, saved.layout, |c, position, g| {
-        grad_input[position] += saved.gamma[c] * saved.inv_std[c] * g;
-    });
-    let to_f32 = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect();
-    (grad_input, to_f32(sum_gx), to_f32(sum_g))
+    let channels = saved.input.chunks_exact(per_channel);
+    let targets = grad_input.chunks_exact_mut(per_channel);
+    for (c, (values, target)) in channels.zip(targets).enumerate() {
+        let (mean, inv_std) = (saved.mean[c], saved.inv_std[c]);
+        // Sums over the sources, in local accumulators (f64: up to N * H * W / 4 terms).
+        let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
+        for_each_source(grad, saved.taps, shape, saved.layout, c, |position, g| {
+            let x_hat = (saved.input[position] - mean) * inv_std;
+            sum_g += f64::from(g);
+            sum_gx += f64::from(g * x_hat);
+        });
+        // dx = k * (g - dbeta / M - (x - mean) * inv_std * dgamma / M) = k * g + a * x + b
+        let m = per_channel as f64;
+        let k = saved.gamma[c] * inv_std;
+        let slope = -(sum_gx / m) as f32 * inv_std;
+        let a = k * slope;
+        let b = k * (-(sum_g / m) as f32 - slope * mean);
+        for (t, &x) in target.iter_mut().zip(values) {
+            *t = a * x + b;
+        }
+        let base = c * per_channel;
+        for_each_source(grad, saved.taps, shape, saved.layout, c, |position, g| {
+            target[position - base] += k * g;
+        });
+        dgamma.push(sum_gx as f32);
+        dbeta.push(sum_g as f32);
+    }
+    (grad_input, dgamma, dbeta)
 }
 
 #[cfg(test)]
@@ -461,7 +472,9 @@ mod tests {
     /// Each source position with its gradient, as the backward routes them.
     fn routed(grad: &[f32], taps: &[u8], s: Planes, layout: PooledLayout) -> Vec<(usize, f32)> {
         let mut found = Vec::new();
-        for_each_source(grad, taps, s, layout, |_, p, g| found.push((p, g)));
+        for c in 0..s.channels {
+            for_each_source(grad, taps, s, layout, c, |p, g| found.push((p, g)));
+        }
         found.sort_by_key(|&(p, _)| p);
         found
     }
