@@ -238,16 +238,17 @@ fn pick_u8(mask: bool, yes: u8, no: u8) -> u8 {
     (yes & m) | (no & !m)
 }
 
-/// Calls `f(position, gradient)` for every pooled output of channel `c` that has a source:
-/// `position` its source's index in the `[C, N, H, W]` input, `gradient` the output's gradient
-/// (`grad` laid out as `layout` says).
-fn for_each_source(
+/// Calls `f(top_left, grads, taps)` for every row of pooled outputs of channel `c`: `grads`
+/// and `taps` the row's output gradients and sources (`grad` laid out as `layout` says),
+/// `top_left` the input index of the row's first window's top-left entry, so that output `ox`
+/// with source `tap` came from input [`source_index`]`(top_left, ox, tap, width)`.
+fn for_each_pooled_row(
     grad: &[f32],
     taps: &[u8],
     shape: Planes,
     layout: PooledLayout,
     c: usize,
-    mut f: impl FnMut(usize, f32),
+    mut f: impl FnMut(usize, &[f32], &[u8]),
 ) {
     let (ph, pw) = (shape.height / 2, shape.width / 2);
     let pooled = ph * pw;
@@ -261,16 +262,24 @@ fn for_each_source(
         let at = layout.plane_index(shape, c, n) * pooled;
         let (grad, taps) = (&grad[at..at + pooled], &taps[at..at + pooled]);
         for (oy, (grad, taps)) in grad.chunks_exact(pw).zip(taps.chunks_exact(pw)).enumerate() {
-            let row = base + 2 * oy * shape.width;
-            for (ox, (&g, &tap)) in grad.iter().zip(taps).enumerate() {
-                if tap == NO_SOURCE {
-                    continue;
-                }
-                let (dy, dx) = (usize::from(tap / 2), usize::from(tap % 2));
-                f(row + dy * shape.width + 2 * ox + dx, g);
-            }
+            f(base + 2 * oy * shape.width, grad, taps);
         }
     }
+}
+
+/// The input index a pooled output came from (see [`for_each_pooled_row`]). For an output with
+/// no source it names the window's top-left entry, which the callers pair with a zero
+/// gradient ([`gradient_if_source`]): branch-free, as the sources are unpredictable.
+#[inline(always)]
+fn source_index(top_left: usize, ox: usize, tap: u8, width: usize) -> usize {
+    let tap = usize::from(tap & 3);
+    top_left + (tap >> 1) * width + 2 * ox + (tap & 1)
+}
+
+/// `g` where the output has a source, zero where the ReLU cut it.
+#[inline(always)]
+fn gradient_if_source(g: f32, tap: u8) -> f32 {
+    select(tap != NO_SOURCE, g, 0.0)
 }
 
 /// Batch statistics of channel-major `[C, N, H, W]` values, per channel: the mean and the
@@ -362,13 +371,28 @@ pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
     let targets = grad_input.chunks_exact_mut(per_channel);
     for (c, (values, target)) in channels.zip(targets).enumerate() {
         let (mean, inv_std) = (saved.mean[c], saved.inv_std[c]);
-        // Sums over the sources, in local accumulators (f64: up to N * H * W / 4 terms).
+        // Sums over the sources: sum(g) and sum(g * x), in f32 along a row, in f64 across rows.
         let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
-        for_each_source(grad, saved.taps, shape, saved.layout, c, |position, g| {
-            let x_hat = (saved.input[position] - mean) * inv_std;
-            sum_g += f64::from(g);
-            sum_gx += f64::from(g * x_hat);
-        });
+        let width = shape.width;
+        for_each_pooled_row(
+            grad,
+            saved.taps,
+            shape,
+            saved.layout,
+            c,
+            |top_left, g, taps| {
+                let (mut row_g, mut row_gx) = (0.0f32, 0.0f32);
+                for (ox, (&g, &tap)) in g.iter().zip(taps).enumerate() {
+                    let g = gradient_if_source(g, tap);
+                    row_g += g;
+                    row_gx += g * saved.input[source_index(top_left, ox, tap, width)];
+                }
+                sum_g += f64::from(row_g);
+                sum_gx += f64::from(row_gx);
+            },
+        );
+        // sum(g * x^) = inv_std * (sum(g * x) - mean * sum(g))
+        let sum_gx = f64::from(inv_std) * (sum_gx - f64::from(mean) * sum_g);
         // dx = k * (g - dbeta / M - (x - mean) * inv_std * dgamma / M) = k * g + a * x + b
         let m = per_channel as f64;
         let k = saved.gamma[c] * inv_std;
@@ -379,9 +403,19 @@ pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
             *t = a * x + b;
         }
         let base = c * per_channel;
-        for_each_source(grad, saved.taps, shape, saved.layout, c, |position, g| {
-            target[position - base] += k * g;
-        });
+        for_each_pooled_row(
+            grad,
+            saved.taps,
+            shape,
+            saved.layout,
+            c,
+            |top_left, g, taps| {
+                for (ox, (&g, &tap)) in g.iter().zip(taps).enumerate() {
+                    target[source_index(top_left - base, ox, tap, width)] +=
+                        k * gradient_if_source(g, tap);
+                }
+            },
+        );
         dgamma.push(sum_gx as f32);
         dbeta.push(sum_g as f32);
     }
@@ -473,7 +507,13 @@ mod tests {
     fn routed(grad: &[f32], taps: &[u8], s: Planes, layout: PooledLayout) -> Vec<(usize, f32)> {
         let mut found = Vec::new();
         for c in 0..s.channels {
-            for_each_source(grad, taps, s, layout, c, |p, g| found.push((p, g)));
+            for_each_pooled_row(grad, taps, s, layout, c, |top_left, g, taps| {
+                for (ox, (&g, &tap)) in g.iter().zip(taps).enumerate() {
+                    if tap != NO_SOURCE {
+                        found.push((source_index(top_left, ox, tap, s.width), g));
+                    }
+                }
+            });
         }
         found.sort_by_key(|&(p, _)| p);
         found
