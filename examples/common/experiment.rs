@@ -13,7 +13,6 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};

@@ -13,6 +13,10 @@
 //!   - [`CnnEncoder`] ([`CnnEncoderConfig`]): 1x28x28 images, two conv-BN-ReLU-pool blocks.
 //!   - [`ShallowEncoder`] ([`ShallowEncoderConfig`]): the DANN paper's two-moons network.
 //! - [`NnError`]: why a configuration was refused.
+//! - [`LoweringBackend`]: the backend extension behind the CNN's fast CPU path (im2col, and
+//!   batch norm + ReLU + max pooling fused, as autodiff ops with their own backward).
+//!   Implemented for the backends this crate's features name (`ndarray`, `flex`, `cuda`) and
+//!   for `Autodiff` over them; [`ConvAlgorithm`] chooses between it and Burn's own layers.
 //!
 //! # Why a trait, and why these networks
 //!
