@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder};
-use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
+use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, DropoutMasks, MlpEncoderConfig};
 
 /// Training allocates and frees many buffers of the same large sizes every step; the system
 /// allocator returns them to the OS and page-faults them back (14% of the step in a profile).
@@ -90,6 +90,7 @@ fn bench_backend<B, M, const D: usize, Bt>(
     for (method, semantic, joint) in methods {
         B::seed(&device, 0);
         let config = DannConfig::new()
+            .with_discriminator_dropout_masks(kernels(backend).1)
             .with_semantic_weight(semantic)
             .with_joint_encoding(joint);
         let mut trainer = DannTrainer::new(
@@ -111,22 +112,44 @@ fn bench_backend<B, M, const D: usize, Bt>(
     group.finish();
 }
 
+/// On a GPU, the backend's own convolution and dropout sampler (the digits example's choice
+/// there); the host-side kernels on the CPU backends.
+fn kernels(backend: &str) -> (ConvAlgorithm, DropoutMasks) {
+    if backend == "cuda" {
+        (ConvAlgorithm::Backend, DropoutMasks::Backend)
+    } else {
+        (ConvAlgorithm::Im2col, DropoutMasks::Host)
+    }
+}
+
 fn bench_models<B>(c: &mut Criterion, backend: &str)
 where
     B: TrainingBackend,
 {
+    let (conv, masks) = kernels(backend);
     bench_backend::<B, _, 2, _>(
         c,
         backend,
         "mlp",
-        |device| MlpEncoderConfig::new().init(device).expect("valid MLP"),
+        |device| {
+            MlpEncoderConfig::new()
+                .with_dropout_masks(masks)
+                .init(device)
+                .expect("valid MLP")
+        },
         FlatDigitBatcher,
     );
     bench_backend::<B, _, 4, _>(
         c,
         backend,
         "cnn",
-        |device| CnnEncoderConfig::new().init(device).expect("valid CNN"),
+        |device| {
+            CnnEncoderConfig::new()
+                .with_conv_algorithm(conv)
+                .with_dropout_masks(masks)
+                .init(device)
+                .expect("valid CNN")
+        },
         DigitBatcher,
     );
 }

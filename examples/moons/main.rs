@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData};
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::moons::MoonsConfig;
