@@ -2,31 +2,47 @@
 //! backend's own, with the same gradients and running statistics: a faster route, not a
 //! different network.
 
-use burn::backend::{Autodiff, NdArray};
+use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Tensor};
-use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder};
+use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder, LoweringBackend};
 
 type B = Autodiff<NdArray<f32>>;
 
 #[test]
 fn im2col_and_backend_convolutions_agree_in_value_and_gradient() {
-    agree_on([28, 28]);
+    agree_on::<B>([28, 28], 1);
 }
 
-/// Odd sizes: the padded-width lowering and pooling that drops the last row and column.
+/// Odd sizes: pooling that drops the last row and column.
 #[test]
 fn lowered_and_backend_agree_on_odd_image_sizes() {
-    agree_on([9, 11]);
+    agree_on::<B>([9, 11], 1);
 }
 
-fn agree_on(image_size: [usize; 2]) {
+/// Several input channels: the images are transposed to channel-major order first.
+#[test]
+fn lowered_and_backend_agree_with_several_input_channels() {
+    agree_on::<B>([8, 6], 3);
+}
+
+/// The default CPU backend reads and writes the host buffers its own way.
+#[test]
+fn lowered_and_backend_agree_on_flex() {
+    agree_on::<Autodiff<Flex<f32>>>([12, 10], 2);
+}
+
+fn agree_on<B: AutodiffBackend + LoweringBackend>(image_size: [usize; 2], channels: usize)
+where
+    B::InnerBackend: LoweringBackend,
+{
     let device = Default::default();
     B::seed(&device, 7);
     // No dropout, so both passes see the same function.
     let config = CnnEncoderConfig::new()
         .with_dropout(0.0)
+        .with_in_channels(channels)
         .with_image_size(image_size);
     let lowered = config
         .clone()
@@ -40,7 +56,8 @@ fn agree_on(image_size: [usize; 2]) {
         .unwrap()
         .load_record(lowered.clone().into_record());
     let [h, w] = image_size;
-    let x = Tensor::<B, 4>::random([3, 1, h, w], Distribution::Default, &device).require_grad();
+    let x =
+        Tensor::<B, 4>::random([3, channels, h, w], Distribution::Default, &device).require_grad();
 
     let z_lowered = lowered.encode(x.clone());
     let z_native = native.encode(x.clone());
@@ -59,8 +76,8 @@ fn agree_on(image_size: [usize; 2]) {
     assert_agree(&values(g_lowered), &values(g_native), "input gradients");
     // Every parameter's gradient: convolution weights and biases, batch-norm scales and shifts,
     // and the dense layers behind them.
-    let p_lowered = parameter_gradients(&lowered, &grads_lowered);
-    let p_native = parameter_gradients(&native, &grads_native);
+    let p_lowered = parameter_gradients::<B, _>(&lowered, &grads_lowered);
+    let p_native = parameter_gradients::<B, _>(&native, &grads_native);
     assert_eq!(p_lowered.len(), p_native.len());
     assert!(p_lowered.len() >= 10, "{} parameters", p_lowered.len());
     for (i, (l, n)) in p_lowered.iter().zip(&p_native).enumerate() {
@@ -78,15 +95,15 @@ fn agree_on(image_size: [usize; 2]) {
 }
 
 /// The gradient of every float parameter of `module` that has one, in visiting order.
-fn parameter_gradients<M: Module<B>>(
+fn parameter_gradients<B: AutodiffBackend, M: Module<B>>(
     module: &M,
-    grads: &<B as AutodiffBackend>::Gradients,
+    grads: &B::Gradients,
 ) -> Vec<Vec<f32>> {
-    struct Collect<'a> {
-        grads: &'a <B as AutodiffBackend>::Gradients,
+    struct Collect<'a, B: AutodiffBackend> {
+        grads: &'a B::Gradients,
         found: Vec<Vec<f32>>,
     }
-    impl ModuleVisitor<B> for Collect<'_> {
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
             if let Some(g) = param.val().grad(self.grads) {
                 self.found.push(values(g));
