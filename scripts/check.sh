@@ -12,6 +12,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
+echo "== cargo doc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
 echo "== cargo check --features cuda"
 cargo check -p shiftkit --features cuda --locked
 

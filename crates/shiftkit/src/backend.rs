@@ -36,7 +36,7 @@ use shiftkit_nn::LoweringBackend;
 /// Everything a backend needs to train every shiftkit model: autodiff, the gradient reversal,
 /// and the lowered CNN kernels in training and in evaluation.
 ///
-/// Implemented for every backend that has the parts, [`Cpu`], [`NdArray`] and [`Cuda`] among
+/// Implemented for every backend that has the parts, `Cpu`, `NdArray` and `Cuda` among
 /// them; generic code asks for `B: TrainingBackend` instead of listing the parts.
 pub trait TrainingBackend:
     AutodiffBackend<InnerBackend: LoweringBackend> + GradientReversalBackend + LoweringBackend
