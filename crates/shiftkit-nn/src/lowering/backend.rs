@@ -20,7 +20,7 @@ pub struct BatchNormPoolState {
 struct Saved {
     input: TensorData,
     dims: [usize; 4],
-    image_major: bool,
+    layout: PooledLayout,
     taps: Vec<u8>,
     mean: Vec<f32>,
     variance: Vec<f32>,
@@ -40,13 +40,14 @@ impl BatchNormPoolState {
     }
 }
 
-/// A backend that runs the lowered CNN's layout changes: im2col (and its adjoint) and a fused
-/// ReLU + 2x2 max pooling, on channel-major `[C, N, H, W]` activations.
+/// A backend that runs the lowered CNN's host-side ops on channel-major `[C, N, H, W]`
+/// activations: im2col (and its adjoint), and batch norm + ReLU + 2x2 max pooling fused (with
+/// batch statistics and its backward, or with fixed statistics for evaluation).
 ///
 /// Every method has a default that runs the loops on host memory (reading the tensor once,
 /// writing the result once): fast on the CPU backends, where they replace chains of padded,
-/// sliced and strided copies. `Autodiff<B>` overrides the forward methods with differentiable
-/// ones whose backward calls the adjoints here. Implemented for the backends enabled by this
+/// sliced, strided and broadcast tensor ops. `Autodiff<B>` overrides the training forward ops
+/// with differentiable ones whose backward calls the backward methods here. Implemented for the backends enabled by this
 /// crate's features; a backend of your own opts in with an empty impl:
 ///
 /// ```ignore
@@ -108,7 +109,7 @@ pub trait LoweringBackend: Backend {
         let layout = pooled_layout(image_major);
         let (out, _) =
             host::affine_relu_max_pool_2x2(values(&data), Planes::from_dims(dims), affine, layout);
-        write::<Self, 4>(out, pooled_dims(dims, image_major), &device)
+        write::<Self, 4>(out, layout.pooled_dims(dims), &device)
     }
 
     /// `relu(max_pool_2x2(batch_norm(x)))` with the batch's statistics (training), stride 2,
@@ -148,7 +149,7 @@ pub trait LoweringBackend: Backend {
             saved: Arc::new(Saved {
                 input: data,
                 dims,
-                image_major,
+                layout,
                 taps,
                 mean,
                 variance,
@@ -157,7 +158,7 @@ pub trait LoweringBackend: Backend {
             }),
         };
         (
-            write::<Self, 4>(out, pooled_dims(dims, image_major), &device),
+            write::<Self, 4>(out, layout.pooled_dims(dims), &device),
             state,
         )
     }
@@ -174,7 +175,7 @@ pub trait LoweringBackend: Backend {
         let inputs = NormPoolInputs {
             input: values(&saved.input),
             shape: Planes::from_dims(saved.dims),
-            layout: pooled_layout(saved.image_major),
+            layout: saved.layout,
             taps: &saved.taps,
             mean: &saved.mean,
             inv_std: &saved.inv_std,
@@ -188,14 +189,6 @@ pub trait LoweringBackend: Backend {
             write::<Self, 1>(dgamma, channels, &device),
             write::<Self, 1>(dbeta, channels, &device),
         ]
-    }
-}
-
-fn pooled_dims([c, n, h, w]: [usize; 4], image_major: bool) -> [usize; 4] {
-    if image_major {
-        [n, c, h / 2, w / 2]
-    } else {
-        [c, n, h / 2, w / 2]
     }
 }
 

@@ -4,6 +4,8 @@
 //! contiguous block, so a convolution is one matrix product `[C_out, C_in * 9] x
 //! [C_in * 9, N * H * W]` and batch norm works on rows.
 
+use std::ops::Range;
+
 /// Size of one activation tensor, channel-major: channels, images, height, width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Planes {
@@ -32,9 +34,11 @@ impl Planes {
     }
 }
 
-/// Calls `f(dst_row, src_row)` for every output row `y` of tap `(ky, kx)` of a 3x3 convolution
-/// with padding 1 whose source row `y + ky - 1` lies inside the image, with the two rows cut to
-/// the columns where `dst[x]` pairs with `src[x + kx - 1]`.
+/// Walks the output rows `y` of tap `(ky, kx)` of a 3x3 convolution with padding 1 on one
+/// `height x width` plane: calls `f(y, Some((dst, src)))` when the source row `y + ky - 1`
+/// lies inside the image, with `dst` and `src` the plane indices where `dst[x]` pairs with
+/// `src[x + kx - 1]` (the rest of output row `y` is padding), and `f(y, None)` when the whole
+/// output row is padding.
 ///
 /// One walk shared by the lowering and its adjoint, so the two cannot disagree on which value
 /// goes where.
@@ -43,7 +47,7 @@ fn for_each_tap_row(
     height: usize,
     ky: usize,
     kx: usize,
-    mut f: impl FnMut(std::ops::Range<usize>, std::ops::Range<usize>),
+    mut f: impl FnMut(usize, Option<(Range<usize>, Range<usize>)>),
 ) {
     // Columns: dst x in [x0, x1) reads src x + kx - 1.
     let (dst_cols, src_cols) = match kx {
@@ -51,17 +55,15 @@ fn for_each_tap_row(
         1 => (0..width, 0..width),
         _ => (0..width.saturating_sub(1), 1..width),
     };
-    if dst_cols.is_empty() {
-        return;
-    }
     for y in 0..height {
-        let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < height) else {
-            continue;
-        };
-        f(
-            y * width + dst_cols.start..y * width + dst_cols.end,
-            sy * width + src_cols.start..sy * width + src_cols.end,
-        );
+        let source_row = (y + ky).checked_sub(1).filter(|&sy| sy < height);
+        let pair = source_row.filter(|_| !dst_cols.is_empty()).map(|sy| {
+            (
+                y * width + dst_cols.start..y * width + dst_cols.end,
+                sy * width + src_cols.start..sy * width + src_cols.end,
+            )
+        });
+        f(y, pair);
     }
 }
 
@@ -77,28 +79,18 @@ pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
     if row_len == 0 {
         return cols;
     }
-    for c in 0..shape.channels {
-        let source = &input[c * row_len..(c + 1) * row_len];
-        for (ky, kx) in (0..3).flat_map(|ky| (0..3).map(move |kx| (ky, kx))) {
+    let zeros = |cols: &mut Vec<f32>, n: usize| cols.resize(cols.len() + n, 0.0);
+    for source in input.chunks_exact(row_len) {
+        for tap in 0..9 {
             for image in source.chunks_exact(plane) {
-                for y in 0..shape.height {
-                    let Some(sy) = (y + ky).checked_sub(1).filter(|&sy| sy < shape.height) else {
-                        cols.resize(cols.len() + width, 0.0);
-                        continue;
+                for_each_tap_row(width, shape.height, tap / 3, tap % 3, |y, pair| {
+                    let Some((dst, src)) = pair else {
+                        return zeros(&mut cols, width);
                     };
-                    let src = &image[sy * width..(sy + 1) * width];
-                    match kx {
-                        0 => {
-                            cols.push(0.0);
-                            cols.extend_from_slice(&src[..width - 1]);
-                        }
-                        1 => cols.extend_from_slice(src),
-                        _ => {
-                            cols.extend_from_slice(&src[1..]);
-                            cols.push(0.0);
-                        }
-                    }
-                }
+                    zeros(&mut cols, dst.start - y * width);
+                    cols.extend_from_slice(&image[src]);
+                    zeros(&mut cols, (y + 1) * width - dst.end);
+                });
             }
         }
     }
@@ -119,9 +111,11 @@ pub(crate) fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
         for tap in 0..9 {
             let row = &cols[(c * 9 + tap) * row_len..(c * 9 + tap + 1) * row_len];
             for (src, dst) in row.chunks_exact(plane).zip(target.chunks_exact_mut(plane)) {
-                for_each_tap_row(shape.width, shape.height, tap / 3, tap % 3, |d, s| {
-                    for (acc, g) in dst[s].iter_mut().zip(&src[d]) {
-                        *acc += g;
+                for_each_tap_row(shape.width, shape.height, tap / 3, tap % 3, |_, pair| {
+                    if let Some((d, s)) = pair {
+                        for (acc, g) in dst[s].iter_mut().zip(&src[d]) {
+                            *acc += g;
+                        }
                     }
                 });
             }
@@ -145,6 +139,15 @@ pub(crate) enum PooledLayout {
 }
 
 impl PooledLayout {
+    /// `[C, N, H / 2, W / 2]` or `[N, C, H / 2, W / 2]`: the pooled output's dimensions for a
+    /// `[C, N, H, W]` input.
+    pub fn pooled_dims(self, [c, n, h, w]: [usize; 4]) -> [usize; 4] {
+        match self {
+            Self::ChannelMajor => [c, n, h / 2, w / 2],
+            Self::ImageMajor => [n, c, h / 2, w / 2],
+        }
+    }
+
     fn plane_index(self, shape: Planes, c: usize, n: usize) -> usize {
         match self {
             Self::ChannelMajor => c * shape.images + n,

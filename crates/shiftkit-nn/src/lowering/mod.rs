@@ -7,15 +7,16 @@
 //! `conv 3x3 (pad 1) -> batch norm -> ReLU -> max pool 2x2` is:
 //!
 //! 1. im2col on the host ([`LoweringBackend::im2col_3x3`]): `[C, N, H, W]` -> `[C * 9, N * H * W]`;
-//! 2. one matrix product with the weight as `[C_out, C * 9]`, giving `[C_out, N * H * W]`;
-//! 3. batch norm on those rows: one row per channel, so every broadcast is a 2-D one over
-//!    `[C_out, 1]` columns;
-//! 4. ReLU and max pooling fused on the host ([`LoweringBackend::relu_max_pool_2x2`]; the two
-//!    commute), recording each output's source for the backward.
+//! 2. one matrix product with the weight as `[C_out, C * 9]`, giving `[C_out, N * H * W]`
+//!    (plus the bias as a `[C_out, 1]` column);
+//! 3. batch norm, ReLU and max pooling fused on the host
+//!    ([`LoweringBackend::batch_norm_relu_max_pool_2x2`]; ReLU and pooling commute), with the
+//!    batch's statistics and a hand-written backward in training, and as a per-channel affine
+//!    map before the pooling in evaluation ([`LoweringBackend::affine_relu_max_pool_2x2`]).
 //!
-//! Activations stay channel-major (`[C, N, H, W]`) between the blocks, which makes steps 2 and
-//! 3 single large 2-D operations; the last block writes its output image-major
-//! (`[N, C, H, W]`) for the dense layers.
+//! Activations stay channel-major (`[C, N, H, W]`) between the blocks, which makes step 2 one
+//! large 2-D product and gives batch norm one contiguous row per channel; the last block writes
+//! its output image-major (`[N, C, H, W]`) for the dense layers.
 
 mod autodiff;
 mod backend;
@@ -32,8 +33,8 @@ use serde::{Deserialize, Serialize};
 /// How the reference CNN computes its convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ConvAlgorithm {
-    /// im2col and one matrix product per convolution, batch norm on 2-D rows, ReLU and pooling
-    /// fused on the host ([`LoweringBackend`]): the fast choice on the CPU backends.
+    /// im2col and one matrix product per convolution, then batch norm, ReLU and pooling fused
+    /// on the host ([`LoweringBackend`]): the fast choice on the CPU backends.
     #[default]
     Im2col,
     /// The backend's own convolution, batch norm and pooling: the choice on CUDA, whose
