@@ -13,7 +13,7 @@ echo "== cargo test (workspace)"
 cargo test --workspace --locked
 
 echo "== cargo doc (broken links are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked
 
 echo "== cargo check --features cuda"
 cargo check -p shiftkit --features cuda --locked
