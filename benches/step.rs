@@ -83,16 +83,24 @@ fn bench_backend<B, M, const D: usize, Bt>(
     group.sample_size(if model_name == "cnn" { 10 } else { 30 });
     // Joint encoding (one pass over [x_s; x_t]) computes the same step for an encoder without
     // batch norm: measured for the MLP only.
-    let mut methods = vec![("dann", 0.0, false), ("dann_mstn", 0.5, false)];
+    // The default step differentiates the two domains' encoder passes on two threads; the
+    // `_serial` variants keep the whole backward pass on one.
+    let mut methods = vec![
+        ("dann", 0.0, false, true),
+        ("dann_mstn", 0.5, false, true),
+        ("dann_serial", 0.0, false, false),
+        ("dann_mstn_serial", 0.5, false, false),
+    ];
     if model_name == "mlp" {
-        methods.push(("dann_joint", 0.0, true));
+        methods.push(("dann_joint", 0.0, true, false));
     }
-    for (method, semantic, joint) in methods {
+    for (method, semantic, joint, parallel) in methods {
         B::seed(&device, 0);
         let config = DannConfig::new()
             .with_discriminator_dropout_masks(kernels(backend).1)
             .with_semantic_weight(semantic)
-            .with_joint_encoding(joint);
+            .with_joint_encoding(joint)
+            .with_parallel_domains(parallel);
         let mut trainer = DannTrainer::new(
             make_model(&device),
             loader(&source),

@@ -76,7 +76,7 @@ const CLI: Cli = Cli {
         Opt::value("device", "DEV").help("auto, cpu, cuda or cuda:N (default: auto)"),
         Opt::value("backend", "NAME").help("the CPU backend: flex or ndarray (default: flex)"),
         Opt::value("threads", "N").help(
-            "threads of the CPU backends (default: 1, the fastest for both models on two cores)",
+            "threads of the CPU backends' pool (default: 1; the trainer already runs the two domains' passes on two threads)",
         ),
         Opt::value("out", "DIR").help("where the JSON and PNG files go (default: out/digits)"),
     ],
@@ -166,10 +166,9 @@ fn parse_options() -> Options {
     let models = args
         .list("model", &[Model::Mlp, Model::Cnn])
         .unwrap_or(vec![Model::Mlp]);
-    // One thread. The CPU backends split each matrix product over the pool, and at these
-    // networks' sizes the hand-offs cost more than a second core gives: measured on two cores,
-    // the MLP step 4.6 against 6.3-7.0 ms, the CNN step 71 against 80-87 ms
-    // (docs/performance.md).
+    // One thread in the backends' pool: the trainer runs the source's and the target's passes
+    // on two threads of its own, which uses a second core far better than splitting each
+    // matrix product over the pool (docs/performance.md).
     let threads = positive("threads", args.get("threads")).unwrap_or(1);
     if let Err(error) = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

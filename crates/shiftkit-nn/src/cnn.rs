@@ -2,14 +2,16 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 
-use crate::lowering::{ConvAlgorithm, LoweringBackend, channel_major, conv_block};
+use crate::lowering::{
+    BatchStatistics, ConvAlgorithm, LoweringBackend, channel_major, conv_block, update_running,
+};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
-use crate::dropout::{Dropout, DropoutMasks};
+use crate::dropout::{Dropout, DropoutMasks, MaskDraw};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
@@ -137,6 +139,44 @@ pub struct CnnEncoder<B: Backend> {
     conv_algorithm: ConvAlgorithm,
 }
 
+impl<B: LoweringBackend> CnnEncoder<B> {
+    /// `encode` with its dropout mask drawn ahead; the lowered blocks' batch statistics (in
+    /// training) come back instead of being folded into the running ones.
+    fn encode_drawn(
+        &self,
+        input: Tensor<B, 4>,
+        draw: MaskDraw,
+    ) -> (Tensor<B, 2>, Vec<BatchStatistics>) {
+        let (x, statistics) = match self.conv_algorithm {
+            ConvAlgorithm::Im2col => {
+                let (x, first) = conv_block(&self.conv1, &self.norm1, channel_major(input), false);
+                let (x, second) = conv_block(&self.conv2, &self.norm2, x, true);
+                (x, first.into_iter().chain(second).collect())
+            }
+            ConvAlgorithm::Backend => {
+                // Burn's batch norm updates its running statistics itself.
+                let block = |conv: &Conv2d<B>, norm: &BatchNorm<B>, x| {
+                    self.pool.forward(relu(norm.forward(conv.forward(x))))
+                };
+                let x = block(&self.conv1, &self.norm1, input);
+                (block(&self.conv2, &self.norm2, x), Vec::new())
+            }
+        };
+        let x = self
+            .dropout
+            .forward_drawn(relu(self.dense.forward(x.flatten::<2>(1, 3))), draw);
+        (relu(self.latent.forward(x)), statistics)
+    }
+
+    /// Folds the batch statistics of [`encode_drawn`](Self::encode_drawn) into the running
+    /// ones, block by block.
+    fn update_running(&self, statistics: &[BatchStatistics]) {
+        for (norm, statistics) in [&self.norm1, &self.norm2].into_iter().zip(statistics) {
+            update_running(norm, statistics);
+        }
+    }
+}
+
 impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
     type Input = Tensor<B, 4>;
 
@@ -152,23 +192,46 @@ impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
     /// When the channels or the image size differ from the configuration (Burn's convolution
     /// or matrix product checks them).
     fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
-        let x = match self.conv_algorithm {
-            ConvAlgorithm::Im2col => {
-                let x = conv_block(&self.conv1, &self.norm1, channel_major(input), false);
-                conv_block(&self.conv2, &self.norm2, x, true)
-            }
-            ConvAlgorithm::Backend => {
-                let block = |conv: &Conv2d<B>, norm: &BatchNorm<B>, x| {
-                    self.pool.forward(relu(norm.forward(conv.forward(x))))
-                };
-                let x = block(&self.conv1, &self.norm1, input);
-                block(&self.conv2, &self.norm2, x)
-            }
+        let draw = self.dropout.draw::<B>(&input.device());
+        let (z, statistics) = self.encode_drawn(input, draw);
+        self.update_running(&statistics);
+        z
+    }
+
+    /// On the CPU path (lowered convolutions, host dropout masks), the target's pass runs on a
+    /// second thread: its dropout seed is drawn first (after the source's, as in two calls of
+    /// `encode`) and both passes' batch statistics are folded into the running ones afterwards,
+    /// source first. Elsewhere, the two passes one after the other.
+    fn encode_pair(
+        &self,
+        source: Tensor<B, 4>,
+        fork: &Self,
+        target: Tensor<B, 4>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let device = source.device();
+        let draw_s = self.dropout.draw::<B>(&device);
+        let draw_t = fork.dropout.draw::<B>(&device);
+        let parallel = self.conv_algorithm == ConvAlgorithm::Im2col && draw_t != MaskDraw::Backend;
+        let ((z_s, statistics_s), (z_t, statistics_t)) = if parallel {
+            let fork = fork.clone();
+            std::thread::scope(|scope| {
+                let worker = scope.spawn(move || fork.encode_drawn(target, draw_t));
+                let source = self.encode_drawn(source, draw_s);
+                match worker.join() {
+                    Ok(target) => (source, target),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            })
+        } else {
+            let source = self.encode_drawn(source, draw_s);
+            self.update_running(&source.1);
+            (source, fork.encode_drawn(target, draw_t))
         };
-        let x = self
-            .dropout
-            .forward(relu(self.dense.forward(x.flatten::<2>(1, 3))));
-        relu(self.latent.forward(x))
+        if parallel {
+            self.update_running(&statistics_s);
+        }
+        fork.update_running(&statistics_t);
+        (z_s, z_t)
     }
 
     /// Class logits from features: a single linear map.

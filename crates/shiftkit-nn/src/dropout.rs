@@ -56,27 +56,59 @@ impl Dropout {
     /// - input: any
     /// - output: the same
     pub fn forward<B: Backend, const D: usize>(&self, input: Tensor<B, D>) -> Tensor<B, D> {
-        let device = input.device();
-        if self.prob == 0.0 || !B::ad_enabled(&device) {
-            return input;
+        let draw = self.draw::<B>(&input.device());
+        self.forward_drawn(input, draw)
+    }
+
+    /// What one call of [`forward`](Self::forward) on `device` takes from the backend's
+    /// generator, taken now: with it, [`forward_drawn`](Self::forward_drawn) can run later or
+    /// on another thread and still apply the mask `forward` would have applied here.
+    pub(crate) fn draw<B: Backend>(&self, device: &B::Device) -> MaskDraw {
+        if self.prob == 0.0 || !B::ad_enabled(device) {
+            return MaskDraw::Off;
         }
-        let keep = 1.0 - self.prob;
-        let mask = match self.masks {
-            DropoutMasks::Backend => input
-                .random_like(Distribution::Bernoulli(keep))
-                .mul_scalar(1.0 / keep),
-            DropoutMasks::Host => {
-                let seed = Tensor::<B, 1>::random([2], Distribution::Default, &device)
+        match self.masks {
+            DropoutMasks::Backend => MaskDraw::Backend,
+            DropoutMasks::Host => MaskDraw::Host(
+                Tensor::<B, 1>::random([2], Distribution::Default, device)
                     .into_data()
                     .iter::<f64>()
-                    .fold(0u64, |acc, u| acc.rotate_left(32) ^ u.to_bits());
+                    .fold(0u64, |acc, u| acc.rotate_left(32) ^ u.to_bits()),
+            ),
+        }
+    }
+
+    /// Applies dropout with a mask drawn by [`draw`](Self::draw).
+    pub(crate) fn forward_drawn<B: Backend, const D: usize>(
+        &self,
+        input: Tensor<B, D>,
+        draw: MaskDraw,
+    ) -> Tensor<B, D> {
+        let keep = 1.0 - self.prob;
+        let mask = match draw {
+            MaskDraw::Off => return input,
+            MaskDraw::Backend => input
+                .random_like(Distribution::Bernoulli(keep))
+                .mul_scalar(1.0 / keep),
+            MaskDraw::Host(seed) => {
                 let shape = input.shape();
                 let values = host_mask(shape.num_elements(), keep, seed);
-                Tensor::from_data(TensorData::new(values, shape), &device)
+                Tensor::from_data(TensorData::new(values, shape), &input.device())
             }
         };
         input * mask
     }
+}
+
+/// The random part of one dropout call, drawn ahead of the call (see [`Dropout::draw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MaskDraw {
+    /// Dropout is inactive: evaluation, or a probability of 0.
+    Off,
+    /// The backend samples the mask when it is applied (not drawn ahead).
+    Backend,
+    /// The host mask's seed.
+    Host(u64),
 }
 
 /// `n` mask values: `1 / keep` with probability `keep`, else 0, from SplitMix64 seeded with

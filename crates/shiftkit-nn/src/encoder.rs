@@ -52,6 +52,32 @@ pub trait Encoder<B: Backend>: Module<B> {
     /// How many classes [`classify`](Self::classify) predicts.
     fn num_classes(&self) -> usize;
 
+    /// The features of a source and a target batch for one training step: the source through
+    /// `self`, the target through `fork`, a copy of `self` whose parameters are fresh autodiff
+    /// leaves (Burn's [`Module::fork`]), so that each pass records a graph of its own and the
+    /// two can be differentiated apart.
+    ///
+    /// The result, and every side effect (random draws, batch-norm running statistics), must
+    /// be those of `(self.encode(source), fork.encode(target))`, in that order: that is the
+    /// default. An implementation may run the two passes at once, as
+    /// [`CnnEncoder`](crate::CnnEncoder) does on the CPU, when it can keep that promise.
+    ///
+    /// # Shapes
+    ///
+    /// - source, target: batches of `N_s` and `N_t` inputs
+    /// - output: `([N_s, latent_dim], [N_t, latent_dim])`
+    fn encode_pair(
+        &self,
+        source: Self::Input,
+        fork: &Self,
+        target: Self::Input,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>)
+    where
+        Self: Sized,
+    {
+        (self.encode(source), fork.encode(target))
+    }
+
     /// Class logits of a batch: `classify(encode(input))`.
     ///
     /// # Shapes

@@ -28,6 +28,7 @@ mod model;
 mod observer;
 mod optim;
 mod schedule;
+mod split;
 mod trainer;
 
 pub use config::DannConfig;

@@ -17,6 +17,7 @@ use crate::evaluate::{EvalResult, count_correct, evaluate};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
 use crate::schedule::{Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr};
+use crate::split::SplitGraphs;
 use crate::{DannConfig, DannModel, EpochRecord, TrainError};
 
 /// A data loader of one domain's batches, as Burn builds them.
@@ -529,6 +530,10 @@ where
         let n_t = target.len();
 
         let adapting = adversarial || semantic;
+        // Split backward (see `split`): the target through a fork of the encoder, so that the
+        // two encoder passes can be differentiated apart.
+        let split = adapting && !config.joint_encoding && config.parallel_domains;
+        let fork = split.then(|| model.encoder.clone().fork(&self.device));
         // The target takes part: encoded with the source in one pass (which also gives
         // [z_s; z_t] for the discriminator), or apart.
         let (z_s, z_t, joint) = if adapting && config.joint_encoding {
@@ -539,11 +544,26 @@ where
             let z_t = z.clone().slice(n_s..n_s + n_t);
             (z_s, Some(z_t), Some(z))
         } else if adapting {
-            let z_s = model.encoder.encode(source.inputs);
-            let z_t = model.encoder.encode(target.inputs);
+            let (z_s, z_t) = match &fork {
+                Some(fork) => model
+                    .encoder
+                    .encode_pair(source.inputs, fork, target.inputs),
+                None => (
+                    model.encoder.encode(source.inputs),
+                    model.encoder.encode(target.inputs),
+                ),
+            };
             (z_s, Some(z_t), None)
         } else {
             (model.encoder.encode(source.inputs), None, None)
+        };
+        // The losses then see leaves in place of the features.
+        let (z_s, z_t, split) = match (fork, z_t) {
+            (Some(fork), Some(z_t)) => {
+                let (split, z_s, z_t) = SplitGraphs::cut(fork, z_s, z_t);
+                (z_s, Some(z_t), Some(split))
+            }
+            (_, z_t) => (z_s, z_t, None),
         };
         let logits_s = model.encoder.classify(z_s.clone());
         let source_correct = count_correct(logits_s.clone().detach(), source.labels.clone());
@@ -642,7 +662,10 @@ where
             .model
             .take()
             .expect("the model is present between steps");
-        let grads = GradientsParams::from_grads(grads, &model);
+        let grads = match split {
+            Some(split) => split.gradients(grads, &model),
+            None => GradientsParams::from_grads(grads, &model),
+        };
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.steps_done += 1;
         if !warmup {

@@ -55,9 +55,10 @@ pub(crate) fn channel_major<B: Backend>(images: Tensor<B, 4>) -> Tensor<B, 4> {
 
 /// One block `conv 3x3 (stride 1, pad 1) -> batch norm -> ReLU -> max pool 2x2`, lowered.
 ///
-/// `conv` and `norm` are read (and `norm`'s running statistics updated in training) exactly as
-/// `Conv2d::forward` and `BatchNorm::forward` do; the function and its gradients are the same
-/// (tested against Burn's layers).
+/// `conv` and `norm` are read exactly as `Conv2d::forward` and `BatchNorm::forward` do; the
+/// function and its gradients are the same (tested against Burn's layers). In training the
+/// batch's statistics come back beside the output, for [`update_running`] to fold into `norm`'s
+/// running statistics (as `BatchNorm::forward` does at once); in evaluation, `None`.
 ///
 /// # Shapes
 ///
@@ -68,7 +69,7 @@ pub(crate) fn conv_block<B: LoweringBackend>(
     norm: &BatchNorm<B>,
     input: Tensor<B, 4>,
     image_major: bool,
-) -> Tensor<B, 4> {
+) -> (Tensor<B, 4>, Option<BatchStatistics>) {
     let [_, n, h, w] = input.dims();
     let device = input.device();
     let weight = conv.weight.val();
@@ -82,8 +83,8 @@ pub(crate) fn conv_block<B: LoweringBackend>(
         None => out,
     };
     let out = out.reshape([c_out, n, h, w]).into_primitive().tensor();
-    let pooled = if B::ad_enabled(&device) {
-        // Training: batch statistics, and the running ones updated from them.
+    let (pooled, statistics) = if B::ad_enabled(&device) {
+        // Training: batch statistics.
         let (pooled, state) = B::batch_norm_relu_max_pool_2x2(
             out,
             norm.gamma.val().into_primitive().tensor(),
@@ -91,22 +92,11 @@ pub(crate) fn conv_block<B: LoweringBackend>(
             norm.epsilon,
             image_major,
         );
-        let momentum = norm.momentum;
-        let blend = |running: Tensor<B, 1>, batch: &[f32]| {
-            let batch =
-                Tensor::<B, 1>::from_data(TensorData::new(batch.to_vec(), [c_out]), &device);
-            running
-                .mul_scalar(1.0 - momentum)
-                .add(batch.mul_scalar(momentum))
-                .detach()
+        let statistics = BatchStatistics {
+            mean: state.batch_mean().to_vec(),
+            variance: state.batch_variance().to_vec(),
         };
-        let running_mean = norm.running_mean.value_sync().to_device(&device);
-        let running_var = norm.running_var.value_sync().to_device(&device);
-        norm.running_mean
-            .update(blend(running_mean, state.batch_mean()));
-        norm.running_var
-            .update(blend(running_var, state.batch_variance()));
-        pooled
+        (pooled, Some(statistics))
     } else {
         // Evaluation: batch norm with the running statistics is an affine map per channel.
         let mean = norm.running_mean.value().to_device(&device);
@@ -114,12 +104,45 @@ pub(crate) fn conv_block<B: LoweringBackend>(
         let scale = norm.gamma.val() / var.add_scalar(norm.epsilon).sqrt();
         // (x - mean) * scale + beta = x * scale + (beta - mean * scale)
         let shift = norm.beta.val() - mean * scale.clone();
-        B::affine_relu_max_pool_2x2(
+        let pooled = B::affine_relu_max_pool_2x2(
             out,
             scale.into_primitive().tensor(),
             shift.into_primitive().tensor(),
             image_major,
-        )
+        );
+        (pooled, None)
     };
-    Tensor::from_primitive(TensorPrimitive::Float(pooled))
+    (
+        Tensor::from_primitive(TensorPrimitive::Float(pooled)),
+        statistics,
+    )
+}
+
+/// One training batch's per-channel statistics, as batch norm folds them into its running ones.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchStatistics {
+    mean: Vec<f32>,
+    /// Biased (divided by the count), as `BatchNorm::forward` uses it.
+    variance: Vec<f32>,
+}
+
+/// Folds a batch's statistics into `norm`'s running ones, as `BatchNorm::forward` does:
+/// `running = (1 - momentum) running + momentum batch`.
+pub(crate) fn update_running<B: Backend>(norm: &BatchNorm<B>, statistics: &BatchStatistics) {
+    let device = norm.gamma.val().device();
+    let momentum = norm.momentum;
+    let blend = |running: Tensor<B, 1>, batch: &[f32]| {
+        let batch =
+            Tensor::<B, 1>::from_data(TensorData::new(batch.to_vec(), [batch.len()]), &device);
+        running
+            .mul_scalar(1.0 - momentum)
+            .add(batch.mul_scalar(momentum))
+            .detach()
+    };
+    let running_mean = norm.running_mean.value_sync().to_device(&device);
+    let running_var = norm.running_var.value_sync().to_device(&device);
+    norm.running_mean
+        .update(blend(running_mean, &statistics.mean));
+    norm.running_var
+        .update(blend(running_var, &statistics.variance));
 }
