@@ -15,6 +15,7 @@ use crate::dropout::{Dropout, DropoutMasks, MaskDraw};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
+use crate::parallel;
 
 /// Configuration of a [`CnnEncoder`].
 ///
@@ -214,14 +215,10 @@ impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
         let parallel = self.conv_algorithm == ConvAlgorithm::Im2col && draw_t != MaskDraw::Backend;
         let ((z_s, statistics_s), (z_t, statistics_t)) = if parallel {
             let fork = fork.clone();
-            std::thread::scope(|scope| {
-                let worker = scope.spawn(move || fork.encode_drawn(target, draw_t));
-                let source = self.encode_drawn(source, draw_s);
-                match worker.join() {
-                    Ok(target) => (source, target),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            })
+            parallel::join(
+                || self.encode_drawn(source, draw_s),
+                move || fork.encode_drawn(target, draw_t),
+            )
         } else {
             let source = self.encode_drawn(source, draw_s);
             self.update_running(&source.1);

@@ -75,6 +75,7 @@ mod error;
 mod init;
 mod lowering;
 mod mlp;
+pub mod parallel;
 mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
@@ -82,6 +83,6 @@ pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
 pub use dropout::{Dropout, DropoutMasks};
 pub use encoder::Encoder;
 pub use error::NnError;
-pub use lowering::{BatchNormPoolState, ConvAlgorithm, LoweringBackend};
+pub use lowering::{BatchNormPoolState, ConvAlgorithm, ConvState, LoweringBackend};
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};

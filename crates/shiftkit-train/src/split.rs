@@ -63,18 +63,10 @@ impl<B: AutodiffBackend, E: AutodiffModule<B>> SplitGraphs<B, E> {
         let grad_t = leaf_t.grad(&grads);
         let heads = GradientsParams::from_grads(grads, model);
         let fork = self.fork;
-        let (encoder_s, encoder_t) = std::thread::scope(|scope| {
-            let worker = grad_t.map(|grad| {
-                scope.spawn(move || GradientsParams::from_grads(through(graph_t, grad), &fork))
-            });
-            let encoder_s =
-                grad_s.map(|grad| GradientsParams::from_grads(through(graph_s, grad), model));
-            let encoder_t = worker.map(|worker| match worker.join() {
-                Ok(grads) => grads,
-                Err(panic) => std::panic::resume_unwind(panic),
-            });
-            (encoder_s, encoder_t)
-        });
+        let (encoder_s, encoder_t) = shiftkit_nn::parallel::join(
+            || grad_s.map(|grad| GradientsParams::from_grads(through(graph_s, grad), model)),
+            move || grad_t.map(|grad| GradientsParams::from_grads(through(graph_t, grad), &fork)),
+        );
         let mut sum = GradientsAccumulator::<M>::new();
         sum.accumulate(model, heads);
         for grads in [encoder_s, encoder_t].into_iter().flatten() {

@@ -6,28 +6,35 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::tensor::TensorMetadata;
 use burn::tensor::ops::FloatTensor;
 
-use super::backend::{BatchNormPoolState, LoweringBackend};
+use super::backend::{BatchNormPoolState, ConvState, LoweringBackend};
 
-/// Backward of im2col: col2im of the gradient. State: the input's dimensions.
+/// Backward of the 3x3 convolution: gradients of the input (when tracked), weight and bias.
 #[derive(Debug)]
-struct Im2colBackward;
+struct ConvBackward;
 
-impl<B: LoweringBackend> Backward<B, 1> for Im2colBackward {
-    type State = [usize; 4];
+impl<B: LoweringBackend> Backward<B, 3> for ConvBackward {
+    type State = ConvState;
 
     fn backward(
         self,
-        ops: Ops<Self::State, 1>,
+        ops: Ops<Self::State, 3>,
         grads: &mut Gradients,
         _checkpointer: &mut Checkpointer,
     ) {
-        let [parent] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        if let Some(parent) = parent {
-            grads.register::<B>(parent.id, B::col2im_3x3(grad, ops.state));
+        let [input, weight, bias] = ops.parents;
+        let (input_grad, weight_grad, bias_grad) =
+            B::conv_3x3_backward(grad, &ops.state, input.is_some());
+        if let (Some(input), Some(g)) = (input, input_grad) {
+            grads.register::<B>(input.id, g);
+        }
+        if let Some(weight) = weight {
+            grads.register::<B>(weight.id, weight_grad);
+        }
+        if let Some(bias) = bias {
+            grads.register::<B>(bias.id, bias_grad);
         }
     }
 }
@@ -58,16 +65,22 @@ impl<B: LoweringBackend> Backward<B, 3> for BatchNormPoolBackward {
 /// The differentiable forward ops. The adjoints keep their host defaults: they run on
 /// `Autodiff<B>` only if someone differentiates a backward, which nothing here does.
 impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, C> {
-    fn im2col_3x3(input: FloatTensor<Self>) -> FloatTensor<Self> {
-        let dims = dims4(&input.primitive);
-        match Im2colBackward
-            .prepare::<C>([input.node.clone()])
+    fn conv_3x3(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, ConvState) {
+        let parents = [input.node.clone(), weight.node.clone(), bias.node.clone()];
+        let (out, state) = B::conv_3x3(input.primitive, weight.primitive, bias.primitive);
+        let out = match ConvBackward
+            .prepare::<C>(parents)
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish(dims, B::im2col_3x3(input.primitive)),
-            OpsKind::UnTracked(prep) => prep.finish(B::im2col_3x3(input.primitive)),
-        }
+            OpsKind::Tracked(prep) => prep.finish(state.clone(), out),
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        };
+        (out, state)
     }
 
     fn batch_norm_relu_max_pool_2x2(
@@ -95,9 +108,4 @@ impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, 
         };
         (out, state)
     }
-}
-
-fn dims4<T: TensorMetadata>(tensor: &T) -> [usize; 4] {
-    let shape = tensor.shape();
-    [shape[0], shape[1], shape[2], shape[3]]
 }

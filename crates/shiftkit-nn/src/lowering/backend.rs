@@ -6,7 +6,21 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
-use super::host::{self, Affine, NormPoolInputs, Planes, PooledLayout};
+use super::host::{self, Affine, ConvShape, NormPoolInputs, Planes, PooledLayout};
+
+/// What the backward of [`LoweringBackend::conv_3x3`] needs: the im2col matrix of the input
+/// and the weight.
+#[derive(Debug, Clone)]
+pub struct ConvState {
+    saved: Arc<ConvSaved>,
+}
+
+#[derive(Debug)]
+struct ConvSaved {
+    cols: Vec<f32>,
+    weight: Vec<f32>,
+    shape: ConvShape,
+}
 
 /// What the backward of [`LoweringBackend::batch_norm_relu_max_pool_2x2`] needs: the values
 /// batch norm received, the batch statistics and the pooling's sources. Also hands the batch
@@ -41,7 +55,7 @@ impl BatchNormPoolState {
 }
 
 /// A backend that runs the lowered CNN's host-side ops on channel-major `[C, N, H, W]`
-/// activations: im2col (and its adjoint), and batch norm + ReLU + 2x2 max pooling fused (with
+/// activations: the 3x3 convolution (im2col and one matrix product), and batch norm + ReLU + 2x2 max pooling fused (with
 /// batch statistics and its backward, or with fixed statistics for evaluation).
 ///
 /// Every method has a default that runs the loops on host memory (reading the tensor once,
@@ -57,30 +71,71 @@ impl BatchNormPoolState {
 /// On a GPU backend, prefer [`ConvAlgorithm::Backend`](crate::ConvAlgorithm::Backend), which
 /// never calls these.
 pub trait LoweringBackend: Backend {
-    /// im2col for a 3x3 convolution with stride 1 and padding 1.
+    /// A 3x3 convolution with stride 1 and padding 1 on channel-major activations, lowered to
+    /// im2col and one matrix product, with what its backward needs.
     ///
     /// # Shapes
     ///
-    /// - input: `[C, N, H, W]`
-    /// - output: `[C * 9, N * H * W]`, row `c * 9 + ky * 3 + kx` holding tap `(ky, kx)` of
-    ///   channel `c` under every output pixel (zero outside the image)
-    fn im2col_3x3(input: FloatTensor<Self>) -> FloatTensor<Self> {
+    /// - input: `[C, N, H, W]`; weight: `[C_out, C, 3, 3]`; bias: `[C_out]`
+    /// - output: `[C_out, N, H, W]`
+    fn conv_3x3(
+        input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, ConvState) {
         let device = Self::float_device(&input);
         let (data, dims) = read::<Self, 4>(input);
-        let shape = Planes::from_dims(dims);
-        let rows = [dims[0] * 9, dims[1] * dims[2] * dims[3]];
-        write::<Self, 2>(host::im2col_3x3(values(&data), shape), rows, &device)
+        let (weight, [out_channels, ..]) = read::<Self, 4>(weight);
+        let (bias, _) = read::<Self, 1>(bias);
+        let shape = ConvShape {
+            input: Planes::from_dims(dims),
+            out_channels,
+        };
+        let cols = host::im2col_3x3(values(&data), shape.input);
+        let weight = values(&weight).to_vec();
+        let out = host::conv_3x3(&cols, &weight, values(&bias), shape);
+        let state = ConvState {
+            saved: Arc::new(ConvSaved {
+                cols,
+                weight,
+                shape,
+            }),
+        };
+        let [_, n, h, w] = dims;
+        (
+            write::<Self, 4>(out, [out_channels, n, h, w], &device),
+            state,
+        )
     }
 
-    /// The adjoint of [`im2col_3x3`](Self::im2col_3x3): `[C * 9, N * H * W]` -> `[C, N, H, W]`
-    /// (`input` names the latter), each pixel summing the entries it was copied to.
-    fn col2im_3x3(cols: FloatTensor<Self>, input: [usize; 4]) -> FloatTensor<Self> {
-        let device = Self::float_device(&cols);
-        let (data, _) = read::<Self, 2>(cols);
-        write::<Self, 4>(
-            host::col2im_3x3(values(&data), Planes::from_dims(input)),
-            input,
-            &device,
+    /// The gradients of [`conv_3x3`](Self::conv_3x3)'s input (when `input_grad`: an image
+    /// batch needs none), weight and bias from the gradient of its output.
+    fn conv_3x3_backward(
+        grad: FloatTensor<Self>,
+        state: &ConvState,
+        input_grad: bool,
+    ) -> (
+        Option<FloatTensor<Self>>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    ) {
+        let device = Self::float_device(&grad);
+        let (grad, _) = read::<Self, 4>(grad);
+        let saved = &state.saved;
+        let shape = saved.shape;
+        let (input, weight, bias) =
+            host::conv_3x3_backward(values(&grad), &saved.cols, &saved.weight, shape, input_grad);
+        let input_dims = [
+            shape.input.channels,
+            shape.input.images,
+            shape.input.height,
+            shape.input.width,
+        ];
+        let weight_dims = [shape.out_channels, shape.input.channels, 3, 3];
+        (
+            input.map(|input| write::<Self, 4>(input, input_dims, &device)),
+            write::<Self, 4>(weight, weight_dims, &device),
+            write::<Self, 1>(bias, [shape.out_channels], &device),
         )
     }
 

@@ -6,6 +6,8 @@
 
 use std::ops::Range;
 
+use super::gemm::{MatRef, matmul, product};
+
 /// Size of one activation tensor, channel-major: channels, images, height, width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Planes {
@@ -161,6 +163,67 @@ impl PooledLayout {
 pub(crate) struct Affine<'a> {
     pub scale: &'a [f32],
     pub shift: &'a [f32],
+}
+
+/// Sizes of one lowered 3x3 convolution: `[C_out, C_in * 9] x [C_in * 9, N * H * W]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConvShape {
+    /// The input, `[C_in, N, H, W]`.
+    pub input: Planes,
+    /// Output channels.
+    pub out_channels: usize,
+}
+
+impl ConvShape {
+    /// Rows of the im2col matrix: `C_in * 9`.
+    pub fn taps(&self) -> usize {
+        self.input.channels * 9
+    }
+
+    /// Output pixels over the batch: `N * H * W`.
+    pub fn pixels(&self) -> usize {
+        self.input.images * self.input.plane()
+    }
+}
+
+/// A 3x3 convolution (stride 1, padding 1) of im2col's `cols` (`[C_in * 9, N * H * W]`) with
+/// `weight` (`[C_out, C_in * 9]`) plus `bias` (`[C_out]`): `[C_out, N * H * W]`.
+pub(crate) fn conv_3x3(cols: &[f32], weight: &[f32], bias: &[f32], shape: ConvShape) -> Vec<f32> {
+    let (taps, pixels) = (shape.taps(), shape.pixels());
+    let mut out = Vec::with_capacity(shape.out_channels * pixels);
+    for &b in bias {
+        out.resize(out.len() + pixels, b);
+    }
+    matmul(
+        &mut out,
+        MatRef::row_major(weight, shape.out_channels, taps),
+        MatRef::row_major(cols, taps, pixels),
+        true,
+    );
+    out
+}
+
+/// The gradients of [`conv_3x3`] from the gradient of its output (`[C_out, N * H * W]`):
+/// the input's (`[C_in, N, H, W]`, when `input_grad`), the weight's and the bias's.
+pub(crate) fn conv_3x3_backward(
+    grad: &[f32],
+    cols: &[f32],
+    weight: &[f32],
+    shape: ConvShape,
+    input_grad: bool,
+) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
+    let (taps, pixels, c_out) = (shape.taps(), shape.pixels(), shape.out_channels);
+    let grad_view = MatRef::row_major(grad, c_out, pixels);
+    let weight_grad = product(grad_view, MatRef::row_major(cols, taps, pixels).t());
+    let bias_grad = grad
+        .chunks_exact(pixels.max(1))
+        .map(|row| blocked_sum(row, |g| g) as f32)
+        .collect();
+    let input_grad = input_grad.then(|| {
+        let cols_grad = product(MatRef::row_major(weight, c_out, taps).t(), grad_view);
+        col2im_3x3(&cols_grad, shape.input)
+    });
+    (input_grad, weight_grad, bias_grad)
 }
 
 /// `relu(max_pool_2x2(x * scale + shift))`, the affine map per channel, stride 2, rounding the
@@ -360,19 +423,18 @@ pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let shape = saved.shape;
     let per_channel = shape.images * shape.plane();
-    let mut grad_input = vec![0.0f32; shape.len()];
+    // Filled channel by channel, each value written once (no zero fill first).
+    let mut grad_input = Vec::with_capacity(shape.len());
     let mut dgamma = Vec::with_capacity(shape.channels);
     let mut dbeta = Vec::with_capacity(shape.channels);
     if per_channel == 0 {
         return (
-            grad_input,
+            vec![0.0; shape.len()],
             vec![0.0; shape.channels],
             vec![0.0; shape.channels],
         );
     }
-    let channels = saved.input.chunks_exact(per_channel);
-    let targets = grad_input.chunks_exact_mut(per_channel);
-    for (c, (values, target)) in channels.zip(targets).enumerate() {
+    for (c, values) in saved.input.chunks_exact(per_channel).enumerate() {
         let (mean, inv_std) = (saved.mean[c], saved.inv_std[c]);
         // Sums over the sources: sum(g) and sum(g * x), in f32 along a row, in f64 across rows.
         let (mut sum_g, mut sum_gx) = (0.0f64, 0.0f64);
@@ -402,10 +464,9 @@ pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
         let slope = -(sum_gx / m) as f32 * inv_std;
         let a = k * slope;
         let b = k * (-(sum_g / m) as f32 - slope * mean);
-        for (t, &x) in target.iter_mut().zip(values) {
-            *t = a * x + b;
-        }
-        let base = c * per_channel;
+        let base = grad_input.len();
+        grad_input.extend(values.iter().map(|&x| a * x + b));
+        let target = &mut grad_input[base..];
         for_each_pooled_row(
             grad,
             saved.taps,

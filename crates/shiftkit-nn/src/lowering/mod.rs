@@ -6,23 +6,26 @@
 //! through a generic strided iterator. Lowered here, a block
 //! `conv 3x3 (pad 1) -> batch norm -> ReLU -> max pool 2x2` is:
 //!
-//! 1. im2col on the host ([`LoweringBackend::im2col_3x3`]): `[C, N, H, W]` -> `[C * 9, N * H * W]`;
-//! 2. one matrix product with the weight as `[C_out, C * 9]`, giving `[C_out, N * H * W]`
-//!    (plus the bias as a `[C_out, 1]` column);
+//! 1. the convolution as one host op ([`LoweringBackend::conv_3x3`]): im2col
+//!    (`[C, N, H, W]` -> `[C * 9, N * H * W]`, one sequential write) and one matrix product with
+//!    the weight as `[C_out, C * 9]`, the bias pre-filled in the output, `[C_out, N * H * W]`;
+//!    its backward computes the weight's and the bias's gradients, and the input's (one product
+//!    and col2im) only when the input is tracked;
 //! 3. batch norm, ReLU and max pooling fused on the host
 //!    ([`LoweringBackend::batch_norm_relu_max_pool_2x2`]; ReLU and pooling commute), with the
 //!    batch's statistics and a hand-written backward in training, and as a per-channel affine
 //!    map before the pooling in evaluation ([`LoweringBackend::affine_relu_max_pool_2x2`]).
 //!
-//! Activations stay channel-major (`[C, N, H, W]`) between the blocks, which makes step 2 one
+//! Activations stay channel-major (`[C, N, H, W]`) between the blocks, which makes step 1 one
 //! large 2-D product and gives batch norm one contiguous row per channel; the last block writes
 //! its output image-major (`[N, C, H, W]`) for the dense layers.
 
 mod autodiff;
 mod backend;
+mod gemm;
 mod host;
 
-pub use backend::{BatchNormPoolState, LoweringBackend};
+pub use backend::{BatchNormPoolState, ConvState, LoweringBackend};
 
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
@@ -70,19 +73,17 @@ pub(crate) fn conv_block<B: LoweringBackend>(
     input: Tensor<B, 4>,
     image_major: bool,
 ) -> (Tensor<B, 4>, Option<BatchStatistics>) {
-    let [_, n, h, w] = input.dims();
     let device = input.device();
     let weight = conv.weight.val();
-    let [c_out, c_in, kh, kw] = weight.dims();
-    let cols = Tensor::<B, 2>::from_primitive(TensorPrimitive::Float(B::im2col_3x3(
-        input.into_primitive().tensor(),
-    )));
-    let out = weight.reshape([c_out, c_in * kh * kw]).matmul(cols);
-    let out = match &conv.bias {
-        Some(bias) => out + bias.val().reshape([c_out, 1]),
-        None => out,
+    let bias = match &conv.bias {
+        Some(bias) => bias.val(),
+        None => Tensor::zeros([weight.dims()[0]], &device),
     };
-    let out = out.reshape([c_out, n, h, w]).into_primitive().tensor();
+    let (out, _) = B::conv_3x3(
+        input.into_primitive().tensor(),
+        weight.into_primitive().tensor(),
+        bias.into_primitive().tensor(),
+    );
     let (pooled, statistics) = if B::ad_enabled(&device) {
         // Training: batch statistics.
         let (pooled, state) = B::batch_norm_relu_max_pool_2x2(
