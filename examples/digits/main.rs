@@ -66,6 +66,9 @@ const CLI: Cli = Cli {
         Opt::value("centroid-start", "RULE").help(
             "MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start) (default: first)",
         ),
+        Opt::value("pseudo-confidence", "P").help(
+            "MSTN's target centroids only from pseudo-labels of at least this probability (default: 0, all)",
+        ),
         Opt::flag("constant-semantic")
             .help("the full MSTN weight from the first step (ShiftKit), not ramped with alpha"),
         Opt::value("data-dir", "DIR")
@@ -156,6 +159,9 @@ fn parse_options() -> Options {
         Some(other) => cli::fail(format!(
             "--centroid-start: `{other}` is neither first nor zero"
         )),
+    }
+    if let Some(confidence) = args.get("pseudo-confidence") {
+        base = base.with_pseudo_label_confidence(confidence);
     }
     if args.has("constant-semantic") {
         base = base.with_ramp_semantic(false);

@@ -52,6 +52,10 @@ pub struct DannConfig {
     /// the paper's zero start, loss over every source class).
     #[config(default = "CentroidStart::FirstSighting")]
     pub centroid_start: CentroidStart,
+    /// MSTN's target centroids take only the target samples whose predicted class has at
+    /// least this softmax probability; 0 (the default, as in MSTN) takes every sample.
+    #[config(default = 0.0)]
+    pub pseudo_label_confidence: f64,
     /// Ramp the semantic weight from 0 with the reversal's sigmoid,
     /// `semantic_weight * (2 / (1 + exp(-gamma p)) - 1)`, as the MSTN paper does, so that the
     /// centroid pull starts weak while the pseudo-labels are poor. Off: the full weight from the
@@ -170,6 +174,13 @@ impl DannConfig {
         }
         if !(self.centroid_momentum > 0.0 && self.centroid_momentum <= 1.0) {
             return bad("centroid_momentum", self.centroid_momentum, "in (0, 1]");
+        }
+        if !(self.pseudo_label_confidence >= 0.0 && self.pseudo_label_confidence < 1.0) {
+            return bad(
+                "pseudo_label_confidence",
+                self.pseudo_label_confidence,
+                "in [0, 1)",
+            );
         }
         if self.num_classes < 2 {
             return bad("num_classes", self.num_classes as f64, ">= 2");

@@ -5,7 +5,7 @@ use burn::data::dataloader::{DataLoader, DataLoaderIterator};
 use burn::module::{AutodiffModule, Module, ModuleDisplay};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{GradientsParams, Optimizer};
-use burn::tensor::activation::log_softmax;
+use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor, TensorData};
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
@@ -55,6 +55,16 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// ([`Pairing::Cycle`]): with a small target set, stopping at the shorter loader (ShiftKit's
 /// behaviour, [`Pairing::Shortest`]) leaves too few adaptation steps for the adversarial game
 /// to settle.
+///
+/// # Threads
+///
+/// With [`DannConfig::parallel_domains`] (the default), the source's and the target's encoder
+/// passes run on two threads: the backward passes always (the target is encoded by a fork of
+/// the encoder, the losses see detached copies of the features, and the two encoder graphs are
+/// differentiated apart with the features' gradients, then summed), the forward passes when the
+/// encoder's [`encode_pair`](shiftkit_nn::Encoder::encode_pair) does so (the reference CNN on the
+/// CPU). The result is the one-thread step's up to the order of floating-point sums, and as
+/// reproducible: every random draw and running-statistics update keeps its order.
 ///
 /// # Observability
 ///
@@ -599,11 +609,19 @@ where
                     .as_mut()
                     .expect("semantic_weight > 0 builds an aligner");
                 aligner_before = Some(aligner.clone());
-                let pseudo = model
-                    .encoder
-                    .classify(z_t.clone().detach())
-                    .argmax(1)
-                    .reshape([n_t]);
+                let logits_t = model.encoder.classify(z_t.clone().detach());
+                let pseudo = logits_t.clone().argmax(1).reshape([n_t]);
+                let pseudo = if config.pseudo_label_confidence > 0.0 {
+                    // Below the confidence, the label `num_classes`, which no class matches:
+                    // the aligner leaves the sample out.
+                    let confidence = softmax(logits_t, 1).max_dim(1).reshape([n_t]);
+                    pseudo.mask_fill(
+                        confidence.lower_elem(config.pseudo_label_confidence),
+                        config.num_classes as i64,
+                    )
+                } else {
+                    pseudo
+                };
                 semantic_loss = aligner.step_trusted_labels(&z_s, &source.labels, &z_t, &pseudo)?;
                 total = total + semantic_loss.clone().mul_scalar(semantic_weight);
             }

@@ -67,6 +67,14 @@ fn every_out_of_range_hyper_parameter_is_named() {
         ),
         ("drift_threshold", base.clone().with_drift_threshold(1.0)),
         (
+            "pseudo_label_confidence",
+            base.clone().with_pseudo_label_confidence(1.0),
+        ),
+        (
+            "pseudo_label_confidence",
+            base.clone().with_pseudo_label_confidence(-0.1),
+        ),
+        (
             "drift_threshold",
             base.clone().with_drift_threshold(f64::NAN),
         ),
