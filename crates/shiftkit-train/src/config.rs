@@ -110,7 +110,7 @@ pub struct DannConfig {
     /// always (see the trainer's documentation), the forward passes where the encoder can
     /// ([`Encoder::encode_pair`](shiftkit_nn::Encoder::encode_pair); the reference CNN does on
     /// the CPU). The gradient is the single-threaded one up to the order of floating-point
-    /// sums. On two cores the CNN step takes ~0.55x the time, the MLP step ~0.85x. Ignored
+    /// sums. On two cores the CNN step takes ~0.5x the time, the MLP step ~0.8x. Ignored
     /// with `joint_encoding`, and without a target pass (source-only training, warmup).
     #[config(default = true)]
     pub parallel_domains: bool,
