@@ -274,7 +274,8 @@ where
                             options.base.clone(),
                             options.semantic_weight.unwrap_or(model.semantic_weight()),
                         )
-                        .with_discriminator_dropout_masks(kernels.masks),
+                        .with_discriminator_dropout_masks(kernels.masks)
+                        .with_parallel_domains(kernels.parallel_domains),
                     batch_size: options.batch_size,
                     length: options.length,
                 };
@@ -288,12 +289,14 @@ where
 }
 
 /// How the networks compute on a device: on CUDA, Burn's autotuned convolution and the device's
-/// own dropout sampler are the fast choices; on the CPU backends, the lowered convolution and
-/// host-drawn masks.
+/// own dropout sampler are the fast choices, and the two domains' passes stay on one host
+/// thread (the device runs them either way); on the CPU backends, the lowered convolution,
+/// host-drawn masks and the two domains' passes on two threads.
 #[derive(Debug, Clone, Copy)]
 struct Kernels {
     algorithm: ConvAlgorithm,
     masks: DropoutMasks,
+    parallel_domains: bool,
 }
 
 impl Kernels {
@@ -302,11 +305,13 @@ impl Kernels {
             Self {
                 algorithm: ConvAlgorithm::Backend,
                 masks: DropoutMasks::Backend,
+                parallel_domains: false,
             }
         } else {
             Self {
                 algorithm: ConvAlgorithm::Im2col,
                 masks: DropoutMasks::Host,
+                parallel_domains: true,
             }
         }
     }
@@ -317,7 +322,9 @@ impl Kernels {
 fn train<B>(
     spec: &RunSpec,
     model: Model,
-    Kernels { algorithm, masks }: Kernels,
+    Kernels {
+        algorithm, masks, ..
+    }: Kernels,
     pair: &DigitsPair,
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>>

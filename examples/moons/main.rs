@@ -179,7 +179,10 @@ where
                 method,
                 model: "shallow",
                 seed,
-                config: method.configure(options.base.clone(), 0.0),
+                // The two domains' passes on two host threads pay on the CPU only.
+                config: method
+                    .configure(options.base.clone(), 0.0)
+                    .with_parallel_domains(!B::name(device).to_lowercase().contains("cuda")),
                 batch_size: BATCH,
                 length: Length::Epochs(options.epochs),
             };
