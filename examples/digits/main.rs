@@ -66,6 +66,8 @@ const CLI: Cli = Cli {
         Opt::value("centroid-start", "RULE").help(
             "MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start) (default: first)",
         ),
+        Opt::value("centroid-momentum", "X")
+            .help("MSTN's moving-average weight of the newest target batch (default: 0.1)"),
         Opt::value("pseudo-confidence", "P").help(
             "MSTN's target centroids only from pseudo-labels of at least this probability (default: 0, all)",
         ),
@@ -159,6 +161,9 @@ fn parse_options() -> Options {
         Some(other) => cli::fail(format!(
             "--centroid-start: `{other}` is neither first nor zero"
         )),
+    }
+    if let Some(momentum) = args.get("centroid-momentum") {
+        base = base.with_centroid_momentum(momentum);
     }
     if let Some(confidence) = args.get("pseudo-confidence") {
         base = base.with_pseudo_label_confidence(confidence);
