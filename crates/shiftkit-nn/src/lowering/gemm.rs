@@ -2,9 +2,9 @@
 //!
 //! The one place in the workspace with `unsafe` code: a call of the `gemm` crate (the kernels
 //! Burn's flex backend uses), behind safe functions that check every extent first, and an
-//! output buffer the kernel fills without a zero fill first. Going
-//! through a backend's `matmul` instead costs a fresh output tensor per product, which flex
-//! zero-fills and then copies once more to align it: ~15% of a CNN training step in a profile.
+//! output buffer the kernel fills without a zero fill first. Going through a backend's
+//! `matmul` instead costs a fresh output tensor per product, which flex zero-fills and then
+//! copies once more to align it: ~15% of a CNN training step in a profile.
 
 /// A read-only strided matrix view of a slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
@@ -67,34 +67,89 @@ impl<'a> MatRef<'a> {
 ///
 /// When the shapes do not chain, `dst` has the wrong length, or a view leaves its slice.
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
-    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    assert_eq!(rhs.rows, k, "inner dimensions differ");
+    let [m, k, n] = checked_dims(lhs, rhs);
     assert_eq!(Some(dst.len()), m.checked_mul(n), "output length");
-    lhs.check();
-    rhs.check();
-    assert!(isize::try_from(n).is_ok());
-    if m == 0 || n == 0 {
-        return;
-    }
     if k == 0 {
         if !accumulate {
             dst.fill(0.0);
         }
         return;
     }
-    let stride = |s: usize| s as isize;
-    // SAFETY: `dst` is a live, exclusively borrowed row-major `m x n` buffer (length checked),
-    // so it cannot alias `lhs` or `rhs`; every element `gemm` reads from `lhs` (`m x k`) and
-    // `rhs` (`k x n`) lies inside its slice (`check`); all strides fit in an `isize`; with
-    // `read_dst = false` the kernel writes `dst` without reading it. `Parallelism::None`: no
-    // thread outlives the call.
+    // SAFETY: `dst` is a live, exclusively borrowed, initialised buffer of `m * n` elements
+    // (length checked), so it cannot alias `lhs` or `rhs`, and the kernel may read it when
+    // `accumulate`; `k > 0`.
     #[allow(unsafe_code)]
+    unsafe {
+        kernel(dst.as_mut_ptr(), lhs, rhs, [m, k, n], accumulate);
+    }
+}
+
+/// `lhs x rhs` in a new row-major buffer, written once by the kernel (no zero fill first:
+/// these buffers are megabytes).
+///
+/// # Panics
+///
+/// As [`matmul`].
+pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+    let [m, k, n] = checked_dims(lhs, rhs);
+    let len = m.checked_mul(n).expect("output length overflows");
+    if k == 0 {
+        return vec![0.0; len];
+    }
+    let mut out = Vec::<f32>::with_capacity(len);
+    // SAFETY: `out` owns an allocation of at least `len` elements that nothing else can reach;
+    // no reference to its uninitialised part is formed, and with `accumulate = false` the
+    // kernel writes every element of the `m x n` product (`k > 0`) without reading any.
+    #[allow(unsafe_code)]
+    unsafe {
+        kernel(out.as_mut_ptr(), lhs, rhs, [m, k, n], false);
+    }
+    // SAFETY: the first `len` elements were all written just above.
+    #[allow(unsafe_code)]
+    unsafe {
+        out.set_len(len);
+    }
+    out
+}
+
+/// `[m, k, n]` of the product `lhs x rhs` after checking that the shapes chain, every view lies
+/// inside its slice, and every stride and `n` fit in an `isize`.
+fn checked_dims(lhs: MatRef<'_>, rhs: MatRef<'_>) -> [usize; 3] {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert_eq!(rhs.rows, k, "inner dimensions differ");
+    lhs.check();
+    rhs.check();
+    assert!(isize::try_from(n).is_ok());
+    [m, k, n]
+}
+
+/// The `gemm` call: `dst = lhs x rhs`, or `dst += lhs x rhs` when `accumulate`, `dst` row-major.
+///
+/// # Safety
+///
+/// `[m, k, n]` come from [`checked_dims`] of these views, `k > 0`; `dst` is valid for writes
+/// of `m * n` elements (and initialised when `accumulate`) and aliases neither view. Every
+/// element `gemm` reads from `lhs` and `rhs` then lies inside its slice and every stride fits
+/// in an `isize`; `Parallelism::None`: no thread outlives the call.
+#[allow(unsafe_code)]
+unsafe fn kernel(
+    dst: *mut f32,
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    [m, k, n]: [usize; 3],
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let stride = |s: usize| s as isize;
+    // SAFETY: the caller's contract above.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             stride(n),
             accumulate,
@@ -112,37 +167,6 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
             gemm::Parallelism::None,
         );
     }
-}
-
-/// `lhs x rhs` in a new row-major buffer, written once by the kernel (no zero fill first:
-/// these buffers are megabytes).
-///
-/// # Panics
-///
-/// As [`matmul`].
-pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
-    let len = lhs
-        .rows
-        .checked_mul(rhs.cols)
-        .expect("output length overflows");
-    if lhs.cols == 0 {
-        return vec![0.0; len];
-    }
-    let mut out = Vec::with_capacity(len);
-    let spare = &mut out.spare_capacity_mut()[..len];
-    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and the slice is the buffer's
-    // allocated, exclusively borrowed spare capacity of `len` elements.
-    #[allow(unsafe_code)]
-    let spare = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<f32>(), len) };
-    // With `accumulate = false` the kernel writes every element of an `m x n` product with
-    // `k > 0` without reading any.
-    matmul(spare, lhs, rhs, false);
-    // SAFETY: the first `len` elements were all written just above.
-    #[allow(unsafe_code)]
-    unsafe {
-        out.set_len(len);
-    }
-    out
 }
 
 #[cfg(test)]
