@@ -2,10 +2,13 @@
 //! backend's own, with the same gradients and running statistics: a faster route, not a
 //! different network.
 
+mod common;
+
 use burn::backend::{Autodiff, Flex, NdArray};
-use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
+use common::{parameter_gradients, to_vec};
 use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder, LoweringBackend};
 
 type B = Autodiff<NdArray<f32>>;
@@ -62,8 +65,8 @@ where
     let z_lowered = lowered.encode(x.clone());
     let z_native = native.encode(x.clone());
     assert_agree(
-        &values(z_lowered.clone()),
-        &values(z_native.clone()),
+        &to_vec(z_lowered.clone()),
+        &to_vec(z_native.clone()),
         "features",
     );
 
@@ -73,7 +76,7 @@ where
     let grads_native = (z_native * weights).sum().backward();
     let g_lowered = x.grad(&grads_lowered).unwrap();
     let g_native = x.grad(&grads_native).unwrap();
-    assert_agree(&values(g_lowered), &values(g_native), "input gradients");
+    assert_agree(&to_vec(g_lowered), &to_vec(g_native), "input gradients");
     // Every parameter's gradient: convolution weights and biases, batch-norm scales and shifts,
     // and the dense layers behind them.
     let p_lowered = parameter_gradients::<B, _>(&lowered, &grads_lowered);
@@ -88,38 +91,10 @@ where
     // the evaluation-mode networks agree too.
     let x_eval = x.inner();
     assert_agree(
-        &values(lowered.valid().encode(x_eval.clone())),
-        &values(native.valid().encode(x_eval)),
+        &to_vec(lowered.valid().encode(x_eval.clone())),
+        &to_vec(native.valid().encode(x_eval)),
         "evaluation",
     );
-}
-
-/// The gradient of every float parameter of `module` that has one, in visiting order.
-fn parameter_gradients<B: AutodiffBackend, M: Module<B>>(
-    module: &M,
-    grads: &B::Gradients,
-) -> Vec<Vec<f32>> {
-    struct Collect<'a, B: AutodiffBackend> {
-        grads: &'a B::Gradients,
-        found: Vec<Vec<f32>>,
-    }
-    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            if let Some(g) = param.val().grad(self.grads) {
-                self.found.push(values(g));
-            }
-        }
-    }
-    let mut collect = Collect {
-        grads,
-        found: Vec::new(),
-    };
-    module.visit(&mut collect);
-    collect.found
-}
-
-fn values<Bk: Backend, const D: usize>(t: Tensor<Bk, D>) -> Vec<f32> {
-    t.into_data().to_vec::<f32>().unwrap()
 }
 
 /// Both sides carry signal and agree element by element to 1e-4 (relative above 1).

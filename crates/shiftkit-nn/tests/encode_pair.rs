@@ -10,10 +10,9 @@ mod common;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use burn::backend::{Autodiff, Flex};
-use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
-use burn::tensor::Tensor;
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use common::{Ad, input, max_abs_diff, to_vec, weights};
+use common::{Ad, input, max_abs_diff, parameter_gradients, to_vec, weights};
 use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder, LoweringBackend, MlpEncoderConfig};
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -70,9 +69,9 @@ where
     let w_s = input::<B, 2>([n_s, width], 21);
     let w_t = input::<B, 2>([n_t, width], 22);
     let loss = (z_s * w_s.clone()).sum() + (z_t * w_t.clone()).sum();
-    let expected = gradients(&one, &loss.backward());
-    let from_source = gradients(&two, &(pair_s * w_s).sum().backward());
-    let from_target = gradients(&fork, &(pair_t * w_t).sum().backward());
+    let expected = parameter_gradients(&one, &loss.backward());
+    let from_source = parameter_gradients(&two, &(pair_s * w_s).sum().backward());
+    let from_target = parameter_gradients(&fork, &(pair_t * w_t).sum().backward());
     assert_eq!(expected.len(), from_source.len());
     assert_eq!(expected.len(), from_target.len());
     assert!(!expected.is_empty());
@@ -86,27 +85,6 @@ where
             max_abs_diff(whole, &summed)
         );
     }
-}
-
-/// The gradient of every float parameter of `module` that has one, in visiting order.
-fn gradients<B: AutodiffBackend, M: Module<B>>(module: &M, grads: &B::Gradients) -> Vec<Vec<f32>> {
-    struct Collect<'a, B: AutodiffBackend> {
-        grads: &'a B::Gradients,
-        found: Vec<Vec<f32>>,
-    }
-    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-            if let Some(g) = param.val().grad(self.grads) {
-                self.found.push(to_vec(g));
-            }
-        }
-    }
-    let mut collect = Collect {
-        grads,
-        found: Vec::new(),
-    };
-    module.visit(&mut collect);
-    collect.found
 }
 
 fn cnn_pair<B: AutodiffBackend + LoweringBackend>(algorithm: ConvAlgorithm) {

@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::{Mutex, PoisonError};
 
-use common::{moons, moons_trainer};
+use common::{Trainer, moons, moons_trainer};
 use shiftkit_train::DannConfig;
 
 static LOCK: Mutex<()> = Mutex::new(());
@@ -16,36 +16,33 @@ fn mstn(confidence: f64) -> DannConfig {
         .with_pseudo_label_confidence(confidence)
 }
 
+/// Which classes have a target centroid.
+fn seen_classes(trainer: &Trainer) -> Vec<bool> {
+    trainer
+        .aligner()
+        .unwrap()
+        .state()
+        .seen()
+        .clone()
+        .into_data()
+        .to_vec()
+        .unwrap()
+}
+
 #[test]
 fn a_confidence_no_prediction_reaches_keeps_every_target_sample_out() {
     let _guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     let pair = moons(5);
     let mut trainer = moons_trainer(&pair, mstn(0.999_999), 5);
     let history = trainer.fit(1).unwrap();
-    let seen: Vec<bool> = trainer
-        .aligner()
-        .unwrap()
-        .state()
-        .seen()
-        .clone()
-        .into_data()
-        .to_vec()
-        .unwrap();
+    let seen = seen_classes(&trainer);
     assert_eq!(seen, vec![false, false], "a target centroid was set");
     assert_eq!(history[0].semantic_loss, 0.0);
 
     // Without the filter, the same run sets both centroids and has an alignment loss.
     let mut trainer = moons_trainer(&pair, mstn(0.0), 5);
     let history = trainer.fit(1).unwrap();
-    let seen: Vec<bool> = trainer
-        .aligner()
-        .unwrap()
-        .state()
-        .seen()
-        .clone()
-        .into_data()
-        .to_vec()
-        .unwrap();
+    let seen = seen_classes(&trainer);
     assert_eq!(seen, vec![true, true]);
     assert!(history[0].semantic_loss > 0.0);
 }

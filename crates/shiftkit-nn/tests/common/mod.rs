@@ -3,7 +3,7 @@
 
 use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
 
 /// The inner (plain) backend: evaluation mode.
@@ -48,6 +48,30 @@ pub fn weights<B: Backend, M: Module<B>>(module: &M) -> Vec<Vec<f32>> {
     let mut collect = Collect(Vec::new());
     module.visit(&mut collect);
     collect.0
+}
+
+/// The gradient of every float parameter of `module` that has one, in visiting order.
+pub fn parameter_gradients<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    grads: &B::Gradients,
+) -> Vec<Vec<f32>> {
+    struct Collect<'a, B: AutodiffBackend> {
+        grads: &'a B::Gradients,
+        found: Vec<Vec<f32>>,
+    }
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            if let Some(g) = param.val().grad(self.grads) {
+                self.found.push(to_vec(g));
+            }
+        }
+    }
+    let mut collect = Collect {
+        grads,
+        found: Vec::new(),
+    };
+    module.visit(&mut collect);
+    collect.found
 }
 
 /// Largest absolute difference between two equally long slices.
