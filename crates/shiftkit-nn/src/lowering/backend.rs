@@ -55,14 +55,16 @@ impl BatchNormPoolState {
 }
 
 /// A backend that runs the lowered CNN's host-side ops on channel-major `[C, N, H, W]`
-/// activations: the 3x3 convolution (im2col and one matrix product), and batch norm + ReLU + 2x2 max pooling fused (with
-/// batch statistics and its backward, or with fixed statistics for evaluation).
+/// activations: the 3x3 convolution (im2col and one matrix product), and batch norm + ReLU +
+/// 2x2 max pooling fused (with batch statistics and its backward, or with fixed statistics for
+/// evaluation).
 ///
 /// Every method has a default that runs the loops on host memory (reading the tensor once,
 /// writing the result once): fast on the CPU backends, where they replace chains of padded,
 /// sliced, strided and broadcast tensor ops. `Autodiff<B>` overrides the training forward ops
-/// with differentiable ones whose backward calls the backward methods here. Implemented for the backends enabled by this
-/// crate's features; a backend of your own opts in with an empty impl:
+/// with differentiable ones whose backward calls the backward methods here. Implemented for
+/// the backends enabled by this crate's features; a backend of your own opts in with an empty
+/// impl:
 ///
 /// ```ignore
 /// impl shiftkit_nn::LoweringBackend for MyBackend {}
