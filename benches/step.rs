@@ -83,8 +83,9 @@ fn bench_backend<B, M, const D: usize, Bt>(
     group.sample_size(if model_name == "cnn" { 10 } else { 30 });
     // Joint encoding (one pass over [x_s; x_t]) computes the same step for an encoder without
     // batch norm: measured for the MLP only.
-    // The default step differentiates the two domains' encoder passes on two threads; the
-    // `_serial` variants keep the whole backward pass on one.
+    // The default step differentiates the two domains' encoder passes on two threads (on the
+    // CPU backends; on CUDA it is the one-thread step); the `_serial` variants keep the whole
+    // backward pass on one.
     let mut methods = vec![
         ("dann", 0.0, false, true),
         ("dann_mstn", 0.5, false, true),

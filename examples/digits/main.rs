@@ -279,8 +279,7 @@ where
                             options.base.clone(),
                             options.semantic_weight.unwrap_or(model.semantic_weight()),
                         )
-                        .with_discriminator_dropout_masks(kernels.masks)
-                        .with_parallel_domains(kernels.parallel_domains),
+                        .with_discriminator_dropout_masks(kernels.masks),
                     batch_size: options.batch_size,
                     length: options.length,
                 };
@@ -294,14 +293,12 @@ where
 }
 
 /// How the networks compute on a device: on CUDA, Burn's autotuned convolution and the device's
-/// own dropout sampler are the fast choices, and the two domains' passes stay on one host
-/// thread (the device runs them either way); on the CPU backends, the lowered convolution,
-/// host-drawn masks and the two domains' passes on two threads.
+/// own dropout sampler are the fast choices; on the CPU backends, the lowered convolution and
+/// host-drawn masks.
 #[derive(Debug, Clone, Copy)]
 struct Kernels {
     algorithm: ConvAlgorithm,
     masks: DropoutMasks,
-    parallel_domains: bool,
 }
 
 impl Kernels {
@@ -310,13 +307,11 @@ impl Kernels {
             Self {
                 algorithm: ConvAlgorithm::Backend,
                 masks: DropoutMasks::Backend,
-                parallel_domains: false,
             }
         } else {
             Self {
                 algorithm: ConvAlgorithm::Im2col,
                 masks: DropoutMasks::Host,
-                parallel_domains: true,
             }
         }
     }
@@ -327,9 +322,7 @@ impl Kernels {
 fn train<B>(
     spec: &RunSpec,
     model: Model,
-    Kernels {
-        algorithm, masks, ..
-    }: Kernels,
+    Kernels { algorithm, masks }: Kernels,
     pair: &DigitsPair,
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>>

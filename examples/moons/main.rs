@@ -179,10 +179,7 @@ where
                 method,
                 model: "shallow",
                 seed,
-                // The two domains' passes on two host threads pay on the CPU only.
-                config: method
-                    .configure(options.base.clone(), 0.0)
-                    .with_parallel_domains(!B::name(device).to_lowercase().contains("cuda")),
+                config: method.configure(options.base.clone(), 0.0),
                 batch_size: BATCH,
                 length: Length::Epochs(options.epochs),
             };

@@ -111,9 +111,10 @@ pub struct DannConfig {
     /// ([`Encoder::encode_pair`](shiftkit_nn::Encoder::encode_pair); the reference CNN does on
     /// the CPU). The gradient is the single-threaded one up to the order of floating-point
     /// sums. On two cores the CNN step takes ~0.5x the time, the MLP step ~0.8x. Ignored
-    /// with `joint_encoding`, and without a target pass (source-only training, warmup). Turn it
-    /// off on a GPU: the device runs one queue, so the second thread only adds work (an H200
-    /// took 7.1 against 4.7 ms for the MLP DANN+MSTN step); the examples do.
+    /// with `joint_encoding`, without a target pass (source-only training, warmup), and on
+    /// backends that do not compute in host memory: a GPU runs one queue of work, so a second
+    /// thread only adds to it (on an H200 the MLP DANN+MSTN step took 7.1 ms with the split,
+    /// 4.7 without), and the trainer keeps the step on one thread there.
     #[config(default = true)]
     pub parallel_domains: bool,
     /// An epoch whose target predictions put more than this share in one class is reported

@@ -24,6 +24,7 @@ mod config;
 mod error;
 mod evaluate;
 mod history;
+mod host;
 mod model;
 mod observer;
 mod optim;

@@ -12,6 +12,8 @@ use burn::record::Record;
 use burn::tensor::backend::Backend;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
+use crate::host::host_backend;
+
 /// Gradient entries below this magnitude count as zero in the fused update, and moments below
 /// [`TINY_MOMENT`] are flushed to zero, so that no intermediate value of the update is a
 /// subnormal number: the CPU handles those through a slow path tens of times slower, and a unit
@@ -124,12 +126,6 @@ struct Factors {
     step_size: f64,
     correction_2_sqrt: f64,
     decay: f64,
-}
-
-/// Whether a backend keeps its tensors in host memory, where one loop beats a chain of tensor
-/// operations and taking the data out costs nothing.
-fn host_backend<B: Backend>(device: &Device<B>) -> bool {
-    matches!(B::name(device).as_str(), "flex" | "ndarray")
 }
 
 impl<B: Backend> SimpleOptimizer<B> for Adam {

@@ -14,6 +14,7 @@ use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReve
 use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
 
 use crate::evaluate::{EvalResult, count_correct, evaluate};
+use crate::host::host_backend;
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
 use crate::schedule::{Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr};
@@ -58,8 +59,8 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// # Threads
 ///
-/// With [`DannConfig::parallel_domains`] (the default), the source's and the target's encoder
-/// passes run on two threads: the backward passes always (the target is encoded by a fork of
+/// With [`DannConfig::parallel_domains`] (the default) on a CPU backend (flex, ndarray), the
+/// source's and the target's encoder passes run on two threads: the backward passes always (the target is encoded by a fork of
 /// the encoder, the losses see detached copies of the features, and the two encoder graphs are
 /// differentiated apart with the features' gradients, then summed), the forward passes when the
 /// encoder's [`encode_pair`](shiftkit_nn::Encoder::encode_pair) does so (the reference CNN on the
@@ -87,6 +88,9 @@ where
 {
     config: DannConfig,
     device: B::Device,
+    /// Whether the backend computes in host memory, where the two domains' passes can run on
+    /// two threads.
+    host: bool,
     model: Option<DannModel<B, M>>,
     optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
     grl: GradientReversalLayer,
@@ -188,6 +192,7 @@ where
         Ok(Self {
             config,
             device: device.clone(),
+            host: host_backend::<B::InnerBackend>(device),
             model: Some(DannModel {
                 encoder: model,
                 discriminator,
@@ -542,7 +547,7 @@ where
         let adapting = adversarial || semantic;
         // Split backward (see `split`): the target through a fork of the encoder, so that the
         // two encoder passes can be differentiated apart.
-        let split = adapting && !config.joint_encoding && config.parallel_domains;
+        let split = adapting && !config.joint_encoding && config.parallel_domains && self.host;
         let fork = split.then(|| model.encoder.clone().fork(&self.device));
         // The target takes part: encoded with the source in one pass (which also gives
         // [z_s; z_t] for the discriminator), or apart.
