@@ -60,12 +60,14 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// # Threads
 ///
 /// With [`DannConfig::parallel_domains`] (the default) on a CPU backend (flex, ndarray), the
-/// source's and the target's encoder passes run on two threads: the backward passes always (the target is encoded by a fork of
-/// the encoder, the losses see detached copies of the features, and the two encoder graphs are
-/// differentiated apart with the features' gradients, then summed), the forward passes when the
-/// encoder's [`encode_pair`](shiftkit_nn::Encoder::encode_pair) does so (the reference CNN on the
-/// CPU). The result is the one-thread step's up to the order of floating-point sums, and as
-/// reproducible: every random draw and running-statistics update keeps its order.
+/// source's and the target's encoder passes run on two threads: the backward passes always (the
+/// target is encoded by a fork of the encoder, the losses see detached copies of the features,
+/// and the two encoder graphs are differentiated apart with the features' gradients, then
+/// summed), the forward passes when the encoder's
+/// [`encode_pair`](shiftkit_nn::Encoder::encode_pair) does so (the reference CNN on the CPU).
+/// The result is the one-thread step's up to the order of floating-point sums, and as
+/// reproducible: every random draw and running-statistics update keeps its order. On other
+/// backends (a GPU) the step stays on one thread.
 ///
 /// # Observability
 ///
