@@ -77,8 +77,9 @@ impl Adam {
         let eps = self.epsilon as f32;
         let decay = f.decay as f32;
         // Compiled for the widest vector instructions the processor has (AVX-512 or AVX2,
-        // chosen at run time): the square root and the division dominate, and the baseline
-        // x86-64 build would do them four lanes at a time.
+        // chosen at run time) instead of baseline x86-64's four lanes: 2-5% off the MLP step.
+        // Every operation here is exact per lane, so the update is the same bit for bit. The
+        // division still bounds the loop: the divider is no faster per element on wide lanes.
         pulp::Arch::new().dispatch(
             #[inline(always)]
             || {
