@@ -49,7 +49,7 @@ const CLI: Cli = Cli {
     about: "MNIST -> optdigits with shiftkit: source-only against DANN and DANN+MSTN.",
     options: &[
         Opt::value("method", "LIST")
-            .help("source_only, dann, dann_mstn or all, comma-separated (default: all)"),
+            .help("source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e or all, comma-separated (default: source_only, dann, dann_mstn)"),
         Opt::value("model", "LIST").help("mlp, cnn or all, comma-separated (default: mlp)"),
         Opt::value("seed", "N").help("the seed of data split, weights and shuffling (default: 0)"),
         Opt::value("seeds", "LIST")
@@ -90,6 +90,9 @@ const CLI: Cli = Cli {
 /// Optimiser steps per run unless `--steps` or `--epochs` says otherwise: about a minute for
 /// the three MLP runs on two CPU cores.
 const DEFAULT_STEPS: usize = 3000;
+
+/// The methods of the main job.
+const DEFAULT_METHODS: [Method; 3] = [Method::SourceOnly, Method::Dann, Method::DannMstn];
 
 /// The reference encoders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +197,7 @@ fn parse_options() -> Options {
     Options {
         methods: args
             .list("method", &Method::ALL)
-            .unwrap_or(Method::ALL.to_vec()),
+            .unwrap_or(DEFAULT_METHODS.to_vec()),
         models,
         seeds,
         length,
@@ -275,10 +278,9 @@ where
                     model: model.name(),
                     seed,
                     config: method
-                        .configure(
-                            options.base.clone(),
+                        .configure(options.base.clone().with_semantic_weight(
                             options.semantic_weight.unwrap_or(model.semantic_weight()),
-                        )
+                        ))
                         .with_discriminator_dropout_masks(kernels.masks),
                     batch_size: options.batch_size,
                     length: options.length,

@@ -179,7 +179,7 @@ where
                 method,
                 model: "shallow",
                 seed,
-                config: method.configure(options.base.clone(), 0.0),
+                config: method.configure(options.base.clone()),
                 batch_size: BATCH,
                 length: Length::Epochs(options.epochs),
             };

@@ -98,7 +98,9 @@ impl<B: Backend> CentroidAligner<B> {
     ) -> Result<Tensor<B, 1>, AlignError> {
         self.check_shapes(source, source_labels, target, target_pseudo)?;
         self.check_labels(source_labels, target_pseudo)?;
-        Ok(self.apply(source, source_labels, target, target_pseudo))
+        let (loss, state) = self.propose_unchecked(source, source_labels, target, target_pseudo);
+        self.state = state;
+        Ok(loss)
     }
 
     /// [`step`](Self::step) without the label-range check, so without any host read: the whole
@@ -119,8 +121,48 @@ impl<B: Backend> CentroidAligner<B> {
         target: &Tensor<B, 2>,
         target_pseudo: &Tensor<B, 1, Int>,
     ) -> Result<Tensor<B, 1>, AlignError> {
+        let (loss, state) = self.propose(source, source_labels, target, target_pseudo)?;
+        self.state = state;
+        Ok(loss)
+    }
+
+    /// [`step_trusted_labels`](Self::step_trusted_labels) without changing the aligner: returns
+    /// the loss and the state the step would leave, for a caller that decides afterwards
+    /// whether to keep it ([`commit`](Self::commit)) — a trainer that first checks the step's
+    /// losses for NaN, for one. Nothing is copied: the returned state is the new tensors.
+    ///
+    /// # Errors
+    ///
+    /// As [`step_trusted_labels`](Self::step_trusted_labels).
+    pub fn propose(
+        &self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<(Tensor<B, 1>, CentroidState<B>), AlignError> {
         self.check_shapes(source, source_labels, target, target_pseudo)?;
-        Ok(self.apply(source, source_labels, target, target_pseudo))
+        Ok(self.propose_unchecked(source, source_labels, target, target_pseudo))
+    }
+
+    /// Makes `state`, from [`propose`](Self::propose), the aligner's state.
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::StateShape`] when the state has another number of classes or another
+    /// width than the aligner; the aligner is then unchanged.
+    pub fn commit(&mut self, state: CentroidState<B>) -> Result<(), AlignError> {
+        let [k, d] = state.centroids.dims();
+        let [seen] = state.seen.dims();
+        let expected = (self.num_classes, self.latent_dim);
+        if (k, d) != expected || seen != k {
+            return Err(AlignError::StateShape {
+                expected,
+                actual: (k, d),
+            });
+        }
+        self.state = state;
+        Ok(())
     }
 
     /// Checks widths and batch lengths (host-side dimensions only, no read).
@@ -191,14 +233,15 @@ impl<B: Backend> CentroidAligner<B> {
         Ok(())
     }
 
-    /// The step proper, on validated inputs: every operation stays on the device.
-    fn apply(
-        &mut self,
+    /// The step proper, on validated inputs: the loss and the new state. Every operation stays
+    /// on the device.
+    fn propose_unchecked(
+        &self,
         source: &Tensor<B, 2>,
         source_labels: &Tensor<B, 1, Int>,
         target: &Tensor<B, 2>,
         target_pseudo: &Tensor<B, 1, Int>,
-    ) -> Tensor<B, 1> {
+    ) -> (Tensor<B, 1>, CentroidState<B>) {
         let (k, d) = (self.num_classes, self.latent_dim);
 
         // Target side: batch means of the detached features, then the moving average.
@@ -238,10 +281,10 @@ impl<B: Backend> CentroidAligner<B> {
         let denominator = qualifies.sum().clamp_min(1.0).mul_scalar(d as f64);
         let loss = total / denominator;
 
-        self.state = CentroidState {
+        let state = CentroidState {
             centroids,
             seen: seen.reshape([k]),
         };
-        loss
+        (loss, state)
     }
 }

@@ -48,6 +48,17 @@ pub enum CentroidStart {
 }
 
 impl CentroidAlignerConfig {
+    /// Checks every hyper-parameter: the one validation of an aligner's settings, used by
+    /// [`init`](Self::init) and by trainers that hold this configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::TooFewClasses`], [`AlignError::InvalidLatentDim`] or
+    /// [`AlignError::InvalidMomentum`].
+    pub fn check(&self) -> Result<(), AlignError> {
+        check_hyper(self.num_classes, self.latent_dim, self.momentum)
+    }
+
     /// Builds an aligner whose target centroids are all unseen (stored as zeros, never used
     /// before their first sighting).
     ///
@@ -56,7 +67,7 @@ impl CentroidAlignerConfig {
     /// [`AlignError::TooFewClasses`], [`AlignError::InvalidLatentDim`] or
     /// [`AlignError::InvalidMomentum`] for an out-of-range field.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<CentroidAligner<B>, AlignError> {
-        check_hyper(self.num_classes, self.latent_dim, self.momentum)?;
+        self.check()?;
         Ok(CentroidAligner::from_parts(
             self.num_classes,
             self.latent_dim,

@@ -76,6 +76,31 @@ pub enum AlignError {
         /// The length found.
         actual: usize,
     },
+    /// A loss needs more rows in a domain's batch than it got (a covariance or an unbiased
+    /// MMD needs pairs).
+    #[error("the {domain} batch has {actual} rows, at least {needed} are needed")]
+    TooFewSamples {
+        /// The domain whose batch is too small.
+        domain: Domain,
+        /// The fewest rows the loss accepts.
+        needed: usize,
+        /// The rows given.
+        actual: usize,
+    },
+    /// A kernel bandwidth is not finite and positive (NaN: the list is empty).
+    #[error("kernel bandwidths must be finite and > 0 (and at least one given), got {0}")]
+    InvalidBandwidth(f64),
+    /// A state handed to [`CentroidAligner::commit`](crate::CentroidAligner::commit) has
+    /// another shape than the aligner's.
+    #[error(
+        "a centroid state of {actual:?} does not fit an aligner of {expected:?} (classes, latent_dim)"
+    )]
+    StateShape {
+        /// The aligner's `(num_classes, latent_dim)`.
+        expected: (usize, usize),
+        /// The state's.
+        actual: (usize, usize),
+    },
 }
 
 /// Checks the hyper-parameters shared by the config and the record.

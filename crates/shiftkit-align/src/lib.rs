@@ -1,5 +1,8 @@
-//! MSTN semantic centroid alignment for [Burn](https://burn.dev), with moving-average target
-//! centroids.
+//! Feature-alignment losses for [Burn](https://burn.dev): MSTN semantic centroid alignment with
+//! moving-average target centroids, multi-kernel MMD ([`mmd2`], DAN) and CORAL ([`coral`]).
+//!
+//! Each is a loss on features alone, usable without the rest of shiftkit; `shiftkit-train`
+//! wraps them as adaptation terms.
 //!
 //! Adversarial alignment (DANN) matches the source and target feature distributions as
 //! wholes: nothing stops it from mapping a target "3" onto a source "8". The Moving Semantic
@@ -59,14 +62,18 @@
 
 mod aligner;
 mod config;
+mod coral;
 mod error;
 mod means;
+mod mmd;
 mod record;
 mod state;
 
 pub use aligner::CentroidAligner;
 pub use config::{CentroidAlignerConfig, CentroidStart};
+pub use coral::coral;
 pub use error::{AlignError, Domain};
 pub use means::{ClassMeans, class_means};
+pub use mmd::{MmdConfig, MmdEstimator, mmd2};
 pub use record::CentroidRecord;
 pub use state::CentroidState;

@@ -39,18 +39,15 @@ pub struct DomainDiscriminatorConfig {
 }
 
 impl DomainDiscriminatorConfig {
-    /// Builds the discriminator, drawing its weights from the backend's random generator (call
-    /// `B::seed(&device, seed)` first for reproducible weights).
+    /// Checks every setting: the one validation of a discriminator's configuration, used by
+    /// [`init`](Self::init) and by trainers that hold this configuration.
     ///
     /// # Errors
     ///
-    /// - [`NnError::ZeroSize`] when `latent_dim` or `hidden_dim` is zero.
-    /// - [`NnError::InvalidDropout`] when `dropout` is outside `[0, 1)`.
-    /// - [`NnError::NoHiddenLayer`] when `hidden_layers` is zero but `dropout` is positive or
-    ///   `batch_norm` is set.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<DomainDiscriminator<B>, NnError> {
-        let latent_dim = check_size(self.latent_dim, "latent_dim")?;
-        let hidden_dim = check_size(self.hidden_dim, "hidden_dim")?;
+    /// As [`init`](Self::init).
+    pub fn check(&self) -> Result<(), NnError> {
+        check_size(self.latent_dim, "latent_dim")?;
+        check_size(self.hidden_dim, "hidden_dim")?;
         let dropout = check_dropout(self.dropout)?;
         if self.hidden_layers == 0 {
             if dropout > 0.0 {
@@ -62,6 +59,21 @@ impl DomainDiscriminatorConfig {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Builds the discriminator, drawing its weights from the backend's random generator (call
+    /// `B::seed(&device, seed)` first for reproducible weights).
+    ///
+    /// # Errors
+    ///
+    /// - [`NnError::ZeroSize`] when `latent_dim` or `hidden_dim` is zero.
+    /// - [`NnError::InvalidDropout`] when `dropout` is outside `[0, 1)`.
+    /// - [`NnError::NoHiddenLayer`] when `hidden_layers` is zero but `dropout` is positive or
+    ///   `batch_norm` is set.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<DomainDiscriminator<B>, NnError> {
+        self.check()?;
+        let (latent_dim, hidden_dim, dropout) = (self.latent_dim, self.hidden_dim, self.dropout);
 
         let mut hidden = Vec::new();
         let mut norms = Vec::new();

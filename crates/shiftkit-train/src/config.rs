@@ -1,10 +1,11 @@
 use burn::config::Config;
 
-use shiftkit_align::CentroidStart;
-use shiftkit_nn::DropoutMasks;
+use shiftkit_align::{CentroidAlignerConfig, CentroidStart, MmdConfig};
+use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 
 use crate::TrainError;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
+use crate::terms::CdanConfig;
 
 /// Everything that shapes a DANN run: the seed API's parameters with their defaults, a seed,
 /// and the options the literature and the major libraries use.
@@ -33,9 +34,6 @@ pub struct DannConfig {
     /// Ramp alpha with the DANN schedule; `false` holds it at `alpha` throughout adaptation.
     #[config(default = true)]
     pub schedule_alpha: bool,
-    /// Width of the discriminator's hidden layers.
-    #[config(default = 128)]
-    pub discriminator_hidden: usize,
     /// Epochs of source-only training before adaptation starts. During warmup only the
     /// cross-entropy is trained: alpha is 0 and neither the discriminator nor the alignment
     /// term is trained.
@@ -44,14 +42,6 @@ pub struct DannConfig {
     /// Weight of the MSTN centroid-alignment loss; 0 disables it.
     #[config(default = 0.0)]
     pub semantic_weight: f64,
-    /// MSTN's moving-average weight of the newest target batch, in (0, 1].
-    #[config(default = 0.1)]
-    pub centroid_momentum: f64,
-    /// How MSTN's target centroids start: [`CentroidStart::FirstSighting`] (the first batch
-    /// mean, loss over classes seen in both domains) or [`CentroidStart::Zero`] (ShiftKit's and
-    /// the paper's zero start, loss over every source class).
-    #[config(default = "CentroidStart::FirstSighting")]
-    pub centroid_start: CentroidStart,
     /// MSTN's target centroids take only the target samples whose predicted class has at
     /// least this softmax probability; 0 (the default, as in MSTN) takes every sample.
     #[config(default = 0.0)]
@@ -80,20 +70,6 @@ pub struct DannConfig {
     /// The learning-rate schedule.
     #[config(default = "LrSchedule::Constant")]
     pub lr_schedule: LrSchedule,
-    /// Hidden layers in the discriminator (ShiftKit: 1; the DANN paper on Office: 2 of 1024;
-    /// 0 gives a logistic regression on the features, as in the paper's two-moons network).
-    #[config(default = 1)]
-    pub discriminator_layers: usize,
-    /// Dropout after each hidden layer of the discriminator, in [0, 1).
-    #[config(default = 0.0)]
-    pub discriminator_dropout: f64,
-    /// Where the discriminator's dropout draws its masks: on the host (fast on the CPU
-    /// backends) or with the backend's sampler (the choice on a GPU).
-    #[config(default = "DropoutMasks::Host")]
-    pub discriminator_dropout_masks: DropoutMasks,
-    /// Batch norm in the discriminator's hidden layers.
-    #[config(default = false)]
-    pub discriminator_batch_norm: bool,
     /// Adam's epsilon (PyTorch's default, 1e-8).
     #[config(default = 1e-8)]
     pub adam_epsilon: f64,
@@ -127,6 +103,44 @@ pub struct DannConfig {
     /// Healthy runs on the digits grow at most ~2x; must be greater than 1.
     #[config(default = 4.0)]
     pub drift_threshold: f64,
+    /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,
+    /// or CDAN's on features conditioned on predictions.
+    #[config(default = "Adversary::Dann")]
+    pub adversary: Adversary,
+    /// CDAN's conditioning map (used with [`Adversary::Cdan`]).
+    #[config(default = "CdanConfig::new()")]
+    pub cdan: CdanConfig,
+    /// Weight of the multi-kernel MMD term (DAN); 0 disables it.
+    #[config(default = 0.0)]
+    pub mmd_weight: f64,
+    /// MMD's kernels and estimator.
+    #[config(default = "MmdConfig::new()")]
+    pub mmd: MmdConfig,
+    /// Weight of the CORAL term; 0 disables it.
+    #[config(default = 0.0)]
+    pub coral_weight: f64,
+    /// The domain discriminator. Its `latent_dim` is not read: the trainer builds the
+    /// discriminator as wide as what the adversarial term feeds it (the encoder's features
+    /// for DANN, the conditioning map for CDAN). ShiftKit's `discriminator_hidden` is its
+    /// `hidden_dim` ([`with_discriminator_hidden`](Self::with_discriminator_hidden)).
+    #[config(default = "DomainDiscriminatorConfig::new(1)")]
+    pub discriminator: DomainDiscriminatorConfig,
+    /// MSTN's target centroids. Its `num_classes` and `latent_dim` are not read: the trainer
+    /// takes them from the model. ShiftKit's `centroid_momentum` is its `momentum`
+    /// ([`with_centroid_momentum`](Self::with_centroid_momentum)).
+    #[config(default = "CentroidAlignerConfig::new(2, 1)")]
+    pub centroids: CentroidAlignerConfig,
+}
+
+/// The adversarial term that `domain_weight` weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+pub enum Adversary {
+    /// DANN: the discriminator reads the features.
+    #[default]
+    Dann,
+    /// CDAN: the discriminator reads the multilinear map of features and predictions (CDAN+E
+    /// with [`CdanConfig::entropy`]).
+    Cdan,
 }
 
 impl DannConfig {
@@ -135,8 +149,7 @@ impl DannConfig {
     /// reversal's sigmoid (as in the MSTN paper). A stronger, regularised discriminator keeps
     /// the adversarial game balanced; a weak one lets the encoder win too easily, and with
     /// MSTN on top the features can drift and the classifier collapse. The ramp keeps the
-    /// centroid pull weak while the pseudo-labels are still poor (+3.1 points of target
-    /// accuracy for DANN+MSTN on the embedded digits, every one of five seeds better).
+    /// centroid pull weak while the pseudo-labels are still poor (docs/design.md).
     pub fn recommended() -> Self {
         Self::new()
             .with_discriminator_hidden(512)
@@ -146,37 +159,96 @@ impl DannConfig {
             .with_ramp_semantic(true)
     }
 
-    /// Checks every hyper-parameter.
+    /// ShiftKit's `discriminator_hidden`: the width of the discriminator's hidden layers.
+    pub fn with_discriminator_hidden(mut self, hidden: usize) -> Self {
+        self.discriminator.hidden_dim = hidden;
+        self
+    }
+
+    /// The number of hidden layers of the discriminator (ShiftKit: 1; 0 gives a logistic
+    /// regression on the features).
+    pub fn with_discriminator_layers(mut self, layers: usize) -> Self {
+        self.discriminator.hidden_layers = layers;
+        self
+    }
+
+    /// Dropout after each hidden layer of the discriminator, in `[0, 1)`.
+    pub fn with_discriminator_dropout(mut self, dropout: f64) -> Self {
+        self.discriminator.dropout = dropout;
+        self
+    }
+
+    /// Where the discriminator's dropout draws its masks.
+    pub fn with_discriminator_dropout_masks(mut self, masks: DropoutMasks) -> Self {
+        self.discriminator.dropout_masks = masks;
+        self
+    }
+
+    /// Batch norm in the discriminator's hidden layers.
+    pub fn with_discriminator_batch_norm(mut self, batch_norm: bool) -> Self {
+        self.discriminator.batch_norm = batch_norm;
+        self
+    }
+
+    /// ShiftKit's `centroid_momentum`: MSTN's moving-average weight of the newest target
+    /// batch, in (0, 1].
+    pub fn with_centroid_momentum(mut self, momentum: f64) -> Self {
+        self.centroids.momentum = momentum;
+        self
+    }
+
+    /// How MSTN's target centroids start.
+    pub fn with_centroid_start(mut self, start: CentroidStart) -> Self {
+        self.centroids.start = start;
+        self
+    }
+
+    /// Checks every hyper-parameter. The trainer's own are checked here; the
+    /// discriminator's, the centroids' and MMD's by the configurations that own them, whose
+    /// errors come back wrapped ([`TrainError::Network`], [`TrainError::Alignment`]).
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidHyperParameter`] naming the first parameter out of range.
+    /// [`TrainError::InvalidHyperParameter`] naming the first parameter of this configuration
+    /// out of range, or a wrapped error of a nested configuration.
     pub fn check(&self) -> Result<(), TrainError> {
-        let bad = |name, value: f64, expected| {
-            Err(TrainError::InvalidHyperParameter {
-                name,
-                value,
-                expected,
-            })
-        };
-        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
-        if !non_negative(self.domain_weight) {
-            return bad("domain_weight", self.domain_weight, "finite and >= 0");
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", self.lr, "finite and > 0");
-        }
-        if !non_negative(self.alpha) {
-            return bad("alpha", self.alpha, "finite and >= 0");
-        }
-        if self.discriminator_hidden == 0 {
-            return bad("discriminator_hidden", 0.0, ">= 1");
-        }
-        if !non_negative(self.semantic_weight) {
-            return bad("semantic_weight", self.semantic_weight, "finite and >= 0");
-        }
-        if !(self.centroid_momentum > 0.0 && self.centroid_momentum <= 1.0) {
-            return bad("centroid_momentum", self.centroid_momentum, "in (0, 1]");
+        self.check_weights()?;
+        self.check_training()?;
+        self.check_monitoring()?;
+        self.cdan.check()?;
+        self.mmd.check()?;
+        // The nested widths and class count are set by the trainer; checked with the run's.
+        self.discriminator.check()?;
+        self.centroids_for(1).check()?;
+        Ok(())
+    }
+
+    /// The discriminator's configuration at input width `width`.
+    pub(crate) fn discriminator_for(&self, width: usize) -> DomainDiscriminatorConfig {
+        let mut config = self.discriminator.clone();
+        config.latent_dim = width;
+        config
+    }
+
+    /// MSTN's aligner configuration for features of width `latent_dim`.
+    pub(crate) fn centroids_for(&self, latent_dim: usize) -> CentroidAlignerConfig {
+        let mut config = self.centroids.clone();
+        config.num_classes = self.num_classes;
+        config.latent_dim = latent_dim;
+        config
+    }
+
+    fn check_weights(&self) -> Result<(), TrainError> {
+        for (name, value) in [
+            ("domain_weight", self.domain_weight),
+            ("alpha", self.alpha),
+            ("semantic_weight", self.semantic_weight),
+            ("mmd_weight", self.mmd_weight),
+            ("coral_weight", self.coral_weight),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(name, value, "finite and >= 0");
+            }
         }
         if !(self.pseudo_label_confidence >= 0.0 && self.pseudo_label_confidence < 1.0) {
             return bad(
@@ -191,28 +263,23 @@ impl DannConfig {
         if !(self.gamma.is_finite() && self.gamma > 0.0) {
             return bad("gamma", self.gamma, "finite and > 0");
         }
-        if self.discriminator_layers == 0
-            && (self.discriminator_dropout > 0.0 || self.discriminator_batch_norm)
-        {
-            return bad(
-                "discriminator_layers",
-                0.0,
-                ">= 1 when the discriminator has dropout or batch norm",
-            );
-        }
-        if !(self.discriminator_dropout >= 0.0 && self.discriminator_dropout < 1.0) {
-            return bad(
-                "discriminator_dropout",
-                self.discriminator_dropout,
-                "in [0, 1)",
-            );
+        Ok(())
+    }
+
+    fn check_training(&self) -> Result<(), TrainError> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("lr", self.lr, "finite and > 0");
         }
         if !(self.adam_epsilon.is_finite() && self.adam_epsilon > 0.0) {
             return bad("adam_epsilon", self.adam_epsilon, "finite and > 0");
         }
-        if !non_negative(self.weight_decay) {
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad("weight_decay", self.weight_decay, "finite and >= 0");
         }
+        Ok(())
+    }
+
+    fn check_monitoring(&self) -> Result<(), TrainError> {
         if !(self.collapse_threshold > 0.0 && self.collapse_threshold <= 1.0) {
             return bad("collapse_threshold", self.collapse_threshold, "in (0, 1]");
         }
@@ -222,7 +289,7 @@ impl DannConfig {
         Ok(())
     }
 
-    /// Whether the domain-adversarial term takes part (`domain_weight > 0`).
+    /// Whether an adversarial term takes part (`domain_weight > 0`).
     pub fn adversarial(&self) -> bool {
         self.domain_weight > 0.0
     }
@@ -231,4 +298,26 @@ impl DannConfig {
     pub fn semantic(&self) -> bool {
         self.semantic_weight > 0.0
     }
+
+    /// Reads a configuration from JSON, in this version's layout or in the flat layout of
+    /// earlier versions (`discriminator_hidden`, `discriminator_layers`,
+    /// `discriminator_dropout`, `discriminator_dropout_masks`, `discriminator_batch_norm`,
+    /// `centroid_momentum`, `centroid_start` at the top level), which is moved into the
+    /// nested configurations. Missing fields take their defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::ConfigField`] naming the field that is unknown or has a value of the
+    /// wrong type, or `"(document)"` when the text is not a JSON object.
+    pub fn from_json(text: &str) -> Result<Self, TrainError> {
+        crate::legacy::from_json(text)
+    }
+}
+
+fn bad(name: &'static str, value: f64, expected: &'static str) -> Result<(), TrainError> {
+    Err(TrainError::InvalidHyperParameter {
+        name,
+        value,
+        expected,
+    })
 }

@@ -59,14 +59,38 @@ pub enum TrainError {
     /// A loss became NaN or infinite. The model is left as it was after the last good step.
     #[error("the {term} loss is {value} at epoch {epoch}, step {step}")]
     NonFiniteLoss {
-        /// Which term: `"ce"`, `"domain"`, `"semantic"` or `"total"`.
-        term: &'static str,
+        /// Which loss: `"ce"`, a term's name (`"domain"`, `"semantic"`, `"mmd"`, ...) or
+        /// `"total"`.
+        term: String,
         /// The value read.
         value: f64,
         /// The epoch (1-based) in which it happened.
         epoch: usize,
         /// The step within that epoch (1-based).
         step: usize,
+    },
+    /// A configuration read from JSON has an unknown field or a value of the wrong type.
+    #[error("configuration field `{field}`: {problem}")]
+    ConfigField {
+        /// The field, `outer.inner` for a nested one.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An adversarial term found no discriminator to train (it is built for the term that
+    /// asks for it in `head_input`).
+    #[error("the {term} term needs the trainer's discriminator, but none was built for it")]
+    MissingHead {
+        /// The term's name.
+        term: &'static str,
+    },
+    /// Two terms of one run ask for the trainable discriminator.
+    #[error("terms `{first}` and `{second}` both ask for the discriminator; a run has one")]
+    HeadTaken {
+        /// The term that has it.
+        first: String,
+        /// The term that asked too.
+        second: String,
     },
     /// The requested device cannot be used.
     #[error("device unavailable: {0}")]

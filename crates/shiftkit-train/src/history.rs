@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// What one epoch of training did: the seed API's keys, then extras.
@@ -20,9 +22,9 @@ pub struct EpochRecord {
     pub domain_loss: f64,
     /// Mean MSTN centroid-alignment loss; 0 when disabled and during warmup.
     pub semantic_loss: f64,
-    /// Always 0: kept for compatibility with ShiftKit's history, which has no MMD term in DANN.
+    /// Mean multi-kernel MMD loss; 0 when the MMD term is off and during warmup.
     pub mmd_loss: f64,
-    /// Mean of `ce + domain_weight * domain + semantic_weight * semantic`.
+    /// Mean of the weighted total, `ce + sum_i w_i L_i`.
     pub total_loss: f64,
     /// Accuracy on the source training batches.
     pub src_acc: f64,
@@ -47,6 +49,10 @@ pub struct EpochRecord {
     pub steps: usize,
     /// Wall-clock seconds of the epoch.
     pub seconds: f64,
+    /// Mean losses of the terms without a field of their own (`"coral"`, terms of your own),
+    /// by name; absent from the JSON when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_losses: BTreeMap<String, f64>,
 }
 
 impl EpochRecord {

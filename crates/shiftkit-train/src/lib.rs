@@ -25,17 +25,25 @@ mod error;
 mod evaluate;
 mod history;
 mod host;
+mod legacy;
+pub mod losses;
+mod method;
+mod metrics;
 mod model;
 mod observer;
 mod optim;
+mod plan;
 mod schedule;
 mod split;
+mod step;
+pub mod terms;
 mod trainer;
 
-pub use config::DannConfig;
+pub use config::{Adversary, DannConfig};
 pub use error::TrainError;
 pub use evaluate::{EvalResult, evaluate};
 pub use history::EpochRecord;
+pub use method::{Method, UnknownMethod};
 pub use model::DannModel;
 pub use observer::{Silent, StepReport, TrainObserver};
 pub use schedule::{

@@ -15,6 +15,11 @@ pub struct StepReport {
     pub domain_loss: f64,
     /// MSTN alignment loss (0 when disabled or during warmup).
     pub semantic_loss: f64,
+    /// MMD loss (0 when disabled or during warmup).
+    pub mmd_loss: f64,
+    /// Every adaptation term's unweighted loss by name, in the order the terms run (empty
+    /// during warmup).
+    pub term_losses: Vec<(String, f64)>,
     /// The weighted total that was minimised.
     pub total_loss: f64,
     /// The reversal strength used.

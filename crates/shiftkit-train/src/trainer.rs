@@ -1,30 +1,37 @@
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::data::dataloader::DataLoader;
 use burn::module::{AutodiffModule, Module, ModuleDisplay};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{GradientsParams, Optimizer};
-use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Int, Tensor, TensorData};
-use shiftkit_align::{CentroidAligner, CentroidAlignerConfig};
+use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_align::CentroidAligner;
 use shiftkit_data::DomainBatch;
-use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
-use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
+use shiftkit_grl::GradientReversalBackend;
+use shiftkit_nn::{DomainDiscriminator, Encoder};
 
 use crate::evaluate::{EvalResult, count_correct, evaluate};
 use crate::host::host_backend;
+use crate::metrics::{EpochSums, TargetTracking, Tracked};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
-use crate::schedule::{Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr};
-use crate::split::SplitGraphs;
-use crate::{DannConfig, DannModel, EpochRecord, TrainError};
+use crate::plan::{Cycler, Plan, scan_loader, steps_per_epoch};
+use crate::schedule::scheduled_lr;
+use crate::step::StepAt;
+use crate::terms::{
+    AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
+    DomainAdversarial, MeanDiscrepancy,
+};
+use crate::{Adversary, DannConfig, DannModel, EpochRecord, TrainError};
 
 /// A data loader of one domain's batches, as Burn builds them.
 pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, D>>>;
 
-/// Adversarial domain adaptation (DANN), with optional MSTN centroid alignment.
+/// Domain adaptation training: the source cross-entropy plus any combination of
+/// [adaptation terms](crate::terms) — DANN's adversarial term, MSTN's centroids, MMD, CORAL,
+/// CDAN(+E), or terms of your own ([`with_term`](Self::with_term)).
 ///
 /// Each step draws a labelled source batch `(x_s, y_s)` and a target batch `x_t`, and
 /// minimises, with one backward pass and one Adam step over the encoder and the
@@ -32,14 +39,16 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// ```text
 /// z_s = encode(x_s)        z_t = encode(x_t)
-/// ce       = CE(classify(z_s), y_s)
-/// domain   = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])
-/// semantic = MSTN(z_s, y_s, z_t, argmax classify(z_t))         (when semantic_weight > 0)
-/// total    = ce + domain_weight * domain + semantic_weight * semantic
+/// total = CE(classify(z_s), y_s) + sum_i w_i(p) L_i(z_s, y_s, z_t, ...)
 /// ```
 ///
-/// Source is domain 0, target domain 1. The reversal makes the discriminator learn to tell the
-/// domains apart while the encoder learns to make that impossible.
+/// The configuration's weights choose the built-in terms, in this order: the adversarial term
+/// ([`DannConfig::adversary`], weight `domain_weight`), MSTN (`semantic_weight`), MMD
+/// (`mmd_weight`), CORAL (`coral_weight`); [`Method`](crate::Method) names the usual
+/// combinations. With DANN's term (source is domain 0, target domain 1)
+/// `L = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])`: the reversal
+/// makes the discriminator learn to tell the domains apart while the encoder learns to make
+/// that impossible.
 ///
 /// # Schedule and warmup
 ///
@@ -81,59 +90,32 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// Everything that can be checked is checked before any training, in [`new`](Self::new):
 /// hyper-parameters, empty loaders, class counts, label ranges, batch lengths. During training,
 /// a non-finite loss stops [`fit`](Self::fit) with [`TrainError::NonFiniteLoss`], leaving the
-/// model, discriminator and alignment state as they were after the last good step.
+/// model, discriminator and every term's state as they were after the last good step (terms
+/// keep a step's state pending until the step is applied).
 pub struct DannTrainer<B, M, const D: usize>
 where
     B: AutodiffBackend + GradientReversalBackend,
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: ModuleDisplay,
 {
-    config: DannConfig,
-    device: B::Device,
+    pub(crate) config: DannConfig,
+    pub(crate) device: B::Device,
     /// Whether the backend computes in host memory, where the two domains' passes can run on
     /// two threads.
-    host: bool,
-    model: Option<DannModel<B, M>>,
-    optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
-    grl: GradientReversalLayer,
-    aligner: Option<CentroidAligner<B>>,
+    pub(crate) host: bool,
+    pub(crate) model: Option<DannModel<B, M>>,
+    pub(crate) optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
+    pub(crate) terms: Vec<Box<dyn AdaptationTerm<B>>>,
+    /// The term the discriminator was built for, and its input width.
+    head: Option<(String, usize)>,
     source: DomainLoader<B, D>,
     target: DomainLoader<B, D>,
     source_batches: usize,
     target_batches: usize,
     epochs_done: usize,
-    steps_done: usize,
-    adaptation_steps_done: usize,
+    pub(crate) steps_done: usize,
+    pub(crate) adaptation_steps_done: usize,
     history: Vec<EpochRecord>,
-    domain_targets: Option<(usize, usize, Tensor<B, 1>)>,
-}
-
-/// The numbers one step reads back from the device, in one transfer.
-struct StepNumbers {
-    ce: f64,
-    domain: f64,
-    semantic: f64,
-    total: f64,
-    source_correct: f64,
-    disc_correct: f64,
-    latent_norm_sum: f64,
-    source_seen: usize,
-    disc_seen: usize,
-}
-
-/// Running sums over an epoch.
-#[derive(Default)]
-struct EpochSums {
-    ce: f64,
-    domain: f64,
-    semantic: f64,
-    total: f64,
-    source_correct: f64,
-    source_seen: usize,
-    disc_correct: f64,
-    disc_seen: usize,
-    latent_norm: f64,
-    steps: usize,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -145,15 +127,16 @@ where
     /// Builds a trainer for `model`, a labelled `source` loader and a `target` loader (whose
     /// labels serve only to track `tgt_acc`), on `device`.
     ///
-    /// Seeds the backend with `config.seed`, builds the discriminator from the configuration,
-    /// and reads both loaders once to check them.
+    /// Seeds the backend with `config.seed`, builds the configuration's adaptation terms and
+    /// the discriminator (as wide as the adversarial term needs; built for every run, so the
+    /// random stream of a seed does not depend on the method), and reads both loaders once to
+    /// check them.
     ///
     /// # Errors
     ///
     /// [`TrainError::InvalidHyperParameter`], [`TrainError::ClassCountMismatch`],
     /// [`TrainError::EmptyLoader`], [`TrainError::LabelOutOfRange`],
-    /// [`TrainError::BatchLengthMismatch`], or a network error from building the
-    /// discriminator.
+    /// [`TrainError::BatchLengthMismatch`], or a wrapped error of a nested configuration.
     pub fn new(
         model: M,
         source: DomainLoader<B, D>,
@@ -172,36 +155,31 @@ where
         let target_batches = scan_loader(target.as_ref(), "target", config.num_classes)?;
 
         B::seed(device, config.seed);
-        let discriminator = DomainDiscriminatorConfig::new(model.latent_dim())
-            .with_hidden_dim(config.discriminator_hidden)
-            .with_hidden_layers(config.discriminator_layers)
-            .with_dropout(config.discriminator_dropout)
-            .with_dropout_masks(config.discriminator_dropout_masks)
-            .with_batch_norm(config.discriminator_batch_norm)
-            .init(device)?;
-        let aligner = if config.semantic() {
-            Some(
-                CentroidAlignerConfig::new(config.num_classes, model.latent_dim())
-                    .with_momentum(config.centroid_momentum)
-                    .with_start(config.centroid_start)
-                    .init(device)?,
-            )
-        } else {
-            None
-        };
-        let grl = GradientReversalConfig::new().with_alpha(0.0).init()?;
+        let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
+        let mut head = None;
+        for term in &terms {
+            claim_head(
+                &mut head,
+                term.as_ref(),
+                model.latent_dim(),
+                config.num_classes,
+            )?;
+        }
+        let width = head
+            .as_ref()
+            .map_or(model.latent_dim(), |(_, width)| *width);
+        let discriminator = config.discriminator_for(width).init(device)?;
         let optimizer = adam(&config);
         Ok(Self {
-            config,
-            device: device.clone(),
             host: host_backend::<B::InnerBackend>(device),
+            device: device.clone(),
             model: Some(DannModel {
                 encoder: model,
                 discriminator,
             }),
             optimizer,
-            grl,
-            aligner,
+            terms,
+            head,
             source,
             target,
             source_batches,
@@ -210,8 +188,28 @@ where
             steps_done: 0,
             adaptation_steps_done: 0,
             history: Vec::new(),
-            domain_targets: None,
+            config,
         })
+    }
+
+    /// Adds an adaptation term of your own after the configuration's, before training. If it
+    /// asks for the discriminator ([`AdaptationTerm::head_input`]), the discriminator is built
+    /// anew from the configuration at the width it asks for.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::HeadTaken`] when it asks for the discriminator and a configured term
+    /// (DANN, CDAN) already has it; a network error from building the discriminator.
+    pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
+        let (latent_dim, num_classes) = (self.model().latent_dim(), self.config.num_classes);
+        let had_head = self.head.is_some();
+        claim_head(&mut self.head, &term, latent_dim, num_classes)?;
+        if !had_head && let Some((_, width)) = self.head {
+            let discriminator = self.config.discriminator_for(width).init(&self.device)?;
+            self.replace_discriminator(discriminator);
+        }
+        self.terms.push(Box::new(term));
+        Ok(self)
     }
 
     /// Replaces the discriminator built from the configuration with one of your own, before
@@ -219,19 +217,28 @@ where
     ///
     /// # Errors
     ///
-    /// [`TrainError::LatentDimMismatch`] when its input width is not the encoder's
-    /// `latent_dim`.
+    /// [`TrainError::LatentDimMismatch`] when its input width is not what the adversarial
+    /// term feeds it (the encoder's `latent_dim` for DANN).
     pub fn with_discriminator(
         mut self,
         discriminator: DomainDiscriminator<B>,
     ) -> Result<Self, TrainError> {
-        let model = self.model_ref();
-        if discriminator.latent_dim() != model.encoder.latent_dim() {
+        let expected = self
+            .head
+            .as_ref()
+            .map_or(self.model().latent_dim(), |(_, width)| *width);
+        if discriminator.latent_dim() != expected {
             return Err(TrainError::LatentDimMismatch {
-                encoder: model.encoder.latent_dim(),
+                encoder: expected,
                 discriminator: discriminator.latent_dim(),
             });
         }
+        let discriminator = discriminator.fork(&self.device);
+        self.replace_discriminator(discriminator);
+        Ok(self)
+    }
+
+    fn replace_discriminator(&mut self, discriminator: DomainDiscriminator<B>) {
         let encoder = self
             .model
             .take()
@@ -239,10 +246,9 @@ where
             .encoder;
         self.model = Some(DannModel {
             encoder,
-            discriminator: discriminator.fork(&self.device),
+            discriminator,
         });
         self.optimizer = adam(&self.config);
-        Ok(self)
     }
 
     /// Trains for `epochs` more epochs and returns their records (also kept in
@@ -266,15 +272,12 @@ where
         epochs: usize,
         observer: &mut dyn TrainObserver,
     ) -> Result<Vec<EpochRecord>, TrainError> {
-        let steps_per_epoch = self.steps_per_epoch();
-        let planned_epochs = self.epochs_done + epochs;
-        let adaptation_epochs = planned_epochs.saturating_sub(self.config.warmup_epochs);
-        let plan = Plan {
-            steps_per_epoch,
-            total_steps: planned_epochs * steps_per_epoch,
-            adaptation_epochs,
-            adaptation_steps: adaptation_epochs * steps_per_epoch,
-        };
+        let plan = Plan::new(
+            self.steps_per_epoch(),
+            self.epochs_done,
+            epochs,
+            self.config.warmup_epochs,
+        );
         let mut records = Vec::with_capacity(epochs);
         for _ in 0..epochs {
             let record = self.run_epoch(&plan, observer)?;
@@ -317,9 +320,22 @@ where
         &self.model_ref().discriminator
     }
 
+    /// The adaptation terms, in the order they run.
+    pub fn terms(&self) -> impl Iterator<Item = &dyn AdaptationTerm<B>> {
+        self.terms.iter().map(|term| term.as_ref())
+    }
+
+    /// The first term of type `T`, to read its state: `trainer.term::<MyTerm>()`.
+    pub fn term<T: AdaptationTerm<B> + 'static>(&self) -> Option<&T> {
+        self.terms
+            .iter()
+            .find_map(|term| (term.as_ref() as &dyn Any).downcast_ref::<T>())
+    }
+
     /// The MSTN aligner and its target centroids, when `semantic_weight > 0`.
     pub fn aligner(&self) -> Option<&CentroidAligner<B>> {
-        self.aligner.as_ref()
+        self.term::<CentroidAlignment<B>>()
+            .map(CentroidAlignment::aligner)
     }
 
     /// Ends training and hands back the model.
@@ -342,10 +358,11 @@ where
 
     /// Optimiser steps per epoch under the configured pairing.
     pub fn steps_per_epoch(&self) -> usize {
-        match self.config.pairing {
-            Pairing::Cycle => self.source_batches.max(self.target_batches),
-            Pairing::Shortest => self.source_batches.min(self.target_batches),
-        }
+        steps_per_epoch(
+            self.config.pairing,
+            self.source_batches,
+            self.target_batches,
+        )
     }
 
     /// Optimiser steps taken so far.
@@ -353,37 +370,61 @@ where
         self.steps_done
     }
 
-    /// One optimiser step on a source and a target batch, with the reversal strength and the
-    /// learning rate given explicitly: the building block of [`fit`](Self::fit), for custom
-    /// loops and benchmarks. It does not advance the schedule or the epoch count, and it does
-    /// not run the target-tracking pass.
+    /// One optimiser step on a source and a target batch, at adaptation progress `progress`
+    /// (which every term's schedule reads: alpha, ramped weights) and learning rate `lr`,
+    /// given explicitly: the building block of [`fit`](Self::fit), for custom loops and
+    /// benchmarks. It does not advance the epoch count, and it does not run the
+    /// target-tracking pass.
     ///
     /// # Errors
     ///
     /// [`TrainError::NonFiniteLoss`] (the step is then not applied),
-    /// [`TrainError::Reversal`] for a non-finite `alpha`.
+    /// [`TrainError::Reversal`] for a non-finite reversal strength.
     pub fn train_step(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
-        alpha: f64,
+        progress: f64,
         lr: f64,
     ) -> Result<StepReport, TrainError> {
-        let epoch = self.epochs_done + 1;
-        let step = self.steps_done + 1;
-        let weights = (alpha, self.config.semantic_weight);
-        let n = self.step(source, target, weights, lr, false, epoch, step)?;
-        Ok(StepReport {
-            epoch,
-            step,
-            steps_in_epoch: self.steps_per_epoch(),
-            ce_loss: n.ce,
-            domain_loss: n.domain,
-            semantic_loss: n.semantic,
-            total_loss: n.total,
-            alpha,
+        let at = StepAt {
+            epoch: self.epochs_done + 1,
+            step: self.steps_done + 1,
+            progress,
             lr,
-        })
+            warmup: false,
+        };
+        let (numbers, alpha) = self.step(source, target, &at)?;
+        Ok(self.report(&at, &numbers, alpha))
+    }
+
+    /// What a step reports to observers.
+    fn report(&self, at: &StepAt, numbers: &crate::metrics::StepNumbers, alpha: f64) -> StepReport {
+        let term = |name: &str| {
+            self.terms
+                .iter()
+                .zip(&numbers.terms)
+                .find(|(term, _)| term.name() == name)
+                .map_or(0.0, |(_, value)| *value)
+        };
+        StepReport {
+            epoch: at.epoch,
+            step: at.step,
+            steps_in_epoch: self.steps_per_epoch(),
+            ce_loss: numbers.ce,
+            domain_loss: term("domain"),
+            semantic_loss: term("semantic"),
+            mmd_loss: term("mmd"),
+            term_losses: self
+                .terms
+                .iter()
+                .zip(&numbers.terms)
+                .map(|(term, value)| (term.name().to_string(), *value))
+                .collect(),
+            total_loss: numbers.total,
+            alpha,
+            lr: at.lr,
+        }
     }
 
     /// The evaluation-mode predictions on a target batch: correct count and per-class counts,
@@ -405,48 +446,10 @@ where
         (correct, histogram, n)
     }
 
-    fn model_ref(&self) -> &DannModel<B, M> {
+    pub(crate) fn model_ref(&self) -> &DannModel<B, M> {
         self.model
             .as_ref()
             .expect("the model is present between steps")
-    }
-
-    /// The reversal strength for the next step.
-    fn alpha_at(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
-        if !self.config.schedule_alpha {
-            return self.config.alpha;
-        }
-        scheduled_alpha(
-            self.config.alpha,
-            self.config.gamma,
-            self.ramp_progress(plan, adaptation_epoch),
-        )
-    }
-
-    /// The semantic weight for the next step: ramped with the reversal's sigmoid when
-    /// `ramp_semantic` is set.
-    fn semantic_weight_at(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
-        let weight = self.config.semantic_weight;
-        if !self.config.ramp_semantic {
-            return weight;
-        }
-        scheduled_alpha(
-            weight,
-            self.config.gamma,
-            self.ramp_progress(plan, adaptation_epoch),
-        )
-    }
-
-    /// `p`, the progress of the adaptation phase that the ramps follow.
-    fn ramp_progress(&self, plan: &Plan, adaptation_epoch: usize) -> f64 {
-        match self.config.schedule_granularity {
-            ScheduleGranularity::Step => {
-                self.adaptation_steps_done as f64 / plan.adaptation_steps.max(1) as f64
-            }
-            ScheduleGranularity::Epoch => {
-                adaptation_epoch as f64 / plan.adaptation_epochs.max(1) as f64
-            }
-        }
     }
 
     fn run_epoch(
@@ -461,7 +464,7 @@ where
         let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
         let mut source = Cycler::new(source_loader.as_ref());
         let mut target = Cycler::new(target_loader.as_ref());
-        let mut sums = EpochSums::default();
+        let mut sums = EpochSums::new(self.terms.len());
         let mut tracking = TargetTracking::default();
         let (mut alpha, mut lr) = (0.0, self.config.lr);
 
@@ -469,43 +472,54 @@ where
             let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
                 break;
             };
-            // No reversal during warmup or without a domain loss (source-only): alpha 0.
-            alpha = if warmup || !self.config.adversarial() {
-                0.0
-            } else {
-                self.alpha_at(plan, adaptation_epoch)
-            };
             let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
             lr = scheduled_lr(self.config.lr, self.config.lr_schedule, progress);
-            tracking.add(self.track_target(&target_batch));
-            let semantic_weight = self.semantic_weight_at(plan, adaptation_epoch);
-            let weights = (alpha, semantic_weight);
-            let numbers =
-                self.step(source_batch, target_batch, weights, lr, warmup, epoch, step)?;
-            sums.add(&numbers);
-            observer.on_step(&StepReport {
+            let at = StepAt {
                 epoch,
                 step,
-                steps_in_epoch: plan.steps_per_epoch,
-                ce_loss: numbers.ce,
-                domain_loss: numbers.domain,
-                semantic_loss: numbers.semantic,
-                total_loss: numbers.total,
-                alpha,
+                progress: plan.ramp_progress(
+                    self.config.schedule_granularity,
+                    self.adaptation_steps_done,
+                    adaptation_epoch,
+                ),
                 lr,
-            });
+                warmup,
+            };
+            tracking.add(self.track_target(&target_batch));
+            let (numbers, reversal) = self.step(source_batch, target_batch, &at)?;
+            alpha = reversal;
+            sums.add(&numbers);
+            observer.on_step(&self.report(&at, &numbers, alpha));
         }
         self.epochs_done = epoch;
-
-        let steps = sums.steps.max(1) as f64;
         let (tgt_acc, tgt_majority) = tracking.read();
-        Ok(EpochRecord {
+        Ok(self.record(
             epoch,
-            ce_loss: sums.ce / steps,
-            domain_loss: sums.domain / steps,
-            semantic_loss: sums.semantic / steps,
+            &sums,
+            (tgt_acc, tgt_majority),
+            (alpha, lr),
+            warmup,
+            started,
+        ))
+    }
+
+    /// The history record of an epoch.
+    fn record(
+        &self,
+        epoch: usize,
+        sums: &EpochSums,
+        (tgt_acc, tgt_majority): (f64, f64),
+        (alpha, lr): (f64, f64),
+        warmup: bool,
+        started: Instant,
+    ) -> EpochRecord {
+        let mut record = EpochRecord {
+            epoch,
+            ce_loss: sums.mean(sums.ce),
+            domain_loss: 0.0,
+            semantic_loss: 0.0,
             mmd_loss: 0.0,
-            total_loss: sums.total / steps,
+            total_loss: sums.mean(sums.total),
             src_acc: sums.source_correct / sums.source_seen.max(1) as f64,
             tgt_acc,
             alpha,
@@ -520,260 +534,85 @@ where
             warmup,
             steps: sums.steps,
             seconds: started.elapsed().as_secs_f64(),
-        })
-    }
-
-    /// One optimiser step with the reversal strength and semantic weight `(alpha,
-    /// semantic_weight)`. Returns what it measured.
-    #[allow(clippy::too_many_arguments)]
-    fn step(
-        &mut self,
-        source: DomainBatch<B, D>,
-        target: DomainBatch<B, D>,
-        (alpha, semantic_weight): (f64, f64),
-        lr: f64,
-        warmup: bool,
-        epoch: usize,
-        step: usize,
-    ) -> Result<StepNumbers, TrainError> {
-        let config = &self.config;
-        let adversarial = !warmup && config.adversarial();
-        let semantic = !warmup && config.semantic();
-        let model = self
-            .model
-            .as_ref()
-            .expect("the model is present between steps");
-        let n_s = source.len();
-        let n_t = target.len();
-
-        let adapting = adversarial || semantic;
-        // Split backward (see `split`): the target through a fork of the encoder, so that the
-        // two encoder passes can be differentiated apart.
-        let split = adapting && !config.joint_encoding && config.parallel_domains && self.host;
-        let fork = split.then(|| model.encoder.clone().fork(&self.device));
-        // The target takes part: encoded with the source in one pass (which also gives
-        // [z_s; z_t] for the discriminator), or apart.
-        let (z_s, z_t, joint) = if adapting && config.joint_encoding {
-            let z = model
-                .encoder
-                .encode(Tensor::cat(vec![source.inputs, target.inputs], 0));
-            let z_s = z.clone().slice(0..n_s);
-            let z_t = z.clone().slice(n_s..n_s + n_t);
-            (z_s, Some(z_t), Some(z))
-        } else if adapting {
-            let (z_s, z_t) = match &fork {
-                Some(fork) => model
-                    .encoder
-                    .encode_pair(source.inputs, fork, target.inputs),
-                None => (
-                    model.encoder.encode(source.inputs),
-                    model.encoder.encode(target.inputs),
-                ),
-            };
-            (z_s, Some(z_t), None)
-        } else {
-            (model.encoder.encode(source.inputs), None, None)
+            other_losses: Default::default(),
         };
-        // The losses then see leaves in place of the features.
-        let (z_s, z_t, split) = match (fork, z_t) {
-            (Some(fork), Some(z_t)) => {
-                let (split, z_s, z_t) = SplitGraphs::cut(fork, z_s, z_t);
-                (z_s, Some(z_t), Some(split))
-            }
-            (_, z_t) => (z_s, z_t, None),
-        };
-        let logits_s = model.encoder.classify(z_s.clone());
-        let source_correct = count_correct(logits_s.clone().detach(), source.labels.clone());
-        let ce = cross_entropy(logits_s, source.labels.clone());
-        let latent_norm_sum = z_s.clone().detach().powi_scalar(2).sum_dim(1).sqrt().sum();
-
-        let zero = || Tensor::<B, 1>::zeros([1], &self.device);
-        let mut total = ce.clone();
-        let mut domain = zero();
-        let mut semantic_loss = zero();
-        let mut disc_correct = zero();
-        let mut aligner_before = None;
-        if let Some(z_t) = z_t {
-            if adversarial {
-                let z_all = joint.unwrap_or_else(|| Tensor::cat(vec![z_s.clone(), z_t.clone()], 0));
-                self.grl.set_alpha(alpha)?;
-                let logits = model.discriminator.forward(self.grl.forward(z_all));
-                let targets = domain_targets(&mut self.domain_targets, n_s, n_t, &self.device);
-                disc_correct = logits
-                    .clone()
-                    .detach()
-                    .greater_elem(0.0)
-                    .float()
-                    .equal(targets.clone())
-                    .float()
-                    .sum();
-                domain = binary_cross_entropy_with_logits(logits, targets);
-                total = total + domain.clone().mul_scalar(config.domain_weight);
-            }
-            if semantic {
-                let aligner = self
-                    .aligner
-                    .as_mut()
-                    .expect("semantic_weight > 0 builds an aligner");
-                aligner_before = Some(aligner.clone());
-                let logits_t = model.encoder.classify(z_t.clone().detach());
-                let pseudo = logits_t.clone().argmax(1).reshape([n_t]);
-                let pseudo = if config.pseudo_label_confidence > 0.0 {
-                    // Below the confidence, the label `num_classes`, which no class matches:
-                    // the aligner leaves the sample out.
-                    let confidence = softmax(logits_t, 1).max_dim(1).reshape([n_t]);
-                    pseudo.mask_fill(
-                        confidence.lower_elem(config.pseudo_label_confidence),
-                        config.num_classes as i64,
-                    )
-                } else {
-                    pseudo
-                };
-                semantic_loss = aligner.step_trusted_labels(&z_s, &source.labels, &z_t, &pseudo)?;
-                total = total + semantic_loss.clone().mul_scalar(semantic_weight);
-            }
-        }
-
-        // One read of everything this step has to say.
-        let summary = Tensor::cat(
-            vec![
-                ce.clone().detach(),
-                domain.clone().detach(),
-                semantic_loss.clone().detach(),
-                total.clone().detach(),
-                source_correct.float(),
-                disc_correct,
-                latent_norm_sum,
-            ],
-            0,
-        );
-        let values: Vec<f64> = summary
-            .into_data()
-            .convert::<f64>()
-            .to_vec()
-            .unwrap_or_default();
-        let numbers = StepNumbers {
-            ce: values[0],
-            domain: values[1],
-            semantic: values[2],
-            total: values[3],
-            source_correct: values[4],
-            disc_correct: values[5],
-            latent_norm_sum: values[6],
-            source_seen: n_s,
-            disc_seen: if adversarial { n_s + n_t } else { 0 },
-        };
-        for (term, value) in [
-            ("ce", numbers.ce),
-            ("domain", numbers.domain),
-            ("semantic", numbers.semantic),
-            ("total", numbers.total),
-        ] {
-            if !value.is_finite() {
-                if let Some(before) = aligner_before {
-                    self.aligner = Some(before);
+        for (term, sum) in self.terms.iter().zip(&sums.terms) {
+            let mean = sums.mean(*sum);
+            match term.name() {
+                "domain" => record.domain_loss = mean,
+                "semantic" => record.semantic_loss = mean,
+                "mmd" => record.mmd_loss = mean,
+                other => {
+                    record.other_losses.insert(other.to_string(), mean);
                 }
-                return Err(TrainError::NonFiniteLoss {
-                    term,
-                    value,
-                    epoch,
-                    step,
-                });
             }
         }
-
-        let grads = total.backward();
-        let model = self
-            .model
-            .take()
-            .expect("the model is present between steps");
-        let grads = match split {
-            Some(split) => split.gradients(grads, &model),
-            None => GradientsParams::from_grads(grads, &model),
-        };
-        self.model = Some(self.optimizer.step(lr, model, grads));
-        self.steps_done += 1;
-        if !warmup {
-            self.adaptation_steps_done += 1;
-        }
-        Ok(numbers)
+        record
     }
 }
 
-/// One target batch's tracking counts: correct predictions, predictions per class, batch size.
-type Tracked<B> = (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize);
-
-/// Target-tracking counts of an epoch, kept on the device until its end.
-struct TargetTracking<B: Backend> {
-    correct: Option<Tensor<B, 1, Int>>,
-    histogram: Option<Tensor<B, 1, Int>>,
-    seen: usize,
+/// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL.
+fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
+    config: &DannConfig,
+    latent_dim: usize,
+    device: &B::Device,
+) -> Result<Vec<Box<dyn AdaptationTerm<B>>>, TrainError> {
+    let gamma = config.schedule_alpha.then_some(config.gamma);
+    let mut terms: Vec<Box<dyn AdaptationTerm<B>>> = Vec::new();
+    if config.adversarial() {
+        let (weight, alpha) = (config.domain_weight, config.alpha);
+        terms.push(match config.adversary {
+            Adversary::Dann => Box::new(DomainAdversarial::new(weight, alpha, gamma)?),
+            Adversary::Cdan => Box::new(ConditionalAdversarial::new(
+                weight,
+                alpha,
+                gamma,
+                config.cdan.clone(),
+                config.seed,
+            )?),
+        });
+    }
+    if config.semantic() {
+        let aligner = config.centroids_for(latent_dim);
+        let ramp = config.ramp_semantic.then_some(config.gamma);
+        terms.push(Box::new(CentroidAlignment::new(
+            config.semantic_weight,
+            ramp,
+            config.pseudo_label_confidence,
+            &aligner,
+            device,
+        )?));
+    }
+    if config.mmd_weight > 0.0 {
+        terms.push(Box::new(MeanDiscrepancy::new(
+            config.mmd_weight,
+            config.mmd.clone(),
+        )?));
+    }
+    if config.coral_weight > 0.0 {
+        terms.push(Box::new(CovarianceAlignment::new(config.coral_weight)?));
+    }
+    Ok(terms)
 }
 
-impl<B: Backend> Default for TargetTracking<B> {
-    fn default() -> Self {
-        Self {
-            correct: None,
-            histogram: None,
-            seen: 0,
-        }
+/// Records `term` as the discriminator's owner if it asks for it.
+fn claim_head<B: AutodiffBackend>(
+    head: &mut Option<(String, usize)>,
+    term: &dyn AdaptationTerm<B>,
+    latent_dim: usize,
+    num_classes: usize,
+) -> Result<(), TrainError> {
+    let Some(width) = term.head_input(latent_dim, num_classes) else {
+        return Ok(());
+    };
+    if let Some((first, _)) = head {
+        return Err(TrainError::HeadTaken {
+            first: first.clone(),
+            second: term.name().to_string(),
+        });
     }
-}
-
-impl<B: Backend> TargetTracking<B> {
-    fn add(&mut self, (correct, histogram, n): Tracked<B>) {
-        fn sum<B: Backend>(
-            acc: Option<Tensor<B, 1, Int>>,
-            x: Tensor<B, 1, Int>,
-        ) -> Option<Tensor<B, 1, Int>> {
-            Some(match acc {
-                Some(acc) => acc + x,
-                None => x,
-            })
-        }
-        self.correct = sum(self.correct.take(), correct);
-        self.histogram = sum(self.histogram.take(), histogram);
-        self.seen += n;
-    }
-
-    /// Target accuracy and the share of the most predicted class: one read of the device.
-    fn read(self) -> (f64, f64) {
-        let (Some(correct), Some(histogram)) = (self.correct, self.histogram) else {
-            return (0.0, 0.0);
-        };
-        let values: Vec<i64> = Tensor::cat(vec![correct, histogram], 0)
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .unwrap_or_default();
-        let seen = self.seen.max(1) as f64;
-        let correct = values.first().copied().unwrap_or(0) as f64;
-        let majority = values.iter().skip(1).copied().max().unwrap_or(0) as f64;
-        (correct / seen, majority / seen)
-    }
-}
-
-/// The shape of the training ahead, fixed at the start of a `fit`.
-struct Plan {
-    steps_per_epoch: usize,
-    total_steps: usize,
-    adaptation_epochs: usize,
-    adaptation_steps: usize,
-}
-
-impl EpochSums {
-    fn add(&mut self, n: &StepNumbers) {
-        self.ce += n.ce;
-        self.domain += n.domain;
-        self.semantic += n.semantic;
-        self.total += n.total;
-        self.source_correct += n.source_correct;
-        self.disc_correct += n.disc_correct;
-        self.latent_norm += n.latent_norm_sum;
-        self.source_seen += n.source_seen;
-        self.disc_seen += n.disc_seen;
-        self.steps += 1;
-    }
+    *head = Some((term.name().to_string(), width));
+    Ok(())
 }
 
 /// Builds Adam over the model and the discriminator.
@@ -781,113 +620,4 @@ fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
     config: &DannConfig,
 ) -> OptimizerAdaptor<Adam, M, B> {
     OptimizerAdaptor::from(Adam::new(config.adam_epsilon, config.weight_decay))
-}
-
-/// The iterator of a loader that starts over when it runs out.
-struct Cycler<'a, B: Backend, O> {
-    loader: &'a dyn DataLoader<B, O>,
-    iter: Box<dyn DataLoaderIterator<O> + 'a>,
-}
-
-impl<'a, B: Backend, O> Cycler<'a, B, O> {
-    fn new(loader: &'a dyn DataLoader<B, O>) -> Self {
-        Self {
-            loader,
-            iter: loader.iter(),
-        }
-    }
-
-    /// The next batch, starting the loader over (reshuffled, if it shuffles) when it is
-    /// exhausted.
-    fn next(&mut self) -> Option<O> {
-        match self.iter.next() {
-            Some(batch) => Some(batch),
-            None => {
-                self.iter = self.loader.iter();
-                self.iter.next()
-            }
-        }
-    }
-}
-
-/// Reads a loader once: counts its batches and checks labels and lengths.
-fn scan_loader<B: Backend, const D: usize>(
-    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
-    domain: &str,
-    num_classes: usize,
-) -> Result<usize, TrainError> {
-    let mut batches = 0;
-    for batch in loader.iter() {
-        let inputs = batch.inputs.dims()[0];
-        let labels = batch.len();
-        if inputs != labels {
-            return Err(TrainError::BatchLengthMismatch {
-                domain: domain.to_string(),
-                inputs,
-                labels,
-            });
-        }
-        if labels == 0 {
-            continue;
-        }
-        let labels: Vec<i64> = batch
-            .labels
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .unwrap_or_default();
-        if let Some(&label) = labels.iter().find(|&&l| l < 0 || l >= num_classes as i64) {
-            return Err(TrainError::LabelOutOfRange {
-                domain: domain.to_string(),
-                label,
-                num_classes,
-            });
-        }
-        batches += 1;
-    }
-    if batches == 0 {
-        return Err(TrainError::EmptyLoader {
-            domain: domain.to_string(),
-        });
-    }
-    Ok(batches)
-}
-
-/// Mean cross-entropy of `logits` against class indices.
-fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
-    let [n, _] = logits.dims();
-    log_softmax(logits, 1)
-        .gather(1, labels.reshape([n, 1]))
-        .mean()
-        .neg()
-}
-
-/// Mean binary cross-entropy on logits, in the stable form
-/// `max(x, 0) - x t + log(1 + exp(-|x|))`.
-fn binary_cross_entropy_with_logits<B: Backend>(
-    logits: Tensor<B, 1>,
-    targets: Tensor<B, 1>,
-) -> Tensor<B, 1> {
-    let softplus = logits.clone().abs().neg().exp().log1p();
-    (logits.clone().clamp_min(0.0) - logits * targets + softplus).mean()
-}
-
-/// The domain labels `[0; n_s] ++ [1; n_t]`, built once per pair of batch sizes.
-fn domain_targets<B: Backend>(
-    cache: &mut Option<(usize, usize, Tensor<B, 1>)>,
-    n_s: usize,
-    n_t: usize,
-    device: &B::Device,
-) -> Tensor<B, 1> {
-    if let Some((s, t, targets)) = cache
-        && *s == n_s
-        && *t == n_t
-    {
-        return targets.clone();
-    }
-    let mut values = vec![0.0f32; n_s];
-    values.resize(n_s + n_t, 1.0);
-    let targets = Tensor::from_data(TensorData::new(values, [n_s + n_t]), device);
-    *cache = Some((n_s, n_t, targets.clone()));
-    targets
 }

@@ -5,8 +5,9 @@ mod common;
 
 use burn::data::dataloader::DataLoaderBuilder;
 use common::{B, moons, moons_trainer, parameters, train_loader};
+use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
-use shiftkit_nn::{DomainDiscriminatorConfig, ShallowEncoderConfig};
+use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
 use shiftkit_train::{DannConfig, DannTrainer, TrainError};
 
 fn build(
@@ -34,31 +35,9 @@ fn every_out_of_range_hyper_parameter_is_named() {
         ("lr", base.clone().with_lr(0.0)),
         ("lr", base.clone().with_lr(f64::INFINITY)),
         ("alpha", base.clone().with_alpha(-0.5)),
-        (
-            "discriminator_hidden",
-            base.clone().with_discriminator_hidden(0),
-        ),
         ("semantic_weight", base.clone().with_semantic_weight(-0.1)),
-        (
-            "centroid_momentum",
-            base.clone().with_centroid_momentum(0.0),
-        ),
-        (
-            "centroid_momentum",
-            base.clone().with_centroid_momentum(1.5),
-        ),
         ("num_classes", base.clone().with_num_classes(1)),
         ("gamma", base.clone().with_gamma(0.0)),
-        (
-            "discriminator_layers",
-            base.clone()
-                .with_discriminator_layers(0)
-                .with_discriminator_dropout(0.5),
-        ),
-        (
-            "discriminator_dropout",
-            base.clone().with_discriminator_dropout(1.0),
-        ),
         ("adam_epsilon", base.clone().with_adam_epsilon(0.0)),
         ("weight_decay", base.clone().with_weight_decay(-1.0)),
         (
@@ -66,6 +45,16 @@ fn every_out_of_range_hyper_parameter_is_named() {
             base.clone().with_collapse_threshold(0.0),
         ),
         ("drift_threshold", base.clone().with_drift_threshold(1.0)),
+        ("mmd_weight", base.clone().with_mmd_weight(-1.0)),
+        (
+            "coral_weight",
+            base.clone().with_coral_weight(f64::INFINITY),
+        ),
+        (
+            "cdan.random_dim",
+            base.clone()
+                .with_cdan(shiftkit_train::terms::CdanConfig::new().with_random_dim(0)),
+        ),
         (
             "pseudo_label_confidence",
             base.clone().with_pseudo_label_confidence(1.0),
@@ -89,6 +78,50 @@ fn every_out_of_range_hyper_parameter_is_named() {
             ),
         }
     }
+}
+
+#[test]
+fn nested_settings_are_checked_by_their_owners() {
+    // One bad value gives the same error through the trainer as from the owning
+    // configuration, wrapped.
+    let base = DannConfig::new().with_num_classes(2);
+    let pair = moons(0);
+    let run = |config: DannConfig| {
+        build(config, pair.source_train.clone(), pair.target_train.clone()).err()
+    };
+    assert!(matches!(
+        run(base.clone().with_discriminator_hidden(0)),
+        Some(TrainError::Network(NnError::ZeroSize {
+            what: "hidden_dim"
+        }))
+    ));
+    assert!(matches!(
+        run(base.clone().with_discriminator_dropout(1.0)),
+        Some(TrainError::Network(NnError::InvalidDropout(_)))
+    ));
+    assert!(matches!(
+        run(base
+            .clone()
+            .with_discriminator_layers(0)
+            .with_discriminator_dropout(0.5)),
+        Some(TrainError::Network(NnError::NoHiddenLayer {
+            option: "dropout"
+        }))
+    ));
+    for momentum in [0.0, 1.5, f64::NAN] {
+        assert!(matches!(
+            run(base.clone().with_centroid_momentum(momentum)),
+            Some(TrainError::Alignment(AlignError::InvalidMomentum(_)))
+        ));
+    }
+    assert!(matches!(
+        run(base.clone().with_mmd(MmdConfig::new().with_sigmas(vec![]))),
+        Some(TrainError::Alignment(AlignError::InvalidBandwidth(_)))
+    ));
+    assert!(matches!(
+        DomainDiscriminatorConfig::new(3).with_hidden_dim(0).check(),
+        Err(NnError::ZeroSize { what: "hidden_dim" })
+    ));
 }
 
 #[test]

@@ -1,0 +1,114 @@
+//! What a step measures and how an epoch sums it up.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+
+/// The numbers one step reads back from the device, in one transfer.
+pub(crate) struct StepNumbers {
+    pub(crate) ce: f64,
+    pub(crate) total: f64,
+    /// Each term's unweighted loss, in the order of the trainer's terms.
+    pub(crate) terms: Vec<f64>,
+    pub(crate) source_correct: f64,
+    pub(crate) disc_correct: f64,
+    pub(crate) latent_norm_sum: f64,
+    pub(crate) source_seen: usize,
+    pub(crate) disc_seen: usize,
+}
+
+/// Running sums over an epoch.
+#[derive(Default)]
+pub(crate) struct EpochSums {
+    pub(crate) ce: f64,
+    pub(crate) total: f64,
+    pub(crate) terms: Vec<f64>,
+    pub(crate) source_correct: f64,
+    pub(crate) source_seen: usize,
+    pub(crate) disc_correct: f64,
+    pub(crate) disc_seen: usize,
+    pub(crate) latent_norm: f64,
+    pub(crate) steps: usize,
+}
+
+impl EpochSums {
+    /// Sums for `terms` adaptation terms.
+    pub(crate) fn new(terms: usize) -> Self {
+        Self {
+            terms: vec![0.0; terms],
+            ..Self::default()
+        }
+    }
+
+    /// Adds a step; a step without the terms (warmup) adds 0 to theirs.
+    pub(crate) fn add(&mut self, n: &StepNumbers) {
+        self.ce += n.ce;
+        self.total += n.total;
+        for (sum, value) in self.terms.iter_mut().zip(&n.terms) {
+            *sum += value;
+        }
+        self.source_correct += n.source_correct;
+        self.disc_correct += n.disc_correct;
+        self.latent_norm += n.latent_norm_sum;
+        self.source_seen += n.source_seen;
+        self.disc_seen += n.disc_seen;
+        self.steps += 1;
+    }
+
+    /// The mean over the epoch's steps of a sum.
+    pub(crate) fn mean(&self, sum: f64) -> f64 {
+        sum / self.steps.max(1) as f64
+    }
+}
+
+/// One target batch's tracking counts: correct predictions, predictions per class, batch size.
+pub(crate) type Tracked<B> = (Tensor<B, 1, Int>, Tensor<B, 1, Int>, usize);
+
+/// Target-tracking counts of an epoch, kept on the device until its end.
+pub(crate) struct TargetTracking<B: Backend> {
+    correct: Option<Tensor<B, 1, Int>>,
+    histogram: Option<Tensor<B, 1, Int>>,
+    seen: usize,
+}
+
+impl<B: Backend> Default for TargetTracking<B> {
+    fn default() -> Self {
+        Self {
+            correct: None,
+            histogram: None,
+            seen: 0,
+        }
+    }
+}
+
+impl<B: Backend> TargetTracking<B> {
+    pub(crate) fn add(&mut self, (correct, histogram, n): Tracked<B>) {
+        fn sum<B: Backend>(
+            acc: Option<Tensor<B, 1, Int>>,
+            x: Tensor<B, 1, Int>,
+        ) -> Option<Tensor<B, 1, Int>> {
+            Some(match acc {
+                Some(acc) => acc + x,
+                None => x,
+            })
+        }
+        self.correct = sum(self.correct.take(), correct);
+        self.histogram = sum(self.histogram.take(), histogram);
+        self.seen += n;
+    }
+
+    /// Target accuracy and the share of the most predicted class: one read of the device.
+    pub(crate) fn read(self) -> (f64, f64) {
+        let (Some(correct), Some(histogram)) = (self.correct, self.histogram) else {
+            return (0.0, 0.0);
+        };
+        let values: Vec<i64> = Tensor::cat(vec![correct, histogram], 0)
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap_or_default();
+        let seen = self.seen.max(1) as f64;
+        let correct = values.first().copied().unwrap_or(0) as f64;
+        let majority = values.iter().skip(1).copied().max().unwrap_or(0) as f64;
+        (correct / seen, majority / seen)
+    }
+}

@@ -1,0 +1,134 @@
+//! The shape of an epoch: how many steps, how source and target batches pair, where the
+//! schedules stand.
+
+use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::tensor::backend::Backend;
+use shiftkit_data::DomainBatch;
+
+use crate::TrainError;
+use crate::schedule::{Pairing, ScheduleGranularity};
+
+/// The shape of the training ahead, fixed at the start of a `fit`.
+pub(crate) struct Plan {
+    pub(crate) steps_per_epoch: usize,
+    pub(crate) total_steps: usize,
+    pub(crate) adaptation_epochs: usize,
+    pub(crate) adaptation_steps: usize,
+}
+
+impl Plan {
+    /// The plan of `epochs` more epochs after `epochs_done`, the first `warmup_epochs` of all
+    /// being warmup.
+    pub(crate) fn new(
+        steps_per_epoch: usize,
+        epochs_done: usize,
+        epochs: usize,
+        warmup_epochs: usize,
+    ) -> Self {
+        let planned_epochs = epochs_done + epochs;
+        let adaptation_epochs = planned_epochs.saturating_sub(warmup_epochs);
+        Self {
+            steps_per_epoch,
+            total_steps: planned_epochs * steps_per_epoch,
+            adaptation_epochs,
+            adaptation_steps: adaptation_epochs * steps_per_epoch,
+        }
+    }
+
+    /// `p`, the progress of the adaptation phase that the ramps follow: per step, after
+    /// `adaptation_steps_done` adaptation steps, or per epoch, in adaptation epoch
+    /// `adaptation_epoch` (1-based).
+    pub(crate) fn ramp_progress(
+        &self,
+        granularity: ScheduleGranularity,
+        adaptation_steps_done: usize,
+        adaptation_epoch: usize,
+    ) -> f64 {
+        match granularity {
+            ScheduleGranularity::Step => {
+                adaptation_steps_done as f64 / self.adaptation_steps.max(1) as f64
+            }
+            ScheduleGranularity::Epoch => {
+                adaptation_epoch as f64 / self.adaptation_epochs.max(1) as f64
+            }
+        }
+    }
+}
+
+/// Optimiser steps per epoch for loaders of `source` and `target` batches.
+pub(crate) fn steps_per_epoch(pairing: Pairing, source: usize, target: usize) -> usize {
+    match pairing {
+        Pairing::Cycle => source.max(target),
+        Pairing::Shortest => source.min(target),
+    }
+}
+
+/// The iterator of a loader that starts over when it runs out.
+pub(crate) struct Cycler<'a, B: Backend, O> {
+    loader: &'a dyn DataLoader<B, O>,
+    iter: Box<dyn DataLoaderIterator<O> + 'a>,
+}
+
+impl<'a, B: Backend, O> Cycler<'a, B, O> {
+    pub(crate) fn new(loader: &'a dyn DataLoader<B, O>) -> Self {
+        Self {
+            loader,
+            iter: loader.iter(),
+        }
+    }
+
+    /// The next batch, starting the loader over (reshuffled, if it shuffles) when it is
+    /// exhausted.
+    pub(crate) fn next(&mut self) -> Option<O> {
+        match self.iter.next() {
+            Some(batch) => Some(batch),
+            None => {
+                self.iter = self.loader.iter();
+                self.iter.next()
+            }
+        }
+    }
+}
+
+/// Reads a loader once: counts its batches and checks labels and lengths.
+pub(crate) fn scan_loader<B: Backend, const D: usize>(
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    domain: &str,
+    num_classes: usize,
+) -> Result<usize, TrainError> {
+    let mut batches = 0;
+    for batch in loader.iter() {
+        let inputs = batch.inputs.dims()[0];
+        let labels = batch.len();
+        if inputs != labels {
+            return Err(TrainError::BatchLengthMismatch {
+                domain: domain.to_string(),
+                inputs,
+                labels,
+            });
+        }
+        if labels == 0 {
+            continue;
+        }
+        let labels: Vec<i64> = batch
+            .labels
+            .into_data()
+            .convert::<i64>()
+            .to_vec()
+            .unwrap_or_default();
+        if let Some(&label) = labels.iter().find(|&&l| l < 0 || l >= num_classes as i64) {
+            return Err(TrainError::LabelOutOfRange {
+                domain: domain.to_string(),
+                label,
+                num_classes,
+            });
+        }
+        batches += 1;
+    }
+    if batches == 0 {
+        return Err(TrainError::EmptyLoader {
+            domain: domain.to_string(),
+        });
+    }
+    Ok(batches)
+}

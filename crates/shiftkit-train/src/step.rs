@@ -1,0 +1,278 @@
+//! One optimiser step: encode, ask each term for its loss, check, differentiate once, step the
+//! optimiser once, commit the terms.
+
+use std::cell::OnceCell;
+
+use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::optim::{GradientsParams, Optimizer};
+use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_data::DomainBatch;
+use shiftkit_grl::GradientReversalBackend;
+use shiftkit_nn::Encoder;
+
+use crate::evaluate::count_correct;
+use crate::losses::cross_entropy;
+use crate::metrics::StepNumbers;
+use crate::split::SplitGraphs;
+use crate::terms::{AdaptationTerm, TermInputs};
+use crate::{DannModel, DannTrainer, TrainError};
+
+/// The features of a step.
+struct Encoded<B: AutodiffBackend, M> {
+    z_s: Tensor<B, 2>,
+    /// Present when the target takes part (an adaptation step).
+    z_t: Option<Tensor<B, 2>>,
+    /// `[z_s; z_t]` when both came from one pass.
+    joint: Option<Tensor<B, 2>>,
+    /// The two encoder graphs, when they are differentiated apart.
+    split: Option<SplitGraphs<B, M>>,
+}
+
+/// What a step computed before its backward pass.
+struct Losses<B: AutodiffBackend> {
+    total: Tensor<B, 1>,
+    /// `ce, total, source_correct, disc_correct, latent_norm_sum`, then each term's loss.
+    summary: Vec<Tensor<B, 1>>,
+    reversal: Option<f64>,
+}
+
+/// Where a step stands: its place in the run and the schedules' values.
+pub(crate) struct StepAt {
+    pub(crate) epoch: usize,
+    pub(crate) step: usize,
+    pub(crate) progress: f64,
+    pub(crate) lr: f64,
+    pub(crate) warmup: bool,
+}
+
+impl<B, M, const D: usize> DannTrainer<B, M, D>
+where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+{
+    /// One optimiser step. Returns what it measured and the reversal strength applied.
+    pub(crate) fn step(
+        &mut self,
+        source: DomainBatch<B, D>,
+        target: DomainBatch<B, D>,
+        at: &StepAt,
+    ) -> Result<(StepNumbers, f64), TrainError> {
+        let adapting = !at.warmup && !self.terms.is_empty();
+        let (n_s, n_t) = (source.len(), target.len());
+        let encoded = self.encode(source.inputs, target.inputs, adapting);
+        let model = self
+            .model
+            .as_ref()
+            .expect("the model is present between steps");
+        let losses = match term_losses(
+            model,
+            &mut self.terms,
+            &encoded,
+            &source.labels,
+            at,
+            self.config.num_classes,
+        ) {
+            Ok(losses) => losses,
+            Err(error) => {
+                self.terms.iter_mut().for_each(|term| term.discard());
+                return Err(error);
+            }
+        };
+        let numbers = read_numbers(
+            losses.summary,
+            n_s,
+            if losses.reversal.is_some() {
+                n_s + n_t
+            } else {
+                0
+            },
+        );
+        if let Err(error) = self.check_finite(&numbers, at) {
+            self.terms.iter_mut().for_each(|term| term.discard());
+            return Err(error);
+        }
+        self.apply(losses.total, encoded.split, at.lr);
+        self.terms.iter_mut().for_each(|term| term.commit());
+        self.steps_done += 1;
+        if !at.warmup {
+            self.adaptation_steps_done += 1;
+        }
+        Ok((numbers, losses.reversal.unwrap_or(0.0)))
+    }
+
+    /// The step's features. The target takes part only in an adaptation step: encoded with
+    /// the source in one pass (`joint_encoding`, which also gives `[z_s; z_t]`), through a
+    /// fork of the encoder so the two graphs can be differentiated on two threads (see
+    /// [`split`](crate::split)), or after the source through the same encoder.
+    fn encode(&self, source: Tensor<B, D>, target: Tensor<B, D>, adapting: bool) -> Encoded<B, M> {
+        let config = &self.config;
+        let encoder = &self.model_ref().encoder;
+        if !adapting {
+            let z_s = encoder.encode(source);
+            return Encoded {
+                z_s,
+                z_t: None,
+                joint: None,
+                split: None,
+            };
+        }
+        if config.joint_encoding {
+            let n_s = source.dims()[0];
+            let z = encoder.encode(Tensor::cat(vec![source, target], 0));
+            let [rows, _] = z.dims();
+            let z_s = z.clone().slice(0..n_s);
+            let z_t = z.clone().slice(n_s..rows);
+            return Encoded {
+                z_s,
+                z_t: Some(z_t),
+                joint: Some(z),
+                split: None,
+            };
+        }
+        if config.parallel_domains && self.host {
+            let fork = encoder.clone().fork(&self.device);
+            let (z_s, z_t) = encoder.encode_pair(source, &fork, target);
+            // The losses then see leaves in place of the features.
+            let (split, z_s, z_t) = SplitGraphs::cut(fork, z_s, z_t);
+            return Encoded {
+                z_s,
+                z_t: Some(z_t),
+                joint: None,
+                split: Some(split),
+            };
+        }
+        let z_s = encoder.encode(source);
+        let z_t = encoder.encode(target);
+        Encoded {
+            z_s,
+            z_t: Some(z_t),
+            joint: None,
+            split: None,
+        }
+    }
+
+    /// Fails with the first non-finite loss: the cross-entropy, each term, the total.
+    fn check_finite(&self, numbers: &StepNumbers, at: &StepAt) -> Result<(), TrainError> {
+        let named = std::iter::once(("ce", numbers.ce))
+            .chain(
+                self.terms
+                    .iter()
+                    .map(|t| t.name())
+                    .zip(numbers.terms.iter().copied()),
+            )
+            .chain(std::iter::once(("total", numbers.total)));
+        for (term, value) in named {
+            if !value.is_finite() {
+                return Err(TrainError::NonFiniteLoss {
+                    term: term.to_string(),
+                    value,
+                    epoch: at.epoch,
+                    step: at.step,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One backward pass and one optimiser step.
+    fn apply(&mut self, total: Tensor<B, 1>, split: Option<SplitGraphs<B, M>>, lr: f64) {
+        let grads = total.backward();
+        let model = self
+            .model
+            .take()
+            .expect("the model is present between steps");
+        let grads = match split {
+            Some(split) => split.gradients(grads, &model),
+            None => GradientsParams::from_grads(grads, &model),
+        };
+        self.model = Some(self.optimizer.step(lr, model, grads));
+    }
+}
+
+/// The cross-entropy and every term's loss, and their weighted total.
+fn term_losses<B, M>(
+    model: &DannModel<B, M>,
+    terms: &mut [Box<dyn AdaptationTerm<B>>],
+    encoded: &Encoded<B, M>,
+    labels: &Tensor<B, 1, burn::tensor::Int>,
+    at: &StepAt,
+    num_classes: usize,
+) -> Result<Losses<B>, TrainError>
+where
+    B: AutodiffBackend,
+    M: Encoder<B> + AutodiffModule<B>,
+{
+    let z_s = &encoded.z_s;
+    let logits_s = model.encoder.classify(z_s.clone());
+    let source_correct = count_correct(logits_s.clone().detach(), labels.clone());
+    let ce = cross_entropy(logits_s.clone(), labels.clone());
+    let latent_norm_sum = z_s.clone().detach().powi_scalar(2).sum_dim(1).sqrt().sum();
+    let device = ce.device();
+    let mut total = ce.clone();
+    let mut disc_correct = Tensor::<B, 1>::zeros([1], &device);
+    let mut term_values = Vec::with_capacity(terms.len());
+    let mut reversal = None;
+    if let Some(z_t) = &encoded.z_t {
+        let classify = |z: Tensor<B, 2>| model.encoder.classify(z);
+        let inputs = TermInputs {
+            source_features: z_s,
+            source_labels: labels,
+            source_logits: &logits_s,
+            target_features: z_t,
+            progress: at.progress,
+            num_classes,
+            joint_features: encoded.joint.as_ref(),
+            classify: &classify,
+            target_logits: OnceCell::new(),
+            head: Some(&model.discriminator),
+        };
+        for term in terms.iter_mut() {
+            let weight = term.weight(at.progress);
+            let output = term.loss(&inputs)?;
+            if let Some(correct) = output.domain_correct {
+                disc_correct = correct;
+            }
+            reversal = reversal.or(output.reversal);
+            total = total + output.loss.clone().mul_scalar(weight);
+            term_values.push(output.loss.detach());
+        }
+    }
+    let mut summary = vec![
+        ce.detach(),
+        total.clone().detach(),
+        source_correct.float(),
+        disc_correct,
+        latent_norm_sum,
+    ];
+    summary.extend(term_values);
+    Ok(Losses {
+        total,
+        summary,
+        reversal,
+    })
+}
+
+/// One read of everything a step has to say.
+fn read_numbers<B: AutodiffBackend>(
+    summary: Vec<Tensor<B, 1>>,
+    source_seen: usize,
+    disc_seen: usize,
+) -> StepNumbers {
+    let values: Vec<f64> = Tensor::cat(summary, 0)
+        .into_data()
+        .convert::<f64>()
+        .to_vec()
+        .unwrap_or_default();
+    StepNumbers {
+        ce: values[0],
+        total: values[1],
+        source_correct: values[2],
+        disc_correct: values[3],
+        latent_norm_sum: values[4],
+        terms: values[5..].to_vec(),
+        source_seen,
+        disc_seen,
+    }
+}

@@ -1,0 +1,110 @@
+//! DANN's domain-adversarial term.
+
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
+
+use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
+use crate::TrainError;
+use crate::losses::binary_cross_entropy_with_logits;
+use crate::schedule::scheduled_alpha;
+
+/// Domain-adversarial training (DANN, Ganin et al., JMLR 2016): a domain discriminator `D`
+/// reads the features through a gradient reversal of strength `alpha_p`,
+///
+/// ```text
+/// L_domain = 1/(n_s + n_t) sum_i BCE(D(GRL_alpha_p(z_i)), d_i),   d = 0 (source), 1 (target)
+/// alpha_p  = alpha * (2 / (1 + exp(-gamma p)) - 1)               (or alpha, unscheduled)
+/// ```
+///
+/// so the discriminator learns to tell the domains apart while the encoder, receiving the
+/// reversed gradient, learns features it cannot. The weight is constant.
+#[derive(Debug)]
+pub struct DomainAdversarial<B: AutodiffBackend> {
+    weight: f64,
+    alpha: f64,
+    gamma: Option<f64>,
+    grl: GradientReversalLayer,
+    labels: Option<(usize, usize, burn::tensor::Tensor<B, 1>)>,
+}
+
+impl<B: AutodiffBackend> DomainAdversarial<B> {
+    /// The term with weight `weight` and final reversal strength `alpha`, ramped with
+    /// steepness `gamma` when given (the paper's schedule), held constant otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] for a negative or non-finite weight, alpha or
+    /// gamma.
+    pub fn new(weight: f64, alpha: f64, gamma: Option<f64>) -> Result<Self, TrainError> {
+        check_non_negative("domain_weight", weight)?;
+        check_non_negative("alpha", alpha)?;
+        if let Some(gamma) = gamma
+            && !(gamma.is_finite() && gamma > 0.0)
+        {
+            return Err(TrainError::InvalidHyperParameter {
+                name: "gamma",
+                value: gamma,
+                expected: "finite and > 0",
+            });
+        }
+        Ok(Self {
+            weight,
+            alpha,
+            gamma,
+            grl: GradientReversalConfig::new().with_alpha(0.0).init()?,
+            labels: None,
+        })
+    }
+
+    /// The reversal strength at progress `p`.
+    pub fn alpha_at(&self, progress: f64) -> f64 {
+        match self.gamma {
+            Some(gamma) => scheduled_alpha(self.alpha, gamma, progress),
+            None => self.alpha,
+        }
+    }
+}
+
+impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for DomainAdversarial<B> {
+    fn name(&self) -> &str {
+        "domain"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        self.weight
+    }
+
+    fn head_input(&self, latent_dim: usize, _num_classes: usize) -> Option<usize> {
+        Some(latent_dim)
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        let head = inputs
+            .head()
+            .ok_or(TrainError::MissingHead { term: "domain" })?;
+        let alpha = self.alpha_at(inputs.progress);
+        self.grl.set_alpha(alpha)?;
+        let logits = head.forward(self.grl.forward(inputs.features()));
+        let device = logits.device();
+        let labels = domain_labels(&mut self.labels, inputs.batch_sizes(), &device);
+        let correct = domain_correct(&logits, &labels);
+        Ok(TermOutput {
+            loss: binary_cross_entropy_with_logits(logits, labels).mean(),
+            domain_correct: Some(correct),
+            reversal: Some(alpha),
+        })
+    }
+}
+
+/// A weight that must be finite and non-negative.
+pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(TrainError::InvalidHyperParameter {
+            name,
+            value,
+            expected: "finite and >= 0",
+        })
+    }
+}

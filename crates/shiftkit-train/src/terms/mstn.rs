@@ -1,0 +1,118 @@
+//! MSTN's semantic term: class centroids of the two domains pulled together.
+
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidState};
+
+use super::adversarial::check_non_negative;
+use super::{AdaptationTerm, TermInputs, TermOutput};
+use crate::TrainError;
+use crate::schedule::scheduled_alpha;
+
+/// Moving semantic transfer (MSTN, Xie et al., ICML 2018): the source class centroids of the
+/// batch are pulled towards moving-average target centroids of the pseudo-labelled target
+/// (see [`shiftkit_align`] for the formula and the centroid rules):
+///
+/// ```text
+/// pseudo_i = argmax classify(z_t,i)          (optionally only above a softmax confidence)
+/// L        = 1/|Q| sum_{k in Q} ||s_k - c_k||² / d
+/// w(p)     = semantic_weight * (2 / (1 + exp(-gamma p)) - 1)   (ramped) or semantic_weight
+/// ```
+///
+/// The centroids computed in a step stay pending until the trainer commits the step.
+#[derive(Debug)]
+pub struct CentroidAlignment<B: AutodiffBackend> {
+    weight: f64,
+    ramp: Option<f64>,
+    confidence: f64,
+    aligner: CentroidAligner<B>,
+    pending: Option<CentroidState<B>>,
+}
+
+impl<B: AutodiffBackend> CentroidAlignment<B> {
+    /// The term with weight `weight` (ramped with steepness `ramp` when given), an aligner
+    /// built from `aligner`, and a pseudo-label confidence filter (0 keeps every label).
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] for a bad weight or confidence;
+    /// [`TrainError::Alignment`] for a bad aligner configuration.
+    pub fn new(
+        weight: f64,
+        ramp: Option<f64>,
+        confidence: f64,
+        aligner: &CentroidAlignerConfig,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        check_non_negative("semantic_weight", weight)?;
+        if !(0.0..1.0).contains(&confidence) {
+            return Err(TrainError::InvalidHyperParameter {
+                name: "pseudo_label_confidence",
+                value: confidence,
+                expected: "in [0, 1)",
+            });
+        }
+        Ok(Self {
+            weight,
+            ramp,
+            confidence,
+            aligner: aligner.init(device)?,
+            pending: None,
+        })
+    }
+
+    /// The aligner and its committed target centroids.
+    pub fn aligner(&self) -> &CentroidAligner<B> {
+        &self.aligner
+    }
+}
+
+impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
+    fn name(&self) -> &str {
+        "semantic"
+    }
+
+    fn weight(&self, progress: f64) -> f64 {
+        match self.ramp {
+            Some(gamma) => scheduled_alpha(self.weight, gamma, progress),
+            None => self.weight,
+        }
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        let logits = inputs.target_logits();
+        let [n_t, _] = logits.dims();
+        let pseudo = logits.clone().argmax(1).reshape([n_t]);
+        let pseudo = if self.confidence > 0.0 {
+            // Below the confidence, the label `num_classes`, which no class matches: the
+            // aligner leaves the sample out.
+            let confidence = softmax(logits, 1).max_dim(1).reshape([n_t]);
+            pseudo.mask_fill(
+                confidence.lower_elem(self.confidence),
+                inputs.num_classes as i64,
+            )
+        } else {
+            pseudo
+        };
+        let (loss, state) = self.aligner.propose(
+            inputs.source_features,
+            inputs.source_labels,
+            inputs.target_features,
+            &pseudo,
+        )?;
+        self.pending = Some(state);
+        Ok(TermOutput::loss(loss))
+    }
+
+    fn commit(&mut self) {
+        if let Some(state) = self.pending.take() {
+            self.aligner
+                .commit(state)
+                .expect("a state proposed by this aligner has its shape");
+        }
+    }
+
+    fn discard(&mut self) {
+        self.pending = None;
+    }
+}
