@@ -60,7 +60,7 @@ const CLI: Cli = Cli {
         Opt::value("batch-size", "N").help("examples per batch, in each domain (default: 64)"),
         Opt::value("lr", "X").help("Adam's learning rate (default: 0.001)"),
         Opt::value("domain-weight", "X")
-            .help("weight of the domain loss for dann and dann_mstn (default: 0.3)"),
+            .help("weight of the adversarial loss (default: 0.3 for dann and dann_mstn, 0.6 for cdan and cdan_e)"),
         Opt::value("semantic-weight", "X")
             .help("weight of the MSTN loss for dann_mstn (default: 0.5 for the MLP, 0.2 for the CNN)"),
         Opt::value("centroid-start", "RULE").help(
@@ -155,9 +155,8 @@ fn parse_options() -> Options {
     if let Some(lr) = args.get("lr") {
         base = base.with_lr(lr);
     }
-    if let Some(weight) = args.get("domain-weight") {
-        base = base.with_domain_weight(weight);
-    }
+    // Each method's own adversarial weight unless one is given (Method::configure).
+    base = base.with_domain_weight(args.get("domain-weight").unwrap_or(0.0));
     match args.get::<String>("centroid-start").as_deref() {
         None | Some("first") => {}
         Some("zero") => base = base.with_centroid_start(CentroidStart::Zero),
