@@ -4,6 +4,7 @@ use shiftkit_align::{CentroidAlignerConfig, CentroidStart, MmdConfig};
 use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 
 use crate::TrainError;
+use crate::guard::CollapsePolicy;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
 use crate::terms::CdanConfig;
 
@@ -103,6 +104,18 @@ pub struct DannConfig {
     /// Healthy runs on the digits grow at most ~2x; must be greater than 1.
     #[config(default = 4.0)]
     pub drift_threshold: f64,
+    /// An epoch whose source training accuracy falls more than this below the best earlier
+    /// epoch's raises [`Alarm::SourceDrop`](crate::Alarm::SourceDrop), in (0, 1].
+    #[config(default = 0.2)]
+    pub source_drop_threshold: f64,
+    /// An adversarial epoch whose mean domain loss is below this raises
+    /// [`Alarm::DomainLossZero`](crate::Alarm::DomainLossZero); >= 0 (0 never does).
+    #[config(default = 1e-3)]
+    pub domain_loss_floor: f64,
+    /// What the trainer does when an epoch raises an alarm (see
+    /// [`CollapsePolicy`](crate::CollapsePolicy)).
+    #[config(default = "CollapsePolicy::Report")]
+    pub collapse_policy: CollapsePolicy,
     /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,
     /// or CDAN's on features conditioned on predictions.
     #[config(default = "Adversary::Dann")]
@@ -285,6 +298,20 @@ impl DannConfig {
         }
         if !(self.drift_threshold > 1.0 && self.drift_threshold.is_finite()) {
             return bad("drift_threshold", self.drift_threshold, "finite and > 1");
+        }
+        if !(self.source_drop_threshold > 0.0 && self.source_drop_threshold <= 1.0) {
+            return bad(
+                "source_drop_threshold",
+                self.source_drop_threshold,
+                "in (0, 1]",
+            );
+        }
+        if !(self.domain_loss_floor.is_finite() && self.domain_loss_floor >= 0.0) {
+            return bad(
+                "domain_loss_floor",
+                self.domain_loss_floor,
+                "finite and >= 0",
+            );
         }
         Ok(())
     }

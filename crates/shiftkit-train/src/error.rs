@@ -92,6 +92,21 @@ pub enum TrainError {
         /// The term that asked too.
         second: String,
     },
+    /// The collapse guard stopped training ([`CollapsePolicy::Stop`](crate::CollapsePolicy) or
+    /// [`RestoreBest`](crate::CollapsePolicy::RestoreBest)); the history holds the epochs
+    /// trained, the last with its alarms.
+    #[error("training stopped at epoch {epoch}: {alarms:?}{}", match restored {
+        Some(e) => format!("; the model of epoch {e} was restored"),
+        None => String::new(),
+    })]
+    Collapsed {
+        /// The epoch that raised the alarms.
+        epoch: usize,
+        /// Its alarms.
+        alarms: Vec<crate::Alarm>,
+        /// The epoch whose model was put back, under `RestoreBest`.
+        restored: Option<usize>,
+    },
     /// The requested device cannot be used.
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),

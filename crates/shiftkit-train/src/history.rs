@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Alarm;
+
 /// What one epoch of training did: the seed API's keys, then extras.
 ///
 /// Serialised by `serde_json`, the first eight fields carry exactly the names of ShiftKit's
@@ -53,6 +55,10 @@ pub struct EpochRecord {
     /// by name; absent from the JSON when empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_losses: BTreeMap<String, f64>,
+    /// The collapse guard's alarms for this epoch (see [`Alarm`]); absent from the JSON when
+    /// the epoch was healthy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<Alarm>,
 }
 
 impl EpochRecord {

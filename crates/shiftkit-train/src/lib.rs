@@ -23,6 +23,7 @@
 mod config;
 mod error;
 mod evaluate;
+mod guard;
 mod history;
 mod host;
 mod legacy;
@@ -42,6 +43,7 @@ mod trainer;
 pub use config::{Adversary, DannConfig};
 pub use error::TrainError;
 pub use evaluate::{EvalResult, evaluate};
+pub use guard::{Alarm, CollapsePolicy, alarms};
 pub use history::EpochRecord;
 pub use method::{Method, UnknownMethod};
 pub use model::DannModel;

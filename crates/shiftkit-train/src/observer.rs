@@ -1,4 +1,4 @@
-use crate::EpochRecord;
+use crate::{Alarm, EpochRecord};
 
 /// What one optimiser step did.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,12 @@ pub trait TrainObserver {
     /// smallest of the earlier epochs; `growth` is that ratio.
     fn on_drift(&mut self, record: &EpochRecord, growth: f64) {
         let _ = (record, growth);
+    }
+
+    /// Called for every alarm the collapse guard raises at the end of an epoch (after
+    /// [`on_collapse`](Self::on_collapse) or [`on_drift`](Self::on_drift) for those two).
+    fn on_alarm(&mut self, record: &EpochRecord, alarm: &Alarm) {
+        let _ = (record, alarm);
     }
 }
 

@@ -24,7 +24,9 @@ use crate::terms::{
     AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
     DomainAdversarial, MeanDiscrepancy,
 };
-use crate::{Adversary, DannConfig, DannModel, EpochRecord, TrainError};
+use crate::{
+    Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError, alarms,
+};
 
 /// A data loader of one domain's batches, as Burn builds them.
 pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, D>>>;
@@ -116,6 +118,9 @@ where
     pub(crate) steps_done: usize,
     pub(crate) adaptation_steps_done: usize,
     history: Vec<EpochRecord>,
+    /// Under [`CollapsePolicy::RestoreBest`]: the alarm-free epoch with the best source
+    /// accuracy, and its model.
+    best: Option<(usize, f64, DannModel<B, M>)>,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -188,6 +193,7 @@ where
             steps_done: 0,
             adaptation_steps_done: 0,
             history: Vec::new(),
+            best: None,
             config,
         })
     }
@@ -257,7 +263,9 @@ where
     /// # Errors
     ///
     /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
-    /// epochs completed before it stay in the history.
+    /// epochs completed before it stay in the history. [`TrainError::Collapsed`] when the
+    /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
+    /// ends with the epoch that raised the alarms.
     pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
         self.fit_observed(epochs, &mut Silent)
     }
@@ -280,20 +288,55 @@ where
         );
         let mut records = Vec::with_capacity(epochs);
         for _ in 0..epochs {
-            let record = self.run_epoch(&plan, observer)?;
+            let mut record = self.run_epoch(&plan, observer)?;
+            record.alarms = alarms(&record, &self.history, &self.config);
             observer.on_epoch(&record);
-            if record.collapsed(self.config.collapse_threshold) {
-                observer.on_collapse(&record);
-            }
-            if let Some(growth) = record.latent_growth(&self.history)
-                && growth > self.config.drift_threshold
-            {
-                observer.on_drift(&record, growth);
+            for alarm in &record.alarms {
+                match alarm {
+                    Alarm::ClassCollapse { .. } => observer.on_collapse(&record),
+                    Alarm::FeatureDrift { growth } => observer.on_drift(&record, *growth),
+                    _ => {}
+                }
+                observer.on_alarm(&record, alarm);
             }
             self.history.push(record.clone());
             records.push(record);
+            self.guard_after_epoch()?;
         }
         Ok(records)
+    }
+
+    /// Acts on the last epoch's alarms under the configured [`CollapsePolicy`], and keeps the
+    /// best alarm-free model for [`CollapsePolicy::RestoreBest`].
+    fn guard_after_epoch(&mut self) -> Result<(), TrainError> {
+        let record = self.history.last().expect("called after an epoch");
+        let policy = self.config.collapse_policy;
+        if record.alarms.is_empty() {
+            let better = self
+                .best
+                .as_ref()
+                .is_none_or(|(_, acc, _)| record.src_acc > *acc);
+            if policy == CollapsePolicy::RestoreBest && better {
+                self.best = Some((record.epoch, record.src_acc, self.model_ref().clone()));
+            }
+            return Ok(());
+        }
+        if policy == CollapsePolicy::Report {
+            return Ok(());
+        }
+        let (epoch, alarms) = (record.epoch, record.alarms.clone());
+        let restored = match (policy, self.best.take()) {
+            (CollapsePolicy::RestoreBest, Some((best_epoch, _, model))) => {
+                self.model = Some(model);
+                Some(best_epoch)
+            }
+            _ => None,
+        };
+        Err(TrainError::Collapsed {
+            epoch,
+            alarms,
+            restored,
+        })
     }
 
     /// The accuracy of the model, in evaluation mode, on every batch of `loader`, reported
@@ -535,6 +578,7 @@ where
             steps: sums.steps,
             seconds: started.elapsed().as_secs_f64(),
             other_losses: Default::default(),
+            alarms: Vec::new(),
         };
         for (term, sum) in self.terms.iter().zip(&sums.terms) {
             let mean = sums.mean(*sum);
