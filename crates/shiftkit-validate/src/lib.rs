@@ -17,6 +17,35 @@
 //! Beside them: the [`proxy_a_distance`] between two feature sets, and a two-dimensional
 //! [`Pca2`] projection to draw them.
 //!
+//! # Example
+//!
+//! ```
+//! use burn::backend::NdArray;
+//! use burn::tensor::{Int, Tensor, TensorData};
+//! use shiftkit_validate::{ValidationInputs, Validator};
+//!
+//! let device = Default::default();
+//! let matrix = |rows: Vec<[f32; 2]>| {
+//!     let n = rows.len();
+//!     Tensor::<NdArray, 2>::from_data(TensorData::new(rows.concat(), [n, 2]), &device)
+//! };
+//! // What a model gave on four held-out source rows and four target rows.
+//! let inputs = ValidationInputs::new(
+//!     matrix(vec![[0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [0.9, 0.2]]), // source features
+//!     matrix(vec![[-2.0, 2.0], [3.0, -1.0], [-1.0, 1.5], [2.0, 0.0]]), // source logits
+//!     Tensor::<NdArray, 1, Int>::from_data(TensorData::new(vec![1i64, 0, 1, 0], [4]), &device),
+//!     matrix(vec![[0.2, 1.1], [1.2, 0.1], [0.0, 0.8], [1.0, 0.3]]), // target features
+//!     matrix(vec![[-1.0, 1.0], [2.0, -2.0], [-0.5, 0.5], [1.0, 0.0]]), // target logits
+//! )?;
+//! for validator in Validator::ALL {
+//!     let score = validator.score(&inputs)?; // higher is better
+//!     assert!(score.is_finite());
+//! }
+//! let im = Validator::Im.score(&inputs)?;
+//! assert!((0.0..=2f64.ln()).contains(&im));
+//! # Ok::<(), shiftkit_validate::ValidateError>(())
+//! ```
+//!
 //! # Why it is built this way
 //!
 //! - **No target labels can get in.** [`ValidationInputs`] has no field for them.

@@ -17,8 +17,8 @@ use crate::snd::{SND_TEMPERATURE, snd_score, soft_neighbourhood_density};
 /// What a model produced on held-out source rows and on target rows: everything a
 /// validator reads. There is no place for target labels.
 ///
-/// Built by [`new`](Self::new), which checks shapes and values once, so that scoring with
-/// several validators does not check again.
+/// Built by [`new`](Self::new), which checks shapes, values and labels, so that a bad input
+/// is reported when the inputs are gathered rather than by the first validator to read it.
 #[derive(Clone, Debug)]
 pub struct ValidationInputs<B: Backend> {
     source_features: Tensor<B, 2>,
@@ -117,6 +117,7 @@ impl<B: Backend> ValidationInputs<B> {
 
 /// Which rows SND measures the density of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SndSpace {
     /// The softmax of the target logits, as in the paper.
     Probabilities,
@@ -139,7 +140,10 @@ pub struct ValidatorConfig {
 }
 
 /// A label-free score of a trained model; higher is better for every validator.
+///
+/// Serialised (serde) by its [`name`](Self::name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Validator {
     /// Negative mean entropy of the target predictions ([`entropy_score`]).
