@@ -9,6 +9,10 @@ use crate::error::ValidateError;
 use crate::host::{check_matrix, matrix, parity, rows, values};
 use crate::linalg::leading_eigenpairs;
 
+/// Power-method steps for the smoothness constant: only the eigenvalue is needed, and the
+/// estimate `||M v||` is close to it long before the vector settles.
+const SMOOTHNESS_ITERATIONS: usize = 200;
+
 /// Configuration of the [`DomainClassifier`]: L2-regularised logistic regression trained by
 /// full-batch gradient descent.
 #[derive(Config, Debug, PartialEq)]
@@ -105,7 +109,7 @@ impl DomainClassifierConfig {
                 .transpose()
                 .matmul(augmented * weights.clone()),
         );
-        let lambda_max = leading_eigenpairs(&moment, d + 1, 1)
+        let lambda_max = leading_eigenpairs(&moment, d + 1, 1, SMOOTHNESS_ITERATIONS)
             .first()
             .map_or(1.0, |pair| pair.0);
         // A 10 % margin over the power method's estimate, which approaches from below.

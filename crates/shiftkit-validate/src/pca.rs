@@ -6,6 +6,10 @@ use crate::error::ValidateError;
 use crate::host::{check_matrix, matrix, values};
 use crate::linalg::leading_eigenpairs;
 
+/// Power-method steps at most per component: enough to settle to `1e-12` unless the
+/// two leading variances nearly tie (then any direction in their span serves the picture).
+const POWER_ITERATIONS: usize = 10_000;
+
 /// The top two principal components of a set of features, to draw the feature space in the
 /// plane (for instance source and target rows, before and after adaptation, in one basis).
 ///
@@ -54,7 +58,7 @@ impl Pca2 {
         let centred = features.clone() - mean.clone();
         let covariance =
             values(&(centred.clone().transpose().matmul(centred) / (rows as f64 - 1.0)));
-        let mut pairs = leading_eigenpairs(&covariance, columns, 2).into_iter();
+        let mut pairs = leading_eigenpairs(&covariance, columns, 2, POWER_ITERATIONS).into_iter();
         let mut next = || pairs.next().unwrap_or((0.0, vec![0.0; columns]));
         let (first, second) = (next(), next());
         Ok(Self {

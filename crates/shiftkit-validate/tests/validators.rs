@@ -283,6 +283,21 @@ fn proxy_a_distance_is_near_2_when_separable_and_near_0_when_identical() {
     let identical = proxy_a_distance(&tensor(&source), &tensor(&same), &config).unwrap();
     assert!(separable > 1.95, "{separable}");
     assert!(identical.abs() < 0.3, "{identical}");
+
+    // In 64 dimensions, with a shift of 3 standard deviations along one feature: the
+    // gradient descent stays stable (its step follows the data's smoothness constant).
+    let wide = |mean: f64, rng: &mut Rng| {
+        let mut centre = vec![0.0; 64];
+        centre[7] = mean;
+        rng.gaussian(1000, &centre, &[1.0; 64])
+    };
+    let source = wide(0.0, &mut rng);
+    let shifted =
+        proxy_a_distance(&tensor(&source), &tensor(&wide(3.0, &mut rng)), &config).unwrap();
+    let same = proxy_a_distance(&tensor(&source), &tensor(&wide(0.0, &mut rng)), &config).unwrap();
+    // Bayes error of a 3-sigma shift: Phi(-1.5) = 6.7 %, so d_A is about 1.73 at best.
+    assert!(shifted > 1.5 && shifted < 1.8, "{shifted}");
+    assert!(same.abs() < 0.3, "{same}");
 }
 
 #[test]
