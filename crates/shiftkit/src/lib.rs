@@ -16,7 +16,7 @@
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
 //! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation |
 //! | [`methods`] | all | the names users reach for first |
-//! | [`backend`], [`device`] | this crate | backend aliases and device choice |
+//! | [`backend`], [`device`] | this crate | backend aliases, device choice, and running a job on the chosen backend |
 //!
 //! # Example
 //!
