@@ -166,8 +166,15 @@ mod tests {
 
     #[test]
     fn ranges_widen_to_round_steps() {
-        assert_eq!(nice_range((0.13, 0.91)), (0.1, 1.0));
-        assert_eq!(nice_range((3.0, 3.0)), (2.5, 3.5));
+        // A span of 0.78 gives steps of 0.2.
+        let (lo, hi) = nice_range((0.13, 0.91));
+        assert!(lo.abs() < 1e-12 && (hi - 1.0).abs() < 1e-12, "{lo} {hi}");
+        // An empty range is widened by half a unit each way, then rounded out to steps of 0.2.
+        let (lo, hi) = nice_range((3.0, 3.0));
+        assert!(
+            (lo - 2.4).abs() < 1e-12 && (hi - 3.6).abs() < 1e-12,
+            "{lo} {hi}"
+        );
         assert_eq!(bounds([f64::NAN, 2.0, -1.0].into_iter()), (-1.0, 2.0));
         assert_eq!(bounds(std::iter::empty()), (0.0, 1.0));
     }
