@@ -20,7 +20,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder};
-use shiftkit::nn::{CnnEncoderConfig, ConvAlgorithm, DropoutMasks, MlpEncoderConfig};
+use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, host_backend};
 
 /// Training allocates and frees many buffers of the same large sizes every step; the system
 /// allocator returns them to the OS and page-faults them back (14% of the step in a profile).
@@ -84,21 +84,21 @@ fn bench_backend<B, M, const D: usize, Bt>(
     // Joint encoding (one pass over [x_s; x_t]) computes the same step for an encoder without
     // batch norm: measured for the MLP only.
     // The default step differentiates the two domains' encoder passes on two threads (on the
-    // CPU backends; on CUDA it is the one-thread step); the `_serial` variants keep the whole
-    // backward pass on one.
-    let mut methods = vec![
-        ("dann", 0.0, false, true),
-        ("dann_mstn", 0.5, false, true),
-        ("dann_serial", 0.0, false, false),
-        ("dann_mstn_serial", 0.5, false, false),
-    ];
+    // host-memory backends; elsewhere it is the one-thread step); the `_serial` variants keep
+    // the whole backward pass on one, and are measured where the two differ.
+    let mut methods = vec![("dann", 0.0, false, true), ("dann_mstn", 0.5, false, true)];
+    if host_backend::<B::InnerBackend>(&device) {
+        methods.push(("dann_serial", 0.0, false, false));
+        methods.push(("dann_mstn_serial", 0.5, false, false));
+    }
     if model_name == "mlp" {
         methods.push(("dann_joint", 0.0, true, false));
     }
     for (method, semantic, joint, parallel) in methods {
         B::seed(&device, 0);
         let config = DannConfig::new()
-            .with_discriminator_dropout_masks(kernels(backend).1)
+            // The encoders' and the discriminator's kernels follow the backend (`Auto`).
+            .with_discriminator_dropout_masks(DropoutMasks::Auto)
             .with_semantic_weight(semantic)
             .with_joint_encoding(joint)
             .with_parallel_domains(parallel);
@@ -121,44 +121,22 @@ fn bench_backend<B, M, const D: usize, Bt>(
     group.finish();
 }
 
-/// On a GPU, the backend's own convolution and dropout sampler (the digits example's choice
-/// there); the host-side kernels on the CPU backends.
-fn kernels(backend: &str) -> (ConvAlgorithm, DropoutMasks) {
-    if backend == "cuda" {
-        (ConvAlgorithm::Backend, DropoutMasks::Backend)
-    } else {
-        (ConvAlgorithm::Im2col, DropoutMasks::Host)
-    }
-}
-
 fn bench_models<B>(c: &mut Criterion, backend: &str)
 where
     B: TrainingBackend,
 {
-    let (conv, masks) = kernels(backend);
     bench_backend::<B, _, 2, _>(
         c,
         backend,
         "mlp",
-        |device| {
-            MlpEncoderConfig::new()
-                .with_dropout_masks(masks)
-                .init(device)
-                .expect("valid MLP")
-        },
+        |device| MlpEncoderConfig::new().init(device).expect("valid MLP"),
         FlatDigitBatcher,
     );
     bench_backend::<B, _, 4, _>(
         c,
         backend,
         "cnn",
-        |device| {
-            CnnEncoderConfig::new()
-                .with_conv_algorithm(conv)
-                .with_dropout_masks(masks)
-                .init(device)
-                .expect("valid CNN")
-        },
+        |device| CnnEncoderConfig::new().init(device).expect("valid CNN"),
         DigitBatcher,
     );
 }

@@ -9,13 +9,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test (workspace)"
+echo "== cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
 cargo test --workspace --locked
 
 echo "== cargo doc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked
 
-echo "== cargo check --features cuda"
-cargo check -p shiftkit --features cuda --locked
+echo "== cargo check --features cuda (the facade and the lab's programs)"
+cargo check -p shiftkit-lab --features cuda --locked
 
 echo "== all checks passed"

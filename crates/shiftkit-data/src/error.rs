@@ -210,4 +210,27 @@ pub enum DataError {
     /// A rotation centre that is not finite.
     #[error("the rotation centre must be finite, got {0:?}")]
     NonFiniteCentre([f64; 2]),
+
+    /// An image buffer whose length is not `side * side`.
+    #[error("an image of side {side} needs {expected} pixels, got {found}")]
+    ImageSize {
+        /// The side the image was said to have.
+        side: usize,
+        /// `side * side`.
+        expected: usize,
+        /// The buffer's length.
+        found: usize,
+    },
+
+    /// A background-noise amplitude outside `[0, 1]` (or NaN).
+    #[error("the noise amplitude must lie in [0, 1], got {0}")]
+    InvalidAmplitude(f32),
+
+    /// A thinning or thickening square of side 0.
+    #[error("the structuring square's side must be at least 1, got {0}")]
+    InvalidElementSize(usize),
+
+    /// A name that is not one of the robustness suite's pairs.
+    #[error("unknown suite pair {0:?} (expected one of {known})", known = crate::suite::SuitePair::names())]
+    UnknownSuitePair(String),
 }

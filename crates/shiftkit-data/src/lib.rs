@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | [`MoonsPair`] | two moons ([`moons`]) | the same distribution rotated 35 degrees | [`MoonsConfig::init`] |
 //! | [`DigitsPair`] | MNIST ([`mnist`]) | UCI optdigits in MNIST's geometry ([`optdigits`]) | [`DigitsPair::embedded`], [`DigitsPair::reference`] |
+//! | [`DigitsPair`] | MNIST or optdigits | a [`SuitePair`] of the robustness suite ([`suite`]): optdigits, MNIST, or MNIST inverted, textured, noisy, rotated, thinned ([`shift`]) | [`DigitsPair::suite`] |
 //!
 //! # What is here
 //!
@@ -75,7 +76,9 @@ mod points;
 mod reference_indices;
 mod resize;
 mod rng;
+pub mod shift;
 mod split;
+pub mod suite;
 
 pub use batch::DomainBatch;
 pub use batcher::{DigitBatcher, FlatDigitBatcher, PointBatcher};
@@ -85,4 +88,6 @@ pub use items::{DigitItem, IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, PointItem};
 pub use moons::MoonsConfig;
 pub use pair::{DigitsPair, DomainPair, MoonsPair};
 pub use points::PointDataset;
+pub use shift::DigitShift;
 pub use split::{stratified_split, stratified_split_count};
+pub use suite::SuitePair;

@@ -27,6 +27,11 @@ use crate::split::stratified_split;
 /// The point the target moons are rotated about: the centre of the noiseless moons.
 pub const MOONS_CENTRE: [f64; 2] = [0.5, 0.25];
 
+/// The target rotations of the robustness suite, in degrees: milder and harsher than the
+/// DANN paper's 35. Each is one [`MoonsConfig`] with
+/// [`with_angle_degrees`](MoonsConfig::with_angle_degrees).
+pub const MOONS_SUITE_DEGREES: [f64; 3] = [20.0, 35.0, 50.0];
+
 /// `n_samples` noisy two-moons points, shuffled; labels 0 (upper moon) and 1 (lower moon),
 /// `n_samples / 2` of class 0 (rounded down) and the rest of class 1.
 ///

@@ -45,12 +45,13 @@ pub struct CnnEncoderConfig {
     #[config(default = 0.3)]
     pub dropout: f64,
     /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
-    /// backend's sampler (the choice on a GPU).
-    #[config(default = "DropoutMasks::Host")]
+    /// backend's sampler (the choice on a GPU); `Auto` picks by the backend at `init`.
+    #[config(default = "DropoutMasks::Auto")]
     pub dropout_masks: DropoutMasks,
     /// How the convolutions are computed: the same function either way (a test checks it),
-    /// at very different speeds depending on the backend.
-    #[config(default = "ConvAlgorithm::Im2col")]
+    /// at very different speeds depending on the backend; `Auto` picks by the backend at
+    /// `init`.
+    #[config(default = "ConvAlgorithm::Auto")]
     pub conv_algorithm: ConvAlgorithm,
 }
 
@@ -100,10 +101,10 @@ impl CnnEncoderConfig {
             dense: LinearConfig::new(flat_dim, hidden_dim).init(device),
             latent: LinearConfig::new(hidden_dim, latent_dim).init(device),
             classifier: LinearConfig::new(latent_dim, num_classes).init(device),
-            dropout: Dropout::new(dropout, self.dropout_masks)?,
+            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             latent_dim,
             num_classes,
-            conv_algorithm: self.conv_algorithm,
+            conv_algorithm: self.conv_algorithm.resolve::<B>(device),
         }))
     }
 }
@@ -154,7 +155,8 @@ impl<B: LoweringBackend> CnnEncoder<B> {
                 let (x, second) = conv_block(&self.conv2, &self.norm2, x, true);
                 (x, first.into_iter().chain(second).collect())
             }
-            ConvAlgorithm::Backend => {
+            // `init` resolves `Auto`; it never reaches a built encoder.
+            ConvAlgorithm::Backend | ConvAlgorithm::Auto => {
                 // Burn's batch norm updates its running statistics itself.
                 let block = |conv: &Conv2d<B>, norm: &BatchNorm<B>, x| {
                     self.pool.forward(relu(norm.forward(conv.forward(x))))

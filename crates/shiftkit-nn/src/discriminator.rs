@@ -30,8 +30,8 @@ pub struct DomainDiscriminatorConfig {
     #[config(default = 0.0)]
     pub dropout: f64,
     /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
-    /// backend's sampler (the choice on a GPU).
-    #[config(default = "DropoutMasks::Host")]
+    /// backend's sampler (the choice on a GPU); `Auto` picks by the backend at `init`.
+    #[config(default = "DropoutMasks::Auto")]
     pub dropout_masks: DropoutMasks,
     /// Whether each hidden layer is batch-normalised between its linear map and its ReLU.
     #[config(default = false)]
@@ -90,7 +90,7 @@ impl DomainDiscriminatorConfig {
         Ok(materialize(DomainDiscriminator {
             hidden,
             norms,
-            dropout: Dropout::new(dropout, self.dropout_masks)?,
+            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             output,
             latent_dim,
         }))

@@ -12,17 +12,34 @@ use burn::tensor::{Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{NnError, check_dropout};
+use crate::host_memory::host_backend;
 
 /// Where [`Dropout`] draws its masks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DropoutMasks {
+    /// Whichever fits the backend: [`Host`](Self::Host) on a host-memory backend (see
+    /// [`host_backend`]), [`Backend`](Self::Backend) elsewhere. The configs resolve it when
+    /// they build a network.
+    #[default]
+    Auto,
     /// On the host: one seed from the backend's generator per call, expanded with SplitMix64,
     /// then handed to the backend. Far cheaper on the CPU backends.
-    #[default]
     Host,
     /// The backend's own Bernoulli sampler: the choice on a GPU, where the mask is drawn on the
     /// device and nothing crosses the bus.
     Backend,
+}
+
+impl DropoutMasks {
+    /// The concrete choice for backend `B` on `device`: [`Auto`](Self::Auto) becomes
+    /// [`Host`](Self::Host) or [`Backend`](Self::Backend), the others stay as they are.
+    pub fn resolve<B: Backend>(self, device: &B::Device) -> Self {
+        match self {
+            Self::Auto if host_backend::<B>(device) => Self::Host,
+            Self::Auto => Self::Backend,
+            chosen => chosen,
+        }
+    }
 }
 
 /// Inverted dropout: in training, each element is kept with probability `1 - prob` and scaled
@@ -67,8 +84,9 @@ impl Dropout {
         if self.prob == 0.0 || !B::ad_enabled(device) {
             return MaskDraw::Off;
         }
-        match self.masks {
-            DropoutMasks::Backend => MaskDraw::Backend,
+        // A dropout built with `Auto` outside a config resolves it here, at each call.
+        match self.masks.resolve::<B>(device) {
+            DropoutMasks::Auto | DropoutMasks::Backend => MaskDraw::Backend,
             DropoutMasks::Host => MaskDraw::Host(
                 Tensor::<B, 1>::random([2], Distribution::Default, device)
                     .into_data()

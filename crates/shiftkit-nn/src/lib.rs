@@ -17,6 +17,8 @@
 //!   batch norm + ReLU + max pooling fused, as autodiff ops with their own backward).
 //!   Implemented for the backends this crate's features name (`ndarray`, `flex`, `cuda`) and
 //!   for `Autodiff` over them; [`ConvAlgorithm`] chooses between it and Burn's own layers.
+//! - [`host_backend`]: whether a backend computes in host memory, the one question behind the
+//!   `Auto` defaults of [`ConvAlgorithm`] and [`DropoutMasks`].
 //!
 //! # Why a trait, and why these networks
 //!
@@ -72,6 +74,7 @@ mod discriminator;
 mod dropout;
 mod encoder;
 mod error;
+mod host_memory;
 mod init;
 mod lowering;
 mod mlp;
@@ -83,6 +86,7 @@ pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
 pub use dropout::{Dropout, DropoutMasks};
 pub use encoder::Encoder;
 pub use error::NnError;
+pub use host_memory::host_backend;
 pub use lowering::{BatchNormPoolState, ConvAlgorithm, ConvState, LoweringBackend};
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};

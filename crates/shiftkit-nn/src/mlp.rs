@@ -33,8 +33,8 @@ pub struct MlpEncoderConfig {
     #[config(default = 0.3)]
     pub dropout: f64,
     /// Where dropout draws its masks: on the host (fast on the CPU backends) or with the
-    /// backend's sampler (the choice on a GPU).
-    #[config(default = "DropoutMasks::Host")]
+    /// backend's sampler (the choice on a GPU); `Auto` picks by the backend at `init`.
+    #[config(default = "DropoutMasks::Auto")]
     pub dropout_masks: DropoutMasks,
 }
 
@@ -73,7 +73,7 @@ impl MlpEncoderConfig {
             hidden,
             latent,
             classifier,
-            dropout: Dropout::new(dropout, self.dropout_masks)?,
+            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             latent_dim,
             num_classes,
         }))

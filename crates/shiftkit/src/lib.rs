@@ -2,8 +2,10 @@
 //!
 //! A model trained on a labelled *source* domain often fails on a shifted, unlabelled *target*
 //! domain (other writers, other scanners, other hospitals). shiftkit trains models that carry
-//! over, with adversarial domain adaptation (DANN, Ganin et al., JMLR 2016) and class-level
-//! centroid alignment (MSTN, Xie et al., ICML 2018), on the [Burn](https://burn.dev) framework.
+//! over, with adversarial domain adaptation (DANN, Ganin et al., JMLR 2016; CDAN, Long et al.,
+//! NeurIPS 2018), class-level centroid alignment (MSTN, Xie et al., ICML 2018) and feature
+//! statistics matching (MMD as in DAN, Long et al., ICML 2015; CORAL, Sun & Saenko, 2016), on
+//! the [Burn](https://burn.dev) framework.
 //!
 //! This crate is the facade: it re-exports the layered crates under short module names, so one
 //! dependency gives the whole toolkit, and each layer stays usable on its own.
@@ -16,7 +18,7 @@
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
 //! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation |
 //! | [`methods`] | all | the names users reach for first |
-//! | [`backend`], [`device`] | this crate | backend aliases and device choice |
+//! | [`backend`], [`device`] | this crate | backend aliases, device choice, and running a job on the chosen backend |
 //!
 //! # Example
 //!
@@ -76,11 +78,22 @@ pub mod train {
 }
 
 pub mod methods {
-    //! The building blocks of adversarial domain adaptation, under the names of the papers.
-    pub use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidStart};
+    //! The methods and their building blocks, under the names of the papers: the presets
+    //! ([`Method`]), the trainer, the adaptation terms, the reversal, the discriminator, the
+    //! alignment losses.
+    pub use shiftkit_align::{
+        CentroidAligner, CentroidAlignerConfig, CentroidStart, MmdConfig, MmdEstimator, coral,
+        mmd2,
+    };
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
-    pub use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, EvalResult};
+    pub use shiftkit_train::terms::{
+        AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
+        DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
+    };
+    pub use shiftkit_train::{
+        Alarm, CollapsePolicy, DannConfig, DannTrainer, EpochRecord, EvalResult, Method,
+    };
 }
 
 pub mod backend;

@@ -36,13 +36,29 @@ use serde::{Deserialize, Serialize};
 /// How the reference CNN computes its convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ConvAlgorithm {
+    /// Whichever fits the backend: [`Im2col`](Self::Im2col) on a host-memory backend (see
+    /// [`host_backend`](crate::host_backend)), [`Backend`](Self::Backend) elsewhere.
+    /// [`CnnEncoderConfig::init`](crate::CnnEncoderConfig::init) resolves it.
+    #[default]
+    Auto,
     /// im2col and one matrix product per convolution, then batch norm, ReLU and pooling fused
     /// on the host ([`LoweringBackend`]): the fast choice on the CPU backends.
-    #[default]
     Im2col,
     /// The backend's own convolution, batch norm and pooling: the choice on CUDA, whose
     /// autotuned and fused kernels are fast.
     Backend,
+}
+
+impl ConvAlgorithm {
+    /// The concrete choice for backend `B` on `device`: [`Auto`](Self::Auto) becomes
+    /// [`Im2col`](Self::Im2col) or [`Backend`](Self::Backend), the others stay as they are.
+    pub fn resolve<B: Backend>(self, device: &B::Device) -> Self {
+        match self {
+            Self::Auto if crate::host_backend::<B>(device) => Self::Im2col,
+            Self::Auto => Self::Backend,
+            chosen => chosen,
+        }
+    }
 }
 
 /// `[N, C, H, W]` images as channel-major `[C, N, H, W]` activations.

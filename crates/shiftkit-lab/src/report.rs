@@ -1,20 +1,22 @@
-//! What a run leaves behind: the results table on stdout, `summary.json`, each run's history
-//! as JSON, and a PNG of its training curves.
-
-#![allow(dead_code)]
-// shared by two examples, each of which uses a subset
-// The results table is this module's output.
-#![allow(clippy::print_stdout)]
+//! What a run leaves behind: the results table, `summary.json`, each run's history as JSON,
+//! and a PNG of its training curves.
 
 use std::error::Error;
+use std::fmt::Write as _;
 use std::path::Path;
 
+use plotters::prelude::*;
 use serde::Serialize;
+use shiftkit::methods::EpochRecord;
 
-use crate::common::experiment::{Run, RunRecord};
-use crate::common::plot::{Canvas, Rect, Series, line_chart};
+use crate::experiment::{Run, RunRecord};
+use crate::plot::{Series, line_chart};
 
 /// Writes `value` as pretty JSON to `path`.
+///
+/// # Errors
+///
+/// Serialisation or writing failed.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Error>> {
     let text = serde_json::to_string_pretty(value)?;
     std::fs::write(path, text + "\n")
@@ -23,6 +25,10 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Err
 }
 
 /// Writes `summary.json`: `{"runs": [...]}`, one record per run.
+///
+/// # Errors
+///
+/// Writing failed.
 pub fn write_summary(out: &Path, runs: &[Run]) -> Result<(), Box<dyn Error>> {
     #[derive(Serialize)]
     struct Summary<'a> {
@@ -34,23 +40,25 @@ pub fn write_summary(out: &Path, runs: &[Run]) -> Result<(), Box<dyn Error>> {
 
 /// Writes a run's history (`history_<method>_<model>_seed<N>.json`, the `Vec<EpochRecord>`)
 /// and its training curves (`curves_<method>_<model>_seed<N>.png`).
+///
+/// # Errors
+///
+/// Writing or drawing failed.
 pub fn write_run(out: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
     let stem = run.spec.stem();
     write_json(&out.join(format!("history_{stem}.json")), &run.history)?;
     let path = out.join(format!("curves_{stem}.png"));
-    curves(run)
-        .save(&path)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    curves(&path, run).map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
     Ok(())
 }
 
 /// Three panels side by side: the loss terms, alpha with the discriminator's accuracy, and
 /// the source and target accuracies on the training batches, per epoch.
-fn curves(run: &Run) -> Canvas {
-    let (panel_w, panel_h) = (620.0, 460.0);
-    let mut canvas = Canvas::new((3.0 * panel_w) as usize, panel_h as usize);
-    let area = |i: f64| Rect::new(i * panel_w, 0.0, panel_w, panel_h);
-    let curve = |name, value: fn(&shiftkit::methods::EpochRecord) -> f64| Series {
+fn curves(path: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
+    let root = BitMapBackend::new(path, (1860, 460)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((1, 3));
+    let curve = |name, value: fn(&EpochRecord) -> f64| Series {
         name,
         points: run
             .history
@@ -68,8 +76,7 @@ fn curves(run: &Run) -> Canvas {
         )
     };
     line_chart(
-        &mut canvas,
-        area(0.0),
+        &panels[0],
         &title("losses"),
         ("epoch", "mean loss"),
         &[
@@ -79,10 +86,9 @@ fn curves(run: &Run) -> Canvas {
             curve("total", |r| r.total_loss),
         ],
         None,
-    );
+    )?;
     line_chart(
-        &mut canvas,
-        area(1.0),
+        &panels[1],
         &title("adversary"),
         ("epoch", "value"),
         &[
@@ -91,10 +97,9 @@ fn curves(run: &Run) -> Canvas {
             curve("tgt majority", |r| r.tgt_majority),
         ],
         Some((0.0, 1.0)),
-    );
+    )?;
     line_chart(
-        &mut canvas,
-        area(2.0),
+        &panels[2],
         &title("accuracy"),
         ("epoch", "training-batch accuracy"),
         &[
@@ -102,13 +107,14 @@ fn curves(run: &Run) -> Canvas {
             curve("target", |r| r.tgt_acc),
         ],
         Some((0.0, 1.0)),
-    );
-    canvas
+    )?;
+    root.present()?;
+    Ok(())
 }
 
-/// Prints one row per method and model: target and source test accuracy (%), training time
-/// and speed; with several seeds, mean ± sample standard deviation over them.
-pub fn print_table(runs: &[Run]) {
+/// The results table: one row per method and model, with target and source test accuracy
+/// (%), training time and speed; with several seeds, mean ± sample standard deviation.
+pub fn table(runs: &[Run]) -> String {
     let mut groups: Vec<(&str, &str, Vec<&RunRecord>)> = Vec::new();
     for run in runs {
         let r = &run.record;
@@ -120,8 +126,8 @@ pub fn print_table(runs: &[Run]) {
             None => groups.push((r.method, r.model, vec![r])),
         }
     }
-    println!(
-        "\n{:<12} {:<8} {:>5}  {:>14}  {:>14}  {:>14}  {:>10}",
+    let mut text = format!(
+        "{:<12} {:<8} {:>5}  {:>14}  {:>14}  {:>14}  {:>10}\n",
         "method", "model", "seeds", "target acc %", "source acc %", "train time s", "steps/s"
     );
     for (method, model, members) in &groups {
@@ -134,7 +140,8 @@ pub fn print_table(runs: &[Run]) {
                 format!("{mean:.decimals$}")
             }
         };
-        println!(
+        let _ = writeln!(
+            text,
             "{:<12} {:<8} {:>5}  {:>14}  {:>14}  {:>14}  {:>10}",
             method,
             model,
@@ -145,6 +152,7 @@ pub fn print_table(runs: &[Run]) {
             column(|r| r.steps_per_second, 1.0, 0),
         );
     }
+    text
 }
 
 /// Mean and sample standard deviation (0 for fewer than two values).
@@ -156,4 +164,17 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     }
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, var.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mean_std;
+
+    #[test]
+    fn mean_and_sample_deviation() {
+        assert_eq!(mean_std(&[2.0]), (2.0, 0.0));
+        let (mean, std) = mean_std(&[1.0, 2.0, 3.0]);
+        assert_eq!(mean, 2.0);
+        assert!((std - 1.0).abs() < 1e-12);
+    }
 }

@@ -1,42 +1,42 @@
-//! A terminal progress bar for a training run, written as a [`TrainObserver`]: the library
-//! prints nothing itself and reports every step and epoch to the observer it is given.
+//! Training progress on stderr, as a [`TrainObserver`]: the library prints nothing itself and
+//! reports every step and epoch to the observer it is given.
 //!
-//! On a terminal, one line is redrawn in place (`\r`) with the epoch, a bar, the step's
-//! losses, alpha and the last epoch's target accuracy. When stderr is not a terminal (a log
-//! file, CI), about ten plain lines per run are written instead, one at the end of an epoch.
+//! On a terminal, an [indicatif] bar with the epoch, the step's losses, alpha and the last
+//! epoch's target accuracy. When stderr is not a terminal (a log file, CI), the bar hides
+//! itself and about ten plain lines per run are written instead, one at the end of an epoch.
 
 // Progress is what this module is for; it goes to stderr so that stdout keeps the results.
 #![allow(clippy::print_stderr)]
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
-
+use indicatif::{ProgressBar, ProgressStyle};
 use shiftkit::train::{EpochRecord, StepReport, TrainObserver};
-
-/// Width of the bar, in characters.
-const BAR: usize = 16;
-/// The shortest time between two redraws of the bar.
-const REDRAW: Duration = Duration::from_millis(100);
 
 /// Shows the progress of one run on stderr.
 pub struct Progress {
     label: String,
     epochs: usize,
-    terminal: bool,
-    last_draw: Option<Instant>,
+    bar: ProgressBar,
     tgt_acc: Option<f64>,
     collapsed_epochs: usize,
     drifted_epochs: usize,
 }
 
 impl Progress {
-    /// A progress display for a run named `label` of `epochs` epochs.
-    pub fn new(label: impl Into<String>, epochs: usize) -> Self {
+    /// A progress display for a run named `label` of `epochs` epochs of `steps_per_epoch`
+    /// steps.
+    pub fn new(label: impl Into<String>, epochs: usize, steps_per_epoch: usize) -> Self {
+        let label = label.into();
+        let bar = ProgressBar::new((epochs * steps_per_epoch) as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:<26} {bar:16} {pos}/{len} steps {msg}")
+                .expect("a valid template")
+                .progress_chars("#>."),
+        );
+        bar.set_prefix(label.clone());
         Self {
-            label: label.into(),
+            label,
             epochs,
-            terminal: std::io::stderr().is_terminal(),
-            last_draw: None,
+            bar,
             tgt_acc: None,
             collapsed_epochs: 0,
             drifted_epochs: 0,
@@ -45,7 +45,7 @@ impl Progress {
 
     /// Replaces the bar with a final line for the run.
     pub fn finish(&mut self, summary: &str) {
-        self.clear();
+        self.bar.finish_and_clear();
         let collapsed = match self.collapsed_epochs {
             0 => String::new(),
             n => format!(" (target collapsed in {n} epochs)"),
@@ -57,50 +57,40 @@ impl Progress {
         eprintln!("{:<26} {summary}{collapsed}{drifted}", self.label);
     }
 
-    /// Erases the bar's line, on a terminal.
-    fn clear(&self) {
-        if self.terminal && self.last_draw.is_some() {
-            eprint!("\r\x1b[2K");
-        }
-    }
-
-    fn draw(&mut self, report: &StepReport) {
-        let done = (report.epoch - 1) * report.steps_in_epoch + report.step;
-        let total = (self.epochs * report.steps_in_epoch).max(1);
-        let filled = (done * BAR / total).min(BAR);
-        let tgt = self
-            .tgt_acc
-            .map_or_else(|| "  -  ".to_string(), |a| format!("{a:.3}"));
-        eprint!(
-            "\r\x1b[2K{}  epoch {:>3}/{} [{}{}] ce {:.3} dom {:.3} tot {:.3} alpha {:.2} tgt_acc {tgt}",
-            self.label,
-            report.epoch,
-            self.epochs,
-            "#".repeat(filled),
-            ".".repeat(BAR - filled),
-            report.ce_loss,
-            report.domain_loss,
-            report.total_loss,
-            report.alpha,
-        );
-        let _ = std::io::stderr().flush();
-        self.last_draw = Some(Instant::now());
+    /// Prints a line above the bar (or alone, without a terminal).
+    fn say(&self, line: String) {
+        self.bar.suspend(|| eprintln!("{line}"));
     }
 }
 
 impl TrainObserver for Progress {
     fn on_step(&mut self, report: &StepReport) {
-        let due = self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW);
-        if self.terminal && (due || report.step == report.steps_in_epoch) {
-            self.draw(report);
+        let done = (report.epoch - 1) * report.steps_in_epoch + report.step;
+        self.bar.set_position(done as u64);
+        // The message is redrawn with the bar; refreshing it every few steps is plenty.
+        if report.step % 25 == 1 || report.step == report.steps_in_epoch {
+            let tgt = self
+                .tgt_acc
+                .map_or_else(|| "-".to_string(), |a| format!("{a:.3}"));
+            self.bar.set_message(format!(
+                "epoch {}/{} ce {:.3} dom {:.3} tot {:.3} alpha {:.2} tgt_acc {tgt}",
+                report.epoch,
+                self.epochs,
+                report.ce_loss,
+                report.domain_loss,
+                report.total_loss,
+                report.alpha,
+            ));
         }
     }
 
     fn on_epoch(&mut self, record: &EpochRecord) {
         self.tgt_acc = Some(record.tgt_acc);
         let every = self.epochs.div_ceil(10).max(1);
-        if !self.terminal && (record.epoch.is_multiple_of(every) || record.epoch == self.epochs) {
-            eprintln!(
+        if self.bar.is_hidden()
+            && (record.epoch.is_multiple_of(every) || record.epoch == self.epochs)
+        {
+            self.say(format!(
                 "{:<26} epoch {:>3}/{}  ce {:.3} domain {:.3} semantic {:.3} total {:.3} alpha {:.2} disc_acc {:.2} src_acc {:.3} tgt_acc {:.3}",
                 self.label,
                 record.epoch,
@@ -113,31 +103,29 @@ impl TrainObserver for Progress {
                 record.disc_acc,
                 record.src_acc,
                 record.tgt_acc,
-            );
+            ));
         }
     }
 
     fn on_drift(&mut self, record: &EpochRecord, growth: f64) {
         self.drifted_epochs += 1;
         if self.drifted_epochs == 1 {
-            self.clear();
-            eprintln!(
+            self.say(format!(
                 "warning: {}: the features are drifting at epoch {}: mean norm {:.1}, {:.1}x its lowest",
                 self.label, record.epoch, record.latent_norm, growth,
-            );
+            ));
         }
     }
 
     fn on_collapse(&mut self, record: &EpochRecord) {
         self.collapsed_epochs += 1;
         if self.collapsed_epochs == 1 {
-            self.clear();
-            eprintln!(
+            self.say(format!(
                 "warning: {}: the target predictions collapsed at epoch {}: {:.0}% in one class",
                 self.label,
                 record.epoch,
                 100.0 * record.tgt_majority,
-            );
+            ));
         }
     }
 }

@@ -1,11 +1,8 @@
 //! One training run, written once for every backend and model: build the loaders and the
 //! model, train with [`DannTrainer`], evaluate on both test sets, and time it.
 
-#![allow(dead_code)] // shared by two examples, each of which uses a subset
-
 use std::error::Error;
 use std::fmt;
-use std::str::FromStr;
 use std::time::Instant;
 
 use burn::data::dataloader::DataLoaderBuilder;
@@ -16,87 +13,11 @@ use burn::tensor::Tensor;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
-use shiftkit::device::Resolved;
 use shiftkit::methods::{DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
 
-use crate::common::progress::Progress;
-
-/// The methods compared: the library's presets.
-pub use shiftkit::train::Method;
-
-/// The CPU backend to train on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CpuBackend {
-    /// `shiftkit::backend::NdArray`: ndarray, with SIMD and threads.
-    NdArray,
-    /// `shiftkit::backend::Cpu`: flex, the default (faster here, and bit-reproducible).
-    Flex,
-}
-
-impl fmt::Display for CpuBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CpuBackend::NdArray => "ndarray",
-            CpuBackend::Flex => "flex",
-        })
-    }
-}
-
-impl FromStr for CpuBackend {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.to_ascii_lowercase().as_str() {
-            "ndarray" => Ok(CpuBackend::NdArray),
-            "flex" => Ok(CpuBackend::Flex),
-            _ => Err("expected ndarray or flex".to_string()),
-        }
-    }
-}
-
-/// A job that runs on whichever backend a device request resolves to. Burn's backend is a
-/// type, so the runtime choice becomes a type in exactly one place: [`dispatch`].
-pub trait OnBackend {
-    /// What the job returns.
-    type Output;
-
-    /// Runs the job on backend `B`.
-    fn run<B>(&self, device: &B::Device) -> Result<Self::Output, Box<dyn Error>>
-    where
-        B: TrainingBackend;
-}
-
-/// Runs `job` on the backend for `device` (and, on the CPU, the chosen CPU backend).
-pub fn dispatch<J: OnBackend>(
-    device: Resolved,
-    backend: CpuBackend,
-    job: &J,
-) -> Result<J::Output, Box<dyn Error>> {
-    let name = match device {
-        Resolved::Cpu => backend.to_string(),
-        Resolved::Cuda(_) => "cuda".to_string(),
-    };
-    eprintln!("device: {device} ({name})");
-    match (device, backend) {
-        #[cfg(feature = "ndarray")]
-        (Resolved::Cpu, CpuBackend::NdArray) => {
-            job.run::<shiftkit::backend::NdArray>(&Default::default())
-        }
-        #[cfg(feature = "flex")]
-        (Resolved::Cpu, CpuBackend::Flex) => job.run::<shiftkit::backend::Cpu>(&Default::default()),
-        #[cfg(feature = "cuda")]
-        (Resolved::Cuda(index), _) => {
-            job.run::<shiftkit::backend::Cuda>(&burn::backend::cuda::CudaDevice::new(index))
-        }
-        // Reached only in builds without one of the backend features.
-        #[allow(unreachable_patterns)]
-        _ => Err(format!(
-            "this build has no {name} backend: enable its feature of the shiftkit crate"
-        )
-        .into()),
-    }
-}
+use crate::Method;
+use crate::progress::Progress;
 
 /// How long to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,14 +41,17 @@ impl Length {
 /// Everything that defines one run.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
+    /// The method trained.
     pub method: Method,
     /// The model's name in the outputs (`mlp`, `cnn`, `shallow`).
     pub model: &'static str,
+    /// The seed of weights, shuffling and (for the embedded digits) the data split.
     pub seed: u64,
     /// The method's configuration (its seed is set from `seed`).
     pub config: DannConfig,
     /// Examples per batch, in each domain.
     pub batch_size: usize,
+    /// How long to train.
     pub length: Length,
 }
 
@@ -141,8 +65,11 @@ impl RunSpec {
 /// One line of `summary.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
+    /// The method's name.
     pub method: &'static str,
+    /// The model's name.
     pub model: &'static str,
+    /// The run's seed.
     pub seed: u64,
     /// Accuracy on the held-out target test set, in evaluation mode.
     pub target_accuracy: f64,
@@ -150,19 +77,27 @@ pub struct RunRecord {
     pub source_accuracy: f64,
     /// Seconds of training (evaluation excluded).
     pub seconds: f64,
+    /// Optimiser steps per second of training.
     pub steps_per_second: f64,
 }
 
 /// A finished run: its summary and its per-epoch history.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// What was run.
     pub spec: RunSpec,
+    /// Its line of `summary.json`.
     pub record: RunRecord,
+    /// One record per epoch.
     pub history: Vec<EpochRecord>,
 }
 
 /// Trains one model on `pair` as `spec` says and measures it; returns the run and the trainer
 /// (which holds the trained model).
+///
+/// # Errors
+///
+/// The model's or the trainer's configuration refused, or a failed training step.
 ///
 /// The backend is seeded with `spec.seed` before `build_model` draws the weights, so a run is
 /// reproducible. Training loaders shuffle (seeds `seed + 1` and `seed + 2`) on the autodiff
@@ -208,7 +143,7 @@ where
 
     let epochs = spec.length.epochs(trainer.steps_per_epoch());
     let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
-    let mut progress = Progress::new(label, epochs);
+    let mut progress = Progress::new(label, epochs, trainer.steps_per_epoch());
     let started = Instant::now();
     let history = trainer.fit_observed(epochs, &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();

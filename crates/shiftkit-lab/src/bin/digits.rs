@@ -1,0 +1,351 @@
+//! MNIST -> optdigits: source-only training against DANN and DANN+MSTN, with the reference
+//! MLP (flat inputs) and CNN (images) encoders.
+//!
+//! ```text
+//! cargo run --release -p shiftkit-lab --bin digits                     # MLP, 3 methods, seed 0
+//! cargo run --release -p shiftkit-lab --bin digits -- --seeds 0,1,2    # mean ± std over seeds
+//! cargo run --release -p shiftkit-lab --bin digits -- --model cnn
+//! cargo run --release -p shiftkit-lab --bin digits -- --data-dir /path/to/mnist
+//! cargo run --release -p shiftkit-lab --features cuda --bin digits -- --device cuda
+//! ```
+//!
+//! The source is labelled MNIST, the target optdigits (UCI handwritten digits, re-rendered in
+//! MNIST's 28x28 geometry), whose labels training never reads. By default the data embedded in
+//! `shiftkit-data` is used (MNIST's test split, cut 8,000 / 2,000 by the seed); `--data-dir`
+//! reads a full MNIST directory and rebuilds the PyTorch reference's data exactly.
+//!
+//! It prints a table of target-test and source-test accuracy (evaluation mode), training time
+//! and speed, and writes under `--out` (default `out/digits`): `summary.json`, each run's
+//! history (`history_<method>_<model>_seed<N>.json`) and its training curves
+//! (`curves_<method>_<model>_seed<N>.png`).
+
+// A command-line program: its results go to stdout, its progress to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::error::Error;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, ValueEnum};
+use shiftkit::backend::TrainingBackend;
+use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
+use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
+use shiftkit::methods::{CentroidStart, DannConfig};
+use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig};
+use shiftkit_lab::cli::{self, List};
+use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
+use shiftkit_lab::{Method, report};
+
+/// The methods of the main job.
+const MAIN_JOB: [Method; 3] = [Method::SourceOnly, Method::Dann, Method::DannMstn];
+
+/// MNIST -> optdigits with shiftkit: source-only against the adaptation methods.
+#[derive(Debug, Parser)]
+#[command(name = "digits")]
+struct Args {
+    /// source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e or all, comma-separated
+    /// [default: source_only,dann,dann_mstn]
+    #[arg(long, value_name = "LIST", value_parser = cli::list::<Method>)]
+    method: Option<List<Method>>,
+    /// mlp, cnn or all, comma-separated
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "mlp"
+    )]
+    model: Vec<ModelChoice>,
+    /// The seed of data split, weights and shuffling
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+    /// Several seeds, comma-separated: the table shows mean ± std
+    #[arg(long, value_name = "LIST", value_parser = cli::list::<u64>)]
+    seeds: Option<List<u64>>,
+    /// Optimiser steps per run, rounded up to whole epochs
+    #[arg(long, value_name = "N", default_value = "3000")]
+    steps: NonZeroUsize,
+    /// Epochs per run (overrides --steps)
+    #[arg(long, value_name = "N")]
+    epochs: Option<NonZeroUsize>,
+    /// Examples per batch, in each domain
+    #[arg(long, value_name = "N", default_value = "64")]
+    batch_size: NonZeroUsize,
+    /// Adam's learning rate [default: 0.001]
+    #[arg(long, value_name = "X")]
+    lr: Option<f64>,
+    /// Weight of the adversarial loss [default: 0.3 for dann and dann_mstn, 0.6 for cdan and
+    /// cdan_e]
+    #[arg(long, value_name = "X")]
+    domain_weight: Option<f64>,
+    /// Weight of the MSTN loss for dann_mstn [default: 0.5 for the MLP, 0.2 for the CNN]
+    #[arg(long, value_name = "X")]
+    semantic_weight: Option<f64>,
+    /// MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start)
+    #[arg(long, value_name = "RULE", default_value = "first")]
+    centroid_start: CentroidStartChoice,
+    /// MSTN's moving-average weight of the newest target batch [default: 0.1]
+    #[arg(long, value_name = "X")]
+    centroid_momentum: Option<f64>,
+    /// MSTN's target centroids only from pseudo-labels of at least this probability [default: 0, all]
+    #[arg(long, value_name = "P")]
+    pseudo_confidence: Option<f64>,
+    /// The full MSTN weight from the first step (ShiftKit), not ramped with alpha
+    #[arg(long)]
+    constant_semantic: bool,
+    /// A full MNIST directory (IDX files): the PyTorch reference's data
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// With --data-dir: source training images, the first N of MNIST's 60,000
+    #[arg(long, value_name = "N", default_value_t = NonZeroUsize::new(DigitsPair::REFERENCE_N_SOURCE).expect("positive"))]
+    source_size: NonZeroUsize,
+    /// auto, cpu, cuda or cuda:N
+    #[arg(long, value_name = "DEV", default_value = "auto")]
+    device: DeviceRequest,
+    /// The CPU backend: flex or ndarray
+    #[arg(long, value_name = "NAME", default_value = "flex")]
+    backend: CpuBackend,
+    /// Threads of the CPU backends' pool (the trainer already runs the two domains' passes on two threads)
+    #[arg(long, value_name = "N", default_value = "1")]
+    threads: NonZeroUsize,
+    /// Where the JSON and PNG files go
+    #[arg(long, value_name = "DIR", default_value = "out/digits")]
+    out: PathBuf,
+}
+
+/// `--model`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelChoice {
+    Mlp,
+    Cnn,
+    All,
+}
+
+/// `--centroid-start`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CentroidStartChoice {
+    First,
+    Zero,
+}
+
+/// The reference encoders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Model {
+    /// `784 -> 512 -> 256 -> 128` on flat inputs.
+    Mlp,
+    /// Two conv-BN-ReLU-pool blocks on 1x28x28 images.
+    Cnn,
+}
+
+impl Model {
+    /// The MSTN weight unless `--semantic-weight` says otherwise. The centroid loss is a
+    /// squared distance between features, so its pull grows with their scale: the CNN's
+    /// features are about three times the MLP's in norm, and at 0.5 its DANN+MSTN runs drifted
+    /// on two of four runs (seed 0 first sighting, seed 1 zero start); at 0.2 both of those
+    /// stayed stable (88.8 %, 95.6 % target at 1,500 steps).
+    fn semantic_weight(self) -> f64 {
+        match self {
+            Model::Mlp => 0.5,
+            Model::Cnn => 0.2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Model::Mlp => "mlp",
+            Model::Cnn => "cnn",
+        }
+    }
+}
+
+/// Everything the command line decides.
+struct Options {
+    methods: Vec<Method>,
+    models: Vec<Model>,
+    seeds: Vec<u64>,
+    length: Length,
+    batch_size: usize,
+    base: DannConfig,
+    /// `--semantic-weight`; `None`: each model's default.
+    semantic_weight: Option<f64>,
+    data_dir: Option<PathBuf>,
+    source_size: usize,
+    out: PathBuf,
+}
+
+fn main() {
+    let started = Instant::now();
+    let args = Args::parse();
+    let (options, device, backend) = options(args);
+    if let Err(error) = run(&options, device, backend) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+    println!(
+        "\ntotal wall time: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Checks what the parser cannot and settles the options; exits with status 2 on anything
+/// invalid.
+fn options(args: Args) -> (Options, Resolved, CpuBackend) {
+    let fail = cli::fail::<Args>;
+    let length = match args.epochs {
+        Some(epochs) => Length::Epochs(epochs.get()),
+        None => Length::Steps(args.steps.get()),
+    };
+    // The regime measured best on this task: a discriminator of two hidden layers of 512 with
+    // dropout 0.5, domain weight 0.3, the MSTN weight ramped like alpha, Adam at 1e-3. Its
+    // dropout masks follow the backend, like the encoders' (`Auto`).
+    let mut base = DannConfig::recommended().with_discriminator_dropout_masks(DropoutMasks::Auto);
+    if let Some(lr) = args.lr {
+        base = base.with_lr(lr);
+    }
+    // Each method's own adversarial weight unless one is given (`Method::configure`).
+    base = base.with_domain_weight(args.domain_weight.unwrap_or(0.0));
+    if args.centroid_start == CentroidStartChoice::Zero {
+        base = base.with_centroid_start(CentroidStart::Zero);
+    }
+    if let Some(momentum) = args.centroid_momentum {
+        base = base.with_centroid_momentum(momentum);
+    }
+    if let Some(confidence) = args.pseudo_confidence {
+        base = base.with_pseudo_label_confidence(confidence);
+    }
+    if args.constant_semantic {
+        base = base.with_ramp_semantic(false);
+    }
+    if let Err(error) = base.check() {
+        fail(error.to_string());
+    }
+    if args
+        .semantic_weight
+        .is_some_and(|w| !(w.is_finite() && w >= 0.0))
+    {
+        fail("--semantic-weight must be finite and >= 0".to_string());
+    }
+    if let Some(dir) = &args.data_dir
+        && !dir.is_dir()
+    {
+        fail(format!("--data-dir {} is not a directory", dir.display()));
+    }
+    let mut models = Vec::new();
+    for choice in &args.model {
+        let chosen: &[Model] = match choice {
+            ModelChoice::Mlp => &[Model::Mlp],
+            ModelChoice::Cnn => &[Model::Cnn],
+            ModelChoice::All => &[Model::Mlp, Model::Cnn],
+        };
+        for &model in chosen {
+            if !models.contains(&model) {
+                models.push(model);
+            }
+        }
+    }
+    cli::size_thread_pool::<Args>(args.threads.get());
+    let device = cli::resolve_device::<Args>(args.device);
+    let options = Options {
+        methods: args.method.map_or(MAIN_JOB.to_vec(), |list| list.0),
+        models,
+        seeds: args.seeds.map_or(vec![args.seed], |list| list.0),
+        length,
+        batch_size: args.batch_size.get(),
+        base,
+        semantic_weight: args.semantic_weight,
+        data_dir: args.data_dir,
+        source_size: args.source_size.get(),
+        out: args.out,
+    };
+    (options, device, args.backend)
+}
+
+/// Trains every requested run on the requested device, then prints and writes the results.
+fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), Box<dyn Error>> {
+    std::fs::create_dir_all(&options.out)
+        .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
+    match device {
+        Resolved::Cpu => eprintln!("device: {device} ({backend})"),
+        Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
+    }
+    let runs = dispatch(device, backend, &Job(options))??;
+    print!("\n{}", report::table(&runs));
+    report::write_summary(&options.out, &runs)?;
+    println!("\nresults written to {}/", options.out.display());
+    Ok(())
+}
+
+/// The runs of this program, as a job for [`dispatch`].
+struct Job<'a>(&'a Options);
+
+impl OnBackend for Job<'_> {
+    type Output = Result<Vec<Run>, Box<dyn Error>>;
+
+    fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
+        run_all::<B>(self.0, device)
+    }
+}
+
+/// Every seed x model x method on backend `B`, each run's history and curves written as soon
+/// as it ends.
+fn run_all<B: TrainingBackend>(
+    options: &Options,
+    device: &B::Device,
+) -> Result<Vec<Run>, Box<dyn Error>> {
+    // The reference data does not depend on the seed: read it once.
+    let reference = options
+        .data_dir
+        .as_ref()
+        .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
+        .transpose()?;
+    let mut runs = Vec::new();
+    for &seed in &options.seeds {
+        let embedded;
+        let pair = match &reference {
+            Some(pair) => pair,
+            None => {
+                embedded = DigitsPair::embedded(seed)?;
+                &embedded
+            }
+        };
+        for &model in &options.models {
+            for &method in &options.methods {
+                let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
+                let spec = RunSpec {
+                    method,
+                    model: model.name(),
+                    seed,
+                    config: method
+                        .configure(options.base.clone().with_semantic_weight(semantic_weight)),
+                    batch_size: options.batch_size,
+                    length: options.length,
+                };
+                let run = train::<B>(&spec, model, pair, device)?;
+                report::write_run(&options.out, &run)?;
+                runs.push(run);
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// One run with the given encoder: the MLP reads flat `[N, 784]` batches, the CNN
+/// `[N, 1, 28, 28]` images. Both pick their kernels for the backend (`Auto`).
+fn train<B: TrainingBackend>(
+    spec: &RunSpec,
+    model: Model,
+    pair: &DigitsPair,
+    device: &B::Device,
+) -> Result<Run, Box<dyn Error>> {
+    let run = match model {
+        Model::Mlp => {
+            let build = |device: &B::Device| MlpEncoderConfig::new().init(device);
+            train_and_evaluate::<B, _, _, _, _, 2>(spec, pair, FlatDigitBatcher, build, device)?.0
+        }
+        Model::Cnn => {
+            let build = |device: &B::Device| CnnEncoderConfig::new().init(device);
+            train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?.0
+        }
+    };
+    Ok(run)
+}

@@ -1,0 +1,102 @@
+//! What both programs' command lines share: comma-separated lists, the device, the thread pool.
+
+use std::str::FromStr;
+
+use clap::error::ErrorKind;
+use shiftkit::device::{DeviceRequest, Resolved};
+
+/// A comma-separated list given on the command line (`0,1,2`, `dann,dann_mstn`), repeats
+/// dropped, `all` standing for every item of [`Listed::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct List<T>(pub Vec<T>);
+
+/// What a [`List`] may hold.
+pub trait Listed: FromStr + Clone + PartialEq + Send + Sync + 'static {
+    /// What `all` stands for.
+    const ALL: &'static [Self];
+}
+
+impl Listed for crate::Method {
+    const ALL: &'static [Self] = &crate::Method::ALL;
+}
+
+impl Listed for u64 {
+    const ALL: &'static [Self] = &[];
+}
+
+/// Parses a [`List`]; for `value_parser = list::<T>`.
+///
+/// # Errors
+///
+/// An item that does not parse, or an empty list.
+pub fn list<T: Listed>(text: &str) -> Result<List<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let mut items: Vec<T> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let new = if part.eq_ignore_ascii_case("all") && !T::ALL.is_empty() {
+            T::ALL.to_vec()
+        } else {
+            vec![part.parse().map_err(|e| format!("`{part}`: {e}"))?]
+        };
+        for item in new {
+            if !items.contains(&item) {
+                items.push(item);
+            }
+        }
+    }
+    if items.is_empty() {
+        return Err("the list is empty".to_string());
+    }
+    Ok(List(items))
+}
+
+/// Exits like clap does on a bad option (status 2, a pointer to `--help`), for what the parser
+/// itself cannot check.
+pub fn fail<C: clap::CommandFactory>(message: impl std::fmt::Display) -> ! {
+    C::command()
+        .error(ErrorKind::ValueValidation, message)
+        .exit()
+}
+
+/// Settles `--device`, exiting with status 2 when it cannot be met.
+pub fn resolve_device<C: clap::CommandFactory>(request: DeviceRequest) -> Resolved {
+    request.resolve().unwrap_or_else(|e| fail::<C>(e))
+}
+
+/// Sizes the CPU backends' rayon pool once for the process.
+///
+/// One thread by default: the trainer runs the source's and the target's passes on two threads
+/// of its own, which uses a second core far better than splitting each matrix product over the
+/// pool (docs/performance.md).
+pub fn size_thread_pool<C: clap::CommandFactory>(threads: usize) {
+    if let Err(error) = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+    {
+        fail::<C>(format!("--threads: {error}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{List, list};
+    use crate::Method;
+
+    #[test]
+    fn lists_drop_repeats_and_expand_all() {
+        assert_eq!(list::<u64>("2, 0,2"), Ok(List(vec![2, 0])));
+        assert_eq!(
+            list::<Method>("dann,all"),
+            Ok(List(vec![
+                Method::Dann,
+                Method::SourceOnly,
+                Method::DannMstn
+            ]))
+        );
+        assert!(list::<u64>("1,x").is_err());
+        assert!(list::<u64>(",").is_err());
+        assert!(list::<u64>("all").is_err());
+    }
+}

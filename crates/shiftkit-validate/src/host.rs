@@ -1,0 +1,69 @@
+//! Moving small tensors to the host and checking them.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::error::ValidateError;
+
+/// The rows and columns of a matrix.
+pub(crate) fn dims<B: Backend>(matrix: &Tensor<B, 2>) -> (usize, usize) {
+    let [rows, columns] = matrix.dims();
+    (rows, columns)
+}
+
+/// The values of a tensor, row-major, in `f64`.
+pub(crate) fn values<B: Backend, const D: usize>(tensor: &Tensor<B, D>) -> Vec<f64> {
+    tensor.to_data().iter::<f64>().collect()
+}
+
+/// Checks that `matrix` has at least one row and one column and only finite values.
+pub(crate) fn check_matrix<B: Backend>(
+    matrix: &Tensor<B, 2>,
+    what: &'static str,
+) -> Result<(usize, usize), ValidateError> {
+    let (rows, columns) = dims(matrix);
+    if rows == 0 || columns == 0 {
+        return Err(ValidateError::Empty { what });
+    }
+    check_finite(&values(matrix), columns, what)?;
+    Ok((rows, columns))
+}
+
+/// Checks that every value is finite; `columns` values a row.
+pub(crate) fn check_finite(
+    values: &[f64],
+    columns: usize,
+    what: &'static str,
+) -> Result<(), ValidateError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(ValidateError::NonFinite {
+            what,
+            row: index / columns.max(1),
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A `[rows, columns]` float tensor from row-major `f64` values.
+pub(crate) fn matrix<B: Backend>(
+    values: Vec<f64>,
+    rows: usize,
+    columns: usize,
+    device: &B::Device,
+) -> Tensor<B, 2> {
+    Tensor::from_data(TensorData::new(values, [rows, columns]), device)
+}
+
+/// The rows of `matrix` at `indices`.
+pub(crate) fn rows<B: Backend>(matrix: &Tensor<B, 2>, indices: &[usize]) -> Tensor<B, 2> {
+    let indices: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+    let len = indices.len();
+    let indices = Tensor::<B, 1, Int>::from_data(TensorData::new(indices, [len]), &matrix.device());
+    matrix.clone().select(0, indices)
+}
+
+/// Positions `0..n` of the given parity (`0`: even, `1`: odd).
+pub(crate) fn parity(n: usize, parity: usize) -> Vec<usize> {
+    (parity..n).step_by(2).collect()
+}
