@@ -119,7 +119,7 @@ pub trait OnBackend {
 
 /// Runs `job` on the backend for `device`: on [`Resolved::Cpu`] the `cpu` backend
 /// ([`backend::Cpu`](crate::backend::Cpu) or [`backend::NdArray`](crate::backend::NdArray)),
-/// on [`Resolved::Cuda`] [`backend::Cuda`](crate::backend::Cuda) on that GPU.
+/// on [`Resolved::Cuda`] `backend::Cuda` (the `cuda` feature) on that GPU.
 ///
 /// # Errors
 ///
