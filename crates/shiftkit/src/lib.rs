@@ -82,8 +82,7 @@ pub mod methods {
     //! ([`Method`]), the trainer, the adaptation terms, the reversal, the discriminator, the
     //! alignment losses.
     pub use shiftkit_align::{
-        CentroidAligner, CentroidAlignerConfig, CentroidStart, MmdConfig, MmdEstimator, coral,
-        mmd2,
+        CentroidAligner, CentroidAlignerConfig, CentroidStart, MmdConfig, MmdEstimator, coral, mmd2,
     };
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
