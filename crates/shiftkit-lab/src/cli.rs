@@ -92,7 +92,11 @@ mod tests {
             Ok(List(vec![
                 Method::Dann,
                 Method::SourceOnly,
-                Method::DannMstn
+                Method::DannMstn,
+                Method::Mmd,
+                Method::Coral,
+                Method::Cdan,
+                Method::CdanE,
             ]))
         );
         assert!(list::<u64>("1,x").is_err());

@@ -6,7 +6,7 @@ mod common;
 
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::AutodiffBackend;
-use common::{moons, moons_trainer, parameters};
+use common::{moons, moons_trainer, parameters, serial};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, Method, TrainError};
 
@@ -51,6 +51,7 @@ fn source_only() -> DannConfig {
 
 #[test]
 fn a_term_of_ones_own_trains_through_the_trainer() {
+    let _serial = serial();
     let pair = moons(0);
     let term = TargetEntropy {
         weight: 1.0,
@@ -85,6 +86,7 @@ fn a_term_of_ones_own_trains_through_the_trainer() {
 
 #[test]
 fn a_term_at_weight_zero_leaves_training_as_it_was() {
+    let _serial = serial();
     let pair = moons(1);
     let term = TargetEntropy {
         weight: 0.0,
@@ -124,6 +126,7 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for Adversary {
 
 #[test]
 fn one_discriminator_per_run() {
+    let _serial = serial();
     let pair = moons(0);
     let dann = Method::Dann.configure(DannConfig::new());
     let result = moons_trainer(&pair, dann, 0).with_term(Adversary);

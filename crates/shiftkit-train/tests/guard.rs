@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{moons, moons_trainer, parameters};
+use common::{moons, moons_trainer, parameters, serial};
 use shiftkit_train::{Alarm, CollapsePolicy, DannConfig, EpochRecord, TrainError, alarms};
 
 fn record(epoch: usize) -> EpochRecord {
@@ -75,6 +75,7 @@ fn alarming(policy: CollapsePolicy) -> DannConfig {
 
 #[test]
 fn report_records_the_alarms_and_goes_on() {
+    let _serial = serial();
     let pair = moons(0);
     let mut trainer = moons_trainer(&pair, alarming(CollapsePolicy::Report), 0);
     let history = trainer.fit(4).unwrap();
@@ -93,6 +94,7 @@ fn report_records_the_alarms_and_goes_on() {
 
 #[test]
 fn stop_ends_training_with_a_typed_error() {
+    let _serial = serial();
     let pair = moons(0);
     let mut trainer = moons_trainer(&pair, alarming(CollapsePolicy::Stop), 0);
     match trainer.fit(5) {
@@ -110,6 +112,7 @@ fn stop_ends_training_with_a_typed_error() {
 
 #[test]
 fn restore_best_puts_back_the_best_healthy_epoch() {
+    let _serial = serial();
     let pair = moons(0);
     let mut trainer = moons_trainer(&pair, alarming(CollapsePolicy::RestoreBest), 0);
     let restored = match trainer.fit(5) {

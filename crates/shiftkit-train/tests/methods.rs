@@ -3,11 +3,12 @@
 
 mod common;
 
-use common::{eval_loader, moons, moons_trainer};
+use common::{eval_loader, moons, moons_trainer, serial};
 use shiftkit_train::{Adversary, DannConfig, Method, TrainError};
 
 #[test]
 fn every_preset_trains_with_its_terms() {
+    let _serial = serial();
     let pair = moons(0);
     for method in Method::ALL {
         let config = method.configure(DannConfig::new().with_lr(1e-2));
@@ -42,6 +43,7 @@ fn every_preset_trains_with_its_terms() {
 
 #[test]
 fn cdan_conditions_the_discriminator_on_the_predictions() {
+    let _serial = serial();
     let pair = moons(0);
     let trainer = moons_trainer(&pair, Method::Cdan.config(), 0);
     // The shallow network's features are 15 wide, two classes: a 30-wide map.

@@ -1,5 +1,6 @@
 //! DANN's domain-adversarial term.
 
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
 
@@ -21,10 +22,57 @@ use crate::schedule::scheduled_alpha;
 #[derive(Debug)]
 pub struct DomainAdversarial<B: AutodiffBackend> {
     weight: f64,
+    reversal: Reversal,
+    labels: Option<(usize, usize, Tensor<B, 1>)>,
+}
+
+/// The gradient reversal of an adversarial term and its schedule: final strength `alpha`,
+/// ramped with steepness `gamma` when given, held constant otherwise.
+#[derive(Debug)]
+pub(crate) struct Reversal {
     alpha: f64,
     gamma: Option<f64>,
     grl: GradientReversalLayer,
-    labels: Option<(usize, usize, burn::tensor::Tensor<B, 1>)>,
+}
+
+impl Reversal {
+    /// Checks `alpha` and `gamma` and builds the layer.
+    pub(crate) fn new(alpha: f64, gamma: Option<f64>) -> Result<Self, TrainError> {
+        check_non_negative("alpha", alpha)?;
+        if let Some(gamma) = gamma
+            && !(gamma.is_finite() && gamma > 0.0)
+        {
+            return Err(TrainError::InvalidHyperParameter {
+                name: "gamma",
+                value: gamma,
+                expected: "finite and > 0",
+            });
+        }
+        Ok(Self {
+            alpha,
+            gamma,
+            grl: GradientReversalConfig::new().with_alpha(0.0).init()?,
+        })
+    }
+
+    /// The strength at progress `p`.
+    pub(crate) fn strength(&self, progress: f64) -> f64 {
+        match self.gamma {
+            Some(gamma) => scheduled_alpha(self.alpha, gamma, progress),
+            None => self.alpha,
+        }
+    }
+
+    /// `features` through the reversal at progress `p`, and the strength applied.
+    pub(crate) fn forward<B: GradientReversalBackend>(
+        &mut self,
+        features: Tensor<B, 2>,
+        progress: f64,
+    ) -> Result<(Tensor<B, 2>, f64), TrainError> {
+        let alpha = self.strength(progress);
+        self.grl.set_alpha(alpha)?;
+        Ok((self.grl.forward(features), alpha))
+    }
 }
 
 impl<B: AutodiffBackend> DomainAdversarial<B> {
@@ -37,31 +85,16 @@ impl<B: AutodiffBackend> DomainAdversarial<B> {
     /// gamma.
     pub fn new(weight: f64, alpha: f64, gamma: Option<f64>) -> Result<Self, TrainError> {
         check_non_negative("domain_weight", weight)?;
-        check_non_negative("alpha", alpha)?;
-        if let Some(gamma) = gamma
-            && !(gamma.is_finite() && gamma > 0.0)
-        {
-            return Err(TrainError::InvalidHyperParameter {
-                name: "gamma",
-                value: gamma,
-                expected: "finite and > 0",
-            });
-        }
         Ok(Self {
             weight,
-            alpha,
-            gamma,
-            grl: GradientReversalConfig::new().with_alpha(0.0).init()?,
+            reversal: Reversal::new(alpha, gamma)?,
             labels: None,
         })
     }
 
     /// The reversal strength at progress `p`.
     pub fn alpha_at(&self, progress: f64) -> f64 {
-        match self.gamma {
-            Some(gamma) => scheduled_alpha(self.alpha, gamma, progress),
-            None => self.alpha,
-        }
+        self.reversal.strength(progress)
     }
 }
 
@@ -82,9 +115,8 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for DomainA
         let head = inputs
             .head()
             .ok_or(TrainError::MissingHead { term: "domain" })?;
-        let alpha = self.alpha_at(inputs.progress);
-        self.grl.set_alpha(alpha)?;
-        let logits = head.forward(self.grl.forward(inputs.features()));
+        let (features, alpha) = self.reversal.forward(inputs.features(), inputs.progress)?;
+        let logits = head.forward(features);
         let device = logits.device();
         let labels = domain_labels(&mut self.labels, inputs.batch_sizes(), &device);
         let correct = domain_correct(&logits, &labels);

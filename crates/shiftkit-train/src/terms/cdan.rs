@@ -4,13 +4,12 @@ use burn::config::Config;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
+use shiftkit_grl::GradientReversalBackend;
 
-use super::adversarial::check_non_negative;
+use super::adversarial::{Reversal, check_non_negative};
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
 use crate::losses::binary_cross_entropy_with_logits;
-use crate::schedule::scheduled_alpha;
 
 /// Settings of the conditioning map of CDAN.
 #[derive(Config, Debug, PartialEq)]
@@ -47,11 +46,9 @@ pub struct CdanConfig {
 #[derive(Debug)]
 pub struct ConditionalAdversarial<B: AutodiffBackend> {
     weight: f64,
-    alpha: f64,
-    gamma: Option<f64>,
+    reversal: Reversal,
     config: CdanConfig,
     seed: u64,
-    grl: GradientReversalLayer,
     labels: Option<(usize, usize, Tensor<B, 1>)>,
     random_map: Option<(Tensor<B, 2>, Tensor<B, 2>)>,
 }
@@ -72,24 +69,12 @@ impl<B: AutodiffBackend> ConditionalAdversarial<B> {
         seed: u64,
     ) -> Result<Self, TrainError> {
         check_non_negative("domain_weight", weight)?;
-        check_non_negative("alpha", alpha)?;
         config.check()?;
-        if let Some(gamma) = gamma
-            && !(gamma.is_finite() && gamma > 0.0)
-        {
-            return Err(TrainError::InvalidHyperParameter {
-                name: "gamma",
-                value: gamma,
-                expected: "finite and > 0",
-            });
-        }
         Ok(Self {
             weight,
-            alpha,
-            gamma,
+            reversal: Reversal::new(alpha, gamma)?,
             config,
             seed,
-            grl: GradientReversalConfig::new().with_alpha(0.0).init()?,
             labels: None,
             random_map: None,
         })
@@ -161,12 +146,7 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for Conditi
         let head = inputs
             .head()
             .ok_or(TrainError::MissingHead { term: "cdan" })?;
-        let alpha = match self.gamma {
-            Some(gamma) => scheduled_alpha(self.alpha, gamma, inputs.progress),
-            None => self.alpha,
-        };
-        self.grl.set_alpha(alpha)?;
-        let features = self.grl.forward(inputs.features());
+        let (features, alpha) = self.reversal.forward(inputs.features(), inputs.progress)?;
         let [_, d] = features.dims();
         let logits = Tensor::cat(
             vec![inputs.source_logits.clone(), inputs.target_logits()],

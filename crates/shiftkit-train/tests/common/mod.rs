@@ -93,3 +93,13 @@ impl TrainObserver for Steps {
         self.0.push(report.clone());
     }
 }
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The backend's random generator is global to the process: a test that compares two runs
+/// holds this lock while it trains, so no other test of its binary draws in between.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
