@@ -1,5 +1,5 @@
 //! Feature-alignment losses for [Burn](https://burn.dev): MSTN semantic centroid alignment with
-//! moving-average target centroids, multi-kernel MMD ([`mmd2`], DAN) and CORAL ([`coral`]).
+//! moving-average target centroids, multi-kernel MMD ([`mmd2`], DAN) and CORAL ([`coral()`]).
 //!
 //! Each is a loss on features alone, usable without the rest of shiftkit; `shiftkit-train`
 //! wraps them as adaptation terms.

@@ -113,7 +113,7 @@ pub struct DannConfig {
     #[config(default = 1e-3)]
     pub domain_loss_floor: f64,
     /// What the trainer does when an epoch raises an alarm (see
-    /// [`CollapsePolicy`](crate::CollapsePolicy)).
+    /// [`CollapsePolicy`]).
     #[config(default = "CollapsePolicy::Report")]
     pub collapse_policy: CollapsePolicy,
     /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,

@@ -64,9 +64,9 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// # Pairing
 ///
 /// By default the shorter loader is cycled so each epoch covers the longer one
-/// ([`Pairing::Cycle`]): with a small target set, stopping at the shorter loader (ShiftKit's
-/// behaviour, [`Pairing::Shortest`]) leaves too few adaptation steps for the adversarial game
-/// to settle.
+/// ([`Pairing::Cycle`](crate::Pairing::Cycle)): with a small target set, stopping at the
+/// shorter loader (ShiftKit's behaviour, [`Pairing::Shortest`](crate::Pairing::Shortest))
+/// leaves too few adaptation steps for the adversarial game to settle.
 ///
 /// # Threads
 ///
