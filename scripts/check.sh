@@ -12,6 +12,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
 cargo test --workspace --locked
 
+echo "== kill and resume: a run killed mid-epoch and resumed equals the run in one go"
+STEPS=500 bash scripts/resume-check.sh
+
 echo "== cargo doc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked
 

@@ -1,5 +1,7 @@
-//! What both programs' command lines share: comma-separated lists, the device, the thread pool.
+//! What both programs' command lines share: comma-separated lists, the device, the thread pool,
+//! checkpoints and export.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use clap::error::ErrorKind;
@@ -102,5 +104,42 @@ mod tests {
         assert!(list::<u64>("1,x").is_err());
         assert!(list::<u64>(",").is_err());
         assert!(list::<u64>("all").is_err());
+    }
+}
+
+/// Checkpoints, resume and export: the same flags in every program (`#[command(flatten)]`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Persistence {
+    /// Save a checkpoint after every epoch, each run in DIR/METHOD_MODEL_seedN/ (the newest two kept)
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continue each run from its newest complete checkpoint in --checkpoint-dir (a run without one starts fresh)
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
+    /// Save each run's final encoder (weights, and its configuration as FILE with .json); with several runs, FILE's name gets each run's name appended
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+}
+
+impl Persistence {
+    /// The checkpoint directory of the run named `stem`.
+    pub fn checkpoint_dir(&self, stem: &str) -> Option<PathBuf> {
+        self.checkpoint_dir.as_ref().map(|dir| dir.join(stem))
+    }
+
+    /// Where the run named `stem`, one of `runs`, exports its encoder.
+    pub fn export_path(&self, stem: &str, runs: usize) -> Option<PathBuf> {
+        let path = self.export.as_ref()?;
+        if runs <= 1 {
+            return Some(path.clone());
+        }
+        let base = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let name = match path.extension() {
+            Some(ext) => format!("{base}_{stem}.{}", ext.to_string_lossy()),
+            None => format!("{base}_{stem}"),
+        };
+        Some(path.parent().unwrap_or(Path::new("")).join(name))
     }
 }

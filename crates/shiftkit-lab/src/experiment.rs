@@ -3,6 +3,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::data::dataloader::DataLoaderBuilder;
@@ -13,8 +14,9 @@ use burn::tensor::Tensor;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
-use shiftkit::methods::{DannConfig, DannTrainer, Encoder, EpochRecord};
+use shiftkit::methods::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
+use shiftkit::train::checkpoint;
 
 use crate::Method;
 use crate::progress::Progress;
@@ -53,6 +55,10 @@ pub struct RunSpec {
     pub batch_size: usize,
     /// How long to train.
     pub length: Length,
+    /// This run's checkpoint directory, if it keeps checkpoints.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Whether to continue from the newest checkpoint in `checkpoint_dir`.
+    pub resume: bool,
 }
 
 impl RunSpec {
@@ -140,13 +146,21 @@ where
         spec.config.clone().with_seed(spec.seed),
         device,
     )?;
-
     let epochs = spec.length.epochs(trainer.steps_per_epoch());
+    trainer = trainer.with_planned_epochs(epochs);
     let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
-    let mut progress = Progress::new(label, epochs, trainer.steps_per_epoch());
+    if let Some(dir) = &spec.checkpoint_dir {
+        if spec.resume {
+            resume(&mut trainer, dir, &label)?;
+        }
+        trainer = trainer.with_checkpoints(Checkpoints::new(dir));
+    }
+
+    let mut progress = Progress::new(&label, epochs, trainer.steps_per_epoch());
     let started = Instant::now();
-    let history = trainer.fit_observed(epochs, &mut progress)?;
+    trainer.fit_observed(epochs.saturating_sub(trainer.epochs_done()), &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
+    let history = trainer.history().to_vec();
 
     let accuracy = |data: &Ds, name: &str| {
         let loader = DataLoaderBuilder::<B::InnerBackend, I, _>::new(batcher.clone())
@@ -158,6 +172,8 @@ where
     let target_accuracy = accuracy(&pair.target_test, "target-test")?;
     let source_accuracy = accuracy(&pair.source_test, "source-test")?;
     let steps_per_second = trainer.steps_done() as f64 / seconds.max(1e-9);
+    // (After a resume, the steps of this process only would be fairer; the speed of a resumed
+    // run is not what its numbers are for.)
     progress.finish(&format!(
         "target {:.1}%  source {:.1}%  ({epochs} epochs, {} steps, {seconds:.1} s, {steps_per_second:.0} steps/s)",
         100.0 * target_accuracy,
@@ -180,4 +196,33 @@ where
         history,
     };
     Ok((run, trainer))
+}
+
+/// Continues `trainer` from the newest checkpoint in `dir`, or says that there is none (on
+/// stderr, with the programs' progress).
+#[allow(clippy::print_stderr)]
+fn resume<B, M, const D: usize>(
+    trainer: &mut DannTrainer<B, M, D>,
+    dir: &std::path::Path,
+    label: &str,
+) -> Result<(), Box<dyn Error>>
+where
+    B: TrainingBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+{
+    match checkpoint::latest(dir)? {
+        Some(path) => {
+            let epochs = trainer.resume_from(&path)?;
+            eprintln!(
+                "{label:<26} resumed from {} (epoch {epochs})",
+                path.display()
+            );
+        }
+        None => eprintln!(
+            "{label:<26} no checkpoint in {}: starting fresh",
+            dir.display()
+        ),
+    }
+    Ok(())
 }

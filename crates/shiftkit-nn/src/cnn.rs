@@ -104,6 +104,7 @@ impl CnnEncoderConfig {
             dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             latent_dim,
             num_classes,
+            image: [in_channels, self.image_size[0], self.image_size[1]],
             conv_algorithm: self.conv_algorithm.resolve::<B>(device),
         }))
     }
@@ -138,6 +139,8 @@ pub struct CnnEncoder<B: Backend> {
     dropout: Dropout,
     latent_dim: usize,
     num_classes: usize,
+    /// `[channels, height, width]` of one input image.
+    image: [usize; 3],
     conv_algorithm: ConvAlgorithm,
 }
 
@@ -249,5 +252,9 @@ impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
 
     fn num_classes(&self) -> usize {
         self.num_classes
+    }
+
+    fn input_dims(&self) -> Option<Vec<usize>> {
+        Some(self.image.to_vec())
     }
 }

@@ -1,3 +1,4 @@
+use crate::error::NnError;
 use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
@@ -76,6 +77,33 @@ pub trait Encoder<B: Backend>: Module<B> {
         Self: Sized,
     {
         (self.encode(source), fork.encode(target))
+    }
+
+    /// The dimensions of one input, without the batch dimension (`[784]` for flat digits,
+    /// `[1, 28, 28]` for images), when the encoder accepts only those; `None` (the default)
+    /// when it does not say. The trainer and [`check_input`](Self::check_input) compare
+    /// batches with it, so that a batch of the wrong shape is an error before it reaches a
+    /// layer (where Burn panics).
+    fn input_dims(&self) -> Option<Vec<usize>> {
+        None
+    }
+
+    /// Checks the dimensions of a batch, the batch dimension first, against
+    /// [`input_dims`](Self::input_dims).
+    ///
+    /// # Errors
+    ///
+    /// [`NnError::InputShape`] when they differ.
+    fn check_input(&self, dims: &[usize]) -> Result<(), NnError> {
+        match self.input_dims() {
+            Some(expected) if dims.get(1..) != Some(expected.as_slice()) => {
+                Err(NnError::InputShape {
+                    expected,
+                    found: dims.get(1..).unwrap_or_default().to_vec(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Class logits of a batch: `classify(encode(input))`.

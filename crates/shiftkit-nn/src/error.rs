@@ -5,7 +5,7 @@ use thiserror::Error;
 /// Every `init` of this crate checks its configuration first and returns the first problem it
 /// finds; nothing is allocated for a configuration that is refused. Each variant carries the
 /// offending value (or, for a size that is zero, the name of the field that holds it).
-#[derive(Debug, Clone, Copy, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum NnError {
     /// A layer width, channel count, input size or class count was zero. `what` is the name of
@@ -14,6 +14,18 @@ pub enum NnError {
     ZeroSize {
         /// The configuration field that holds the zero.
         what: &'static str,
+    },
+
+    /// A batch's inputs are not of the shape the encoder takes (dimensions after the batch
+    /// dimension).
+    #[error(
+        "inputs of shape {found:?} (after the batch dimension), the encoder takes {expected:?}"
+    )]
+    InputShape {
+        /// What the encoder takes.
+        expected: Vec<usize>,
+        /// What the batch has.
+        found: Vec<usize>,
     },
 
     /// A dropout probability was outside `[0, 1)` or NaN. A probability of 1 would drop every

@@ -79,6 +79,7 @@ mod init;
 mod lowering;
 mod mlp;
 pub mod parallel;
+pub mod records;
 mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
@@ -89,4 +90,5 @@ pub use error::NnError;
 pub use host_memory::host_backend;
 pub use lowering::{BatchNormPoolState, ConvAlgorithm, ConvState, LoweringBackend};
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
+pub use records::{EncoderConfig, RecordError, load_encoder, save_encoder};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};

@@ -139,4 +139,9 @@ impl<B: Backend> Encoder<B> for MlpEncoder<B> {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+
+    fn input_dims(&self) -> Option<Vec<usize>> {
+        let first = self.hidden.first().unwrap_or(&self.latent);
+        Some(vec![first.weight.dims()[0]])
+    }
 }

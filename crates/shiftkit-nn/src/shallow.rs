@@ -106,4 +106,8 @@ impl<B: Backend> Encoder<B> for ShallowEncoder<B> {
     fn num_classes(&self) -> usize {
         self.num_classes
     }
+
+    fn input_dims(&self) -> Option<Vec<usize>> {
+        Some(vec![self.hidden.weight.dims()[0]])
+    }
 }

@@ -56,6 +56,35 @@ pub enum TrainError {
         /// Length of the labels.
         labels: usize,
     },
+    /// A batch's inputs are not of the shape the model takes, or not of the shape of the
+    /// loader's other batches (dimensions after the batch dimension).
+    #[error(
+        "{domain} inputs of shape {found:?} (after the batch dimension), expected {expected:?}"
+    )]
+    InputShape {
+        /// `"source"`, `"target"`, or the name given to `evaluate`.
+        domain: String,
+        /// What the model takes (empty when it does not say), or the loader's first batch.
+        expected: Vec<usize>,
+        /// What the batch has.
+        found: Vec<usize>,
+    },
+    /// The target loader's inputs are shaped unlike the source loader's.
+    #[error("target inputs of shape {target_dims:?}, source inputs of shape {source_dims:?}")]
+    InputShapeMismatch {
+        /// One source input's dimensions.
+        source_dims: Vec<usize>,
+        /// One target input's dimensions.
+        target_dims: Vec<usize>,
+    },
+    /// A batch holds a NaN or infinite input value.
+    #[error("{domain} batch {batch} holds a NaN or infinite input value")]
+    NonFiniteInput {
+        /// `"source"` or `"target"`.
+        domain: String,
+        /// The batch (1-based) in the loader's first pass.
+        batch: usize,
+    },
     /// A loss became NaN or infinite. The model is left as it was after the last good step.
     #[error("the {term} loss is {value} at epoch {epoch}, step {step}")]
     NonFiniteLoss {
@@ -107,6 +136,17 @@ pub enum TrainError {
         /// The epoch whose model was put back, under `RestoreBest`.
         restored: Option<usize>,
     },
+    /// An adaptation term refused a saved state.
+    #[error("term `{term}`: {problem}")]
+    TermState {
+        /// The term's name.
+        term: String,
+        /// What is wrong with the state.
+        problem: String,
+    },
+    /// A checkpoint could not be written or read.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// The requested device cannot be used.
     #[error("device unavailable: {0}")]
     DeviceUnavailable(String),

@@ -41,6 +41,14 @@ where
         if n == 0 {
             continue;
         }
+        let dims = batch.inputs.dims();
+        model
+            .check_input(&dims)
+            .map_err(|_| TrainError::InputShape {
+                domain: domain.to_string(),
+                expected: model.input_dims().unwrap_or_default(),
+                found: dims[1..].to_vec(),
+            })?;
         let hits = count_correct(model.forward(batch.inputs), batch.labels);
         correct = Some(match correct {
             Some(sum) => sum + hits,

@@ -20,6 +20,7 @@
 //! Names, as in the papers: alpha is the reversal strength, gamma the steepness of its ramp
 //! (10), p the training progress in [0, 1].
 
+pub mod checkpoint;
 mod config;
 mod error;
 mod evaluate;
@@ -40,6 +41,7 @@ mod step;
 pub mod terms;
 mod trainer;
 
+pub use checkpoint::{CheckpointError, Checkpoints};
 pub use config::{Adversary, DannConfig};
 pub use error::TrainError;
 pub use evaluate::{EvalResult, evaluate};

@@ -2,6 +2,7 @@
 //! schedules stand.
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator};
+use burn::tensor::ElementConversion;
 use burn::tensor::backend::Backend;
 use shiftkit_data::DomainBatch;
 
@@ -17,15 +18,8 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The plan of `epochs` more epochs after `epochs_done`, the first `warmup_epochs` of all
-    /// being warmup.
-    pub(crate) fn new(
-        steps_per_epoch: usize,
-        epochs_done: usize,
-        epochs: usize,
-        warmup_epochs: usize,
-    ) -> Self {
-        let planned_epochs = epochs_done + epochs;
+    /// The plan of a run of `planned_epochs` in all, the first `warmup_epochs` being warmup.
+    pub(crate) fn new(steps_per_epoch: usize, planned_epochs: usize, warmup_epochs: usize) -> Self {
         let adaptation_epochs = planned_epochs.saturating_sub(warmup_epochs);
         Self {
             steps_per_epoch,
@@ -67,6 +61,7 @@ pub(crate) fn steps_per_epoch(pairing: Pairing, source: usize, target: usize) ->
 pub(crate) struct Cycler<'a, B: Backend, O> {
     loader: &'a dyn DataLoader<B, O>,
     iter: Box<dyn DataLoaderIterator<O> + 'a>,
+    passes: usize,
 }
 
 impl<'a, B: Backend, O> Cycler<'a, B, O> {
@@ -74,7 +69,13 @@ impl<'a, B: Backend, O> Cycler<'a, B, O> {
         Self {
             loader,
             iter: loader.iter(),
+            passes: 1,
         }
+    }
+
+    /// The passes begun over the loader (each one advances a shuffling loader's generator).
+    pub(crate) fn passes(&self) -> usize {
+        self.passes
     }
 
     /// The next batch, starting the loader over (reshuffled, if it shuffles) when it is
@@ -84,21 +85,31 @@ impl<'a, B: Backend, O> Cycler<'a, B, O> {
             Some(batch) => Some(batch),
             None => {
                 self.iter = self.loader.iter();
+                self.passes += 1;
                 self.iter.next()
             }
         }
     }
 }
 
-/// Reads a loader once: counts its batches and checks labels and lengths.
+/// What a scan of a loader found: its batches and the dimensions of one input.
+pub(crate) struct Scan {
+    pub(crate) batches: usize,
+    pub(crate) input_dims: Vec<usize>,
+}
+
+/// Reads a loader once: counts its batches and checks labels, lengths, the inputs' shape (the
+/// same in every batch) and that every input value is finite.
 pub(crate) fn scan_loader<B: Backend, const D: usize>(
     loader: &dyn DataLoader<B, DomainBatch<B, D>>,
     domain: &str,
     num_classes: usize,
-) -> Result<usize, TrainError> {
+) -> Result<Scan, TrainError> {
     let mut batches = 0;
+    let mut input_dims: Option<Vec<usize>> = None;
     for batch in loader.iter() {
-        let inputs = batch.inputs.dims()[0];
+        let dims = batch.inputs.dims();
+        let inputs = dims[0];
         let labels = batch.len();
         if inputs != labels {
             return Err(TrainError::BatchLengthMismatch {
@@ -109,6 +120,24 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
         }
         if labels == 0 {
             continue;
+        }
+        match &input_dims {
+            Some(first) if first[..] != dims[1..] => {
+                return Err(TrainError::InputShape {
+                    domain: domain.to_string(),
+                    expected: first.clone(),
+                    found: dims[1..].to_vec(),
+                });
+            }
+            Some(_) => {}
+            None => input_dims = Some(dims[1..].to_vec()),
+        }
+        let non_finite = batch.inputs.clone().is_finite().bool_not().any();
+        if non_finite.int().into_scalar().elem::<i64>() != 0 {
+            return Err(TrainError::NonFiniteInput {
+                domain: domain.to_string(),
+                batch: batches + 1,
+            });
         }
         let labels: Vec<i64> = batch
             .labels
@@ -125,10 +154,13 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
         }
         batches += 1;
     }
-    if batches == 0 {
-        return Err(TrainError::EmptyLoader {
+    match input_dims {
+        Some(input_dims) if batches > 0 => Ok(Scan {
+            batches,
+            input_dims,
+        }),
+        _ => Err(TrainError::EmptyLoader {
             domain: domain.to_string(),
-        });
+        }),
     }
-    Ok(batches)
 }

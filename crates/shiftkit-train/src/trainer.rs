@@ -12,6 +12,7 @@ use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::{DomainDiscriminator, Encoder};
 
+use crate::checkpoint::Checkpoints;
 use crate::evaluate::{EvalResult, count_correct, evaluate};
 use crate::host::host_backend;
 use crate::metrics::{EpochSums, TargetTracking, Tracked};
@@ -110,17 +111,24 @@ where
     pub(crate) terms: Vec<Box<dyn AdaptationTerm<B>>>,
     /// The term the discriminator was built for, and its input width.
     head: Option<(String, usize)>,
-    source: DomainLoader<B, D>,
-    target: DomainLoader<B, D>,
+    pub(crate) source: DomainLoader<B, D>,
+    pub(crate) target: DomainLoader<B, D>,
     source_batches: usize,
     target_batches: usize,
-    epochs_done: usize,
+    pub(crate) epochs_done: usize,
     pub(crate) steps_done: usize,
     pub(crate) adaptation_steps_done: usize,
-    history: Vec<EpochRecord>,
+    /// The epochs the schedules run over (see [`with_planned_epochs`](Self::with_planned_epochs)).
+    pub(crate) planned_epochs: usize,
+    /// Passes begun on the source and the target loader since construction: their shuffling
+    /// generators' positions, for checkpoints.
+    pub(crate) loader_passes: [usize; 2],
+    pub(crate) history: Vec<EpochRecord>,
     /// Under [`CollapsePolicy::RestoreBest`]: the alarm-free epoch with the best source
     /// accuracy, and its model.
-    best: Option<(usize, f64, DannModel<B, M>)>,
+    pub(crate) best: Option<(usize, f64, DannModel<B, M>)>,
+    /// Where a checkpoint is written after every epoch, if anywhere.
+    pub(crate) checkpoints: Option<Checkpoints>,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -141,7 +149,10 @@ where
     ///
     /// [`TrainError::InvalidHyperParameter`], [`TrainError::ClassCountMismatch`],
     /// [`TrainError::EmptyLoader`], [`TrainError::LabelOutOfRange`],
-    /// [`TrainError::BatchLengthMismatch`], or a wrapped error of a nested configuration.
+    /// [`TrainError::BatchLengthMismatch`], [`TrainError::InputShape`] (inputs the model does
+    /// not take, or batches of different shapes), [`TrainError::InputShapeMismatch`] (target
+    /// inputs shaped unlike the source's), [`TrainError::NonFiniteInput`], or a wrapped error of
+    /// a nested configuration.
     pub fn new(
         model: M,
         source: DomainLoader<B, D>,
@@ -156,8 +167,16 @@ where
                 model: model.num_classes(),
             });
         }
-        let source_batches = scan_loader(source.as_ref(), "source", config.num_classes)?;
-        let target_batches = scan_loader(target.as_ref(), "target", config.num_classes)?;
+        let source_scan = scan_loader(source.as_ref(), "source", config.num_classes)?;
+        let target_scan = scan_loader(target.as_ref(), "target", config.num_classes)?;
+        check_inputs(&model, &source_scan.input_dims, "source")?;
+        if target_scan.input_dims != source_scan.input_dims {
+            return Err(TrainError::InputShapeMismatch {
+                source_dims: source_scan.input_dims,
+                target_dims: target_scan.input_dims,
+            });
+        }
+        let (source_batches, target_batches) = (source_scan.batches, target_scan.batches);
 
         B::seed(device, config.seed);
         let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
@@ -192,8 +211,11 @@ where
             epochs_done: 0,
             steps_done: 0,
             adaptation_steps_done: 0,
+            planned_epochs: 0,
+            loader_passes: [0; 2],
             history: Vec::new(),
             best: None,
+            checkpoints: None,
             config,
         })
     }
@@ -259,13 +281,16 @@ where
 
     /// Trains for `epochs` more epochs and returns their records (also kept in
     /// [`history`](Self::history)). A second call continues training and the epoch count.
+    /// With [`with_checkpoints`](Self::with_checkpoints), a checkpoint is written after every
+    /// epoch.
     ///
     /// # Errors
     ///
     /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
     /// epochs completed before it stay in the history. [`TrainError::Collapsed`] when the
     /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
-    /// ends with the epoch that raised the alarms.
+    /// ends with the epoch that raised the alarms. [`TrainError::Checkpoint`] when a
+    /// checkpoint could not be written (the epoch's training is kept in memory).
     pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
         self.fit_observed(epochs, &mut Silent)
     }
@@ -280,10 +305,10 @@ where
         epochs: usize,
         observer: &mut dyn TrainObserver,
     ) -> Result<Vec<EpochRecord>, TrainError> {
+        self.planned_epochs = self.planned_epochs.max(self.epochs_done + epochs);
         let plan = Plan::new(
             self.steps_per_epoch(),
-            self.epochs_done,
-            epochs,
+            self.planned_epochs,
             self.config.warmup_epochs,
         );
         let mut records = Vec::with_capacity(epochs);
@@ -302,6 +327,9 @@ where
             self.history.push(record.clone());
             records.push(record);
             self.guard_after_epoch()?;
+            if let Some(checkpoints) = &self.checkpoints {
+                self.save_checkpoint(checkpoints)?;
+            }
         }
         Ok(records)
     }
@@ -502,6 +530,9 @@ where
     ) -> Result<EpochRecord, TrainError> {
         let started = Instant::now();
         let epoch = self.epochs_done + 1;
+        // An epoch's random draws depend on the seed and the epoch alone, so that a run
+        // resumed from a checkpoint draws what the uninterrupted run drew.
+        B::seed(&self.device, epoch_seed(self.config.seed, epoch));
         let warmup = epoch <= self.config.warmup_epochs;
         let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
         let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
@@ -535,6 +566,8 @@ where
             observer.on_step(&self.report(&at, &numbers, alpha));
         }
         self.epochs_done = epoch;
+        self.loader_passes[0] += source.passes();
+        self.loader_passes[1] += target.passes();
         let (tgt_acc, tgt_majority) = tracking.read();
         Ok(self.record(
             epoch,
@@ -593,6 +626,23 @@ where
         }
         record
     }
+}
+
+/// Checks one input's dimensions against what the model takes.
+fn check_inputs<B: burn::tensor::backend::Backend, M: Encoder<B>>(
+    model: &M,
+    input_dims: &[usize],
+    domain: &str,
+) -> Result<(), TrainError> {
+    let mut dims = vec![1];
+    dims.extend_from_slice(input_dims);
+    model
+        .check_input(&dims)
+        .map_err(|_| TrainError::InputShape {
+            domain: domain.to_string(),
+            expected: model.input_dims().unwrap_or_default(),
+            found: input_dims.to_vec(),
+        })
 }
 
 /// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL.
@@ -659,8 +709,17 @@ fn claim_head<B: AutodiffBackend>(
     Ok(())
 }
 
+/// The backend's seed for epoch `epoch` (1-based) of a run seeded with `seed` (SplitMix64's
+/// mixing of the two).
+pub(crate) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// Builds Adam over the model and the discriminator.
-fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
+pub(crate) fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
     config: &DannConfig,
 ) -> OptimizerAdaptor<Adam, M, B> {
     OptimizerAdaptor::from(Adam::new(config.adam_epsilon, config.weight_decay))

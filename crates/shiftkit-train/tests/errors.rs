@@ -1,5 +1,5 @@
-//! Every bad input is a typed error, found before training starts; a non-finite loss stops
-//! training with the model as it was after the last good step.
+//! Every bad input is a typed error, found before training starts (non-finite inputs included);
+//! a non-finite loss stops training with the model as it was after the last good step.
 
 mod common;
 
@@ -8,6 +8,7 @@ use common::{B, moons, moons_trainer, parameters, train_loader};
 use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, TrainError};
 
 fn build(
@@ -190,9 +191,9 @@ fn a_discriminator_of_the_wrong_width_is_an_error() {
 }
 
 #[test]
-fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
+fn non_finite_inputs_are_refused_before_training() {
     let pair = moons(0);
-    // A source set whose last points are NaN: the first batches are fine, then the loss is NaN.
+    // A source set whose last points are NaN.
     let mut points = pair.source_train.points().to_vec();
     let labels = pair.source_train.labels().to_vec();
     let n = points.len();
@@ -202,41 +203,70 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
     let poisoned = PointDataset::new(points, labels).unwrap();
     let device = Default::default();
     let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
-    // No shuffling: the poisoned batch is the last one of the epoch.
     let source = DataLoaderBuilder::new(PointBatcher)
         .batch_size(16)
         .build(poisoned);
-    let mut trainer = DannTrainer::new(
+    let result = DannTrainer::new(
         model,
         source,
         train_loader(pair.target_train.clone(), 16, 1),
         DannConfig::new().with_num_classes(2),
         &device,
-    )
-    .unwrap();
-    let steps = trainer.steps_per_epoch();
+    );
+    assert!(matches!(
+        result,
+        Err(TrainError::NonFiniteInput { domain, batch }) if domain == "source" && batch == n.div_ceil(16)
+    ));
+}
 
-    let mut steps_before = 0;
-    let error = loop {
-        match trainer.fit(1) {
-            Ok(_) => steps_before = trainer.steps_done(),
-            Err(error) => break error,
-        }
-        assert!(
-            trainer.steps_done() < 10 * steps,
-            "the poisoned batch was never reached"
-        );
-    };
-    match error {
-        TrainError::NonFiniteLoss { epoch, step, .. } => {
-            assert_eq!(epoch, trainer.history().len() + 1);
-            assert_eq!(step, n.div_ceil(16));
+/// A term whose loss turns NaN at its `at`-th step (1-based), as an overflowing loss would.
+struct Poison {
+    at: usize,
+    calls: usize,
+}
+
+impl AdaptationTerm<B> for Poison {
+    fn name(&self) -> &str {
+        "poison"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        self.calls += 1;
+        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
+        let loss = inputs.source_features.clone().sum().mul_scalar(scale);
+        Ok(TermOutput::loss(loss))
+    }
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let steps = trainer.steps_per_epoch();
+    // The NaN comes in the middle of the second epoch.
+    let at = steps + steps / 2;
+    trainer = trainer.with_term(Poison { at, calls: 0 }).unwrap();
+
+    trainer.fit(1).unwrap();
+    let steps_before = trainer.steps_done();
+    match trainer.fit(1) {
+        Err(TrainError::NonFiniteLoss {
+            term, epoch, step, ..
+        }) => {
+            assert_eq!(term, "poison");
+            assert_eq!(epoch, 2);
+            assert_eq!(step, steps / 2);
         }
         other => panic!("expected NonFiniteLoss, got {other:?}"),
     }
-    // The steps before the poisoned one in the failing epoch did train; the poisoned one did
-    // not (a NaN gradient would have spread into every weight), and nothing after it ran.
-    assert_eq!(trainer.steps_done(), steps_before + n.div_ceil(16) - 1);
+    // The steps before the poisoned one did train; the poisoned one did not (a NaN gradient
+    // would have spread into every weight), and nothing after it ran.
+    assert_eq!(trainer.steps_done(), steps_before + steps / 2 - 1);
+    assert_eq!(trainer.history().len(), 1);
     assert!(parameters(trainer.model()).iter().all(|v| v.is_finite()));
     assert!(
         parameters(trainer.discriminator())

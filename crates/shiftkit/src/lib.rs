@@ -91,7 +91,8 @@ pub mod methods {
         DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
     };
     pub use shiftkit_train::{
-        Alarm, CollapsePolicy, DannConfig, DannTrainer, EpochRecord, EvalResult, Method,
+        Alarm, CheckpointError, Checkpoints, CollapsePolicy, DannConfig, DannTrainer, EpochRecord,
+        EvalResult, Method,
     };
 }
 

@@ -24,7 +24,7 @@
 
 use std::error::Error;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
@@ -32,8 +32,8 @@ use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
 use shiftkit::methods::{CentroidStart, DannConfig};
-use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig};
-use shiftkit_lab::cli::{self, List};
+use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, save_encoder};
+use shiftkit_lab::cli::{self, List, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
 use shiftkit_lab::{Method, report};
 
@@ -111,6 +111,8 @@ struct Args {
     /// Where the JSON and PNG files go
     #[arg(long, value_name = "DIR", default_value = "out/digits")]
     out: PathBuf,
+    #[command(flatten)]
+    persistence: Persistence,
 }
 
 /// `--model`'s values.
@@ -171,6 +173,7 @@ struct Options {
     data_dir: Option<PathBuf>,
     source_size: usize,
     out: PathBuf,
+    persistence: Persistence,
 }
 
 fn main() {
@@ -256,6 +259,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         data_dir: args.data_dir,
         source_size: args.source_size.get(),
         out: args.out,
+        persistence: args.persistence,
     };
     (options, device, args.backend)
 }
@@ -299,6 +303,7 @@ fn run_all<B: TrainingBackend>(
         .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
         .transpose()?;
     let mut runs = Vec::new();
+    let count = options.seeds.len() * options.models.len() * options.methods.len();
     for &seed in &options.seeds {
         let embedded;
         let pair = match &reference {
@@ -311,7 +316,7 @@ fn run_all<B: TrainingBackend>(
         for &model in &options.models {
             for &method in &options.methods {
                 let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
-                let spec = RunSpec {
+                let mut spec = RunSpec {
                     method,
                     model: model.name(),
                     seed,
@@ -319,8 +324,12 @@ fn run_all<B: TrainingBackend>(
                         .configure(options.base.clone().with_semantic_weight(semantic_weight)),
                     batch_size: options.batch_size,
                     length: options.length,
+                    checkpoint_dir: None,
+                    resume: options.persistence.resume,
                 };
-                let run = train::<B>(&spec, model, pair, device)?;
+                spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
+                let export = options.persistence.export_path(&spec.stem(), count);
+                let run = train::<B>(&spec, model, pair, export.as_deref(), device)?;
                 report::write_run(&options.out, &run)?;
                 runs.push(run);
             }
@@ -330,21 +339,40 @@ fn run_all<B: TrainingBackend>(
 }
 
 /// One run with the given encoder: the MLP reads flat `[N, 784]` batches, the CNN
-/// `[N, 1, 28, 28]` images. Both pick their kernels for the backend (`Auto`).
+/// `[N, 1, 28, 28]` images. Both pick their kernels for the backend (`Auto`). With `export`,
+/// the trained encoder is saved there.
 fn train<B: TrainingBackend>(
     spec: &RunSpec,
     model: Model,
     pair: &DigitsPair,
+    export: Option<&Path>,
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>> {
     let run = match model {
         Model::Mlp => {
-            let build = |device: &B::Device| MlpEncoderConfig::new().init(device);
-            train_and_evaluate::<B, _, _, _, _, 2>(spec, pair, FlatDigitBatcher, build, device)?.0
+            let config = MlpEncoderConfig::new();
+            let build = |device: &B::Device| config.init(device);
+            let (run, trainer) = train_and_evaluate::<B, _, _, _, _, 2>(
+                spec,
+                pair,
+                FlatDigitBatcher,
+                build,
+                device,
+            )?;
+            if let Some(path) = export {
+                save_encoder::<B, _>(path, trainer.model(), &config)?;
+            }
+            run
         }
         Model::Cnn => {
-            let build = |device: &B::Device| CnnEncoderConfig::new().init(device);
-            train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?.0
+            let config = CnnEncoderConfig::new();
+            let build = |device: &B::Device| config.init(device);
+            let (run, trainer) =
+                train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?;
+            if let Some(path) = export {
+                save_encoder::<B, _>(path, trainer.model(), &config)?;
+            }
+            run
         }
     };
     Ok(run)

@@ -34,8 +34,8 @@ use shiftkit::data::moons::MoonsConfig;
 use shiftkit::data::{MoonsPair, PointBatcher, PointDataset};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
 use shiftkit::methods::{DannConfig, Encoder};
-use shiftkit::nn::ShallowEncoderConfig;
-use shiftkit_lab::cli::{self, List};
+use shiftkit::nn::{ShallowEncoderConfig, save_encoder};
+use shiftkit_lab::cli::{self, List, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
 use shiftkit_lab::plot::{self, FAMILY, PALETTE};
 use shiftkit_lab::{Method, report};
@@ -72,6 +72,8 @@ struct Args {
     /// Where the JSON and PNG files go
     #[arg(long, value_name = "DIR", default_value = "out/moons")]
     out: PathBuf,
+    #[command(flatten)]
+    persistence: Persistence,
 }
 
 /// Points in each domain, before the 80/20 train/test split.
@@ -86,6 +88,7 @@ struct Options {
     epochs: usize,
     base: DannConfig,
     out: PathBuf,
+    persistence: Persistence,
 }
 
 fn main() {
@@ -113,6 +116,7 @@ fn main() {
         epochs: args.epochs.get(),
         base,
         out: args.out,
+        persistence: args.persistence,
     };
     if let Err(error) = run(&options, device, args.backend) {
         eprintln!("error: {error}");
@@ -156,6 +160,7 @@ fn run_all<B: TrainingBackend>(
     device: &B::Device,
 ) -> Result<Vec<Run>, Box<dyn Error>> {
     let mut runs = Vec::new();
+    let count = options.seeds.len() * options.methods.len();
     for &seed in &options.seeds {
         let pair = MoonsConfig::new()
             .with_n_samples(SAMPLES)
@@ -163,17 +168,24 @@ fn run_all<B: TrainingBackend>(
             .init()?;
         let mut panels = Vec::new();
         for &method in &options.methods {
-            let spec = RunSpec {
+            let mut spec = RunSpec {
                 method,
                 model: "shallow",
                 seed,
                 config: method.configure(options.base.clone()),
                 batch_size: BATCH,
                 length: Length::Epochs(options.epochs),
+                checkpoint_dir: None,
+                resume: options.persistence.resume,
             };
-            let build = |device: &B::Device| ShallowEncoderConfig::new().init(device);
+            spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
+            let config = ShallowEncoderConfig::new();
+            let build = |device: &B::Device| config.init(device);
             let (run, trainer) =
                 train_and_evaluate::<B, _, _, _, _, 2>(&spec, &pair, PointBatcher, build, device)?;
+            if let Some(path) = options.persistence.export_path(&spec.stem(), count) {
+                save_encoder::<B, _>(&path, trainer.model(), &config)?;
+            }
             report::write_run(&options.out, &run)?;
             let window = Window::around(&pair);
             let classes = predict(&trainer.model().valid(), &window.grid(), device)?;

@@ -85,6 +85,28 @@ pub trait AdaptationTerm<B: AutodiffBackend>: Any + Send {
 
     /// Drops the state computed by the last [`loss`](Self::loss): the step was rejected.
     fn discard(&mut self) {}
+
+    /// The committed state a checkpoint must keep, as JSON; `None` (the default) for a term
+    /// whose state is rebuilt from its configuration. Float values written through
+    /// `serde_json` from `f32` (or as `f64`) read back exactly.
+    fn state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Takes back what [`state`](Self::state) returned, when a run is resumed. Check it
+    /// before changing anything: on an error the term must be as it was.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::TermState`] for a state of another shape or kind (the default: this term
+    /// keeps no state).
+    fn load_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        let _ = state;
+        Err(TrainError::TermState {
+            term: self.name().to_string(),
+            problem: "this term keeps no state".to_string(),
+        })
+    }
 }
 
 /// What a term returns from one step.

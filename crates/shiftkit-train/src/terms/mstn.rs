@@ -2,7 +2,7 @@
 
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
-use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidState};
+use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState};
 
 use super::adversarial::check_non_negative;
 use super::{AdaptationTerm, TermInputs, TermOutput};
@@ -114,5 +114,35 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
 
     fn discard(&mut self) {
         self.pending = None;
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self.aligner.to_record()).ok()
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        let problem = |problem: String| TrainError::TermState {
+            term: self.name().to_string(),
+            problem,
+        };
+        let record: CentroidRecord =
+            serde_json::from_value(state).map_err(|e| problem(e.to_string()))?;
+        let mine = self.aligner.to_record();
+        let ours = (mine.num_classes, mine.latent_dim, mine.momentum, mine.start);
+        let theirs = (
+            record.num_classes,
+            record.latent_dim,
+            record.momentum,
+            record.start,
+        );
+        if ours != theirs {
+            return Err(problem(format!(
+                "saved centroids for (classes, width, momentum, start) {theirs:?}, the term has {ours:?}"
+            )));
+        }
+        let device = self.aligner.state().centroids().device();
+        self.aligner = CentroidAligner::from_record(&record, &device)?;
+        self.pending = None;
+        Ok(())
     }
 }

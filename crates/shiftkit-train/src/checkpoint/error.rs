@@ -1,0 +1,135 @@
+use std::io;
+use std::path::{Path, PathBuf};
+
+use shiftkit_nn::RecordError;
+use thiserror::Error;
+
+/// Why a checkpoint could not be written or read. Every variant names the file or directory;
+/// a failed read leaves the trainer as it was.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// A file or directory could not be read, written, synced or renamed.
+    #[error("cannot {action} {path}: {message}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// `"read"`, `"write"`, `"sync"`, `"rename"`, ...
+        action: &'static str,
+        /// The kind of the operating system's error.
+        kind: io::ErrorKind,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The directory holds no complete checkpoint.
+    #[error("no complete checkpoint in {dir}")]
+    NoCheckpoint {
+        /// The directory searched.
+        dir: PathBuf,
+    },
+    /// A file is shorter (or longer) than the manifest says: cut off while written or copied.
+    #[error("{file} is truncated: the manifest says {expected} bytes, the file has {found}")]
+    Truncated {
+        /// The file.
+        file: PathBuf,
+        /// Its length in the manifest.
+        expected: u64,
+        /// Its length on disk.
+        found: u64,
+    },
+    /// A file's content is damaged: a checksum that does not match, JSON that does not parse,
+    /// a record that does not decode, or values that contradict each other.
+    #[error("{file} is corrupted: {problem}")]
+    Corrupt {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The checkpoint was written in a format this version cannot read.
+    #[error("{file} has checkpoint format {found}; this version reads format {supported}")]
+    Version {
+        /// The manifest.
+        file: PathBuf,
+        /// The format it declares.
+        found: u32,
+        /// The format this version reads and writes.
+        supported: u32,
+    },
+    /// The checkpoint is of another model: another architecture, width or class count.
+    #[error("{file} holds another model: at `{at}` the model has {expected}, the file {found}")]
+    WrongModel {
+        /// The weights file.
+        file: PathBuf,
+        /// Where they differ.
+        at: String,
+        /// What the model has there.
+        expected: String,
+        /// What the file has there.
+        found: String,
+    },
+    /// The checkpoint was trained with another configuration or other adaptation terms than
+    /// the trainer it is loaded into.
+    #[error("{file} was written by another run: {problem}")]
+    OtherRun {
+        /// The state file.
+        file: PathBuf,
+        /// What differs.
+        problem: String,
+    },
+    /// A checkpoint is loaded into a trainer that has already trained.
+    #[error(
+        "a checkpoint can only be loaded into a trainer that has not trained yet ({epochs} epochs done)"
+    )]
+    AlreadyTrained {
+        /// Epochs the trainer had trained.
+        epochs: usize,
+    },
+}
+
+impl CheckpointError {
+    pub(crate) fn io(path: &Path, action: &'static str, error: &io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            action,
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
+
+    pub(crate) fn corrupt(file: &Path, problem: impl Into<String>) -> Self {
+        Self::Corrupt {
+            file: file.to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+
+    /// A record error of the weights file `file`.
+    pub(crate) fn from_record(file: &Path, error: RecordError) -> Self {
+        match error {
+            RecordError::Mismatch {
+                at,
+                expected,
+                found,
+                ..
+            } => Self::WrongModel {
+                file: file.to_path_buf(),
+                at,
+                expected,
+                found,
+            },
+            RecordError::Io {
+                path,
+                action,
+                kind,
+                message,
+            } => Self::Io {
+                path,
+                action,
+                kind,
+                message,
+            },
+            other => Self::corrupt(file, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! Checkpoints: the trainer's whole state on disk, written so that a crash never loses the
+//! last complete one, and read back so that a resumed run ends bit for bit where the
+//! uninterrupted run ends.
+//!
+//! # What a checkpoint holds
+//!
+//! A directory `epoch-NNNNNN` with:
+//! - `model.mpk`: the encoder and the discriminator (Burn's named MessagePack at full
+//!   precision, batch-norm running statistics included);
+//! - `optimizer.mpk`: Adam's moments and step counts, per parameter;
+//! - `best.mpk` under [`CollapsePolicy::RestoreBest`](crate::CollapsePolicy): the best model so
+//!   far;
+//! - `state.json`: the schedule counters (epochs, steps, adaptation steps, planned epochs),
+//!   the history, every adaptation term's state ([`AdaptationTerm::state`](crate::terms::AdaptationTerm::state): MSTN's target
+//!   centroids), and how many passes each loader has begun;
+//! - `manifest.json`: the format, the shiftkit version, the configuration, the epoch and step,
+//!   and every file with its length and CRC-32 (and the manifest's own CRC).
+//!
+//! # Why resuming is exact
+//!
+//! Parameters, moments and centroids are stored bit for bit. The random streams are put back
+//! without storing them: the backend's generator is seeded anew at the start of every epoch
+//! from the run's seed and the epoch number (so an epoch's dropout draws depend on nothing
+//! before it), and the loaders' shuffling generators are advanced by beginning, and dropping,
+//! as many passes as the saved run had begun. The loaders given to a resumed trainer must
+//! therefore be built as the saved run's were (same data, batch size and shuffle seed);
+//! Burn's loaders keep their generator private, so this cannot be checked.
+//!
+//! # Crash safety
+//!
+//! A checkpoint is written into a hidden temporary directory, every file synced to the disk,
+//! then renamed into place and its parent synced: a crash at any instant leaves the previous
+//! checkpoints intact, and at most a hidden partial directory, which is never read and is
+//! removed by the next save. The newest [`Checkpoints::keep`] are kept. One run writes into a
+//! directory at a time.
+
+mod error;
+mod store;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::optim::Optimizer;
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+use shiftkit_grl::GradientReversalBackend;
+use shiftkit_nn::Encoder;
+use shiftkit_nn::records::{load_bytes, to_bytes};
+
+pub use error::CheckpointError;
+pub use store::{FORMAT, FileEntry, MANIFEST, Manifest, latest, list, read_manifest};
+
+use crate::trainer::{DannTrainer, DomainLoader};
+use crate::{DannConfig, EpochRecord, TrainError};
+
+/// Where and how many checkpoints a trainer keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoints {
+    /// The directory of the run's checkpoints (created if needed).
+    pub dir: PathBuf,
+    /// How many of the newest to keep (at least 1; default 2).
+    pub keep: usize,
+}
+
+impl Checkpoints {
+    /// Checkpoints in `dir`, keeping the newest two.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            keep: 2,
+        }
+    }
+
+    /// Keeps the newest `keep` checkpoints (0 counts as 1).
+    #[must_use]
+    pub fn with_keep(mut self, keep: usize) -> Self {
+        self.keep = keep.max(1);
+        self
+    }
+}
+
+/// `state.json`: what a checkpoint holds besides tensors.
+#[derive(Debug, Serialize, Deserialize)]
+struct TrainerState {
+    epochs_done: usize,
+    steps_done: usize,
+    adaptation_steps_done: usize,
+    planned_epochs: usize,
+    /// Passes begun on the source and target loaders after the trainer's construction.
+    loader_passes: [usize; 2],
+    history: Vec<EpochRecord>,
+    /// Under `RestoreBest`: the best epoch and its source accuracy (its model in `best.mpk`).
+    best: Option<(usize, f64)>,
+    terms: Vec<TermState>,
+}
+
+/// One adaptation term's saved state.
+#[derive(Debug, Serialize, Deserialize)]
+struct TermState {
+    name: String,
+    state: Option<serde_json::Value>,
+}
+
+const STATE: &str = "state.json";
+const MODEL: &str = "model.mpk";
+const OPTIMIZER: &str = "optimizer.mpk";
+const BEST: &str = "best.mpk";
+
+type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
+
+impl<B, M, const D: usize> DannTrainer<B, M, D>
+where
+    B: burn::tensor::backend::AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+{
+    /// Saves a checkpoint after every epoch that [`fit`](Self::fit) completes (see the
+    /// [module](crate::checkpoint) for what it holds and how it is written).
+    #[must_use]
+    pub fn with_checkpoints(mut self, checkpoints: Checkpoints) -> Self {
+        self.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Fixes the length of the whole run for the schedules (alpha's ramp, the learning rate):
+    /// they run over `epochs` epochs in all, however many calls of [`fit`](Self::fit) train
+    /// them. Without it, the plan is the epochs asked for so far. Needed to train a run in
+    /// parts that equals the run in one go: `with_planned_epochs(10)`, `fit(4)`, then (maybe
+    /// in another process, after [`resume`](Self::resume)) `fit(6)` equals `fit(10)`.
+    #[must_use]
+    pub fn with_planned_epochs(mut self, epochs: usize) -> Self {
+        self.planned_epochs = self.planned_epochs.max(epochs);
+        self
+    }
+
+    /// The epochs the schedules run over: at least the epochs trained and planned so far.
+    pub fn planned_epochs(&self) -> usize {
+        self.planned_epochs
+    }
+
+    /// Epochs trained so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// Writes a checkpoint of the trainer now, into `checkpoints.dir`, and keeps the newest
+    /// `checkpoints.keep`. Returns the checkpoint's directory.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckpointError::Io`] (wrapped in [`TrainError::Checkpoint`]) when a file cannot be
+    /// written; the previous checkpoints are then intact.
+    pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
+        let label = |name: &str| checkpoints.dir.join(name);
+        let record_error = |name: &str, e| CheckpointError::from_record(&label(name), e);
+        let model = to_bytes::<B, _>(self.model_ref(), &label(MODEL))
+            .map_err(|e| record_error(MODEL, e))?;
+        let optimizer = Recorder::<B>::record(&Format::default(), self.optimizer.to_record(), ())
+            .map_err(|e| CheckpointError::corrupt(&label(OPTIMIZER), e.to_string()))?;
+        let state = TrainerState {
+            epochs_done: self.epochs_done,
+            steps_done: self.steps_done,
+            adaptation_steps_done: self.adaptation_steps_done,
+            planned_epochs: self.planned_epochs,
+            loader_passes: self.loader_passes,
+            history: self.history.clone(),
+            best: self.best.as_ref().map(|(epoch, acc, _)| (*epoch, *acc)),
+            terms: self
+                .terms
+                .iter()
+                .map(|term| TermState {
+                    name: term.name().to_string(),
+                    state: term.state(),
+                })
+                .collect(),
+        };
+        let state = serde_json::to_vec_pretty(&state)
+            .map_err(|e| CheckpointError::corrupt(&label(STATE), e.to_string()))?;
+        let mut files = vec![(MODEL, model), (OPTIMIZER, optimizer), (STATE, state)];
+        if let Some((_, _, best)) = &self.best {
+            files.push((
+                BEST,
+                to_bytes::<B, _>(best, &label(BEST)).map_err(|e| record_error(BEST, e))?,
+            ));
+        }
+        let manifest = Manifest {
+            format: FORMAT,
+            shiftkit_version: env!("CARGO_PKG_VERSION").to_string(),
+            epoch: self.epochs_done,
+            step: self.steps_done,
+            config: config_json(&self.config),
+            files: Vec::new(),
+            checksum: String::new(),
+        };
+        Ok(store::write(
+            &checkpoints.dir,
+            manifest,
+            &files,
+            checkpoints.keep,
+        )?)
+    }
+
+    /// Builds a trainer that continues the run saved in `dir` (its newest complete
+    /// checkpoint), with the checkpoint's configuration, and keeps checkpointing into `dir`
+    /// (the newest two; [`with_checkpoints`](Self::with_checkpoints) changes that).
+    ///
+    /// `model` is a network of the saved architecture (its weights are replaced), and the
+    /// loaders must be built as the saved run's were (see the [module](crate::checkpoint)).
+    /// Then [`fit`](Self::fit) with the epochs that remain: `planned_epochs() -
+    /// epochs_done()` finishes the run as the uninterrupted one would have.
+    ///
+    /// A run with adaptation terms of its own ([`with_term`](Self::with_term)) builds its
+    /// trainer as before and calls [`resume_from`](Self::resume_from) instead.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckpointError::NoCheckpoint`] when `dir` holds none; the errors of
+    /// [`new`](Self::new) and of [`resume_from`](Self::resume_from).
+    pub fn resume(
+        dir: &Path,
+        model: M,
+        source: DomainLoader<B, D>,
+        target: DomainLoader<B, D>,
+        device: &B::Device,
+    ) -> Result<Self, TrainError> {
+        let path = latest(dir)?.ok_or_else(|| CheckpointError::NoCheckpoint {
+            dir: dir.to_path_buf(),
+        })?;
+        let manifest = read_manifest(&path)?;
+        let config: DannConfig = serde_json::from_value(manifest.config).map_err(|e| {
+            CheckpointError::corrupt(&path.join(MANIFEST), format!("configuration: {e}"))
+        })?;
+        let mut trainer = Self::new(model, source, target, config, device)?
+            .with_checkpoints(Checkpoints::new(dir));
+        trainer.resume_from(&path)?;
+        Ok(trainer)
+    }
+
+    /// Loads a checkpoint into this trainer, which must be freshly built (no epoch trained)
+    /// with the saved run's configuration, adaptation terms, model architecture and loaders.
+    /// `path` is a checkpoint directory (`epoch-NNNNNN`) or a directory of checkpoints (its
+    /// newest is read). Returns the epochs the checkpoint had trained.
+    ///
+    /// Every file is verified (length, CRC-32), the weights' outline is compared with the
+    /// model's, and everything is decoded before anything is replaced: on any error the
+    /// trainer is as it was.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Checkpoint`] with [`CheckpointError::AlreadyTrained`],
+    /// [`NoCheckpoint`](CheckpointError::NoCheckpoint), [`Io`](CheckpointError::Io),
+    /// [`Truncated`](CheckpointError::Truncated), [`Corrupt`](CheckpointError::Corrupt),
+    /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel) or
+    /// [`OtherRun`](CheckpointError::OtherRun).
+    pub fn resume_from(&mut self, path: &Path) -> Result<usize, TrainError> {
+        if self.epochs_done > 0 {
+            return Err(CheckpointError::AlreadyTrained {
+                epochs: self.epochs_done,
+            }
+            .into());
+        }
+        let path = if path.join(MANIFEST).exists() {
+            path.to_path_buf()
+        } else {
+            latest(path)?.ok_or_else(|| CheckpointError::NoCheckpoint {
+                dir: path.to_path_buf(),
+            })?
+        };
+        let (manifest, files) = store::read(&path)?;
+        let file = |name: &str| path.join(name);
+        let bytes = |name: &str| {
+            files.get(name).ok_or_else(|| {
+                CheckpointError::corrupt(&file(MANIFEST), format!("{name} is not listed"))
+            })
+        };
+
+        if let Some(problem) = config_difference(&config_json(&self.config), &manifest.config) {
+            return Err(CheckpointError::OtherRun {
+                file: file(MANIFEST),
+                problem,
+            }
+            .into());
+        }
+        let state: TrainerState = serde_json::from_slice(bytes(STATE)?)
+            .map_err(|e| CheckpointError::corrupt(&file(STATE), e.to_string()))?;
+        if (state.epochs_done, state.steps_done) != (manifest.epoch, manifest.step)
+            || state.history.len() != state.epochs_done
+        {
+            return Err(CheckpointError::corrupt(
+                &file(STATE),
+                "its epoch and step counts disagree with the manifest or its history",
+            )
+            .into());
+        }
+        let names: Vec<&str> = self.terms.iter().map(|t| t.name()).collect();
+        let saved: Vec<&str> = state.terms.iter().map(|t| t.name.as_str()).collect();
+        if names != saved {
+            return Err(CheckpointError::OtherRun {
+                file: file(STATE),
+                problem: format!("its terms are {saved:?}, the trainer's {names:?}"),
+            }
+            .into());
+        }
+
+        let model = load_bytes::<B, _>(
+            self.model_ref().clone(),
+            bytes(MODEL)?,
+            &file(MODEL),
+            &self.device,
+        )
+        .map_err(|e| CheckpointError::from_record(&file(MODEL), e))?;
+        let best = match state.best {
+            Some((epoch, acc)) => {
+                let best = load_bytes::<B, _>(
+                    self.model_ref().clone(),
+                    bytes(BEST)?,
+                    &file(BEST),
+                    &self.device,
+                )
+                .map_err(|e| CheckpointError::from_record(&file(BEST), e))?;
+                Some((epoch, acc, best))
+            }
+            None => None,
+        };
+        let optimizer_record =
+            Recorder::<B>::load(&Format::default(), bytes(OPTIMIZER)?.clone(), &self.device)
+                .map_err(|e| CheckpointError::corrupt(&file(OPTIMIZER), e.to_string()))?;
+
+        // Terms check their state before taking it.
+        for (term, saved) in self.terms.iter_mut().zip(state.terms) {
+            if let Some(value) = saved.state {
+                term.load_state(value).map_err(|e| {
+                    CheckpointError::corrupt(&file(STATE), format!("term `{}`: {e}", saved.name))
+                })?;
+            }
+        }
+
+        // Decoded and checked: now replace.
+        self.model = Some(model);
+        self.best = best;
+        self.optimizer = crate::trainer::adam(&self.config).load_record(optimizer_record);
+        self.epochs_done = state.epochs_done;
+        self.steps_done = state.steps_done;
+        self.adaptation_steps_done = state.adaptation_steps_done;
+        self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
+        self.history = state.history;
+        // The loaders' shuffling generators: begin (and drop) the passes the saved run began.
+        for (loader, (done, saved)) in [&self.source, &self.target]
+            .into_iter()
+            .zip(self.loader_passes.iter_mut().zip(state.loader_passes))
+        {
+            while *done < saved {
+                drop(loader.iter());
+                *done += 1;
+            }
+        }
+        Ok(self.epochs_done)
+    }
+}
+
+/// The configuration as JSON, as the manifest stores it.
+fn config_json(config: &DannConfig) -> serde_json::Value {
+    serde_json::to_value(config).unwrap_or(serde_json::Value::Null)
+}
+
+/// The first field where two configurations differ, if any.
+fn config_difference(mine: &serde_json::Value, saved: &serde_json::Value) -> Option<String> {
+    if mine == saved {
+        return None;
+    }
+    let (Some(mine), Some(saved)) = (mine.as_object(), saved.as_object()) else {
+        return Some("the configuration is not an object".to_string());
+    };
+    let keys: BTreeMap<&String, ()> = mine.keys().chain(saved.keys()).map(|k| (k, ())).collect();
+    keys.keys()
+        .find(|key| mine.get(**key) != saved.get(**key))
+        .map(|key| {
+            let show = |v: Option<&serde_json::Value>| {
+                v.map_or("nothing".to_string(), ToString::to_string)
+            };
+            format!(
+                "configuration field `{key}` is {} in the checkpoint, {} in the trainer",
+                show(saved.get(*key)),
+                show(mine.get(*key))
+            )
+        })
+}
