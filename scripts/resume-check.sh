@@ -15,9 +15,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --quiet -p shiftkit-lab --bin digits --locked --profile "$profile"
+target_dir=${CARGO_TARGET_DIR:-target}
 case "$profile" in
-    dev) digits=target/debug/digits ;;
-    *) digits="target/$profile/digits" ;;
+    dev) digits="$target_dir/debug/digits" ;;
+    *) digits="$target_dir/$profile/digits" ;;
 esac
 run=(--method dann_mstn --seed 0 --steps "$steps")
 checkpoints="$work/C/dann_mstn_mlp_seed0"

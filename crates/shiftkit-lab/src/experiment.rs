@@ -81,9 +81,9 @@ pub struct RunRecord {
     pub target_accuracy: f64,
     /// Accuracy on the held-out source test set, in evaluation mode.
     pub source_accuracy: f64,
-    /// Seconds of training (evaluation excluded).
+    /// Seconds of training in this process (evaluation excluded; after a resume, since it).
     pub seconds: f64,
-    /// Optimiser steps per second of training.
+    /// Optimiser steps per second of this process's training (0 when it took none).
     pub steps_per_second: f64,
 }
 
@@ -157,6 +157,7 @@ where
     }
 
     let mut progress = Progress::new(&label, epochs, trainer.steps_per_epoch());
+    let steps_before = trainer.steps_done();
     let started = Instant::now();
     trainer.fit_observed(epochs.saturating_sub(trainer.epochs_done()), &mut progress)?;
     let seconds = started.elapsed().as_secs_f64();
@@ -171,9 +172,14 @@ where
     };
     let target_accuracy = accuracy(&pair.target_test, "target-test")?;
     let source_accuracy = accuracy(&pair.source_test, "source-test")?;
-    let steps_per_second = trainer.steps_done() as f64 / seconds.max(1e-9);
-    // (After a resume, the steps of this process only would be fairer; the speed of a resumed
-    // run is not what its numbers are for.)
+    // The speed of this process's training: after a resume, of the steps it took (none when the
+    // run was already complete).
+    let steps_trained = trainer.steps_done() - steps_before;
+    let steps_per_second = if steps_trained == 0 {
+        0.0
+    } else {
+        steps_trained as f64 / seconds.max(1e-9)
+    };
     progress.finish(&format!(
         "target {:.1}%  source {:.1}%  ({epochs} epochs, {} steps, {seconds:.1} s, {steps_per_second:.0} steps/s)",
         100.0 * target_accuracy,
