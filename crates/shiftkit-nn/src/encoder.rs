@@ -106,6 +106,33 @@ pub trait Encoder<B: Backend>: Module<B> {
         }
     }
 
+    /// [`encode`](Self::encode) after [`check_input`](Self::check_input): a batch of the
+    /// wrong shape is a typed error instead of a panic inside a layer.
+    ///
+    /// # Errors
+    ///
+    /// [`NnError::InputShape`].
+    fn try_encode<const D: usize>(&self, input: Tensor<B, D>) -> Result<Tensor<B, 2>, NnError>
+    where
+        Self: Encoder<B, Input = Tensor<B, D>>,
+    {
+        self.check_input(&input.dims())?;
+        Ok(self.encode(input))
+    }
+
+    /// [`forward`](Self::forward) after [`check_input`](Self::check_input).
+    ///
+    /// # Errors
+    ///
+    /// [`NnError::InputShape`].
+    fn try_forward<const D: usize>(&self, input: Tensor<B, D>) -> Result<Tensor<B, 2>, NnError>
+    where
+        Self: Encoder<B, Input = Tensor<B, D>>,
+    {
+        self.check_input(&input.dims())?;
+        Ok(self.forward(input))
+    }
+
     /// Class logits of a batch: `classify(encode(input))`.
     ///
     /// # Shapes
