@@ -40,6 +40,12 @@ fn agree_on<B: AutodiffBackend + LoweringBackend>(image_size: [usize; 2], channe
 where
     B::InnerBackend: LoweringBackend,
 {
+    // The backends' generators are global to the process: without the lock, another test of
+    // this binary drawing at the same time changes this one's weights and inputs.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let device = Default::default();
     B::seed(&device, 7);
     // No dropout, so both passes see the same function.

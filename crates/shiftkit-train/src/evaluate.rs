@@ -3,7 +3,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
-use shiftkit_nn::Encoder;
+use shiftkit_nn::{Encoder, NnError};
 
 use crate::TrainError;
 
@@ -16,6 +16,23 @@ pub struct EvalResult {
     pub accuracy: f64,
     /// How many examples were seen.
     pub n_samples: usize,
+}
+
+/// Checks a batch's dimensions (batch dimension first) against what `model` takes, naming the
+/// data's `domain` in the error.
+pub(crate) fn check_batch<B: Backend, M: Encoder<B>>(
+    model: &M,
+    dims: &[usize],
+    domain: &str,
+) -> Result<(), TrainError> {
+    model.check_input(dims).map_err(|error| match error {
+        NnError::InputShape { expected, found } => TrainError::InputShape {
+            domain: domain.to_string(),
+            expected,
+            found,
+        },
+        other => TrainError::Network(other),
+    })
 }
 
 /// The accuracy of `model` over every batch of `loader`.
@@ -41,14 +58,7 @@ where
         if n == 0 {
             continue;
         }
-        let dims = batch.inputs.dims();
-        model
-            .check_input(&dims)
-            .map_err(|_| TrainError::InputShape {
-                domain: domain.to_string(),
-                expected: model.input_dims().unwrap_or_default(),
-                found: dims[1..].to_vec(),
-            })?;
+        check_batch(model, &batch.inputs.dims(), domain)?;
         let hits = count_correct(model.forward(batch.inputs), batch.labels);
         correct = Some(match correct {
             Some(sum) => sum + hits,

@@ -36,6 +36,7 @@ mod observer;
 mod optim;
 mod plan;
 mod schedule;
+mod seed;
 mod split;
 mod step;
 pub mod terms;

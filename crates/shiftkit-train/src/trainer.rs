@@ -13,13 +13,14 @@ use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::{DomainDiscriminator, Encoder};
 
 use crate::checkpoint::Checkpoints;
-use crate::evaluate::{EvalResult, count_correct, evaluate};
+use crate::evaluate::{EvalResult, check_batch, count_correct, evaluate};
 use crate::host::host_backend;
 use crate::metrics::{EpochSums, TargetTracking, Tracked};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
 use crate::plan::{Cycler, Plan, scan_loader, steps_per_epoch};
 use crate::schedule::scheduled_lr;
+use crate::seed::epoch_seed;
 use crate::step::StepAt;
 use crate::terms::{
     AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
@@ -169,7 +170,11 @@ where
         }
         let source_scan = scan_loader(source.as_ref(), "source", config.num_classes)?;
         let target_scan = scan_loader(target.as_ref(), "target", config.num_classes)?;
-        check_inputs(&model, &source_scan.input_dims, "source")?;
+        check_batch(
+            &model,
+            &[&[1], &source_scan.input_dims[..]].concat(),
+            "source",
+        )?;
         if target_scan.input_dims != source_scan.input_dims {
             return Err(TrainError::InputShapeMismatch {
                 source_dims: source_scan.input_dims,
@@ -628,23 +633,6 @@ where
     }
 }
 
-/// Checks one input's dimensions against what the model takes.
-fn check_inputs<B: burn::tensor::backend::Backend, M: Encoder<B>>(
-    model: &M,
-    input_dims: &[usize],
-    domain: &str,
-) -> Result<(), TrainError> {
-    let mut dims = vec![1];
-    dims.extend_from_slice(input_dims);
-    model
-        .check_input(&dims)
-        .map_err(|_| TrainError::InputShape {
-            domain: domain.to_string(),
-            expected: model.input_dims().unwrap_or_default(),
-            found: input_dims.to_vec(),
-        })
-}
-
 /// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL.
 fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
     config: &DannConfig,
@@ -707,15 +695,6 @@ fn claim_head<B: AutodiffBackend>(
     }
     *head = Some((term.name().to_string(), width));
     Ok(())
-}
-
-/// The backend's seed for epoch `epoch` (1-based) of a run seeded with `seed` (SplitMix64's
-/// mixing of the two).
-pub(crate) fn epoch_seed(seed: u64, epoch: usize) -> u64 {
-    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Builds Adam over the model and the discriminator.

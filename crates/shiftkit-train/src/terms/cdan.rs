@@ -10,6 +10,7 @@ use super::adversarial::{Reversal, check_non_negative};
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
 use crate::losses::binary_cross_entropy_with_logits;
+use crate::seed::{GOLDEN_GAMMA, mix64};
 
 /// Settings of the conditioning map of CDAN.
 #[derive(Config, Debug, PartialEq)]
@@ -97,8 +98,7 @@ impl<B: AutodiffBackend> ConditionalAdversarial<B> {
         self.random_map
             .get_or_insert_with(|| {
                 let draw = |rows: usize, stream: u64| {
-                    let values =
-                        gaussian(rows * r, seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    let values = gaussian(rows * r, seed ^ stream.wrapping_mul(GOLDEN_GAMMA));
                     Tensor::from_data(TensorData::new(values, [rows, r]), device)
                 };
                 (draw(d, 1), draw(k, 2))
@@ -255,11 +255,8 @@ pub fn entropy_weights<B: Backend>(predictions: Tensor<B, 2>, n_s: usize) -> Ten
 fn gaussian(n: usize, seed: u64) -> Vec<f32> {
     let mut state = seed;
     let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        state = state.wrapping_add(GOLDEN_GAMMA);
+        let z = mix64(state);
         // A uniform in (0, 1]: 53 bits, shifted off zero.
         ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64
     };
