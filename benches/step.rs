@@ -19,8 +19,8 @@ use burn::tensor::backend::AutodiffBackend;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
-use shiftkit::methods::{DannConfig, DannTrainer, Encoder};
 use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, host_backend};
+use shiftkit::prelude::{DannConfig, DannTrainer, Encoder};
 
 /// Training allocates and frees many buffers of the same large sizes every step; the system
 /// allocator returns them to the OS and page-faults them back (14% of the step in a profile).

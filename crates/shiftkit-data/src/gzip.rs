@@ -1,5 +1,6 @@
 //! Reading a file that may or may not be gzipped, told apart by its first bytes.
 
+#[cfg(feature = "embedded")]
 use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
@@ -26,6 +27,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, DataError> {
 
 /// `bytes` decompressed when they start with the gzip magic, else `bytes` themselves.
 /// `path` only names the data in errors.
+#[cfg(feature = "embedded")]
 pub(crate) fn decode<'a>(bytes: &'a [u8], path: &Path) -> Result<Cow<'a, [u8]>, DataError> {
     if bytes.starts_with(&GZIP_MAGIC) {
         gunzip(bytes, path).map(Cow::Owned)

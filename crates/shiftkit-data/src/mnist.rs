@@ -34,9 +34,11 @@ const IMAGES_HEADER: usize = 16;
 const LABELS_HEADER: usize = 8;
 
 /// The embedded test images (`t10k-images-idx3-ubyte.gz`).
+#[cfg(feature = "embedded")]
 const EMBEDDED_TEST_IMAGES: &[u8] = include_bytes!("../assets/t10k-images-idx3-ubyte.gz");
 
 /// The embedded test labels (`t10k-labels-idx1-ubyte.gz`).
+#[cfg(feature = "embedded")]
 const EMBEDDED_TEST_LABELS: &[u8] = include_bytes!("../assets/t10k-labels-idx1-ubyte.gz");
 
 /// One of MNIST's two standard splits.
@@ -109,6 +111,7 @@ pub fn load_files(
 ///
 /// None in practice: the embedded files are well formed. The `Result` is there because the
 /// same checks as for any file run on them.
+#[cfg(feature = "embedded")]
 pub fn embedded_test() -> Result<DigitDataset, DataError> {
     let images = PathBuf::from("shiftkit-data/assets/t10k-images-idx3-ubyte.gz");
     let labels = PathBuf::from("shiftkit-data/assets/t10k-labels-idx1-ubyte.gz");

@@ -22,7 +22,7 @@
 //! mode="bilinear", align_corners=False)` then `F.pad(x, (4, 4, 4, 4))`, up to `f32`
 //! rounding. No further normalisation is applied.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::digits::DigitDataset;
 use crate::error::DataError;
@@ -53,6 +53,7 @@ pub const EMBEDDED_LEN: usize = 1797;
 const CSV_WIDTH: usize = BLOCK_PIXELS + 1;
 
 /// The embedded CSV (`digits.csv.gz` from scikit-learn 1.9.1).
+#[cfg(feature = "embedded")]
 const EMBEDDED_CSV: &[u8] = include_bytes!("../assets/digits.csv.gz");
 
 /// Loads the digits of a CSV file (gzipped or plain), mapped into MNIST's geometry.
@@ -79,8 +80,9 @@ pub fn load(path: impl AsRef<Path>) -> Result<DigitDataset, DataError> {
 ///
 /// None in practice: the embedded file is well formed. The `Result` is there because the
 /// same checks as for any file run on it.
+#[cfg(feature = "embedded")]
 pub fn embedded() -> Result<DigitDataset, DataError> {
-    let path = PathBuf::from("shiftkit-data/assets/digits.csv.gz");
+    let path = std::path::PathBuf::from("shiftkit-data/assets/digits.csv.gz");
     parse(&gzip::decode(EMBEDDED_CSV, &path)?, &path)
 }
 

@@ -1,10 +1,15 @@
+#[cfg(feature = "embedded")]
 use std::path::Path;
 
 use crate::digits::DigitDataset;
+#[cfg(feature = "embedded")]
 use crate::error::DataError;
+#[cfg(feature = "embedded")]
 use crate::mnist::{self, MnistSplit};
+#[cfg(feature = "embedded")]
 use crate::optdigits;
 use crate::points::PointDataset;
+#[cfg(feature = "embedded")]
 use crate::split::stratified_split;
 
 /// A source and a target domain, each split into training and test sets.
@@ -30,6 +35,8 @@ pub type DigitsPair = DomainPair<DigitDataset>;
 /// [`MoonsConfig::init`](crate::MoonsConfig::init).
 pub type MoonsPair = DomainPair<PointDataset>;
 
+/// The digit pairs whose target is the embedded optdigits (feature `embedded`).
+#[cfg(feature = "embedded")]
 impl DigitsPair {
     /// Source training images in [`reference`](Self::reference): the reference's `--n-src`
     /// default.
@@ -100,6 +107,7 @@ impl DigitsPair {
 }
 
 /// The embedded optdigits, split as the reference splits it.
+#[cfg(feature = "embedded")]
 fn reference_target() -> Result<(DigitDataset, DigitDataset), DataError> {
     let target = optdigits::embedded()?;
     let (train, test) = optdigits::reference_split();

@@ -29,12 +29,17 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(feature = "embedded")]
 use crate::digits::DigitDataset;
 use crate::error::DataError;
+#[cfg(feature = "embedded")]
 use crate::mnist;
+#[cfg(feature = "embedded")]
 use crate::pair::DigitsPair;
+#[cfg(feature = "embedded")]
 use crate::rng::SplitMix64;
 use crate::shift::DigitShift;
+#[cfg(feature = "embedded")]
 use crate::split::stratified_split;
 
 /// Rotation of the target digits of [`SuitePair::MnistToRotated`], in degrees
@@ -53,10 +58,13 @@ pub const THIN_SIZE: usize = 2;
 pub const SUITE_TEST_FRACTION: f64 = 0.2;
 
 /// Seed streams derived from the user's seed, one per random choice.
-const STREAM_HALVES: u64 = 100;
-const STREAM_SOURCE_SPLIT: u64 = 101;
-const STREAM_TARGET_SPLIT: u64 = 102;
-const STREAM_SHIFT: u64 = 103;
+#[cfg(feature = "embedded")]
+mod stream {
+    pub(super) const HALVES: u64 = 100;
+    pub(super) const SOURCE_SPLIT: u64 = 101;
+    pub(super) const TARGET_SPLIT: u64 = 102;
+    pub(super) const SHIFT: u64 = 103;
+}
 
 /// A digit pair of the robustness suite (see the [module docs](self)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -145,6 +153,8 @@ impl FromStr for SuitePair {
     }
 }
 
+/// The suite's pairs, built from the embedded data (feature `embedded`).
+#[cfg(feature = "embedded")]
 impl DigitsPair {
     /// The suite pair `pair`, with everything random drawn from `seed` (see the
     /// [`suite`](crate::suite) module for how each is cut).
@@ -169,9 +179,9 @@ impl DigitsPair {
             });
         };
         let (source, target) = mnist_halves(seed)?;
-        let target = shift.apply(&target, derived_seed(seed, STREAM_SHIFT))?;
-        let (source_train, source_test) = split(&source, derived_seed(seed, STREAM_SOURCE_SPLIT))?;
-        let (target_train, target_test) = split(&target, derived_seed(seed, STREAM_TARGET_SPLIT))?;
+        let target = shift.apply(&target, derived_seed(seed, stream::SHIFT))?;
+        let (source_train, source_test) = split(&source, derived_seed(seed, stream::SOURCE_SPLIT))?;
+        let (target_train, target_test) = split(&target, derived_seed(seed, stream::TARGET_SPLIT))?;
         Ok(Self {
             source_train,
             source_test,
@@ -193,19 +203,22 @@ impl DigitsPair {
 }
 
 /// See [`DigitsPair::suite_mnist_halves`].
+#[cfg(feature = "embedded")]
 fn mnist_halves(seed: u64) -> Result<(DigitDataset, DigitDataset), DataError> {
     let all = mnist::embedded_test()?;
-    let (first, second) = stratified_split(all.labels(), 0.5, derived_seed(seed, STREAM_HALVES))?;
+    let (first, second) = stratified_split(all.labels(), 0.5, derived_seed(seed, stream::HALVES))?;
     Ok((all.subset(&first)?, all.subset(&second)?))
 }
 
 /// `data` split into training and test sets by [`stratified_split`].
+#[cfg(feature = "embedded")]
 fn split(data: &DigitDataset, seed: u64) -> Result<(DigitDataset, DigitDataset), DataError> {
     let (train, test) = stratified_split(data.labels(), SUITE_TEST_FRACTION, seed)?;
     Ok((data.subset(&train)?, data.subset(&test)?))
 }
 
 /// The seed of stream `stream` derived from `seed`.
+#[cfg(feature = "embedded")]
 fn derived_seed(seed: u64, stream: u64) -> u64 {
     SplitMix64::derived(seed, stream).next_u64()
 }

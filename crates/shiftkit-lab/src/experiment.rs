@@ -14,8 +14,8 @@ use burn::tensor::Tensor;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
-use shiftkit::methods::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::nn::NnError;
+use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::train::checkpoint;
 
 use crate::Method;

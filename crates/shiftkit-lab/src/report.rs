@@ -7,7 +7,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 use serde::Serialize;
-use shiftkit::methods::EpochRecord;
+use shiftkit::train::EpochRecord;
 
 use crate::experiment::{Run, RunRecord};
 use crate::plot::{Series, line_chart};

@@ -11,7 +11,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
-use crate::dropout::{Dropout, DropoutMasks, MaskDraw};
+use crate::dropout::{DropoutMasks, MaskDraw, MaskDropout};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
@@ -101,7 +101,7 @@ impl CnnEncoderConfig {
             dense: LinearConfig::new(flat_dim, hidden_dim).init(device),
             latent: LinearConfig::new(hidden_dim, latent_dim).init(device),
             classifier: LinearConfig::new(latent_dim, num_classes).init(device),
-            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
+            dropout: MaskDropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             latent_dim,
             num_classes,
             image: [in_channels, self.image_size[0], self.image_size[1]],
@@ -136,7 +136,7 @@ pub struct CnnEncoder<B: Backend> {
     dense: Linear<B>,
     latent: Linear<B>,
     classifier: Linear<B>,
-    dropout: Dropout,
+    dropout: MaskDropout,
     latent_dim: usize,
     num_classes: usize,
     /// `[channels, height, width]` of one input image.

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
-use crate::dropout::{Dropout, DropoutMasks};
+use crate::dropout::{DropoutMasks, MaskDropout};
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
 
@@ -90,7 +90,7 @@ impl DomainDiscriminatorConfig {
         Ok(materialize(DomainDiscriminator {
             hidden,
             norms,
-            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
+            dropout: MaskDropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             output,
             latent_dim,
         }))
@@ -119,7 +119,7 @@ pub struct DomainDiscriminator<B: Backend> {
     hidden: Vec<Linear<B>>,
     /// One per hidden layer when batch norm is on, empty otherwise.
     norms: Vec<BatchNorm<B>>,
-    dropout: Dropout,
+    dropout: MaskDropout,
     output: Linear<B>,
     latent_dim: usize,
 }

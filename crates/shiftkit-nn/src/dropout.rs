@@ -1,10 +1,10 @@
 //! Dropout with cheap masks.
 //!
 //! Burn's `Dropout` asks the backend for a Bernoulli tensor, which the CPU backends fill one
-//! element at a time through a generic distribution sampler over ChaCha: 15-18% of a whole MLP
-//! training step in a profile. [`Dropout`] draws one seed from the backend's generator per call
-//! and expands it on the host with a counter-based SplitMix64 into a mask that already carries the `1 / keep`
-//! scale, so the network pays one multiplication, not two.
+//! element at a time through a generic distribution sampler over ChaCha (a large share of an MLP
+//! step: docs/performance.md). [`MaskDropout`] draws one seed from the backend's generator per
+//! call and expands it on the host with a counter-based SplitMix64 into a mask that already
+//! carries the `1 / keep` scale, so the network pays one multiplication, not two.
 
 use burn::module::Module;
 use burn::tensor::backend::Backend;
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{NnError, check_dropout};
 use crate::host_memory::host_backend;
 
-/// Where [`Dropout`] draws its masks.
+/// Where [`MaskDropout`] draws its masks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DropoutMasks {
     /// Whichever fits the backend: [`Host`](Self::Host) on a host-memory backend (see
@@ -42,18 +42,19 @@ impl DropoutMasks {
     }
 }
 
-/// Inverted dropout: in training, each element is kept with probability `1 - prob` and scaled
+/// Inverted dropout whose masks come from [`DropoutMasks`] (named apart from Burn's `Dropout`,
+/// which it replaces in the reference networks): in training, each element is kept with probability `1 - prob` and scaled
 /// by `1 / (1 - prob)`; in evaluation (a backend without autodiff) it is the identity.
 ///
 /// Masks are reproducible: both kinds draw from the backend's generator, so
 /// `B::seed(&device, seed)` fixes them.
 #[derive(Module, Debug, Clone)]
-pub struct Dropout {
+pub struct MaskDropout {
     prob: f64,
     masks: DropoutMasks,
 }
 
-impl Dropout {
+impl MaskDropout {
     /// A dropout that zeroes each element with probability `prob`.
     ///
     /// # Errors
@@ -118,7 +119,7 @@ impl Dropout {
     }
 }
 
-/// The random part of one dropout call, drawn ahead of the call (see [`Dropout::draw`]).
+/// The random part of one dropout call, drawn ahead of the call (see [`MaskDropout::draw`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MaskDraw {
     /// Dropout is inactive: evaluation, or a probability of 0.

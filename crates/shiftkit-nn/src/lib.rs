@@ -12,10 +12,12 @@
 //!   - [`MlpEncoder`] ([`MlpEncoderConfig`]): flat inputs, `784 -> 512 -> 256 -> 128`.
 //!   - [`CnnEncoder`] ([`CnnEncoderConfig`]): 1x28x28 images, two conv-BN-ReLU-pool blocks.
 //!   - [`ShallowEncoder`] ([`ShallowEncoderConfig`]): the DANN paper's two-moons network.
+//! - [`MaskDropout`]: the networks' dropout, with masks drawn where they are cheap
+//!   ([`DropoutMasks`]).
 //! - [`NnError`]: why a configuration was refused.
-//! - [`LoweringBackend`]: the backend extension behind the CNN's fast CPU path (im2col, and
-//!   batch norm + ReLU + max pooling fused, as autodiff ops with their own backward).
-//!   Implemented for the backends this crate's features name (`ndarray`, `flex`, `cuda`) and
+//! - [`kernels`]: [`LoweringBackend`](kernels::LoweringBackend), the backend extension behind
+//!   the CNN's fast CPU path (im2col, and batch norm + ReLU + max pooling fused, as autodiff
+//!   ops with their own backward), and the worker thread of a step's two passes. Implemented for the backends this crate's features name (`ndarray`, `flex`, `cuda`) and
 //!   for `Autodiff` over them; [`ConvAlgorithm`] chooses between it and Burn's own layers.
 //! - [`host_backend`]: whether a backend computes in host memory, the one question behind the
 //!   `Auto` defaults of [`ConvAlgorithm`] and [`DropoutMasks`].
@@ -78,17 +80,27 @@ mod host_memory;
 mod init;
 mod lowering;
 mod mlp;
-pub mod parallel;
+mod parallel;
 pub mod records;
 mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
 pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
-pub use dropout::{Dropout, DropoutMasks};
+pub use dropout::{DropoutMasks, MaskDropout};
 pub use encoder::Encoder;
 pub use error::NnError;
 pub use host_memory::host_backend;
-pub use lowering::{BatchNormPoolState, ConvAlgorithm, ConvState, LoweringBackend};
+pub use lowering::ConvAlgorithm;
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use records::{EncoderConfig, RecordError, load_encoder, save_encoder};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};
+
+pub mod kernels {
+    //! How the reference networks run on a backend, for those who extend them: the lowered
+    //! convolution block as a backend extension ([`LoweringBackend`]: implement it, or take its
+    //! default methods, to run [`ConvAlgorithm::Im2col`](crate::ConvAlgorithm) on another
+    //! backend) with the state its ops keep, and the worker thread that runs a step's source
+    //! and target passes at once ([`join`]).
+    pub use crate::lowering::{BatchNormPoolState, ConvState, LoweringBackend};
+    pub use crate::parallel::join;
+}

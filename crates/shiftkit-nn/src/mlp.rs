@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
-use crate::dropout::{Dropout, DropoutMasks};
+use crate::dropout::{DropoutMasks, MaskDropout};
 use crate::encoder::Encoder;
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
@@ -73,7 +73,7 @@ impl MlpEncoderConfig {
             hidden,
             latent,
             classifier,
-            dropout: Dropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
+            dropout: MaskDropout::new(dropout, self.dropout_masks.resolve::<B>(device))?,
             latent_dim,
             num_classes,
         }))
@@ -96,7 +96,7 @@ pub struct MlpEncoder<B: Backend> {
     hidden: Vec<Linear<B>>,
     latent: Linear<B>,
     classifier: Linear<B>,
-    dropout: Dropout,
+    dropout: MaskDropout,
     latent_dim: usize,
     num_classes: usize,
 }

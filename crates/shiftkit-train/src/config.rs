@@ -8,7 +8,7 @@ use crate::guard::CollapsePolicy;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
 use crate::terms::CdanConfig;
 
-/// Everything that shapes a DANN run: the seed API's parameters with their defaults, a seed,
+/// Everything that shapes a DANN run: ShiftKit's parameters with their defaults, a seed,
 /// and the options the literature and the major libraries use.
 ///
 /// `DannConfig::new()` keeps the defaults of ShiftKit's `DANNTrainer` for every parameter it
@@ -87,11 +87,11 @@ pub struct DannConfig {
     /// always (see the trainer's documentation), the forward passes where the encoder can
     /// ([`Encoder::encode_pair`](shiftkit_nn::Encoder::encode_pair); the reference CNN does on
     /// the CPU). The gradient is the single-threaded one up to the order of floating-point
-    /// sums. On two cores the CNN step takes ~0.5x the time, the MLP step ~0.8x. Ignored
-    /// with `joint_encoding`, without a target pass (source-only training, warmup), and on
-    /// backends that do not compute in host memory: a GPU runs one queue of work, so a second
-    /// thread only adds to it (on an H200 the MLP DANN+MSTN step took 7.1 ms with the split,
-    /// 4.7 without), and the trainer keeps the step on one thread there.
+    /// sums. On two cores both the CNN and the MLP step are faster (docs/performance.md).
+    /// Ignored with `joint_encoding`, without a target pass (source-only training, warmup),
+    /// and on backends that do not compute in host memory: a GPU runs one queue of work, so a
+    /// second thread only adds to it (measured slower on an H200), and the trainer keeps the
+    /// step on one thread there.
     #[config(default = true)]
     pub parallel_domains: bool,
     /// An epoch whose target predictions put more than this share in one class is reported

@@ -147,9 +147,6 @@ pub enum TrainError {
     /// A checkpoint could not be written or read.
     #[error(transparent)]
     Checkpoint(#[from] crate::checkpoint::CheckpointError),
-    /// The requested device cannot be used.
-    #[error("device unavailable: {0}")]
-    DeviceUnavailable(String),
     /// Building a network failed.
     #[error(transparent)]
     Network(#[from] shiftkit_nn::NnError),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Alarm;
 
-/// What one epoch of training did: the seed API's keys, then extras.
+/// What one epoch of training did: ShiftKit's history keys, then extras.
 ///
 /// Serialised by `serde_json`, the first eight fields carry exactly the names of ShiftKit's
 /// history (`epoch`, `ce_loss`, `domain_loss`, `semantic_loss`, `mmd_loss`, `total_loss`,

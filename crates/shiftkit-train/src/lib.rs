@@ -2,8 +2,8 @@
 //!
 //! [`DannTrainer`] is shiftkit's `DANNTrainer`: it takes a model implementing
 //! [`shiftkit_nn::Encoder`], a labelled source loader and an unlabelled (for training) target
-//! loader, and a [`DannConfig`] carrying every parameter of the seed API with its default.
-//! [`DannTrainer::fit`] returns a history with the seed's keys; [`DannTrainer::evaluate`]
+//! loader, and a [`DannConfig`] carrying every parameter of ShiftKit's API with its default.
+//! [`DannTrainer::fit`] returns a history with ShiftKit's keys; [`DannTrainer::evaluate`]
 //! measures accuracy in evaluation mode.
 //!
 //! What differs from the Python ShiftKit, and why:
@@ -54,5 +54,4 @@ pub use observer::{Silent, StepReport, TrainObserver};
 pub use schedule::{
     GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };
-pub use shiftkit_align::CentroidStart;
 pub use trainer::{DannTrainer, DomainLoader};

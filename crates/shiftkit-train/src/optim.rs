@@ -1,8 +1,8 @@
 //! Adam with PyTorch's update and decoupled weight decay, fused into one pass on the CPU.
 //!
 //! Burn's `Adam` builds the update from thirteen whole-tensor operations (scalings, squares,
-//! a square root, a division), each a pass over every parameter: on the CPU backends that is
-//! 10-15% of an MLP training step. Here, on a backend whose tensors live in host memory (flex,
+//! a square root, a division), each a pass over every parameter: on the CPU backends a
+//! sizeable share of an MLP training step (docs/performance.md). Here, on a backend whose tensors live in host memory (flex,
 //! ndarray), the parameter, its gradient and both moments are taken out of their tensors
 //! (without a copy when nothing else holds them), updated in one loop, and put back. On any
 //! other backend (CUDA) the same update runs as tensor operations.

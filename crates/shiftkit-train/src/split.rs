@@ -63,7 +63,7 @@ impl<B: AutodiffBackend, E: AutodiffModule<B>> SplitGraphs<B, E> {
         let grad_t = leaf_t.grad(&grads);
         let heads = GradientsParams::from_grads(grads, model);
         let fork = self.fork;
-        let (encoder_s, encoder_t) = shiftkit_nn::parallel::join(
+        let (encoder_s, encoder_t) = shiftkit_nn::kernels::join(
             || grad_s.map(|grad| GradientsParams::from_grads(through(graph_s, grad), model)),
             move || grad_t.map(|grad| GradientsParams::from_grads(through(graph_t, grad), &fork)),
         );

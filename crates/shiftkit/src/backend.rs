@@ -3,10 +3,9 @@
 //! Training runs on an autodiff backend; evaluation on its inner backend.
 //!
 //! The default CPU backend, [`Cpu`], is flex, chosen by measurement (see `docs/performance.md`):
-//! on the reference MLP step it is faster than ndarray (9.4 against 12.2 ms side by side), a
-//! whole two-moons run is 3-4 times faster, and runs are bit-for-bit reproducible for a seed,
-//! which they are not on ndarray (its parallel reductions change the last bits from run to
-//! run). ndarray stays available as [`NdArray`].
+//! it runs the reference steps and a whole two-moons run faster than ndarray, and runs are
+//! bit-for-bit reproducible for a seed, which they are not on ndarray (its parallel reductions
+//! change the last bits from run to run). ndarray stays available as [`NdArray`].
 
 /// The default CPU training backend: autodiff over flex, f32.
 #[cfg(feature = "flex")]
@@ -31,7 +30,7 @@ pub type CudaInner = burn::backend::Cuda<f32>;
 
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::LoweringBackend;
+use shiftkit_nn::kernels::LoweringBackend;
 
 /// Everything a backend needs to train every shiftkit model: autodiff, the gradient reversal,
 /// and the lowered CNN kernels in training and in evaluation.

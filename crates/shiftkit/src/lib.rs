@@ -17,7 +17,8 @@
 //! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
 //! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation |
-//! | [`methods`] | all | the names users reach for first |
+//! | [`methods`] | all | the methods: presets, trainer, adaptation terms and their building blocks |
+//! | [`prelude`] | all | what a training program names first, for a glob import |
 //! | [`backend`], [`device`] | this crate | backend aliases, device choice, and running a job on the chosen backend |
 //!
 //! # Example
@@ -50,6 +51,8 @@
 //!
 //! - `flex` (default): the flex CPU backend, [`backend::Cpu`], the default by measurement.
 //! - `ndarray` (default): the ndarray CPU backend, with SIMD and multi-threading.
+//! - `embedded` (default): the digits compiled into `shiftkit-data` ([`data::DigitsPair::embedded`],
+//!   the robustness suite). The trainer crate alone does not carry them.
 //! - `cuda`: the CUDA backend (NVIDIA GPUs).
 
 pub mod grl {
@@ -78,21 +81,34 @@ pub mod train {
 }
 
 pub mod methods {
-    //! The methods and their building blocks, under the names of the papers: the presets
-    //! ([`Method`]), the trainer, the adaptation terms, the reversal, the discriminator, the
-    //! alignment losses.
+    //! The methods, under the names of their papers: the presets ([`Method`]), the trainer that
+    //! runs them, the adaptation terms a run adds to the classifier's loss, and their building
+    //! blocks (the reversal, the discriminator, the alignment losses). The types a run reports
+    //! with (history, errors, checkpoints) live in [`train`](crate::train).
     pub use shiftkit_align::{
-        CentroidAligner, CentroidAlignerConfig, CentroidStart, MmdConfig, MmdEstimator, coral, mmd2,
+        CentroidAligner, CentroidAlignerConfig, MmdConfig, MmdEstimator, coral, mmd2,
     };
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
-    pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig, Encoder};
+    pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig};
     pub use shiftkit_train::terms::{
         AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
         DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
     };
+    pub use shiftkit_train::{DannConfig, DannTrainer, Method};
+}
+
+pub mod prelude {
+    //! What a training program names first, for `use shiftkit::prelude::*;`: the backends, the
+    //! encoder trait and the reference encoders, the trainer with its configuration, presets,
+    //! checkpoints, collapse policy, observer and results.
+    pub use crate::backend::TrainingBackend;
+    #[cfg(feature = "flex")]
+    pub use crate::backend::{Cpu, CpuInner};
+    pub use shiftkit_data::DomainBatch;
+    pub use shiftkit_nn::{CnnEncoderConfig, Encoder, MlpEncoderConfig};
     pub use shiftkit_train::{
-        Alarm, CheckpointError, Checkpoints, CollapsePolicy, DannConfig, DannTrainer, EpochRecord,
-        EvalResult, Method,
+        Checkpoints, CollapsePolicy, DannConfig, DannTrainer, EpochRecord, EvalResult, Method,
+        TrainError, TrainObserver,
     };
 }
 

@@ -28,10 +28,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
+use shiftkit::align::CentroidStart;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
-use shiftkit::methods::{CentroidStart, DannConfig};
+use shiftkit::methods::DannConfig;
 use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, save_encoder};
 use shiftkit_lab::cli::{self, List, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};

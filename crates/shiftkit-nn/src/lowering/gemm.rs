@@ -4,7 +4,7 @@
 //! Burn's flex backend uses), behind safe functions that check every extent first, and an
 //! output buffer the kernel fills without a zero fill first. Going through a backend's
 //! `matmul` instead costs a fresh output tensor per product, which flex zero-fills and then
-//! copies once more to align it: ~15% of a CNN training step in a profile.
+//! copies once more to align it (its share of a CNN step: docs/performance.md).
 
 /// A read-only strided matrix view of a slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.

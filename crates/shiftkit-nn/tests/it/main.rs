@@ -1,0 +1,13 @@
+//! The integration tests of shiftkit-nn: one binary, one module per topic (Burn is linked once).
+
+mod common;
+mod conv_algorithm;
+mod custom_encoder;
+mod determinism;
+mod dropout;
+mod encode_pair;
+mod errors;
+mod modes;
+mod records;
+mod send_sync;
+mod shapes;

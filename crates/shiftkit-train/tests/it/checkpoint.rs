@@ -1,0 +1,343 @@
+//! Checkpoints: a run trained in parts, through a checkpoint, equals the run in one go bit for
+//! bit; the newest checkpoints are kept; damaged, truncated, foreign or newer checkpoints are
+//! typed errors that change nothing, and the older checkpoint still loads.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use common::{B, Trainer, eval_loader, moons, parameters, serial, train_loader};
+use proptest::prelude::*;
+use shiftkit_data::MoonsPair;
+use shiftkit_nn::ShallowEncoderConfig;
+use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
+use shiftkit_train::{CollapsePolicy, DannConfig, DannTrainer, EpochRecord, TrainError};
+
+const SEED: u64 = 5;
+
+/// DANN with MSTN (centroids to carry over), dropout in the discriminator (random draws),
+/// shuffled loaders and RestoreBest (a best model to carry over).
+fn config() -> DannConfig {
+    DannConfig::recommended()
+        .with_semantic_weight(0.5)
+        .with_num_classes(2)
+        .with_seed(SEED)
+        .with_collapse_policy(CollapsePolicy::RestoreBest)
+        // Two classes, early epochs: one-class predictions happen on the moons; no alarm for them.
+        .with_collapse_threshold(1.0)
+}
+
+fn model(hidden: usize) -> shiftkit_nn::ShallowEncoder<B> {
+    let device = Default::default();
+    <B as burn::tensor::backend::Backend>::seed(&device, SEED);
+    ShallowEncoderConfig::new()
+        .with_latent_dim(hidden)
+        .init::<B>(&device)
+        .unwrap()
+}
+
+fn fresh(pair: &MoonsPair, config: DannConfig) -> Trainer {
+    DannTrainer::new(
+        model(15),
+        train_loader(pair.source_train.clone(), 32, SEED),
+        train_loader(pair.target_train.clone(), 32, SEED + 1),
+        config,
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("shiftkit-checkpoint-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A history without its wall-clock times, which no two runs share.
+fn timeless(history: &[EpochRecord]) -> Vec<EpochRecord> {
+    history
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.seconds = 0.0;
+            r
+        })
+        .collect()
+}
+
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+fn target_accuracy(trainer: &Trainer, pair: &MoonsPair) -> f64 {
+    trainer
+        .evaluate(
+            eval_loader(pair.target_test.clone()).as_ref(),
+            "target-test",
+        )
+        .unwrap()
+        .accuracy
+}
+
+#[test]
+fn a_run_resumed_from_a_checkpoint_equals_the_run_in_one_go() {
+    let _serial = serial();
+    let pair = moons(SEED);
+    let dir = scratch("resume");
+
+    let mut whole = fresh(&pair, config());
+    whole.fit(5).unwrap();
+
+    // Two epochs, checkpointed, of a run planned for five; the trainer is then dropped as a
+    // killed process would be.
+    let mut first = fresh(&pair, config())
+        .with_planned_epochs(5)
+        .with_checkpoints(Checkpoints::new(&dir));
+    first.fit(2).unwrap();
+    drop(first);
+
+    // A new trainer from the newest checkpoint, on new loaders built the same way.
+    let mut resumed = DannTrainer::resume(
+        &dir,
+        model(15),
+        train_loader(pair.source_train.clone(), 32, SEED),
+        train_loader(pair.target_train.clone(), 32, SEED + 1),
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(resumed.epochs_done(), 2);
+    assert_eq!(resumed.planned_epochs(), 5);
+    resumed.fit(3).unwrap();
+
+    assert_eq!(timeless(resumed.history()), timeless(whole.history()));
+    assert_eq!(resumed.steps_done(), whole.steps_done());
+    assert_eq!(
+        bits(&parameters(resumed.model())),
+        bits(&parameters(whole.model()))
+    );
+    assert_eq!(
+        bits(&parameters(resumed.discriminator())),
+        bits(&parameters(whole.discriminator()))
+    );
+    assert_eq!(
+        resumed.aligner().unwrap().to_record(),
+        whole.aligner().unwrap().to_record()
+    );
+    assert_eq!(
+        target_accuracy(&resumed, &pair).to_bits(),
+        target_accuracy(&whole, &pair).to_bits()
+    );
+    // The resumed trainer kept checkpointing into the directory: the newest two remain.
+    let kept: Vec<usize> = checkpoint::list(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    assert_eq!(kept, [4, 5]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
+    let _serial = serial();
+    let pair = moons(SEED);
+    let dir = scratch("keep");
+    let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir).with_keep(3));
+    trainer.fit(4).unwrap();
+    let kept: Vec<usize> = checkpoint::list(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
+    assert_eq!(kept, [2, 3, 4]);
+
+    // What a crash while writing epoch 5 leaves: a hidden partial directory. It is not a
+    // checkpoint, and the next save clears it.
+    let partial = dir.join(".partial-epoch-000005-1");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("model.mpk"), b"half").unwrap();
+    assert_eq!(
+        checkpoint::latest(&dir).unwrap(),
+        Some(dir.join("epoch-000004"))
+    );
+    trainer.fit(1).unwrap();
+    assert!(!partial.exists());
+    let manifest = checkpoint::read_manifest(&dir.join("epoch-000005")).unwrap();
+    assert_eq!(manifest.epoch, 5);
+    assert_eq!(manifest.step, trainer.steps_done());
+    assert_eq!(manifest.format, checkpoint::FORMAT);
+    let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["model.mpk", "optimizer.mpk", "state.json", "best.mpk"]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn checkpoints_of_another_model_run_or_format_are_refused() {
+    let _serial = serial();
+    let pair = moons(SEED);
+    let dir = scratch("foreign");
+    let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir));
+    trainer.fit(1).unwrap();
+    let path = checkpoint::latest(&dir).unwrap().unwrap();
+
+    // Another encoder width: the weights' outline differs.
+    let mut wider = DannTrainer::new(
+        model(32),
+        train_loader(pair.source_train.clone(), 32, SEED),
+        train_loader(pair.target_train.clone(), 32, SEED + 1),
+        config(),
+        &Default::default(),
+    )
+    .unwrap();
+    let before = parameters(wider.model());
+    match wider.resume_from(&path) {
+        Err(TrainError::Checkpoint(CheckpointError::WrongModel { file, at, .. })) => {
+            assert_eq!(file, path.join("model.mpk"));
+            assert!(at.contains("encoder"), "{at}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(parameters(wider.model()), before, "nothing changed");
+    assert_eq!(wider.epochs_done(), 0);
+
+    // Another configuration (here another MSTN weight).
+    let mut other = fresh(&pair, config().with_semantic_weight(0.2));
+    assert!(matches!(
+        other.resume_from(&path),
+        Err(TrainError::Checkpoint(CheckpointError::OtherRun { problem, .. }))
+            if problem.contains("semantic_weight")
+    ));
+
+    // A newer format.
+    let manifest_path = path.join(checkpoint::MANIFEST);
+    let text = std::fs::read_to_string(&manifest_path).unwrap();
+    std::fs::write(
+        &manifest_path,
+        text.replace("\"format\": 1", "\"format\": 2"),
+    )
+    .unwrap();
+    assert!(matches!(
+        fresh(&pair, config()).resume_from(&path),
+        Err(TrainError::Checkpoint(CheckpointError::Version {
+            found: 2,
+            supported: 1,
+            ..
+        }))
+    ));
+
+    // A trainer that has trained, and a directory without checkpoints.
+    assert!(matches!(
+        trainer.resume_from(&path),
+        Err(TrainError::Checkpoint(CheckpointError::AlreadyTrained {
+            epochs: 1
+        }))
+    ));
+    let empty = scratch("empty");
+    assert!(matches!(
+        DannTrainer::resume(
+            &empty,
+            model(15),
+            train_loader(pair.source_train.clone(), 32, SEED),
+            train_loader(pair.target_train.clone(), 32, SEED + 1),
+            &Default::default(),
+        ),
+        Err(TrainError::Checkpoint(CheckpointError::NoCheckpoint { .. }))
+    ));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A directory with two checkpoints (epochs 1 and 2) of a small run, written once per test
+/// binary, and the encoder weights each should load.
+fn two_checkpoints() -> &'static (PathBuf, Vec<f32>, Vec<f32>) {
+    static DIR: std::sync::OnceLock<(PathBuf, Vec<f32>, Vec<f32>)> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let _serial = serial();
+        let pair = moons(SEED);
+        let dir = scratch("damage");
+        let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir));
+        trainer.fit(1).unwrap();
+        let first = parameters(trainer.model());
+        trainer.fit(1).unwrap();
+        let second = parameters(trainer.model());
+        (dir, first, second)
+    })
+}
+
+/// Loads `path` into a fresh trainer: the encoder's weights, or the error.
+fn load(path: &Path) -> Result<Vec<f32>, TrainError> {
+    let pair = moons(SEED);
+    let mut trainer = fresh(&pair, config());
+    let before = parameters(trainer.model());
+    match trainer.resume_from(path) {
+        Ok(_) => Ok(parameters(trainer.model())),
+        Err(e) => {
+            assert_eq!(
+                parameters(trainer.model()),
+                before,
+                "a failed load changed the model"
+            );
+            assert_eq!(trainer.epochs_done(), 0);
+            Err(e)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A byte changed in any file of the newest checkpoint, or a file cut short: a typed
+    /// error naming a file of the checkpoint (or, for a change that leaves the manifest's JSON
+    /// meaning the same, such as one whitespace for another, the very same checkpoint); the
+    /// older checkpoint still loads.
+    #[test]
+    fn damaged_checkpoints_are_typed_errors_and_the_older_one_still_loads(
+        file in 0usize..5,
+        position in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+        truncate in any::<bool>(),
+    ) {
+        let (dir, first, second) = two_checkpoints();
+        // After `two_checkpoints`, which takes the lock itself the first time: `load` builds
+        // trainers, which seed the generator.
+        let _serial = serial();
+        let newest = dir.join("epoch-000002");
+        let names = ["manifest.json", "model.mpk", "optimizer.mpk", "state.json", "best.mpk"];
+        let target = newest.join(names[file]);
+        let original = std::fs::read(&target).unwrap();
+        let at = position.index(original.len());
+        let mut damaged = original.clone();
+        if truncate {
+            damaged.truncate(at);
+        } else {
+            damaged[at] ^= flip;
+        }
+        std::fs::write(&target, &damaged).unwrap();
+        let result = load(&newest);
+        std::fs::write(&target, &original).unwrap();
+
+        match result {
+            Err(TrainError::Checkpoint(error)) => {
+                let named = match &error {
+                    CheckpointError::Corrupt { file, .. }
+                    | CheckpointError::Truncated { file, .. }
+                    | CheckpointError::Version { file, .. }
+                    | CheckpointError::WrongModel { file, .. }
+                    | CheckpointError::OtherRun { file, .. } => file.clone(),
+                    CheckpointError::Io { path, .. } => path.clone(),
+                    other => panic!("unexpected {other:?}"),
+                };
+                prop_assert!(named.starts_with(&newest), "{error}");
+            }
+            Err(other) => prop_assert!(false, "not a checkpoint error: {other}"),
+            Ok(weights) => {
+                prop_assert_eq!(file, 0, "only a manifest change can keep its meaning");
+                prop_assert_eq!(&weights, second);
+            }
+        }
+        prop_assert_eq!(&load(&dir.join("epoch-000001")).unwrap(), first);
+    }
+}

@@ -1,0 +1,144 @@
+//! An adaptation term written outside the crate trains through the same trainer: its loss is
+//! weighed into the step, reported in the history under its name, and its state is committed
+//! once per applied step.
+
+use crate::common;
+
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::backend::AutodiffBackend;
+use common::{moons, moons_trainer, parameters, serial};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
+use shiftkit_train::{DannConfig, Method, TrainError};
+
+/// Entropy minimisation on the target predictions, with a count of committed steps as state.
+struct TargetEntropy {
+    weight: f64,
+    committed: usize,
+    pending: usize,
+}
+
+impl<B: AutodiffBackend> AdaptationTerm<B> for TargetEntropy {
+    fn name(&self) -> &str {
+        "target_entropy"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        self.weight
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        let logits = inputs.target_logits();
+        let entropy = (softmax(logits.clone(), 1) * log_softmax(logits, 1))
+            .sum_dim(1)
+            .mean()
+            .neg();
+        self.pending = 1;
+        Ok(TermOutput::loss(entropy))
+    }
+
+    fn commit(&mut self) {
+        self.committed += std::mem::take(&mut self.pending);
+    }
+
+    fn discard(&mut self) {
+        self.pending = 0;
+    }
+}
+
+fn source_only() -> DannConfig {
+    Method::SourceOnly.configure(DannConfig::new())
+}
+
+#[test]
+fn a_term_of_ones_own_trains_through_the_trainer() {
+    let _serial = serial();
+    let pair = moons(0);
+    let term = TargetEntropy {
+        weight: 1.0,
+        committed: 0,
+        pending: 0,
+    };
+    let mut trainer = moons_trainer(&pair, source_only(), 0)
+        .with_term(term)
+        .unwrap();
+    let history = trainer.fit(3).unwrap();
+
+    let term = trainer.term::<TargetEntropy>().expect("the term is kept");
+    assert_eq!(
+        term.committed,
+        trainer.steps_done(),
+        "one commit per applied step"
+    );
+    let names: Vec<&str> = trainer.terms().map(|t| t.name()).collect();
+    assert_eq!(names, ["target_entropy"]);
+    for record in &history {
+        let value = record.other_losses["target_entropy"];
+        assert!(value.is_finite() && value > 0.0, "{value}");
+    }
+    // Entropy minimisation makes the target predictions more confident over training.
+    assert!(history[2].other_losses["target_entropy"] < history[0].other_losses["target_entropy"]);
+
+    // And it changed the model: the same run without it ends elsewhere.
+    let mut plain = moons_trainer(&pair, source_only(), 0);
+    plain.fit(3).unwrap();
+    assert_ne!(parameters(plain.model()), parameters(trainer.model()));
+}
+
+#[test]
+fn a_term_at_weight_zero_leaves_training_as_it_was() {
+    let _serial = serial();
+    let pair = moons(1);
+    let term = TargetEntropy {
+        weight: 0.0,
+        committed: 0,
+        pending: 0,
+    };
+    let mut with = moons_trainer(&pair, source_only(), 1)
+        .with_term(term)
+        .unwrap();
+    let mut without = moons_trainer(&pair, source_only(), 1);
+    with.fit(2).unwrap();
+    without.fit(2).unwrap();
+    assert_eq!(parameters(with.model()), parameters(without.model()));
+}
+
+/// A term that asks for the discriminator.
+struct Adversary;
+
+impl<B: AutodiffBackend> AdaptationTerm<B> for Adversary {
+    fn name(&self) -> &str {
+        "my_adversary"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn head_input(&self, latent_dim: usize, _num_classes: usize) -> Option<usize> {
+        Some(latent_dim)
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        let head = inputs.head().expect("asked for");
+        Ok(TermOutput::loss(head.forward(inputs.features()).mean()))
+    }
+}
+
+#[test]
+fn one_discriminator_per_run() {
+    let _serial = serial();
+    let pair = moons(0);
+    let dann = Method::Dann.configure(DannConfig::new());
+    let result = moons_trainer(&pair, dann, 0).with_term(Adversary);
+    assert!(matches!(
+        result.err(),
+        Some(TrainError::HeadTaken { first, second }) if first == "domain" && second == "my_adversary"
+    ));
+    // Without DANN, the term gets the discriminator and trains it.
+    let mut trainer = moons_trainer(&pair, source_only(), 0)
+        .with_term(Adversary)
+        .unwrap();
+    let before = parameters(trainer.discriminator());
+    trainer.fit(1).unwrap();
+    assert_ne!(before, parameters(trainer.discriminator()));
+}

@@ -1,0 +1,285 @@
+//! Every bad input is a typed error, found before training starts (non-finite inputs included);
+//! a non-finite loss stops training with the model as it was after the last good step.
+
+use crate::common;
+use common::serial;
+
+use burn::data::dataloader::DataLoaderBuilder;
+use common::{B, moons, moons_trainer, parameters, train_loader};
+use shiftkit_align::{AlignError, MmdConfig};
+use shiftkit_data::{PointBatcher, PointDataset};
+use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
+use shiftkit_train::{DannConfig, DannTrainer, TrainError};
+
+fn build(
+    config: DannConfig,
+    source: PointDataset,
+    target: PointDataset,
+) -> Result<common::Trainer, TrainError> {
+    let device = Default::default();
+    let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
+    DannTrainer::new(
+        model,
+        train_loader(source, 16, 0),
+        train_loader(target, 16, 1),
+        config,
+        &device,
+    )
+}
+
+#[test]
+fn every_out_of_range_hyper_parameter_is_named() {
+    let _serial = serial();
+    let base = DannConfig::new().with_num_classes(2);
+    let cases: Vec<(&str, DannConfig)> = vec![
+        ("domain_weight", base.clone().with_domain_weight(-1.0)),
+        ("domain_weight", base.clone().with_domain_weight(f64::NAN)),
+        ("lr", base.clone().with_lr(0.0)),
+        ("lr", base.clone().with_lr(f64::INFINITY)),
+        ("alpha", base.clone().with_alpha(-0.5)),
+        ("semantic_weight", base.clone().with_semantic_weight(-0.1)),
+        ("num_classes", base.clone().with_num_classes(1)),
+        ("gamma", base.clone().with_gamma(0.0)),
+        ("adam_epsilon", base.clone().with_adam_epsilon(0.0)),
+        ("weight_decay", base.clone().with_weight_decay(-1.0)),
+        (
+            "collapse_threshold",
+            base.clone().with_collapse_threshold(0.0),
+        ),
+        ("drift_threshold", base.clone().with_drift_threshold(1.0)),
+        ("mmd_weight", base.clone().with_mmd_weight(-1.0)),
+        (
+            "coral_weight",
+            base.clone().with_coral_weight(f64::INFINITY),
+        ),
+        (
+            "cdan.random_dim",
+            base.clone()
+                .with_cdan(shiftkit_train::terms::CdanConfig::new().with_random_dim(0)),
+        ),
+        (
+            "pseudo_label_confidence",
+            base.clone().with_pseudo_label_confidence(1.0),
+        ),
+        (
+            "pseudo_label_confidence",
+            base.clone().with_pseudo_label_confidence(-0.1),
+        ),
+        (
+            "drift_threshold",
+            base.clone().with_drift_threshold(f64::NAN),
+        ),
+    ];
+    let pair = moons(0);
+    for (name, config) in cases {
+        match build(config, pair.source_train.clone(), pair.target_train.clone()) {
+            Err(TrainError::InvalidHyperParameter { name: got, .. }) => assert_eq!(got, name),
+            other => panic!(
+                "{name}: expected InvalidHyperParameter, got {:?}",
+                other.err()
+            ),
+        }
+    }
+}
+
+#[test]
+fn nested_settings_are_checked_by_their_owners() {
+    let _serial = serial();
+    // One bad value gives the same error through the trainer as from the owning
+    // configuration, wrapped.
+    let base = DannConfig::new().with_num_classes(2);
+    let pair = moons(0);
+    let run = |config: DannConfig| {
+        build(config, pair.source_train.clone(), pair.target_train.clone()).err()
+    };
+    assert!(matches!(
+        run(base.clone().with_discriminator_hidden(0)),
+        Some(TrainError::Network(NnError::ZeroSize {
+            what: "hidden_dim"
+        }))
+    ));
+    assert!(matches!(
+        run(base.clone().with_discriminator_dropout(1.0)),
+        Some(TrainError::Network(NnError::InvalidDropout(_)))
+    ));
+    assert!(matches!(
+        run(base
+            .clone()
+            .with_discriminator_layers(0)
+            .with_discriminator_dropout(0.5)),
+        Some(TrainError::Network(NnError::NoHiddenLayer {
+            option: "dropout"
+        }))
+    ));
+    for momentum in [0.0, 1.5, f64::NAN] {
+        assert!(matches!(
+            run(base.clone().with_centroid_momentum(momentum)),
+            Some(TrainError::Alignment(AlignError::InvalidMomentum(_)))
+        ));
+    }
+    assert!(matches!(
+        run(base.clone().with_mmd(MmdConfig::new().with_sigmas(vec![]))),
+        Some(TrainError::Alignment(AlignError::InvalidBandwidth(_)))
+    ));
+    assert!(matches!(
+        DomainDiscriminatorConfig::new(3).with_hidden_dim(0).check(),
+        Err(NnError::ZeroSize { what: "hidden_dim" })
+    ));
+}
+
+#[test]
+fn an_empty_loader_is_an_error() {
+    let _serial = serial();
+    let pair = moons(0);
+    let empty = PointDataset::new(vec![], vec![]).unwrap();
+    let config = DannConfig::new().with_num_classes(2);
+    assert!(matches!(
+        build(config.clone(), empty.clone(), pair.target_train.clone()),
+        Err(TrainError::EmptyLoader { domain }) if domain == "source"
+    ));
+    assert!(matches!(
+        build(config, pair.source_train.clone(), empty),
+        Err(TrainError::EmptyLoader { domain }) if domain == "target"
+    ));
+}
+
+#[test]
+fn num_classes_must_match_the_model() {
+    let _serial = serial();
+    let pair = moons(0);
+    assert!(matches!(
+        build(
+            DannConfig::new(),
+            pair.source_train.clone(),
+            pair.target_train.clone()
+        ),
+        Err(TrainError::ClassCountMismatch {
+            config: 10,
+            model: 2
+        })
+    ));
+}
+
+#[test]
+fn labels_outside_the_classes_are_an_error() {
+    let _serial = serial();
+    let pair = moons(0);
+    let bad = PointDataset::new(vec![[0.0, 0.0], [1.0, 1.0]], vec![0, 5]).unwrap();
+    assert!(matches!(
+        build(
+            DannConfig::new().with_num_classes(2),
+            bad,
+            pair.target_train.clone()
+        ),
+        Err(TrainError::LabelOutOfRange {
+            label: 5,
+            num_classes: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_discriminator_of_the_wrong_width_is_an_error() {
+    let _serial = serial();
+    let pair = moons(0);
+    let trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let wrong = DomainDiscriminatorConfig::new(7)
+        .init::<B>(&Default::default())
+        .unwrap();
+    assert!(matches!(
+        trainer.with_discriminator(wrong),
+        Err(TrainError::LatentDimMismatch {
+            encoder: 15,
+            discriminator: 7
+        })
+    ));
+}
+
+#[test]
+fn non_finite_inputs_are_refused_before_training() {
+    let _serial = serial();
+    let pair = moons(0);
+    // A source set whose last points are NaN.
+    let mut points = pair.source_train.points().to_vec();
+    let labels = pair.source_train.labels().to_vec();
+    let n = points.len();
+    for p in &mut points[n - 4..] {
+        *p = [f32::NAN, f32::NAN];
+    }
+    let poisoned = PointDataset::new(points, labels).unwrap();
+    let device = Default::default();
+    let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
+    let source = DataLoaderBuilder::new(PointBatcher)
+        .batch_size(16)
+        .build(poisoned);
+    let result = DannTrainer::new(
+        model,
+        source,
+        train_loader(pair.target_train.clone(), 16, 1),
+        DannConfig::new().with_num_classes(2),
+        &device,
+    );
+    assert!(matches!(
+        result,
+        Err(TrainError::NonFiniteInput { domain, batch }) if domain == "source" && batch == n.div_ceil(16)
+    ));
+}
+
+/// A term whose loss turns NaN at its `at`-th step (1-based), as an overflowing loss would.
+struct Poison {
+    at: usize,
+    calls: usize,
+}
+
+impl AdaptationTerm<B> for Poison {
+    fn name(&self) -> &str {
+        "poison"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        self.calls += 1;
+        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
+        let loss = inputs.source_features.clone().sum().mul_scalar(scale);
+        Ok(TermOutput::loss(loss))
+    }
+}
+
+#[test]
+fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
+    let _serial = serial();
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let steps = trainer.steps_per_epoch();
+    // The NaN comes in the middle of the second epoch.
+    let at = steps + steps / 2;
+    trainer = trainer.with_term(Poison { at, calls: 0 }).unwrap();
+
+    trainer.fit(1).unwrap();
+    let steps_before = trainer.steps_done();
+    match trainer.fit(1) {
+        Err(TrainError::NonFiniteLoss {
+            term, epoch, step, ..
+        }) => {
+            assert_eq!(term, "poison");
+            assert_eq!(epoch, 2);
+            assert_eq!(step, steps / 2);
+        }
+        other => panic!("expected NonFiniteLoss, got {other:?}"),
+    }
+    // The steps before the poisoned one did train; the poisoned one did not (a NaN gradient
+    // would have spread into every weight), and nothing after it ran.
+    assert_eq!(trainer.steps_done(), steps_before + steps / 2 - 1);
+    assert_eq!(trainer.history().len(), 1);
+    assert!(parameters(trainer.model()).iter().all(|v| v.is_finite()));
+    assert!(
+        parameters(trainer.discriminator())
+            .iter()
+            .all(|v| v.is_finite())
+    );
+}

@@ -1,0 +1,18 @@
+//! The integration tests of shiftkit-train: one binary, one module per topic (Burn is linked once).
+
+mod autotraits;
+mod bad_input;
+mod checkpoint;
+mod common;
+mod custom_term;
+mod errors;
+mod evaluate;
+mod guard;
+mod history;
+mod methods;
+mod moons;
+mod parallel_domains;
+mod pseudo_labels;
+mod schedule;
+mod terms;
+mod warmup;

@@ -1,0 +1,124 @@
+//! Warmup: only the cross-entropy trains, alpha is 0, the discriminator and the alignment stay
+//! as they are; the ramp starts after it.
+
+use crate::common;
+use common::serial;
+
+use common::{Steps, moons, moons_trainer, parameters};
+use shiftkit_train::{DannConfig, GAMMA, scheduled_alpha};
+
+#[test]
+fn warmup_trains_only_the_classifier() {
+    let _serial = serial();
+    let pair = moons(3);
+    let config = DannConfig::new()
+        .with_warmup_epochs(2)
+        .with_semantic_weight(0.5);
+    let mut trainer = moons_trainer(&pair, config, 3);
+    let disc_before = parameters(trainer.discriminator());
+    let model_before = parameters(trainer.model());
+    let centroids_before = trainer.aligner().unwrap().to_record();
+
+    let warm = trainer.fit(2).unwrap();
+    assert_eq!(
+        parameters(trainer.discriminator()),
+        disc_before,
+        "the discriminator trained"
+    );
+    assert_ne!(
+        parameters(trainer.model()),
+        model_before,
+        "the classifier did not train"
+    );
+    assert_eq!(trainer.aligner().unwrap().to_record(), centroids_before);
+    for record in &warm {
+        assert!(record.warmup);
+        assert_eq!(record.alpha, 0.0);
+        assert_eq!(record.domain_loss, 0.0);
+        assert_eq!(record.semantic_loss, 0.0);
+        assert_eq!(record.total_loss, record.ce_loss);
+    }
+
+    let adapt = trainer.fit(1).unwrap();
+    assert!(!adapt[0].warmup);
+    assert!(adapt[0].alpha > 0.0);
+    assert!(adapt[0].domain_loss > 0.0);
+    assert_ne!(
+        parameters(trainer.discriminator()),
+        disc_before,
+        "the discriminator never trained"
+    );
+    assert_ne!(trainer.aligner().unwrap().to_record(), centroids_before);
+}
+
+#[test]
+fn the_ramp_starts_after_warmup() {
+    let _serial = serial();
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_warmup_epochs(1), 0);
+    let mut seen = Steps::default();
+    trainer.fit_observed(3, &mut seen).unwrap();
+    let per_epoch = trainer.steps_per_epoch();
+    let adaptation = 2 * per_epoch;
+    let alphas = seen.alphas();
+    assert!(alphas[..per_epoch].iter().all(|a| *a == 0.0));
+    for (k, alpha) in alphas[per_epoch..].iter().enumerate() {
+        let expected = scheduled_alpha(1.0, GAMMA, k as f64 / adaptation as f64);
+        assert!((alpha - expected).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn the_semantic_weight_ramps_with_alpha_when_asked() {
+    let _serial = serial();
+    let pair = moons(1);
+    for ramp in [false, true] {
+        let config = DannConfig::new()
+            .with_semantic_weight(0.5)
+            .with_ramp_semantic(ramp);
+        let mut trainer = moons_trainer(&pair, config, 1);
+        let mut seen = Steps::default();
+        trainer.fit_observed(2, &mut seen).unwrap();
+        // Per step with an active semantic term: alpha, and the weight the step gave the
+        // semantic term, `(total - ce - domain_weight * domain) / semantic` (domain weight 1).
+        let weights: Vec<(f64, f64)> = seen
+            .0
+            .iter()
+            .filter(|r| r.semantic_loss > 1e-6)
+            .map(|r| {
+                (
+                    r.alpha,
+                    (r.total_loss - r.ce_loss - r.domain_loss) / r.semantic_loss,
+                )
+            })
+            .collect();
+        assert!(weights.len() > 10, "the semantic term was active");
+        for (alpha, weight) in weights {
+            // alpha = 1.0 * the ramp, so the ramped weight is 0.5 * alpha.
+            let expected = if ramp { 0.5 * alpha } else { 0.5 };
+            assert!(
+                (weight - expected).abs() < 1e-3,
+                "ramp {ramp}: weight {weight}, expected {expected}"
+            );
+        }
+    }
+}
+
+#[test]
+fn source_only_reports_no_reversal() {
+    let _serial = serial();
+    let pair = moons(2);
+    let mut trainer = moons_trainer(&pair, DannConfig::new().with_domain_weight(0.0), 2);
+    let mut seen = Steps::default();
+    let history = trainer.fit_observed(2, &mut seen).unwrap();
+    assert!(!seen.0.is_empty());
+    assert!(
+        seen.alphas().iter().all(|a| *a == 0.0),
+        "steps report alpha 0"
+    );
+    assert!(
+        history
+            .iter()
+            .all(|r| r.alpha == 0.0 && r.domain_loss == 0.0)
+    );
+}
