@@ -6,16 +6,20 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::data::dataloader::DataLoaderBuilder;
+use std::sync::Arc;
+
 use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
+use burn::tensor::backend::Backend;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
 use shiftkit::nn::NnError;
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
+use shiftkit::train::TrainError;
 use shiftkit::train::checkpoint;
 
 use crate::Method;
@@ -98,6 +102,83 @@ pub struct Run {
     pub history: Vec<EpochRecord>,
 }
 
+/// A shuffling training loader of `data` on the autodiff backend `B`.
+pub fn train_loader<B, I, Ds, Bt, const D: usize>(
+    data: &Ds,
+    batcher: Bt,
+    batch_size: usize,
+    shuffle: u64,
+    device: &B::Device,
+) -> Arc<dyn DataLoader<B, DomainBatch<B, D>>>
+where
+    B: Backend,
+    Bt: Batcher<B, I, DomainBatch<B, D>> + 'static,
+    I: Send + Sync + Clone + fmt::Debug + 'static,
+    Ds: Dataset<I> + Clone + 'static,
+{
+    DataLoaderBuilder::new(batcher)
+        .batch_size(batch_size)
+        .shuffle(shuffle)
+        .set_device(device.clone())
+        .build(data.clone())
+}
+
+/// An evaluation loader of `data` on backend `B`: in order, 512 at a time.
+pub fn eval_loader<B, I, Ds, Bt, const D: usize>(
+    data: &Ds,
+    batcher: Bt,
+    device: &B::Device,
+) -> Arc<dyn DataLoader<B, DomainBatch<B, D>>>
+where
+    B: Backend,
+    Bt: Batcher<B, I, DomainBatch<B, D>> + 'static,
+    I: Send + Sync + Clone + fmt::Debug + 'static,
+    Ds: Dataset<I> + Clone + 'static,
+{
+    DataLoaderBuilder::new(batcher)
+        .batch_size(512)
+        .set_device(device.clone())
+        .build(data.clone())
+}
+
+/// A trainer of a fresh model on `pair`: the backend seeded with `seed` before `build_model`
+/// draws the weights, training loaders of `batch_size` shuffled with `seed + 1` (source) and
+/// `seed + 2` (target), and `config` with its seed set to `seed`.
+///
+/// # Errors
+///
+/// The model's or the trainer's configuration refused.
+pub fn new_trainer<B, M, I, Ds, Bt, const D: usize>(
+    pair: &DomainPair<Ds>,
+    batcher: Bt,
+    batch_size: usize,
+    seed: u64,
+    config: DannConfig,
+    build_model: impl FnOnce(&B::Device) -> Result<M, NnError>,
+    device: &B::Device,
+) -> Result<DannTrainer<B, M, D>, TrainError>
+where
+    B: TrainingBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
+    I: Send + Sync + Clone + fmt::Debug + 'static,
+    Ds: Dataset<I> + Clone + 'static,
+{
+    B::seed(device, seed);
+    let model = build_model(device)?;
+    let loader = |data: &Ds, stream: u64| {
+        train_loader(data, batcher.clone(), batch_size, seed + stream, device)
+    };
+    DannTrainer::new(
+        model,
+        loader(&pair.source_train, 1),
+        loader(&pair.target_train, 2),
+        config.with_seed(seed),
+        device,
+    )
+}
+
 /// Trains one model on `pair` as `spec` says and measures it; returns the run and the trainer
 /// (which holds the trained model).
 ///
@@ -130,20 +211,13 @@ where
     I: Send + Sync + Clone + fmt::Debug + 'static,
     Ds: Dataset<I> + Clone + 'static,
 {
-    B::seed(device, spec.seed);
-    let model = build_model(device)?;
-    let train_loader = |data: &Ds, stream: u64| {
-        DataLoaderBuilder::<B, I, DomainBatch<B, D>>::new(batcher.clone())
-            .batch_size(spec.batch_size)
-            .shuffle(spec.seed + stream)
-            .set_device(device.clone())
-            .build(data.clone())
-    };
-    let mut trainer = DannTrainer::new(
-        model,
-        train_loader(&pair.source_train, 1),
-        train_loader(&pair.target_train, 2),
-        spec.config.clone().with_seed(spec.seed),
+    let mut trainer = new_trainer(
+        pair,
+        batcher.clone(),
+        spec.batch_size,
+        spec.seed,
+        spec.config.clone(),
+        build_model,
         device,
     )?;
     let epochs = spec.length.epochs(trainer.steps_per_epoch());
@@ -164,10 +238,7 @@ where
     let history = trainer.history().to_vec();
 
     let accuracy = |data: &Ds, name: &str| {
-        let loader = DataLoaderBuilder::<B::InnerBackend, I, _>::new(batcher.clone())
-            .batch_size(512)
-            .set_device(device.clone())
-            .build(data.clone());
+        let loader = eval_loader::<B::InnerBackend, I, Ds, Bt, D>(data, batcher.clone(), device);
         trainer.evaluate(loader.as_ref(), name).map(|r| r.accuracy)
     };
     let target_accuracy = accuracy(&pair.target_test, "target-test")?;

@@ -13,9 +13,12 @@
 
 pub mod cli;
 pub mod experiment;
+pub mod latent;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod selection;
+pub mod stats;
 
 /// The methods compared: the library's presets.
 pub use shiftkit::train::Method;

@@ -18,12 +18,12 @@ pub const FAMILY: &str = "sans-serif";
 
 /// Distinct colours for series, in order (matplotlib's first six).
 pub const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
+    CLASS_PALETTE[0],
+    CLASS_PALETTE[1],
+    CLASS_PALETTE[2],
+    CLASS_PALETTE[3],
+    CLASS_PALETTE[4],
+    CLASS_PALETTE[5],
 ];
 
 /// A drawing area of a PNG being drawn.
@@ -94,6 +94,81 @@ pub fn line_chart(
     chart
         .configure_series_labels()
         .label_font((FAMILY, 14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+/// Ten distinct colours, one per digit class (matplotlib's `tab10`).
+pub const CLASS_PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A group of points of one colour for [`scatter_chart`].
+pub struct Group<'a> {
+    /// The name in the legend.
+    pub name: String,
+    /// The colour.
+    pub color: RGBColor,
+    /// The points.
+    pub points: &'a [(f64, f64)],
+}
+
+/// A scatter chart on `area`: title, grid, one small filled circle per point, a legend entry
+/// per group. Groups are drawn in order, so the last lies on top.
+///
+/// # Errors
+///
+/// What plotters reports while drawing.
+pub fn scatter_chart(
+    area: &Area<'_>,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    groups: &[Group<'_>],
+) -> Result<(), Box<dyn Error>> {
+    register_embedded_font();
+    let all = || groups.iter().flat_map(|g| g.points.iter());
+    let x = nice_range(bounds(all().map(|p| p.0)));
+    let y = nice_range(bounds(all().map(|p| p.1)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style((FAMILY, 13))
+        .axis_desc_style((FAMILY, 14))
+        .light_line_style(WHITE)
+        .draw()?;
+    for group in groups {
+        let color = group.color;
+        chart
+            .draw_series(
+                group
+                    .points
+                    .iter()
+                    .map(move |&p| Circle::new(p, 2, color.mix(0.6).filled())),
+            )?
+            .label(group.name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FAMILY, 13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()?;

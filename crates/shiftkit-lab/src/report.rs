@@ -11,6 +11,7 @@ use shiftkit::train::EpochRecord;
 
 use crate::experiment::{Run, RunRecord};
 use crate::plot::{Series, line_chart};
+use crate::stats::mean_std;
 
 /// Writes `value` as pretty JSON to `path`.
 ///
@@ -153,28 +154,4 @@ pub fn table(runs: &[Run]) -> String {
         );
     }
     text
-}
-
-/// Mean and sample standard deviation (0 for fewer than two values).
-fn mean_std(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n.max(1.0);
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mean_std;
-
-    #[test]
-    fn mean_and_sample_deviation() {
-        assert_eq!(mean_std(&[2.0]), (2.0, 0.0));
-        let (mean, std) = mean_std(&[1.0, 2.0, 3.0]);
-        assert_eq!(mean, 2.0);
-        assert!((std - 1.0).abs() < 1e-12);
-    }
 }

@@ -37,6 +37,7 @@ mod optim;
 mod plan;
 mod schedule;
 mod seed;
+pub mod select;
 mod split;
 mod step;
 pub mod terms;

@@ -232,6 +232,14 @@ impl Validator {
     }
 }
 
+impl Default for Validator {
+    /// [`Im`](Self::Im): the validator the label-free choice uses unless told otherwise, by
+    /// its rank correlation and regret on the robustness suite (docs/design.md).
+    fn default() -> Self {
+        Self::Im
+    }
+}
+
 impl fmt::Display for Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

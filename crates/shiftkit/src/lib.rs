@@ -16,7 +16,8 @@
 //! | [`nn`] | `shiftkit-nn` | the encoder trait, the domain discriminator, reference encoders |
 //! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
-//! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation |
+//! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation, the label-free choice ([`train::select`]) |
+//! | [`validate`] | `shiftkit-validate` | label-free validators, proxy A-distance, 2-D PCA |
 //! | [`methods`] | all | the methods: presets, trainer, adaptation terms and their building blocks |
 //! | [`prelude`] | all | what a training program names first, for a glob import |
 //! | [`backend`], [`device`] | this crate | backend aliases, device choice, and running a job on the chosen backend |
@@ -78,6 +79,11 @@ pub mod data {
 pub mod train {
     //! The DANN training loop: see [`shiftkit_train`].
     pub use shiftkit_train::*;
+}
+
+pub mod validate {
+    //! Label-free validators and pictures of the feature space: see [`shiftkit_validate`].
+    pub use shiftkit_validate::*;
 }
 
 pub mod methods {

@@ -18,6 +18,15 @@
 //! and speed, and writes under `--out` (default `out/digits`): `summary.json`, each run's
 //! history (`history_<method>_<model>_seed<N>.json`) and its training curves
 //! (`curves_<method>_<model>_seed<N>.png`).
+//!
+//! With `--select` (or `--validator`) it chooses without target labels instead: it trains
+//! source-only and each `--method` with every value of the parameters given, scores each with
+//! the validator, keeps the best, and writes `selection.json` (target accuracies measured
+//! after the choice, for the report):
+//!
+//! ```text
+//! cargo digits --method dann --select domain-weight=0.03,0.1,0.3,1.0 --validator dev --out out/select
+//! ```
 
 // A command-line program: its results go to stdout, its progress to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -27,15 +36,20 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use burn::module::AutodiffModule;
 use clap::{Parser, ValueEnum};
 use shiftkit::align::CentroidStart;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
 use shiftkit::methods::DannConfig;
-use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, save_encoder};
+use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, save_encoder};
+use shiftkit::train::select::{Param, SelectConfig, grid};
+use shiftkit::validate::Validator;
 use shiftkit_lab::cli::{self, List, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
+use shiftkit_lab::latent;
+use shiftkit_lab::selection::{self, SelectionRecord, SelectionSpec, run_selection};
 use shiftkit_lab::{Method, report};
 
 /// The methods of the main job.
@@ -114,6 +128,48 @@ struct Args {
     out: PathBuf,
     #[command(flatten)]
     persistence: Persistence,
+    /// Choose without target labels: train source-only and each --method with every value of
+    /// PARAM (domain-weight, semantic-weight, mmd-weight, coral-weight or lr), keep the one
+    /// --validator ranks best, write selection.json. Repeat for several parameters
+    #[arg(long, value_name = "PARAM=V1,V2,...", value_parser = parse_axis)]
+    select: Vec<(Param, Vec<f64>)>,
+    /// The validator of the label-free choice: entropy, im, snd, iwcv or dev [default: im].
+    /// Alone, it chooses among source-only and the --method list
+    #[arg(long, value_name = "NAME")]
+    validator: Option<Validator>,
+    /// With --select or --validator: choose each candidate's epoch too
+    #[arg(long)]
+    choose_epoch: bool,
+    /// Draw each run's latent space (PCA of source and target test features, by domain and
+    /// by predicted class) into latent_METHOD_MODEL_seedN.png
+    #[arg(long)]
+    latent: bool,
+}
+
+/// `--select`'s values: `PARAM=V1,V2,...`.
+fn parse_axis(text: &str) -> Result<(Param, Vec<f64>), String> {
+    let (name, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected PARAM=V1,V2,..., got {text:?}"))?;
+    let param: Param = name.parse().map_err(|e| format!("{e}"))?;
+    let values = values
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("{param}: {v:?} is not a finite number >= 0"))
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    Ok((param, values))
+}
+
+/// What `--select`, `--validator` and `--choose-epoch` ask for.
+struct Selecting {
+    axes: Vec<(Param, Vec<f64>)>,
+    validator: Validator,
+    choose_epoch: bool,
 }
 
 /// `--model`'s values.
@@ -175,6 +231,10 @@ struct Options {
     source_size: usize,
     out: PathBuf,
     persistence: Persistence,
+    /// A label-free choice instead of the runs' table.
+    selecting: Option<Selecting>,
+    /// Draw each run's latent space.
+    latent: bool,
 }
 
 fn main() {
@@ -202,7 +262,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     // The regime measured best on this task: a discriminator of two hidden layers of 512 with
     // dropout 0.5, domain weight 0.3, the MSTN weight ramped like alpha, Adam at 1e-3. Its
     // dropout masks follow the backend, like the encoders' (`Auto`).
-    let mut base = DannConfig::recommended().with_discriminator_dropout_masks(DropoutMasks::Auto);
+    let mut base = DannConfig::recommended();
     if let Some(lr) = args.lr {
         base = base.with_lr(lr);
     }
@@ -247,6 +307,15 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
             }
         }
     }
+    let selecting = (!args.select.is_empty() || args.validator.is_some()).then(|| Selecting {
+        axes: args.select.clone(),
+        validator: args.validator.unwrap_or_default(),
+        choose_epoch: args.choose_epoch,
+    });
+    if selecting.is_some() && (args.persistence.checkpoint_dir.is_some() || args.persistence.resume)
+    {
+        fail("--select and --validator do not keep checkpoints".to_string());
+    }
     cli::size_thread_pool::<Args>(args.threads.get());
     let device = cli::resolve_device::<Args>(args.device);
     let options = Options {
@@ -261,6 +330,8 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         source_size: args.source_size.get(),
         out: args.out,
         persistence: args.persistence,
+        selecting,
+        latent: args.latent,
     };
     (options, device, args.backend)
 }
@@ -274,6 +345,10 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
         Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
     }
     let runs = dispatch(device, backend, &Job(options))??;
+    if options.selecting.is_some() {
+        println!("\nresults written to {}/", options.out.display());
+        return Ok(());
+    }
     print!("\n{}", report::table(&runs));
     report::write_summary(&options.out, &runs)?;
     println!("\nresults written to {}/", options.out.display());
@@ -315,6 +390,29 @@ fn run_all<B: TrainingBackend>(
             }
         };
         for &model in &options.models {
+            if let Some(selecting) = &options.selecting {
+                let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
+                let base = options.base.clone().with_semantic_weight(semantic_weight);
+                let candidates = grid(&options.methods, &base, &selecting.axes);
+                let spec = SelectionSpec {
+                    model: model.name(),
+                    seed,
+                    batch_size: options.batch_size,
+                    length: options.length,
+                };
+                let config = SelectConfig::new(selecting.validator, 1)
+                    .with_choose_epoch(selecting.choose_epoch);
+                let record = choose::<B>(&spec, &candidates, config, model, pair, device)?;
+                print!("\n{}", record.table());
+                let single = options.seeds.len() * options.models.len() == 1;
+                let name = if single {
+                    "selection.json".to_string()
+                } else {
+                    format!("selection_{}_seed{seed}.json", model.name())
+                };
+                selection::write(&options.out.join(name), &record)?;
+                continue;
+            }
             for &method in &options.methods {
                 let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
                 let mut spec = RunSpec {
@@ -330,7 +428,17 @@ fn run_all<B: TrainingBackend>(
                 };
                 spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
                 let export = options.persistence.export_path(&spec.stem(), count);
-                let run = train::<B>(&spec, model, pair, export.as_deref(), device)?;
+                let latent = options
+                    .latent
+                    .then(|| options.out.join(format!("latent_{}.png", spec.stem())));
+                let run = train::<B>(
+                    &spec,
+                    model,
+                    pair,
+                    export.as_deref(),
+                    latent.as_deref(),
+                    device,
+                )?;
                 report::write_run(&options.out, &run)?;
                 runs.push(run);
             }
@@ -339,16 +447,65 @@ fn run_all<B: TrainingBackend>(
     Ok(runs)
 }
 
+/// The label-free choice among `candidates` with the given encoder, reporting each candidate
+/// as it ends.
+fn choose<B: TrainingBackend>(
+    spec: &SelectionSpec,
+    candidates: &[shiftkit::train::select::Candidate],
+    config: SelectConfig,
+    model: Model,
+    pair: &DigitsPair,
+    device: &B::Device,
+) -> Result<SelectionRecord, Box<dyn Error>> {
+    let epochs_seen = |candidate: &shiftkit::train::select::Candidate, epoch: usize| {
+        eprintln!("{:<44} epoch {epoch} scored", candidate.label());
+    };
+    let record = match model {
+        Model::Mlp => {
+            let config_mlp = MlpEncoderConfig::new();
+            run_selection::<B, _, _, _, _, 2>(
+                spec,
+                candidates,
+                config,
+                pair,
+                FlatDigitBatcher,
+                |device| config_mlp.init(device),
+                device,
+                |candidate, epoch, _, _| epochs_seen(candidate, epoch),
+            )?
+            .0
+        }
+        Model::Cnn => {
+            let config_cnn = CnnEncoderConfig::new();
+            run_selection::<B, _, _, _, _, 4>(
+                spec,
+                candidates,
+                config,
+                pair,
+                DigitBatcher,
+                |device| config_cnn.init(device),
+                device,
+                |candidate, epoch, _, _| epochs_seen(candidate, epoch),
+            )?
+            .0
+        }
+    };
+    Ok(record)
+}
+
 /// One run with the given encoder: the MLP reads flat `[N, 784]` batches, the CNN
 /// `[N, 1, 28, 28]` images. Both pick their kernels for the backend (`Auto`). With `export`,
-/// the trained encoder is saved there.
+/// the trained encoder is saved there; with `latent`, a picture of its latent space is drawn
+/// there.
 fn train<B: TrainingBackend>(
     spec: &RunSpec,
     model: Model,
     pair: &DigitsPair,
     export: Option<&Path>,
+    latent: Option<&Path>,
     device: &B::Device,
 ) -> Result<Run, Box<dyn Error>> {
+    let title = format!("{} {} seed {}", spec.method.title(), spec.model, spec.seed);
     let run = match model {
         Model::Mlp => {
             let config = MlpEncoderConfig::new();
@@ -363,6 +520,10 @@ fn train<B: TrainingBackend>(
             if let Some(path) = export {
                 save_encoder::<B, _>(path, trainer.model(), &config)?;
             }
+            if let Some(path) = latent {
+                let model = trainer.model().valid();
+                latent::draw_pair(path, &title, &model, pair, FlatDigitBatcher, device)?;
+            }
             run
         }
         Model::Cnn => {
@@ -372,6 +533,10 @@ fn train<B: TrainingBackend>(
                 train_and_evaluate::<B, _, _, _, _, 4>(spec, pair, DigitBatcher, build, device)?;
             if let Some(path) = export {
                 save_encoder::<B, _>(path, trainer.model(), &config)?;
+            }
+            if let Some(path) = latent {
+                let model = trainer.model().valid();
+                latent::draw_pair(path, &title, &model, pair, DigitBatcher, device)?;
             }
             run
         }

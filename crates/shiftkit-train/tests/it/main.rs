@@ -14,5 +14,6 @@ mod moons;
 mod parallel_domains;
 mod pseudo_labels;
 mod schedule;
+mod select;
 mod terms;
 mod warmup;

@@ -1,0 +1,212 @@
+//! A label-free choice in the programs: train the candidates of a grid with
+//! [`shiftkit::train::select`], then, for the report only, measure every candidate's target
+//! accuracy, and write `selection.json`.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt;
+use std::path::Path;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::tensor::Tensor;
+use serde::Serialize;
+use shiftkit::backend::TrainingBackend;
+use shiftkit::data::{DomainBatch, DomainPair};
+use shiftkit::nn::{Encoder, NnError};
+use shiftkit::train::evaluate;
+use shiftkit::train::select::{Candidate, SelectConfig, Selection, select};
+use shiftkit::validate::ValidationInputs;
+
+use crate::experiment::{Length, eval_loader, new_trainer};
+
+/// One candidate's line of `selection.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRecord {
+    /// The method and the values of the parameters varied.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// The validator's score of the kept epoch (higher is better).
+    pub score: f64,
+    /// The kept epoch.
+    pub epoch: usize,
+    /// Whether the candidate could be chosen (its kept epoch raised no collapse alarm).
+    pub eligible: bool,
+    /// Target-test accuracy of the kept model: measured after the choice, for the report.
+    pub target_accuracy: f64,
+    /// Source-test accuracy of the kept model.
+    pub source_accuracy: f64,
+}
+
+/// `selection.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelectionRecord {
+    /// The validator that chose.
+    pub validator: String,
+    /// The model's name.
+    pub model: &'static str,
+    /// The seed.
+    pub seed: u64,
+    /// Every candidate, in the order trained (source-only first).
+    pub candidates: Vec<CandidateRecord>,
+    /// The index of the chosen candidate.
+    pub chosen: usize,
+}
+
+impl SelectionRecord {
+    /// The candidates as a table, the chosen one marked.
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "selection by {} ({} seed {}): target accuracy measured after the choice\n\n",
+            self.validator, self.model, self.seed
+        );
+        out.push_str(&format!(
+            "{:<44} {:>10} {:>6} {:>9} {:>9}\n",
+            "candidate", "score", "epoch", "target %", "source %"
+        ));
+        for (i, c) in self.candidates.iter().enumerate() {
+            // The method first, then the parameters varied.
+            let method = c
+                .params
+                .get("method")
+                .and_then(|m| m.as_str())
+                .unwrap_or("");
+            let label: Vec<String> = std::iter::once(method.to_string())
+                .chain(
+                    c.params
+                        .iter()
+                        .filter(|(k, _)| *k != "method")
+                        .map(|(k, v)| format!("{k}={v}")),
+                )
+                .collect();
+            let mark = if i == self.chosen {
+                "  <- chosen"
+            } else if !c.eligible {
+                "  (alarm)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{:<44} {:>10.4} {:>6} {:>9.1} {:>9.1}{mark}\n",
+                label.join(" "),
+                c.score,
+                c.epoch,
+                100.0 * c.target_accuracy,
+                100.0 * c.source_accuracy,
+            ));
+        }
+        out
+    }
+}
+
+/// The `params` object of a candidate: `method` and each parameter varied.
+pub fn params(candidate: &Candidate) -> BTreeMap<String, serde_json::Value> {
+    let mut params = BTreeMap::new();
+    params.insert("method".to_string(), candidate.method.name().into());
+    for (param, value) in &candidate.params {
+        params.insert(param.name().to_string(), (*value).into());
+    }
+    params
+}
+
+/// What a selection run needs besides the candidates.
+#[derive(Debug, Clone)]
+pub struct SelectionSpec {
+    /// The model's name in the outputs.
+    pub model: &'static str,
+    /// The seed of weights, shuffling and data split.
+    pub seed: u64,
+    /// Examples per training batch, per domain.
+    pub batch_size: usize,
+    /// How long to train each candidate.
+    pub length: Length,
+}
+
+/// Trains `candidates` on `pair` and chooses one with `config`'s validator (its epoch count is
+/// set from `spec.length`). Every candidate's run equals the one `train_and_evaluate` makes
+/// for the same configuration and seed. `on_epoch` sees every scored epoch.
+///
+/// # Errors
+///
+/// A refused configuration, a failed training step, or a score that cannot be computed.
+#[allow(clippy::too_many_arguments)]
+pub fn run_selection<B, M, I, Ds, Bt, const D: usize>(
+    spec: &SelectionSpec,
+    candidates: &[Candidate],
+    mut config: SelectConfig,
+    pair: &DomainPair<Ds>,
+    batcher: Bt,
+    build_model: impl Fn(&B::Device) -> Result<M, NnError>,
+    device: &B::Device,
+    on_epoch: impl FnMut(&Candidate, usize, &M::InnerModule, &ValidationInputs<B::InnerBackend>),
+) -> Result<(SelectionRecord, Selection<M>), Box<dyn Error>>
+where
+    B: TrainingBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    Bt: Batcher<B, I, DomainBatch<B, D>>
+        + Batcher<B::InnerBackend, I, DomainBatch<B::InnerBackend, D>>
+        + Clone
+        + 'static,
+    I: Send + Sync + Clone + fmt::Debug + 'static,
+    Ds: Dataset<I> + Clone + 'static,
+{
+    let build = |candidate: &Candidate| {
+        new_trainer(
+            pair,
+            batcher.clone(),
+            spec.batch_size,
+            spec.seed,
+            candidate.config.clone(),
+            &build_model,
+            device,
+        )
+    };
+    let steps_per_epoch = build(&candidates[0])?.steps_per_epoch();
+    config.epochs = spec.length.epochs(steps_per_epoch);
+    let eval_loader =
+        |data: &Ds| eval_loader::<B::InnerBackend, I, Ds, Bt, D>(data, batcher.clone(), device);
+    // Held-out source rows (labels allowed) and the target's training rows (inputs only).
+    let source_val = eval_loader(&pair.source_test);
+    let target_rows = eval_loader(&pair.target_train);
+    let selection = select(
+        candidates,
+        build,
+        source_val.as_ref(),
+        target_rows.as_ref(),
+        &config,
+        on_epoch,
+    )?;
+
+    // For the report, after the choice: the kept models' test accuracies.
+    let target_test = eval_loader(&pair.target_test);
+    let mut records = Vec::with_capacity(selection.candidates.len());
+    for trained in &selection.candidates {
+        let model = trained.model.valid();
+        records.push(CandidateRecord {
+            params: params(&trained.candidate),
+            score: trained.kept.score,
+            epoch: trained.kept.epoch,
+            eligible: trained.eligible(),
+            target_accuracy: evaluate(&model, target_test.as_ref(), "target-test")?.accuracy,
+            source_accuracy: evaluate(&model, source_val.as_ref(), "source-test")?.accuracy,
+        });
+    }
+    let record = SelectionRecord {
+        validator: selection.validator.name().to_string(),
+        model: spec.model,
+        seed: spec.seed,
+        candidates: records,
+        chosen: selection.chosen,
+    };
+    Ok((record, selection))
+}
+
+/// Writes `record` to `path`.
+///
+/// # Errors
+///
+/// The file cannot be written.
+pub fn write(path: &Path, record: &SelectionRecord) -> Result<(), Box<dyn Error>> {
+    crate::report::write_json(path, record)
+}

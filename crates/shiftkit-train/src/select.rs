@@ -1,0 +1,629 @@
+//! Choosing without target labels: train candidates (methods and values of named
+//! hyper-parameters, source-only always among them), score each with a label-free validator,
+//! and keep the best.
+//!
+//! Unsupervised domain adaptation has no target labels to pick a method, a weight or an epoch
+//! with. [`select`] trains every [`Candidate`] the caller's `build` closure makes a trainer
+//! for, scores it at the end of every epoch (or of the last one) with a
+//! [`Validator`] on held-out *source* rows and unlabelled
+//! *target* rows, and returns every candidate's best-scored model with the index of the one
+//! to keep.
+//!
+//! What keeps a choice from making the model worse than training on the source alone:
+//!
+//! - **Source-only is always a candidate.** [`grid`] puts it first; [`select`] refuses a list
+//!   without it ([`SelectError::NoSourceOnly`]). If adaptation does not help by the
+//!   validator's reading, the choice falls back to it.
+//! - **An epoch the collapse guard raised an alarm on is never chosen** (one class taking the
+//!   target predictions, the source accuracy falling, runaway features, a discriminator that
+//!   wins outright). Its score is still reported.
+//! - **No target label reaches the validator.** The target rows go through
+//!   [`validation_inputs`], which reads the target batches' inputs only.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::data::dataloader::DataLoader;
+use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Int, Tensor};
+use serde::{Deserialize, Serialize};
+use shiftkit_data::DomainBatch;
+use shiftkit_grl::GradientReversalBackend;
+use shiftkit_nn::Encoder;
+use shiftkit_validate::{ValidateError, ValidationInputs, Validator, ValidatorConfig};
+
+use crate::{DannConfig, DannTrainer, EpochRecord, Method, TrainError};
+
+/// A hyper-parameter a selection can vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Param {
+    /// The adversarial weight (DANN, DANN+MSTN, CDAN, CDAN+E).
+    DomainWeight,
+    /// MSTN's centroid weight (DANN+MSTN).
+    SemanticWeight,
+    /// MMD's weight.
+    MmdWeight,
+    /// CORAL's weight.
+    CoralWeight,
+    /// Adam's learning rate (every method, source-only included).
+    Lr,
+}
+
+impl Param {
+    /// Every parameter.
+    pub const ALL: [Param; 5] = [
+        Param::DomainWeight,
+        Param::SemanticWeight,
+        Param::MmdWeight,
+        Param::CoralWeight,
+        Param::Lr,
+    ];
+
+    /// The name on command lines and in `selection.json`: `domain-weight`, `semantic-weight`,
+    /// `mmd-weight`, `coral-weight`, `lr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::DomainWeight => "domain-weight",
+            Param::SemanticWeight => "semantic-weight",
+            Param::MmdWeight => "mmd-weight",
+            Param::CoralWeight => "coral-weight",
+            Param::Lr => "lr",
+        }
+    }
+
+    /// Whether `method` reads this parameter.
+    pub fn applies_to(self, method: Method) -> bool {
+        match self {
+            Param::DomainWeight => matches!(
+                method,
+                Method::Dann | Method::DannMstn | Method::Cdan | Method::CdanE
+            ),
+            Param::SemanticWeight => method == Method::DannMstn,
+            Param::MmdWeight => method == Method::Mmd,
+            Param::CoralWeight => method == Method::Coral,
+            Param::Lr => true,
+        }
+    }
+
+    /// `config` with this parameter set to `value`.
+    pub fn apply(self, config: DannConfig, value: f64) -> DannConfig {
+        match self {
+            Param::DomainWeight => config.with_domain_weight(value),
+            Param::SemanticWeight => config.with_semantic_weight(value),
+            Param::MmdWeight => config.with_mmd_weight(value),
+            Param::CoralWeight => config.with_coral_weight(value),
+            Param::Lr => config.with_lr(value),
+        }
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Param {
+    type Err = SelectError;
+
+    /// Reads a [`name`](Param::name); `_` may stand for `-`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().replace('_', "-");
+        Param::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(&wanted))
+            .ok_or_else(|| SelectError::UnknownParam(s.to_owned()))
+    }
+}
+
+/// One configuration to train: a method and the values of the parameters varied.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The method.
+    pub method: Method,
+    /// The parameters varied, with their values (those the method reads).
+    pub params: Vec<(Param, f64)>,
+    /// The whole configuration.
+    pub config: DannConfig,
+}
+
+impl Candidate {
+    /// `method` on `base` (through [`Method::configure`]) with `params` set first.
+    pub fn new(method: Method, base: &DannConfig, params: Vec<(Param, f64)>) -> Self {
+        let set = params.iter().fold(base.clone(), |config, &(param, value)| {
+            param.apply(config, value)
+        });
+        Self {
+            method,
+            params,
+            config: method.configure(set),
+        }
+    }
+
+    /// `dann domain-weight=0.1`: the method and the parameters varied.
+    pub fn label(&self) -> String {
+        let mut label = self.method.name().to_string();
+        for (param, value) in &self.params {
+            label.push_str(&format!(" {param}={value}"));
+        }
+        label
+    }
+}
+
+/// The candidates of a grid: source-only first (with only the parameters every method reads,
+/// such as the learning rate), then every method of `methods` with every combination of the
+/// values of the parameters it reads. A method reading none of the axes is one candidate with
+/// its default weights.
+pub fn grid(methods: &[Method], base: &DannConfig, axes: &[(Param, Vec<f64>)]) -> Vec<Candidate> {
+    let mut methods: Vec<Method> = methods
+        .iter()
+        .copied()
+        .filter(|&m| m != Method::SourceOnly)
+        .collect();
+    methods.dedup();
+    let mut candidates = Vec::new();
+    for method in std::iter::once(Method::SourceOnly).chain(methods) {
+        let mut combinations: Vec<Vec<(Param, f64)>> = vec![Vec::new()];
+        for (param, values) in axes {
+            if !param.applies_to(method) || values.is_empty() {
+                continue;
+            }
+            combinations = combinations
+                .into_iter()
+                .flat_map(|combo| {
+                    values.iter().map(move |&value| {
+                        let mut next = combo.clone();
+                        next.push((*param, value));
+                        next
+                    })
+                })
+                .collect();
+        }
+        for params in combinations {
+            candidates.push(Candidate::new(method, base, params));
+        }
+    }
+    candidates
+}
+
+/// How [`select`] trains and scores.
+#[derive(Debug, Clone)]
+pub struct SelectConfig {
+    /// The validator that ranks the candidates.
+    pub validator: Validator,
+    /// Its settings.
+    pub validator_config: ValidatorConfig,
+    /// Epochs to train each candidate.
+    pub epochs: usize,
+    /// Score every epoch and keep each candidate's best-scored one (`true`), or score the last
+    /// epoch only.
+    pub choose_epoch: bool,
+    /// At most this many rows of each domain are read for a score.
+    pub max_rows: usize,
+}
+
+impl SelectConfig {
+    /// `validator`, `epochs` per candidate, the last epoch only, 1,000 rows a domain.
+    pub fn new(validator: Validator, epochs: usize) -> Self {
+        Self {
+            validator,
+            validator_config: ValidatorConfig::new(),
+            epochs,
+            choose_epoch: false,
+            max_rows: 1000,
+        }
+    }
+
+    /// Scores every epoch and keeps each candidate's best.
+    pub fn with_choose_epoch(mut self, choose_epoch: bool) -> Self {
+        self.choose_epoch = choose_epoch;
+        self
+    }
+
+    /// The rows read per domain for a score.
+    pub fn with_max_rows(mut self, max_rows: usize) -> Self {
+        self.max_rows = max_rows;
+        self
+    }
+}
+
+/// One epoch's score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochScore {
+    /// The epoch (1-based).
+    pub epoch: usize,
+    /// The validator's score (higher is better).
+    pub score: f64,
+    /// Whether the collapse guard raised an alarm on this epoch (it is then never chosen).
+    pub alarmed: bool,
+}
+
+/// A trained candidate.
+#[derive(Debug, Clone)]
+pub struct Trained<M> {
+    /// What was trained.
+    pub candidate: Candidate,
+    /// The scores of the epochs scored, in order.
+    pub scores: Vec<EpochScore>,
+    /// The kept epoch: the best-scored epoch without alarm (the last scored epoch when every
+    /// one raised an alarm).
+    pub kept: EpochScore,
+    /// The model of the kept epoch.
+    pub model: M,
+    /// The whole run's history.
+    pub history: Vec<EpochRecord>,
+}
+
+impl<M> Trained<M> {
+    /// Whether the candidate can be chosen: its kept epoch raised no alarm.
+    pub fn eligible(&self) -> bool {
+        !self.kept.alarmed
+    }
+}
+
+/// The outcome of [`select`]: every candidate, and the one chosen.
+#[derive(Debug, Clone)]
+pub struct Selection<M> {
+    /// The validator that ranked them.
+    pub validator: Validator,
+    /// Every candidate, in the order given.
+    pub candidates: Vec<Trained<M>>,
+    /// The index of the chosen candidate: the best score among the eligible ones, source-only
+    /// when none is eligible.
+    pub chosen: usize,
+}
+
+impl<M> Selection<M> {
+    /// The chosen candidate.
+    pub fn best(&self) -> &Trained<M> {
+        &self.candidates[self.chosen]
+    }
+}
+
+/// What can go wrong in a selection.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SelectError {
+    /// The candidate list has no source-only candidate: without it the choice cannot fall back
+    /// to training on the source alone.
+    #[error("the candidates must include source_only (the fallback when adaptation does not help)")]
+    NoSourceOnly,
+    /// No candidate to train.
+    #[error("no candidate to select from")]
+    NoCandidate,
+    /// Zero epochs per candidate.
+    #[error("a selection needs at least one epoch per candidate")]
+    NoEpoch,
+    /// A name that is not a [`Param`].
+    #[error(
+        "unknown parameter {0:?} (expected one of domain-weight, semantic-weight, mmd-weight, coral-weight, lr)"
+    )]
+    UnknownParam(String),
+    /// Training a candidate failed.
+    #[error("candidate `{candidate}`: {source}")]
+    Train {
+        /// The candidate's label.
+        candidate: String,
+        /// What failed.
+        source: TrainError,
+    },
+    /// Scoring a candidate failed.
+    #[error("candidate `{candidate}`, epoch {epoch}: {source}")]
+    Validate {
+        /// The candidate's label.
+        candidate: String,
+        /// The epoch scored.
+        epoch: usize,
+        /// What failed.
+        source: ValidateError,
+    },
+}
+
+/// Features and logits, in evaluation mode, of at most `max_rows` rows of each domain: the
+/// held-out labelled `source` rows (with their labels) and the `target` rows (inputs only:
+/// the target batches' labels are never read).
+///
+/// # Errors
+///
+/// [`ValidateError`] when a loader yields no row, or the model gives non-finite values.
+pub fn validation_inputs<B, M, const D: usize>(
+    model: &M,
+    source: &dyn DataLoader<B, DomainBatch<B, D>>,
+    target: &dyn DataLoader<B, DomainBatch<B, D>>,
+    max_rows: usize,
+) -> Result<ValidationInputs<B>, ValidateError>
+where
+    B: Backend,
+    M: Encoder<B, Input = Tensor<B, D>>,
+{
+    let (source_features, source_logits, source_labels) = outputs(model, source, max_rows, true);
+    let (target_features, target_logits, _) = outputs(model, target, max_rows, false);
+    let cat = |parts: Vec<Tensor<B, 2>>| {
+        if parts.is_empty() {
+            Tensor::<B, 2>::empty([0, 0], &Default::default())
+        } else {
+            Tensor::cat(parts, 0)
+        }
+    };
+    let labels = if source_labels.is_empty() {
+        Tensor::<B, 1, Int>::empty([0], &Default::default())
+    } else {
+        Tensor::cat(source_labels, 0)
+    };
+    ValidationInputs::new(
+        cat(source_features),
+        cat(source_logits),
+        labels,
+        cat(target_features),
+        cat(target_logits),
+    )
+}
+
+/// The features, logits and (when `labelled`) labels of the first `max_rows` rows of `loader`.
+#[allow(clippy::type_complexity)]
+fn outputs<B, M, const D: usize>(
+    model: &M,
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    max_rows: usize,
+    labelled: bool,
+) -> (Vec<Tensor<B, 2>>, Vec<Tensor<B, 2>>, Vec<Tensor<B, 1, Int>>)
+where
+    B: Backend,
+    M: Encoder<B, Input = Tensor<B, D>>,
+{
+    let (mut features, mut logits, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rows = 0;
+    for batch in loader.iter() {
+        if rows >= max_rows {
+            break;
+        }
+        let take = batch.len().min(max_rows - rows);
+        if take == 0 {
+            continue;
+        }
+        rows += take;
+        let DomainBatch {
+            inputs,
+            labels: batch_labels,
+        } = batch;
+        let inputs = inputs.narrow(0, 0, take);
+        let z = model.encode(inputs);
+        logits.push(model.classify(z.clone()));
+        features.push(z);
+        if labelled {
+            labels.push(batch_labels.narrow(0, 0, take));
+        }
+    }
+    (features, logits, labels)
+}
+
+/// Trains every candidate and chooses one without a target label.
+///
+/// `build` makes a fresh trainer for a candidate (its model, its loaders, its configuration
+/// `candidate.config`); `source_val` yields held-out labelled source rows (not trained on) and
+/// `target` unlabelled target rows, both on the inner backend. After every scored epoch,
+/// `on_epoch` sees the candidate, the epoch, the model in evaluation mode and the validation
+/// inputs (a program reports more with them; the choice does not depend on it).
+///
+/// # Errors
+///
+/// [`SelectError::NoCandidate`], [`SelectError::NoSourceOnly`], [`SelectError::NoEpoch`];
+/// [`SelectError::Train`] when a trainer cannot be built or a candidate's training fails (a
+/// non-finite loss, a collapse under a stopping policy); [`SelectError::Validate`] when a
+/// score cannot be computed.
+pub fn select<B, M, const D: usize>(
+    candidates: &[Candidate],
+    mut build: impl FnMut(&Candidate) -> Result<DannTrainer<B, M, D>, TrainError>,
+    source_val: &dyn DataLoader<B::InnerBackend, DomainBatch<B::InnerBackend, D>>,
+    target: &dyn DataLoader<B::InnerBackend, DomainBatch<B::InnerBackend, D>>,
+    config: &SelectConfig,
+    mut on_epoch: impl FnMut(&Candidate, usize, &M::InnerModule, &ValidationInputs<B::InnerBackend>),
+) -> Result<Selection<M>, SelectError>
+where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
+    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+{
+    if candidates.is_empty() {
+        return Err(SelectError::NoCandidate);
+    }
+    if !candidates.iter().any(|c| c.method == Method::SourceOnly) {
+        return Err(SelectError::NoSourceOnly);
+    }
+    if config.epochs == 0 {
+        return Err(SelectError::NoEpoch);
+    }
+    let mut trained = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let train_error = |source| SelectError::Train {
+            candidate: candidate.label(),
+            source,
+        };
+        let mut trainer = build(candidate)
+            .map_err(train_error)?
+            .with_planned_epochs(config.epochs);
+        let mut scores = Vec::new();
+        let mut kept: Option<(EpochScore, M)> = None;
+        for epoch in 1..=config.epochs {
+            let records = trainer.fit(1).map_err(train_error)?;
+            if !config.choose_epoch && epoch < config.epochs {
+                continue;
+            }
+            let alarmed = records.iter().any(|r| !r.alarms.is_empty());
+            let model = trainer.model().valid();
+            let inputs = validation_inputs(&model, source_val, target, config.max_rows).map_err(
+                |source| SelectError::Validate {
+                    candidate: candidate.label(),
+                    epoch,
+                    source,
+                },
+            )?;
+            let score = config
+                .validator
+                .score_with(&inputs, &config.validator_config)
+                .map_err(|source| SelectError::Validate {
+                    candidate: candidate.label(),
+                    epoch,
+                    source,
+                })?;
+            on_epoch(candidate, epoch, &model, &inputs);
+            let scored = EpochScore {
+                epoch,
+                score,
+                alarmed,
+            };
+            scores.push(scored);
+            if better(&scored, kept.as_ref().map(|(s, _)| s)) {
+                kept = Some((scored, trainer.model().clone()));
+            }
+        }
+        let (kept, model) = kept.expect("at least one epoch is scored");
+        trained.push(Trained {
+            candidate: candidate.clone(),
+            scores,
+            kept,
+            model,
+            history: trainer.history().to_vec(),
+        });
+    }
+    let chosen = choose(&trained);
+    Ok(Selection {
+        validator: config.validator,
+        candidates: trained,
+        chosen,
+    })
+}
+
+/// Whether `new` replaces `kept` as a candidate's kept epoch: an epoch without alarm beats one
+/// with, then the higher score; among alarmed epochs only, the later one is kept.
+fn better(new: &EpochScore, kept: Option<&EpochScore>) -> bool {
+    match kept {
+        None => true,
+        Some(kept) => match (new.alarmed, kept.alarmed) {
+            (false, true) => true,
+            (true, false) => false,
+            (true, true) => true,
+            (false, false) => new.score > kept.score,
+        },
+    }
+}
+
+/// The best-scored eligible candidate; the first source-only one when none is eligible (ties
+/// go to the earlier candidate, so source-only, listed first by [`grid`], wins them).
+fn choose<M>(trained: &[Trained<M>]) -> usize {
+    let mut chosen: Option<usize> = None;
+    for (i, t) in trained.iter().enumerate() {
+        if !t.eligible() {
+            continue;
+        }
+        if chosen.is_none_or(|c| t.kept.score > trained[c].kept.score) {
+            chosen = Some(i);
+        }
+    }
+    chosen.unwrap_or_else(|| {
+        trained
+            .iter()
+            .position(|t| t.candidate.method == Method::SourceOnly)
+            .expect("checked: a source-only candidate is present")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(epoch: usize, score: f64, alarmed: bool) -> EpochScore {
+        EpochScore {
+            epoch,
+            score,
+            alarmed,
+        }
+    }
+
+    #[test]
+    fn params_read_their_names() {
+        for param in Param::ALL {
+            assert_eq!(param.name().parse::<Param>().unwrap(), param);
+        }
+        assert_eq!(
+            "domain_weight".parse::<Param>().unwrap(),
+            Param::DomainWeight
+        );
+        assert!(matches!(
+            "alpha".parse::<Param>(),
+            Err(SelectError::UnknownParam(_))
+        ));
+    }
+
+    #[test]
+    fn the_grid_puts_source_only_first_and_varies_what_each_method_reads() {
+        let base = DannConfig::recommended().with_domain_weight(0.0);
+        let axes = vec![
+            (Param::DomainWeight, vec![0.1, 1.0]),
+            (Param::SemanticWeight, vec![0.2, 0.5]),
+        ];
+        let candidates = grid(&[Method::Dann, Method::DannMstn, Method::Mmd], &base, &axes);
+        let labels: Vec<String> = candidates.iter().map(Candidate::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "source_only",
+                "dann domain-weight=0.1",
+                "dann domain-weight=1",
+                "dann_mstn domain-weight=0.1 semantic-weight=0.2",
+                "dann_mstn domain-weight=0.1 semantic-weight=0.5",
+                "dann_mstn domain-weight=1 semantic-weight=0.2",
+                "dann_mstn domain-weight=1 semantic-weight=0.5",
+                "mmd",
+            ]
+        );
+        assert_eq!(candidates[0].config.domain_weight, 0.0);
+        assert_eq!(candidates[2].config.domain_weight, 1.0);
+        assert_eq!(candidates[4].config.semantic_weight, 0.5);
+        assert_eq!(candidates[7].config.mmd_weight, Method::DEFAULT_MMD_WEIGHT);
+    }
+
+    #[test]
+    fn an_alarmed_epoch_is_kept_only_when_every_epoch_was() {
+        assert!(better(&scored(2, 0.1, false), Some(&scored(1, 0.9, true))));
+        assert!(!better(&scored(2, 0.9, true), Some(&scored(1, 0.1, false))));
+        assert!(better(&scored(2, 0.5, false), Some(&scored(1, 0.1, false))));
+        assert!(!better(
+            &scored(2, 0.1, false),
+            Some(&scored(1, 0.5, false))
+        ));
+    }
+
+    fn trained(method: Method, score: f64, alarmed: bool) -> Trained<()> {
+        Trained {
+            candidate: Candidate::new(method, &DannConfig::new(), Vec::new()),
+            scores: vec![scored(1, score, alarmed)],
+            kept: scored(1, score, alarmed),
+            model: (),
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_choice_skips_alarmed_candidates_and_falls_back_to_source_only() {
+        let list = [
+            trained(Method::SourceOnly, 0.1, false),
+            trained(Method::Dann, 0.9, true),
+            trained(Method::DannMstn, 0.5, false),
+        ];
+        assert_eq!(choose(&list), 2);
+        let list = [
+            trained(Method::Dann, 0.9, true),
+            trained(Method::SourceOnly, 0.1, true),
+        ];
+        assert_eq!(choose(&list), 1);
+        // A tie goes to the earlier candidate.
+        let list = [
+            trained(Method::SourceOnly, 0.5, false),
+            trained(Method::Dann, 0.5, false),
+        ];
+        assert_eq!(choose(&list), 0);
+    }
+}

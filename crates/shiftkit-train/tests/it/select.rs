@@ -1,0 +1,140 @@
+//! The label-free choice on the moons pair: it trains every candidate, keeps each one's
+//! best-scored epoch, chooses the best eligible candidate, never reads a target label, and
+//! refuses a candidate list without source-only.
+
+use crate::common;
+use common::{eval_loader, moons, moons_trainer, parameters, serial};
+
+use shiftkit_data::PointDataset;
+use shiftkit_train::select::{Param, SelectConfig, SelectError, grid, select};
+use shiftkit_train::{DannConfig, Method};
+use shiftkit_validate::Validator;
+
+fn base() -> DannConfig {
+    DannConfig::new().with_domain_weight(0.0)
+}
+
+#[test]
+fn every_candidate_is_trained_scored_and_the_best_eligible_one_chosen() {
+    let _serial = serial();
+    let pair = moons(3);
+    let candidates = grid(
+        &[Method::Dann],
+        &base(),
+        &[(Param::DomainWeight, vec![0.1, 1.0])],
+    );
+    let config = SelectConfig::new(Validator::Im, 3).with_choose_epoch(true);
+    let mut seen = Vec::new();
+    let selection = select(
+        &candidates,
+        |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 3)),
+        eval_loader(pair.source_test.clone()).as_ref(),
+        eval_loader(pair.target_train.clone()).as_ref(),
+        &config,
+        |candidate, epoch, _, _| seen.push((candidate.label(), epoch)),
+    )
+    .unwrap();
+
+    assert_eq!(selection.candidates.len(), 3);
+    assert_eq!(seen.len(), 9, "three candidates, three scored epochs each");
+    for trained in &selection.candidates {
+        assert_eq!(trained.scores.len(), 3);
+        assert_eq!(trained.history.len(), 3);
+        // The kept epoch is the best-scored one without alarm.
+        let best = trained
+            .scores
+            .iter()
+            .filter(|s| !s.alarmed)
+            .max_by(|a, b| a.score.total_cmp(&b.score));
+        if let Some(best) = best {
+            assert_eq!(trained.kept, *best);
+        }
+    }
+    let chosen = selection.best();
+    assert!(chosen.eligible());
+    for trained in selection.candidates.iter().filter(|t| t.eligible()) {
+        assert!(trained.kept.score <= chosen.kept.score);
+    }
+
+    // A candidate's run is the run a trainer makes alone with the same configuration.
+    let mut alone = moons_trainer(&pair, candidates[2].config.clone(), 3).with_planned_epochs(3);
+    alone.fit(3).unwrap();
+    assert_eq!(
+        selection.candidates[2].history.last().unwrap().src_acc,
+        alone.history().last().unwrap().src_acc
+    );
+    if selection.candidates[2].kept.epoch == 3 {
+        assert_eq!(
+            parameters(&selection.candidates[2].model),
+            parameters(alone.model())
+        );
+    }
+}
+
+#[test]
+fn no_target_label_reaches_the_score() {
+    let _serial = serial();
+    let pair = moons(5);
+    // The target rows with every label flipped: scores must not move.
+    let flipped = PointDataset::new(
+        pair.target_train.points().to_vec(),
+        pair.target_train.labels().iter().map(|l| 1 - l).collect(),
+    )
+    .unwrap();
+    let candidates = grid(&[Method::Dann], &base(), &[]);
+    let run = |target: PointDataset, validator: Validator| {
+        let config = SelectConfig::new(validator, 2);
+        let selection = select(
+            &candidates,
+            |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 5)),
+            eval_loader(pair.source_test.clone()).as_ref(),
+            eval_loader(target).as_ref(),
+            &config,
+            |_, _, _, _| {},
+        )
+        .unwrap();
+        selection
+            .candidates
+            .iter()
+            .map(|t| t.kept.score.to_bits())
+            .collect::<Vec<_>>()
+    };
+    for validator in [Validator::Im, Validator::Dev] {
+        assert_eq!(
+            run(pair.target_train.clone(), validator),
+            run(flipped.clone(), validator),
+            "{validator}"
+        );
+    }
+}
+
+#[test]
+fn a_list_without_source_only_or_epochs_is_refused() {
+    let pair = moons(1);
+    let source = eval_loader(pair.source_test.clone());
+    let target = eval_loader(pair.target_train.clone());
+    let try_select = |candidates: &[shiftkit_train::select::Candidate], epochs| {
+        select(
+            candidates,
+            |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 1)),
+            source.as_ref(),
+            target.as_ref(),
+            &SelectConfig::new(Validator::Entropy, epochs),
+            |_, _, _, _| {},
+        )
+        .map(|_| ())
+    };
+    let adaptation_only: Vec<_> = grid(&[Method::Dann], &base(), &[])
+        .into_iter()
+        .filter(|c| c.method != Method::SourceOnly)
+        .collect();
+    assert!(matches!(
+        try_select(&adaptation_only, 1),
+        Err(SelectError::NoSourceOnly)
+    ));
+    assert!(matches!(try_select(&[], 1), Err(SelectError::NoCandidate)));
+    assert!(matches!(
+        try_select(&grid(&[], &base(), &[]), 0),
+        Err(SelectError::NoEpoch)
+    ));
+}
