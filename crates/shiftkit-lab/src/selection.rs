@@ -24,6 +24,8 @@ use crate::experiment::{Length, eval_loader, new_trainer};
 /// One candidate's line of `selection.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateRecord {
+    /// `method param=value ...`, as [`Candidate::label`] writes it.
+    pub label: String,
     /// The method and the values of the parameters varied.
     pub params: BTreeMap<String, serde_json::Value>,
     /// The validator's score of the kept epoch (higher is better).
@@ -65,20 +67,6 @@ impl SelectionRecord {
             "candidate", "score", "epoch", "target %", "source %"
         ));
         for (i, c) in self.candidates.iter().enumerate() {
-            // The method first, then the parameters varied.
-            let method = c
-                .params
-                .get("method")
-                .and_then(|m| m.as_str())
-                .unwrap_or("");
-            let label: Vec<String> = std::iter::once(method.to_string())
-                .chain(
-                    c.params
-                        .iter()
-                        .filter(|(k, _)| *k != "method")
-                        .map(|(k, v)| format!("{k}={v}")),
-                )
-                .collect();
             let mark = if i == self.chosen {
                 "  <- chosen"
             } else if !c.eligible {
@@ -88,7 +76,7 @@ impl SelectionRecord {
             };
             out.push_str(&format!(
                 "{:<44} {:>10.4} {:>6} {:>9.1} {:>9.1}{mark}\n",
-                label.join(" "),
+                c.label,
                 c.score,
                 c.epoch,
                 100.0 * c.target_accuracy,
@@ -184,6 +172,7 @@ where
     for trained in &selection.candidates {
         let model = trained.model.valid();
         records.push(CandidateRecord {
+            label: trained.candidate.label(),
             params: params(&trained.candidate),
             score: trained.kept.score,
             epoch: trained.kept.epoch,

@@ -43,8 +43,8 @@ impl DropoutMasks {
 }
 
 /// Inverted dropout whose masks come from [`DropoutMasks`] (named apart from Burn's `Dropout`,
-/// which it replaces in the reference networks): in training, each element is kept with probability `1 - prob` and scaled
-/// by `1 / (1 - prob)`; in evaluation (a backend without autodiff) it is the identity.
+/// which it replaces in the reference networks): in training, each element is kept with
+/// probability `1 - prob` and scaled by `1 / (1 - prob)`; in evaluation (a backend without autodiff) it is the identity.
 ///
 /// Masks are reproducible: both kinds draw from the backend's generator, so
 /// `B::seed(&device, seed)` fixes them.

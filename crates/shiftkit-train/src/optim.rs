@@ -2,10 +2,11 @@
 //!
 //! Burn's `Adam` builds the update from thirteen whole-tensor operations (scalings, squares,
 //! a square root, a division), each a pass over every parameter: on the CPU backends a
-//! sizeable share of an MLP training step (docs/performance.md). Here, on a backend whose tensors live in host memory (flex,
-//! ndarray), the parameter, its gradient and both moments are taken out of their tensors
-//! (without a copy when nothing else holds them), updated in one loop, and put back. On any
-//! other backend (CUDA) the same update runs as tensor operations.
+//! sizeable share of an MLP training step (docs/performance.md). Here, on a backend whose
+//! tensors live in host memory (flex, ndarray), the parameter, its gradient and both moments
+//! are taken out of their tensors (without a copy when nothing else holds them), updated in
+//! one loop, and put back. On any other backend (CUDA) the same update runs as tensor
+//! operations.
 
 use burn::optim::SimpleOptimizer;
 use burn::record::Record;

@@ -452,22 +452,18 @@ where
                 continue;
             }
             let alarmed = records.iter().any(|r| !r.alarms.is_empty());
+            let validate_error = |source| SelectError::Validate {
+                candidate: candidate.label(),
+                epoch,
+                source,
+            };
             let model = trainer.model().valid();
-            let inputs = validation_inputs(&model, source_val, target, config.max_rows).map_err(
-                |source| SelectError::Validate {
-                    candidate: candidate.label(),
-                    epoch,
-                    source,
-                },
-            )?;
+            let inputs = validation_inputs(&model, source_val, target, config.max_rows)
+                .map_err(validate_error)?;
             let score = config
                 .validator
                 .score_with(&inputs, &config.validator_config)
-                .map_err(|source| SelectError::Validate {
-                    candidate: candidate.label(),
-                    epoch,
-                    source,
-                })?;
+                .map_err(validate_error)?;
             on_epoch(candidate, epoch, &model, &inputs);
             let scored = EpochScore {
                 epoch,
