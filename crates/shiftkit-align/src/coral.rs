@@ -3,7 +3,7 @@
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
-use crate::error::{AlignError, Domain};
+use crate::error::{AlignError, check_feature_pair};
 
 /// The CORAL loss between the feature covariances of the two domains:
 ///
@@ -27,24 +27,7 @@ pub fn coral<B: Backend>(
     source: Tensor<B, 2>,
     target: Tensor<B, 2>,
 ) -> Result<Tensor<B, 1>, AlignError> {
-    let [n_s, d] = source.dims();
-    let [n_t, d_t] = target.dims();
-    if d_t != d {
-        return Err(AlignError::FeatureWidth {
-            domain: Domain::Target,
-            expected: d,
-            actual: d_t,
-        });
-    }
-    for (domain, rows) in [(Domain::Source, n_s), (Domain::Target, n_t)] {
-        if rows < 2 {
-            return Err(AlignError::TooFewSamples {
-                domain,
-                needed: 2,
-                actual: rows,
-            });
-        }
-    }
+    let (_, _, d) = check_feature_pair(source.dims(), target.dims())?;
     let difference = covariance(source) - covariance(target);
     let d = d as f64;
     Ok(difference.square().sum().div_scalar(4.0 * d * d))

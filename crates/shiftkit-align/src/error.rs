@@ -121,3 +121,29 @@ pub(crate) fn check_hyper(
     }
     Ok(())
 }
+
+/// Checks the dimensions of a source and a target feature batch for a loss between the two
+/// domains: the same width, and at least two rows in each. Returns the rows of each and the
+/// width.
+pub(crate) fn check_feature_pair(
+    [n_s, d]: [usize; 2],
+    [n_t, d_t]: [usize; 2],
+) -> Result<(usize, usize, usize), AlignError> {
+    if d_t != d {
+        return Err(AlignError::FeatureWidth {
+            domain: Domain::Target,
+            expected: d,
+            actual: d_t,
+        });
+    }
+    for (domain, rows) in [(Domain::Source, n_s), (Domain::Target, n_t)] {
+        if rows < 2 {
+            return Err(AlignError::TooFewSamples {
+                domain,
+                needed: 2,
+                actual: rows,
+            });
+        }
+    }
+    Ok((n_s, n_t, d))
+}

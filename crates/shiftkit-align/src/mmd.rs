@@ -5,7 +5,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AlignError, Domain};
+use crate::error::{AlignError, check_feature_pair};
 
 /// Which estimate of MMD² [`mmd2`] computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -92,24 +92,7 @@ pub fn mmd2<B: Backend>(
     config: &MmdConfig,
 ) -> Result<Tensor<B, 1>, AlignError> {
     config.check()?;
-    let [m, d] = source.dims();
-    let [n, d_t] = target.dims();
-    if d_t != d {
-        return Err(AlignError::FeatureWidth {
-            domain: Domain::Target,
-            expected: d,
-            actual: d_t,
-        });
-    }
-    for (domain, rows) in [(Domain::Source, m), (Domain::Target, n)] {
-        if rows < 2 {
-            return Err(AlignError::TooFewSamples {
-                domain,
-                needed: 2,
-                actual: rows,
-            });
-        }
-    }
+    let (m, n, _) = check_feature_pair(source.dims(), target.dims())?;
     let joint = Tensor::cat(vec![source, target], 0);
     let distances = squared_distances(joint);
     let device = distances.device();

@@ -1,7 +1,7 @@
 use burn::data::dataset::Dataset;
 
 use crate::error::DataError;
-use crate::items::{DigitItem, IMAGE_PIXELS, NUM_CLASSES};
+use crate::items::{DigitItem, IMAGE_PIXELS, NUM_CLASSES, first_invalid_label};
 
 /// Digit images in MNIST's geometry with their labels, as a Burn [`Dataset`] of
 /// [`DigitItem`]s.
@@ -30,11 +30,7 @@ impl DigitDataset {
                 found: pixels.len(),
             });
         }
-        if let Some((index, &label)) = labels
-            .iter()
-            .enumerate()
-            .find(|&(_, &label)| usize::from(label) >= NUM_CLASSES)
-        {
+        if let Some((index, label)) = first_invalid_label(&labels) {
             return Err(DataError::InvalidLabel { index, label });
         }
         Ok(Self { pixels, labels })

@@ -9,6 +9,15 @@ pub const IMAGE_PIXELS: usize = IMAGE_SIDE * IMAGE_SIDE;
 /// The number of digit classes, `0..=9`.
 pub const NUM_CLASSES: usize = 10;
 
+/// The first label that is not a digit class, with its position.
+pub(crate) fn first_invalid_label(labels: &[u8]) -> Option<(usize, u8)> {
+    labels
+        .iter()
+        .copied()
+        .enumerate()
+        .find(|&(_, label)| usize::from(label) >= NUM_CLASSES)
+}
+
 /// One digit image and its class: the item of a [`DigitDataset`](crate::DigitDataset).
 ///
 /// Every item this crate makes has [`IMAGE_PIXELS`] (784) pixels, row-major `28x28`, each in

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::digits::DigitDataset;
 use crate::error::DataError;
 use crate::gzip;
-use crate::items::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
+use crate::items::{IMAGE_PIXELS, IMAGE_SIDE, first_invalid_label};
 
 /// The magic number of an IDX file of unsigned-byte images (type `0x08`, 3 dimensions).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -154,11 +154,7 @@ fn parse(
             labels: labels.len(),
         });
     }
-    if let Some((index, &label)) = labels
-        .iter()
-        .enumerate()
-        .find(|&(_, &label)| usize::from(label) >= NUM_CLASSES)
-    {
+    if let Some((index, label)) = first_invalid_label(labels) {
         return Err(DataError::LabelOutOfRange {
             path: labels_path.to_path_buf(),
             index,

@@ -12,7 +12,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
 use crate::dropout::{DropoutMasks, MaskDraw, MaskDropout};
-use crate::encoder::Encoder;
+use crate::encoder::{Encoder, linear_head};
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
 use crate::parallel;
@@ -236,23 +236,7 @@ impl<B: LoweringBackend> Encoder<B> for CnnEncoder<B> {
         (z_s, z_t)
     }
 
-    /// Class logits from features: a single linear map.
-    ///
-    /// # Shapes
-    ///
-    /// - z: `[N, latent_dim]`
-    /// - output: `[N, num_classes]`
-    fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.classifier.forward(z)
-    }
-
-    fn latent_dim(&self) -> usize {
-        self.latent_dim
-    }
-
-    fn num_classes(&self) -> usize {
-        self.num_classes
-    }
+    linear_head!();
 
     fn input_dims(&self) -> Option<Vec<usize>> {
         Some(self.image.to_vec())

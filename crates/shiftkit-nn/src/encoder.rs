@@ -143,3 +143,29 @@ pub trait Encoder<B: Backend>: Module<B> {
         self.classify(self.encode(input))
     }
 }
+
+/// The methods of [`Encoder`] that ShiftKit's reference encoders share, for their `impl`
+/// blocks: `classify` is the linear layer in the field `classifier`, and the sizes are the
+/// fields `latent_dim` and `num_classes`.
+macro_rules! linear_head {
+    () => {
+        /// Class logits from features: a single linear map.
+        ///
+        /// # Shapes
+        ///
+        /// - z: `[N, latent_dim]`
+        /// - output: `[N, num_classes]`
+        fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
+            self.classifier.forward(z)
+        }
+
+        fn latent_dim(&self) -> usize {
+            self.latent_dim
+        }
+
+        fn num_classes(&self) -> usize {
+            self.num_classes
+        }
+    };
+}
+pub(crate) use linear_head;

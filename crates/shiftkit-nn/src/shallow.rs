@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::Backend;
 
-use crate::encoder::Encoder;
+use crate::encoder::{Encoder, linear_head};
 use crate::error::{NnError, check_size};
 use crate::init::materialize;
 
@@ -89,23 +89,7 @@ impl<B: Backend> Encoder<B> for ShallowEncoder<B> {
         sigmoid(self.hidden.forward(input))
     }
 
-    /// Class logits from features: a single linear map.
-    ///
-    /// # Shapes
-    ///
-    /// - z: `[N, latent_dim]`
-    /// - output: `[N, num_classes]`
-    fn classify(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.classifier.forward(z)
-    }
-
-    fn latent_dim(&self) -> usize {
-        self.latent_dim
-    }
-
-    fn num_classes(&self) -> usize {
-        self.num_classes
-    }
+    linear_head!();
 
     fn input_dims(&self) -> Option<Vec<usize>> {
         Some(vec![self.hidden.weight.dims()[0]])

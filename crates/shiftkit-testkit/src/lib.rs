@@ -1,6 +1,7 @@
 //! Helpers shared by the test suites of the shiftkit crates: deterministic inputs, tensor
 //! builders and read-outs, central finite differences, tolerance checks, a lock over the
-//! backend's global random generator, and scratch directories.
+//! backend's global random generator, scratch directories, and macros for a test per case and
+//! for the auto traits of public types.
 //!
 //! Dev-only: each crate names it under `[dev-dependencies]`, and it depends on Burn alone, so
 //! it never sits between two shiftkit crates. Every crate's integration tests are one binary
@@ -181,4 +182,52 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// One `#[test]` per case, for tests that differ only in what they pass to a shared check:
+/// each case is `name => check;` with its own attributes (a doc comment, `#[ignore]`), so a
+/// failure names its case.
+///
+/// ```
+/// fn check_square(n: u32, square: u32) {
+///     assert_eq!(n * n, square);
+/// }
+///
+/// shiftkit_testkit::test_cases! {
+///     two => check_square(2, 4);
+///     /// A second case.
+///     three => check_square(3, 9);
+/// }
+/// ```
+#[macro_export]
+macro_rules! test_cases {
+    ($($(#[$attr:meta])* $name:ident => $check:expr;)*) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $name() {
+                $check;
+            }
+        )*
+    };
+}
+
+/// Compile-time check that every type listed is `Send + Sync + Unpin`: what a type needs to be
+/// moved to a worker thread, shared between threads, or held across an `.await`.
+///
+/// ```
+/// shiftkit_testkit::assert_send_sync_unpin!(String, Vec<u8>, std::sync::Arc<str>);
+/// ```
+#[macro_export]
+macro_rules! assert_send_sync_unpin {
+    ($($ty:ty),+ $(,)?) => {
+        const _: () = {
+            const fn check<T>()
+            where
+                T: ::core::marker::Send + ::core::marker::Sync + ::core::marker::Unpin,
+            {
+            }
+            $(check::<$ty>();)+
+        };
+    };
 }

@@ -6,7 +6,9 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use crate::error::ValidateError;
-use crate::host::{check_matrix, matrix, parity, rows, values};
+use crate::host::{
+    Axis, check_count, check_domains, check_enough_rows, check_matrix, matrix, parity, rows, values,
+};
 use crate::linalg::leading_eigenpairs;
 
 /// Power-method steps for the smoothness constant: only the eigenvalue is needed, and the
@@ -72,15 +74,7 @@ impl DomainClassifierConfig {
         target: &Tensor<B, 2>,
     ) -> Result<DomainClassifier<B>, ValidateError> {
         self.check()?;
-        let (n_s, d) = check_matrix(source, "source features")?;
-        let (n_t, d_t) = check_matrix(target, "target features")?;
-        if d_t != d {
-            return Err(ValidateError::ColumnMismatch {
-                what: "target features",
-                expected: d,
-                found: d_t,
-            });
-        }
+        let (n_s, n_t, d) = check_domains(source, target)?;
         let device = source.device();
         let pooled = Tensor::cat(vec![source.clone(), target.clone()], 0);
         let n = n_s + n_t;
@@ -162,13 +156,7 @@ impl<B: Backend> DomainClassifier<B> {
     pub fn logits(&self, features: &Tensor<B, 2>) -> Result<Vec<f64>, ValidateError> {
         let (_, d) = check_matrix(features, "features")?;
         let [expected, _] = self.weights.dims();
-        if d != expected {
-            return Err(ValidateError::ColumnMismatch {
-                what: "features",
-                expected,
-                found: d,
-            });
-        }
+        check_count(Axis::Columns, "features", expected, d)?;
         let x = (features.clone() - self.mean.clone()) / self.std.clone();
         Ok(values(
             &(x.matmul(self.weights.clone()) + self.bias.clone()),
@@ -291,23 +279,8 @@ fn halves_possible<B: Backend>(
     source: &Tensor<B, 2>,
     target: &Tensor<B, 2>,
 ) -> Result<(usize, usize), ValidateError> {
-    let (n_s, d) = check_matrix(source, "source features")?;
-    let (n_t, d_t) = check_matrix(target, "target features")?;
-    if d_t != d {
-        return Err(ValidateError::ColumnMismatch {
-            what: "target features",
-            expected: d,
-            found: d_t,
-        });
-    }
-    for (what, found) in [("source features", n_s), ("target features", n_t)] {
-        if found < 2 {
-            return Err(ValidateError::TooFewRows {
-                what,
-                needed: 2,
-                found,
-            });
-        }
-    }
+    let (n_s, n_t, _) = check_domains(source, target)?;
+    check_enough_rows("source features", 2, n_s)?;
+    check_enough_rows("target features", 2, n_t)?;
     Ok((n_s, n_t))
 }

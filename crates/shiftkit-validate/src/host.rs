@@ -29,6 +29,66 @@ pub(crate) fn check_matrix<B: Backend>(
     Ok((rows, columns))
 }
 
+/// Checks source and target features: each as [`check_matrix`], and as wide as each other.
+/// Returns the rows of each and the common width.
+pub(crate) fn check_domains<B: Backend>(
+    source: &Tensor<B, 2>,
+    target: &Tensor<B, 2>,
+) -> Result<(usize, usize, usize), ValidateError> {
+    let (n_s, d) = check_matrix(source, "source features")?;
+    let (n_t, d_t) = check_matrix(target, "target features")?;
+    check_count(Axis::Columns, "target features", d, d_t)?;
+    Ok((n_s, n_t, d))
+}
+
+/// The dimension of an input that a count is of.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Axis {
+    Rows,
+    Columns,
+}
+
+/// Checks that `what` has the `expected` number of rows or columns, as `axis` says:
+/// [`ValidateError::RowMismatch`] or [`ValidateError::ColumnMismatch`] otherwise.
+pub(crate) fn check_count(
+    axis: Axis,
+    what: &'static str,
+    expected: usize,
+    found: usize,
+) -> Result<(), ValidateError> {
+    if found == expected {
+        return Ok(());
+    }
+    Err(match axis {
+        Axis::Rows => ValidateError::RowMismatch {
+            what,
+            expected,
+            found,
+        },
+        Axis::Columns => ValidateError::ColumnMismatch {
+            what,
+            expected,
+            found,
+        },
+    })
+}
+
+/// [`ValidateError::TooFewRows`] when `what` has fewer than `needed` rows.
+pub(crate) fn check_enough_rows(
+    what: &'static str,
+    needed: usize,
+    found: usize,
+) -> Result<(), ValidateError> {
+    if found >= needed {
+        return Ok(());
+    }
+    Err(ValidateError::TooFewRows {
+        what,
+        needed,
+        found,
+    })
+}
+
 /// Checks that every value is finite; `columns` values a row.
 pub(crate) fn check_finite(
     values: &[f64],

@@ -3,7 +3,7 @@
 use burn::prelude::*;
 
 use crate::error::ValidateError;
-use crate::host::{check_matrix, matrix, values};
+use crate::host::{Axis, check_count, check_enough_rows, check_matrix, matrix, values};
 use crate::linalg::leading_eigenpairs;
 
 /// Power-method steps at most per component: enough to settle to `1e-12` unless the
@@ -40,13 +40,7 @@ impl Pca2 {
     /// for one column.
     pub fn fit<B: Backend>(features: &Tensor<B, 2>) -> Result<Self, ValidateError> {
         let (rows, columns) = check_matrix(features, "PCA features")?;
-        if rows < 2 {
-            return Err(ValidateError::TooFewRows {
-                what: "PCA features",
-                needed: 2,
-                found: rows,
-            });
-        }
+        check_enough_rows("PCA features", 2, rows)?;
         if columns < 2 {
             return Err(ValidateError::TooFewColumns {
                 what: "PCA features",
@@ -85,13 +79,7 @@ impl Pca2 {
     ) -> Result<Vec<[f32; 2]>, ValidateError> {
         let (rows, columns) = check_matrix(features, "PCA features")?;
         let d = self.mean.len();
-        if columns != d {
-            return Err(ValidateError::ColumnMismatch {
-                what: "PCA features",
-                expected: d,
-                found: columns,
-            });
-        }
+        check_count(Axis::Columns, "PCA features", d, columns)?;
         let device = features.device();
         let mean = matrix::<B>(self.mean.clone(), 1, d, &device);
         let mut basis = Vec::with_capacity(2 * d);

@@ -4,7 +4,7 @@ use burn::prelude::*;
 use burn::tensor::activation::log_softmax;
 
 use crate::error::ValidateError;
-use crate::host::{check_finite, check_matrix, values};
+use crate::host::{Axis, check_count, check_finite, check_matrix, values};
 
 /// Importance weights whose standard deviation is below this share of their mean count as
 /// constant in [`dev_risk`] (about a thousand times `f32` rounding).
@@ -28,13 +28,7 @@ pub fn cross_entropies<B: Backend>(
 ) -> Result<Vec<f64>, ValidateError> {
     let (rows, classes) = check_matrix(logits, "source logits")?;
     let [found] = labels.dims();
-    if found != rows {
-        return Err(ValidateError::RowMismatch {
-            what: "source labels",
-            expected: rows,
-            found,
-        });
-    }
+    check_count(Axis::Rows, "source labels", rows, found)?;
     let host_labels: Vec<i64> = labels.to_data().iter::<i64>().collect();
     if let Some((row, &label)) = host_labels
         .iter()
@@ -126,13 +120,12 @@ fn check_pairs(losses: &[f64], weights: &[f64]) -> Result<(), ValidateError> {
     if losses.is_empty() {
         return Err(ValidateError::Empty { what: "losses" });
     }
-    if weights.len() != losses.len() {
-        return Err(ValidateError::RowMismatch {
-            what: "importance weights",
-            expected: losses.len(),
-            found: weights.len(),
-        });
-    }
+    check_count(
+        Axis::Rows,
+        "importance weights",
+        losses.len(),
+        weights.len(),
+    )?;
     check_finite(losses, 1, "losses")?;
     check_finite(weights, 1, "importance weights")
 }

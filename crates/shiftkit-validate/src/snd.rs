@@ -5,7 +5,7 @@ use burn::tensor::TensorData;
 use burn::tensor::activation::log_softmax;
 
 use crate::error::ValidateError;
-use crate::host::{check_matrix, values};
+use crate::host::{check_enough_rows, check_matrix, values};
 
 /// The temperature of the paper (and of its code): `0.05`.
 pub const SND_TEMPERATURE: f64 = 0.05;
@@ -45,13 +45,7 @@ pub fn soft_neighbourhood_density<B: Backend>(
         return Err(ValidateError::InvalidTemperature(temperature));
     }
     let (rows, _) = check_matrix(points, "SND points")?;
-    if rows < 2 {
-        return Err(ValidateError::TooFewRows {
-            what: "SND points",
-            needed: 2,
-            found: rows,
-        });
-    }
+    check_enough_rows("SND points", 2, rows)?;
     let device = points.device();
     let norms = points
         .clone()

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{DomainClassifierConfig, cross_fitted_density_ratios};
 use crate::entropy::{entropy_score, information_maximization};
 use crate::error::ValidateError;
-use crate::host::check_matrix;
+use crate::host::{Axis, check_count, check_matrix};
 use crate::risk::{cross_entropies, dev_risk, iwcv_risk};
 use crate::snd::{SND_TEMPERATURE, snd_score, soft_neighbourhood_density};
 
@@ -55,29 +55,10 @@ impl<B: Backend> ValidationInputs<B> {
         let (n_t, d_t) = check_matrix(&target_features, "target features")?;
         let (n_s_logits, k) = check_matrix(&source_logits, "source logits")?;
         let (n_t_logits, k_t) = check_matrix(&target_logits, "target logits")?;
-        let rows = [
-            ("source logits", n_s, n_s_logits),
-            ("target logits", n_t, n_t_logits),
-        ];
-        for (what, expected, found) in rows {
-            if expected != found {
-                return Err(ValidateError::RowMismatch {
-                    what,
-                    expected,
-                    found,
-                });
-            }
-        }
-        let columns = [("target features", d, d_t), ("target logits", k, k_t)];
-        for (what, expected, found) in columns {
-            if expected != found {
-                return Err(ValidateError::ColumnMismatch {
-                    what,
-                    expected,
-                    found,
-                });
-            }
-        }
+        check_count(Axis::Rows, "source logits", n_s, n_s_logits)?;
+        check_count(Axis::Rows, "target logits", n_t, n_t_logits)?;
+        check_count(Axis::Columns, "target features", d, d_t)?;
+        check_count(Axis::Columns, "target logits", k, k_t)?;
         // Checks the labels' count and range.
         cross_entropies(&source_logits, &source_labels)?;
         Ok(Self {

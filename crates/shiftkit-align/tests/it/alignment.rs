@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{Ad, Inner, assert_close, host_mean, labels, matrix, seen, to_vec, values};
+use common::{Ad, Inner, assert_close, host_mean, labels, matrix, seen, step_on, to_vec, values};
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidStart, class_means};
 
 fn aligner(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
@@ -56,26 +56,43 @@ fn class_means_match_a_host_reference() {
     assert_eq!(to_vec(means.counts), vec![3.0, 2.0, 0.0, 3.0, 1.0]);
 }
 
+/// The feature width of [`sight_classes_1_and_2`].
+const WIDTH: usize = 4;
+
+/// One step of `a` (three classes of width [`WIDTH`]) on a source batch of classes 0 and 1 and a
+/// target batch of classes 1 and 2 only: the centroids after it, and the host mean of the
+/// target rows of a class.
+fn sight_classes_1_and_2(
+    a: &mut CentroidAligner<Inner>,
+) -> (Vec<f64>, impl Fn(usize) -> Vec<f64> + use<>) {
+    let target = values(5 * WIDTH, 2);
+    let pseudo = [1i64, 1, 2, 1, 2];
+    step_on(a, (&values(2 * WIDTH, 3), &[0, 1]), (&target, &pseudo));
+    let centroids = to_vec(a.state().centroids().clone());
+    (centroids, move |class| {
+        host_mean(&target, &pseudo, WIDTH, class as i64).unwrap()
+    })
+}
+
 #[test]
 fn first_sighting_takes_the_batch_mean_not_a_blend_with_zero() {
-    let (k, d) = (3, 4);
-    let mut a = aligner(k, d, 0.1);
-    let t = values(5 * d, 2);
-    let pseudo = [1i64, 1, 2, 1, 2];
-    a.step(
-        &matrix(&values(2 * d, 3), 2, d),
-        &labels(&[0, 1]),
-        &matrix(&t, 5, d),
-        &labels(&pseudo),
-    )
-    .unwrap();
-    let c = to_vec(a.state().centroids().clone());
+    let mut a = aligner(3, WIDTH, 0.1);
+    let (c, target_mean) = sight_classes_1_and_2(&mut a);
     for class in [1, 2] {
-        let mean = host_mean(&t, &pseudo, d, class as i64).unwrap();
         // Not 0.1 * mean: the first sighting is the batch mean itself.
-        assert_close(&row(&c, d, class), &mean, 1e-15, &format!("class {class}"));
+        let mean = target_mean(class);
+        assert_close(
+            &row(&c, WIDTH, class),
+            &mean,
+            1e-15,
+            &format!("class {class}"),
+        );
     }
-    assert_eq!(row(&c, d, 0), vec![0.0; d], "class 0 was never seen");
+    assert_eq!(
+        row(&c, WIDTH, 0),
+        vec![0.0; WIDTH],
+        "class 0 was never seen"
+    );
     assert_eq!(seen(&a), vec![false, true, true]);
 }
 
@@ -143,29 +160,14 @@ fn loss_is_zero_when_source_and_target_features_coincide() {
     let y = [0i64, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 2];
     // From a fresh state, whatever the momentum: first sightings take the batch mean.
     for beta in [0.1, 0.5, 1.0] {
-        let mut a = aligner(k, d, beta);
-        let loss = a
-            .step(
-                &matrix(&x, n, d),
-                &labels(&y),
-                &matrix(&x, n, d),
-                &labels(&y),
-            )
-            .unwrap();
-        assert_eq!(to_vec(loss), vec![0.0], "beta = {beta}");
+        let loss = step_on(&mut aligner(k, d, beta), (&x, &y), (&x, &y));
+        assert_eq!(loss, vec![0.0], "beta = {beta}");
     }
     // And at a fixed point of the average: the same batch again keeps the loss at zero.
     let mut a = aligner(k, d, 0.3);
     for _ in 0..3 {
-        let loss = a
-            .step(
-                &matrix(&x, n, d),
-                &labels(&y),
-                &matrix(&x, n, d),
-                &labels(&y),
-            )
-            .unwrap();
-        assert!(to_vec(loss)[0].abs() < 1e-30);
+        let loss = step_on(&mut a, (&x, &y), (&x, &y));
+        assert!(loss[0].abs() < 1e-30);
     }
 }
 
@@ -175,30 +177,20 @@ fn loss_matches_a_hand_computation() {
     let mut a = aligner(3, 2, 0.1);
     let source = [1.0, 2.0, 3.0, 4.0, 10.0, 0.0];
     let target = [0.0, 0.0, 5.0, 5.0];
-    let loss = a
-        .step(
-            &matrix(&source, 3, 2),
-            &labels(&[0, 0, 1]),
-            &matrix(&target, 2, 2),
-            &labels(&[0, 2]),
-        )
-        .unwrap();
+    let loss = step_on(&mut a, (&source, &[0, 0, 1]), (&target, &[0, 2]));
     // Q = {0}: s_0 = (2, 3), c_0 = (0, 0): ||.||^2 / d = 13 / 2.
-    assert_eq!(to_vec(loss), vec![6.5]);
+    assert_eq!(loss, vec![6.5]);
 }
 
 #[test]
 fn loss_is_zero_when_no_class_qualifies() {
     let mut a = aligner(3, 2, 0.1);
-    let loss = a
-        .step(
-            &matrix(&[1.0, 2.0, 3.0, 4.0], 2, 2),
-            &labels(&[0, 0]),
-            &matrix(&[5.0, 5.0], 1, 2),
-            &labels(&[1]),
-        )
-        .unwrap();
-    assert_eq!(to_vec(loss), vec![0.0]);
+    let loss = step_on(
+        &mut a,
+        (&[1.0, 2.0, 3.0, 4.0], &[0, 0]),
+        (&[5.0, 5.0], &[1]),
+    );
+    assert_eq!(loss, vec![0.0]);
 }
 
 #[test]
@@ -261,33 +253,26 @@ fn zero_start(k: usize, d: usize, momentum: f64) -> CentroidAligner<Inner> {
 
 #[test]
 fn zero_start_blends_the_first_sighting_into_zero() {
-    let (k, d) = (3, 4);
-    let mut a = zero_start(k, d, 0.1);
-    let t = values(5 * d, 2);
-    let pseudo = [1i64, 1, 2, 1, 2];
-    let step = |a: &mut CentroidAligner<Inner>| {
-        a.step(
-            &matrix(&values(2 * d, 3), 2, d),
-            &labels(&[0, 1]),
-            &matrix(&t, 5, d),
-            &labels(&pseudo),
-        )
-        .unwrap()
-    };
-    step(&mut a);
-    let c = to_vec(a.state().centroids().clone());
+    let mut a = zero_start(3, WIDTH, 0.1);
+    let (c, target_mean) = sight_classes_1_and_2(&mut a);
     for class in [1, 2] {
-        let mean = host_mean(&t, &pseudo, d, class as i64).unwrap();
-        let tenth: Vec<f64> = mean.iter().map(|m| 0.1 * m).collect();
-        assert_close(&row(&c, d, class), &tenth, 1e-15, &format!("class {class}"));
+        let tenth: Vec<f64> = target_mean(class).iter().map(|m| 0.1 * m).collect();
+        assert_close(
+            &row(&c, WIDTH, class),
+            &tenth,
+            1e-15,
+            &format!("class {class}"),
+        );
     }
-    // A second sighting blends again: 0.9 * 0.1 m + 0.1 m = 0.19 m.
-    step(&mut a);
-    let c = to_vec(a.state().centroids().clone());
-    let mean = host_mean(&t, &pseudo, d, 1).unwrap();
-    let expected: Vec<f64> = mean.iter().map(|m| 0.19 * m).collect();
-    assert_close(&row(&c, d, 1), &expected, 1e-15, "class 1, second step");
-    assert_eq!(row(&c, d, 0), vec![0.0; d], "class 0 was never seen");
+    // A second sighting of the same batch blends again: 0.9 * 0.1 m + 0.1 m = 0.19 m.
+    let (c, _) = sight_classes_1_and_2(&mut a);
+    let expected: Vec<f64> = target_mean(1).iter().map(|m| 0.19 * m).collect();
+    assert_close(&row(&c, WIDTH, 1), &expected, 1e-15, "class 1, second step");
+    assert_eq!(
+        row(&c, WIDTH, 0),
+        vec![0.0; WIDTH],
+        "class 0 was never seen"
+    );
     assert_eq!(a.start(), CentroidStart::Zero);
 }
 
@@ -297,13 +282,10 @@ fn zero_start_loss_averages_over_every_source_class() {
     // centroids. c_0 = 0.1 * (0, 0) = (0, 0), c_1 = (0, 0) (never seen).
     // s_0 = (2, 3): 13 / 2; s_1 = (10, 0): 100 / 2; mean over the two classes.
     let mut a = zero_start(3, 2, 0.1);
-    let loss = a
-        .step(
-            &matrix(&[1.0, 2.0, 3.0, 4.0, 10.0, 0.0], 3, 2),
-            &labels(&[0, 0, 1]),
-            &matrix(&[0.0, 0.0, 5.0, 5.0], 2, 2),
-            &labels(&[0, 2]),
-        )
-        .unwrap();
-    assert_eq!(to_vec(loss), vec![(6.5 + 50.0) / 2.0]);
+    let loss = step_on(
+        &mut a,
+        (&[1.0, 2.0, 3.0, 4.0, 10.0, 0.0], &[0, 0, 1]),
+        (&[0.0, 0.0, 5.0, 5.0], &[0, 2]),
+    );
+    assert_eq!(loss, vec![(6.5 + 50.0) / 2.0]);
 }

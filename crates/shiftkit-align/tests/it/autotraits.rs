@@ -6,16 +6,17 @@ use shiftkit_align::{
     Domain,
 };
 
-fn send_sync<T: Send + Sync>() {}
-
+/// The checks run at compile time; the test names them in the report.
 #[test]
 fn public_types_are_send_and_sync() {
-    send_sync::<AlignError>();
-    send_sync::<Domain>();
-    send_sync::<CentroidAlignerConfig>();
-    send_sync::<CentroidRecord>();
-    send_sync::<CentroidAligner<NdArray>>();
-    send_sync::<CentroidState<NdArray>>();
-    send_sync::<ClassMeans<NdArray>>();
-    send_sync::<CentroidAligner<Autodiff<NdArray>>>();
+    shiftkit_testkit::assert_send_sync_unpin!(
+        AlignError,
+        Domain,
+        CentroidAlignerConfig,
+        CentroidRecord,
+        CentroidAligner<NdArray>,
+        CentroidState<NdArray>,
+        ClassMeans<NdArray>,
+        CentroidAligner<Autodiff<NdArray>>,
+    );
 }

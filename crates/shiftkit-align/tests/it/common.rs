@@ -56,6 +56,25 @@ pub fn bits<B: Backend>(a: &CentroidAligner<B>) -> Vec<u64> {
         .collect()
 }
 
+/// One step of `aligner` on host batches, each given as its rows (as wide as the aligner's
+/// features, one after the other) and their labels; the loss.
+pub fn step_on<B: Backend>(
+    aligner: &mut CentroidAligner<B>,
+    (source, source_labels): (&[f64], &[i64]),
+    (target, target_labels): (&[f64], &[i64]),
+) -> Vec<f64> {
+    let d = aligner.latent_dim();
+    let loss = aligner
+        .step(
+            &matrix(source, source.len() / d, d),
+            &labels(source_labels),
+            &matrix(target, target.len() / d, d),
+            &labels(target_labels),
+        )
+        .unwrap();
+    to_vec(loss)
+}
+
 /// An aligner with some classes seen and some not, after a few steps.
 pub fn trained<B: Backend>() -> CentroidAligner<B> {
     let (k, d) = (5, 7);
@@ -64,13 +83,11 @@ pub fn trained<B: Backend>() -> CentroidAligner<B> {
         .init::<B>(&Default::default())
         .unwrap();
     for (seed, pseudo) in [(1, [0i64, 1, 1, 3]), (2, [3, 3, 0, 1]), (3, [1, 0, 0, 0])] {
-        a.step(
-            &matrix(&values(3 * d, seed + 10), 3, d),
-            &labels(&[0, 1, 2]),
-            &matrix(&values(4 * d, seed), 4, d),
-            &labels(&pseudo),
-        )
-        .unwrap();
+        step_on(
+            &mut a,
+            (&values(3 * d, seed + 10), &[0, 1, 2]),
+            (&values(4 * d, seed), &pseudo),
+        );
     }
     a
 }
@@ -102,13 +119,11 @@ pub fn round_trip<B: Backend>() -> DType {
     let mut original = original;
     let d = 7;
     for a in [&mut original, &mut restored] {
-        a.step(
-            &matrix(&values(2 * d, 50), 2, d),
-            &labels(&[2, 4]),
-            &matrix(&values(3 * d, 51), 3, d),
-            &labels(&[2, 4, 0]),
-        )
-        .unwrap();
+        step_on(
+            a,
+            (&values(2 * d, 50), &[2, 4]),
+            (&values(3 * d, 51), &[2, 4, 0]),
+        );
     }
     assert_eq!(bits(&restored), bits(&original));
     assert_eq!(seen(&restored), vec![true; 5]);

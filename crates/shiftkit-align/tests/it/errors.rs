@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use burn::tensor::{Int, Tensor};
 use common::{Inner, labels, matrix, seen, to_vec, values};
 use shiftkit_align::{
     AlignError, CentroidAligner, CentroidAlignerConfig, CentroidRecord, Domain, class_means,
@@ -48,82 +49,91 @@ fn fresh() -> CentroidAligner<Inner> {
     init(3, 2, 0.1).unwrap()
 }
 
+/// The error of a step that a [`fresh`] aligner must refuse, after checking that the refusal
+/// left it as it was: the same record, no class seen.
+#[track_caller]
+fn refused(
+    step: impl FnOnce(&mut CentroidAligner<Inner>) -> Result<Tensor<Inner, 1>, AlignError>,
+) -> AlignError {
+    let mut a = fresh();
+    let before = a.to_record();
+    let error = step(&mut a).expect_err("the step is refused");
+    assert_eq!(a.to_record(), before, "a refused step changed the state");
+    assert_eq!(seen(&a), vec![false; 3]);
+    error
+}
+
+/// Each side of a step in turn given the `bad` features and labels, the other side the `good`
+/// ones: the source side through `step`, the target side through `step_trusted_labels` (which
+/// checks shapes only). The error of each, refused by a fresh aligner, with the bad side.
+#[track_caller]
+fn refused_on_each_side(
+    (x, y): (&Tensor<Inner, 2>, &Tensor<Inner, 1, Int>),
+    (bad_x, bad_y): (&Tensor<Inner, 2>, &Tensor<Inner, 1, Int>),
+) -> [(Domain, AlignError); 2] {
+    [
+        (Domain::Source, refused(|a| a.step(bad_x, bad_y, x, y))),
+        (
+            Domain::Target,
+            refused(|a| a.step_trusted_labels(x, y, bad_x, bad_y)),
+        ),
+    ]
+}
+
+/// Three rows of width 2 from `seed`, one per class.
+fn batch(seed: u64) -> (Tensor<Inner, 2>, Tensor<Inner, 1, Int>) {
+    (matrix(&values(6, seed), 3, 2), labels(&[0, 1, 2]))
+}
+
 #[test]
 fn labels_outside_the_class_range() {
-    let x = matrix::<Inner>(&values(6, 1), 3, 2);
-    let good = labels::<Inner>(&[0, 1, 2]);
+    let (x, good) = batch(1);
     for (bad, label) in [([0i64, 3, 1], 3), ([-1, 0, 1], -1), ([2, 2, 9], 9)] {
-        let mut a = fresh();
-        let source = a.step(&x, &labels(&bad), &x, &good);
-        assert!(
-            matches!(
-                source,
-                Err(AlignError::LabelOutOfRange { domain: Domain::Source, label: l, num_classes: 3 })
-                    if l == label
-            ),
-            "{source:?}"
-        );
-        let target = a.step(&x, &good, &x, &labels(&bad));
-        assert!(
-            matches!(
-                target,
-                Err(AlignError::LabelOutOfRange { domain: Domain::Target, label: l, num_classes: 3 })
-                    if l == label
-            ),
-            "{target:?}"
-        );
-        // Nothing changed.
-        assert_eq!(seen(&a), vec![false; 3]);
+        let bad = labels(&bad);
+        for (domain, error) in [
+            (Domain::Source, refused(|a| a.step(&x, &bad, &x, &good))),
+            (Domain::Target, refused(|a| a.step(&x, &good, &x, &bad))),
+        ] {
+            assert!(
+                matches!(
+                    error,
+                    AlignError::LabelOutOfRange { domain: d, label: l, num_classes: 3 }
+                        if d == domain && l == label
+                ),
+                "{domain:?}: {error:?}"
+            );
+        }
     }
 }
 
 #[test]
 fn features_of_the_wrong_width() {
-    let mut a = fresh();
-    let good = matrix::<Inner>(&values(6, 2), 3, 2);
+    let (good, y) = batch(2);
     let wide = matrix::<Inner>(&values(9, 3), 3, 3);
-    let y = labels::<Inner>(&[0, 1, 2]);
-    assert!(matches!(
-        a.step(&wide, &y, &good, &y),
-        Err(AlignError::FeatureWidth {
-            domain: Domain::Source,
-            expected: 2,
-            actual: 3
-        })
-    ));
-    assert!(matches!(
-        a.step_trusted_labels(&good, &y, &wide, &y),
-        Err(AlignError::FeatureWidth {
-            domain: Domain::Target,
-            expected: 2,
-            actual: 3
-        })
-    ));
-    assert_eq!(seen(&a), vec![false; 3]);
+    for (domain, error) in refused_on_each_side((&good, &y), (&wide, &y)) {
+        assert!(
+            matches!(
+                error,
+                AlignError::FeatureWidth { domain: d, expected: 2, actual: 3 } if d == domain
+            ),
+            "{domain:?}: {error:?}"
+        );
+    }
 }
 
 #[test]
 fn mismatched_batch_lengths() {
-    let mut a = fresh();
-    let x = matrix::<Inner>(&values(6, 4), 3, 2);
-    let y = labels::<Inner>(&[0, 1, 2]);
+    let (x, y) = batch(4);
     let short = labels::<Inner>(&[0, 1]);
-    assert!(matches!(
-        a.step(&x, &short, &x, &y),
-        Err(AlignError::BatchLength {
-            domain: Some(Domain::Source),
-            features: 3,
-            labels: 2
-        })
-    ));
-    assert!(matches!(
-        a.step_trusted_labels(&x, &y, &x, &short),
-        Err(AlignError::BatchLength {
-            domain: Some(Domain::Target),
-            features: 3,
-            labels: 2
-        })
-    ));
+    for (domain, error) in refused_on_each_side((&x, &y), (&x, &short)) {
+        assert!(
+            matches!(
+                error,
+                AlignError::BatchLength { domain: Some(d), features: 3, labels: 2 } if d == domain
+            ),
+            "{domain:?}: {error:?}"
+        );
+    }
     assert!(matches!(
         class_means(x, short, 3),
         Err(AlignError::BatchLength {
@@ -132,14 +142,12 @@ fn mismatched_batch_lengths() {
             labels: 2
         })
     ));
-    assert_eq!(seen(&a), vec![false; 3]);
 }
 
 #[test]
 fn a_failed_step_leaves_the_state_untouched() {
     let mut a = fresh();
-    let x = matrix::<Inner>(&values(6, 5), 3, 2);
-    let y = labels::<Inner>(&[0, 1, 2]);
+    let (x, y) = batch(5);
     a.step(&x, &y, &x, &y).unwrap();
     let before = a.to_record();
     let other = matrix::<Inner>(&values(6, 6), 3, 2);

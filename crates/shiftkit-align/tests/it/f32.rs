@@ -6,7 +6,7 @@ use crate::common;
 
 use burn::backend::Flex;
 use burn::tensor::DType;
-use common::{labels, matrix, round_trip, to_vec};
+use common::{round_trip, step_on};
 use shiftkit_align::CentroidAlignerConfig;
 
 #[test]
@@ -20,13 +20,10 @@ fn works_in_f32() {
     let mut a = CentroidAlignerConfig::new(3, 2)
         .init::<Flex<f32>>(&Default::default())
         .unwrap();
-    let loss = a
-        .step(
-            &matrix(&[1.0, 2.0, 3.0, 4.0], 2, 2),
-            &labels(&[0, 0]),
-            &matrix(&[0.0, 0.0], 1, 2),
-            &labels(&[0]),
-        )
-        .unwrap();
-    assert_eq!(to_vec(loss), vec![6.5]);
+    let loss = step_on(
+        &mut a,
+        (&[1.0, 2.0, 3.0, 4.0], &[0, 0]),
+        (&[0.0, 0.0], &[0]),
+    );
+    assert_eq!(loss, vec![6.5]);
 }

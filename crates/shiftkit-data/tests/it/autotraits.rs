@@ -6,20 +6,21 @@ use shiftkit_data::{
     MoonsConfig, MoonsPair, PointBatcher, PointDataset, PointItem,
 };
 
-fn send_sync<T: Send + Sync>() {}
-
+/// The checks run at compile time; the test names them in the report.
 #[test]
 fn public_types_are_send_and_sync() {
-    send_sync::<DataError>();
-    send_sync::<DigitItem>();
-    send_sync::<PointItem>();
-    send_sync::<DigitDataset>();
-    send_sync::<PointDataset>();
-    send_sync::<DigitsPair>();
-    send_sync::<MoonsPair>();
-    send_sync::<MoonsConfig>();
-    send_sync::<DigitBatcher>();
-    send_sync::<FlatDigitBatcher>();
-    send_sync::<PointBatcher>();
-    send_sync::<DomainBatch<NdArray, 4>>();
+    shiftkit_testkit::assert_send_sync_unpin!(
+        DataError,
+        DigitItem,
+        PointItem,
+        DigitDataset,
+        PointDataset,
+        DigitsPair,
+        MoonsPair,
+        MoonsConfig,
+        DigitBatcher,
+        FlatDigitBatcher,
+        PointBatcher,
+        DomainBatch<NdArray, 4>,
+    );
 }

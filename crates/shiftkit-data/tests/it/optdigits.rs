@@ -137,34 +137,22 @@ fn a_non_numeric_value_is_an_error() {
 
 #[test]
 fn out_of_range_values_are_errors() {
-    assert!(matches!(
-        load(&csv_line(17, 5)),
-        Err(DataError::CsvOutOfRange {
-            line: 1,
-            column: 1,
-            value: 17,
-            max: 16,
-            ..
-        })
-    ));
-    assert!(matches!(
-        load(&csv_line(3, 0).replacen("3", "-1", 1)),
-        Err(DataError::CsvOutOfRange {
-            column: 1,
-            value: -1,
-            max: 16,
-            ..
-        })
-    ));
-    assert!(matches!(
-        load(&csv_line(3, 10)),
-        Err(DataError::CsvOutOfRange {
-            column: 65,
-            value: 10,
-            max: 9,
-            ..
-        })
-    ));
+    // (line, where the value is, the value, the largest allowed there)
+    for (text, column, value, max) in [
+        (csv_line(17, 5), 1, 17, 16),
+        (csv_line(3, 0).replacen("3", "-1", 1), 1, -1, 16),
+        (csv_line(3, 10), 65, 10, 9),
+    ] {
+        let result = load(&text);
+        assert!(
+            matches!(
+                result,
+                Err(DataError::CsvOutOfRange { line: 1, column: c, value: v, max: m, .. })
+                    if (c, v, m) == (column, value, max)
+            ),
+            "value {value} in column {column}: {result:?}"
+        );
+    }
     assert!(matches!(
         load(&csv_line(3, 0).replacen("3", "99999999999999999999", 1)),
         Err(DataError::CsvNotInteger { column: 1, .. })

@@ -10,41 +10,23 @@ use burn::tensor::ops::FloatTensor;
 
 use super::backend::{BatchNormPoolState, ConvState, LoweringBackend};
 
-/// Backward of the 3x3 convolution: gradients of the input (when tracked), weight and bias.
+/// The adjoint of a lowered op with three parents, run on the inner backend by the op's
+/// backward step: the gradients of the parents, in order, from the gradient of the output, the
+/// state the forward op saved, and whether the first parent needs its gradient; `None` for one
+/// not computed.
+type Adjoint<B, S> = fn(FloatTensor<B>, &S, bool) -> [Option<FloatTensor<B>>; 3];
+
+/// The backward step of a lowered op: its adjoint's gradient for each tracked parent.
 #[derive(Debug)]
-struct ConvBackward;
-
-impl<B: LoweringBackend> Backward<B, 3> for ConvBackward {
-    type State = ConvState;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 3>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad = grads.consume::<B>(&ops.node);
-        let [input, weight, bias] = ops.parents;
-        let (input_grad, weight_grad, bias_grad) =
-            B::conv_3x3_backward(grad, &ops.state, input.is_some());
-        if let (Some(input), Some(g)) = (input, input_grad) {
-            grads.register::<B>(input.id, g);
-        }
-        if let Some(weight) = weight {
-            grads.register::<B>(weight.id, weight_grad);
-        }
-        if let Some(bias) = bias {
-            grads.register::<B>(bias.id, bias_grad);
-        }
-    }
+struct LoweredBackward<B: LoweringBackend, S> {
+    adjoint: Adjoint<B, S>,
 }
 
-/// Backward of batch norm + ReLU + max pooling: gradients of the input, gamma and beta.
-#[derive(Debug)]
-struct BatchNormPoolBackward;
-
-impl<B: LoweringBackend> Backward<B, 3> for BatchNormPoolBackward {
-    type State = BatchNormPoolState;
+impl<B: LoweringBackend, S> Backward<B, 3> for LoweredBackward<B, S>
+where
+    S: Clone + Send + std::fmt::Debug + 'static,
+{
+    type State = S;
 
     fn backward(
         self,
@@ -53,13 +35,36 @@ impl<B: LoweringBackend> Backward<B, 3> for BatchNormPoolBackward {
         _checkpointer: &mut Checkpointer,
     ) {
         let grad = grads.consume::<B>(&ops.node);
-        let computed = B::batch_norm_relu_max_pool_2x2_backward(grad, &ops.state);
+        let computed = (self.adjoint)(grad, &ops.state, ops.parents[0].is_some());
         for (parent, grad) in ops.parents.into_iter().zip(computed) {
-            if let Some(parent) = parent {
+            if let (Some(parent), Some(grad)) = (parent, grad) {
                 grads.register::<B>(parent.id, grad);
             }
         }
     }
+}
+
+/// Runs `forward` on the inner backend's tensors of `inputs` and records it, with `adjoint` as
+/// its backward and the state it returns kept for that backward when a parent is tracked. The
+/// output and the state.
+fn lowered<B, C, S>(
+    adjoint: Adjoint<B, S>,
+    inputs: [FloatTensor<Autodiff<B, C>>; 3],
+    forward: impl FnOnce([FloatTensor<B>; 3]) -> (FloatTensor<B>, S),
+) -> (FloatTensor<Autodiff<B, C>>, S)
+where
+    B: LoweringBackend,
+    C: CheckpointStrategy,
+    S: Clone + Send + std::fmt::Debug + 'static,
+{
+    let parents = inputs.each_ref().map(|input| input.node.clone());
+    let (out, state) = forward(inputs.map(|input| input.primitive));
+    let backward = LoweredBackward { adjoint };
+    let out = match backward.prepare::<C>(parents).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish(state.clone(), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    };
+    (out, state)
 }
 
 /// The differentiable forward ops. The adjoints keep their host defaults: they run on
@@ -70,17 +75,15 @@ impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, 
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, ConvState) {
-        let parents = [input.node.clone(), weight.node.clone(), bias.node.clone()];
-        let (out, state) = B::conv_3x3(input.primitive, weight.primitive, bias.primitive);
-        let out = match ConvBackward
-            .prepare::<C>(parents)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state.clone(), out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        };
-        (out, state)
+        lowered::<B, C, _>(
+            // The input's gradient only when it is tracked.
+            |grad, state, input_tracked| {
+                let (input, weight, bias) = B::conv_3x3_backward(grad, state, input_tracked);
+                [input, Some(weight), Some(bias)]
+            },
+            [input, weight, bias],
+            |[input, weight, bias]| B::conv_3x3(input, weight, bias),
+        )
     }
 
     fn batch_norm_relu_max_pool_2x2(
@@ -90,22 +93,12 @@ impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, 
         epsilon: f64,
         image_major: bool,
     ) -> (FloatTensor<Self>, BatchNormPoolState) {
-        let parents = [input.node.clone(), gamma.node.clone(), beta.node.clone()];
-        let (out, state) = B::batch_norm_relu_max_pool_2x2(
-            input.primitive,
-            gamma.primitive,
-            beta.primitive,
-            epsilon,
-            image_major,
-        );
-        let out = match BatchNormPoolBackward
-            .prepare::<C>(parents)
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(state.clone(), out),
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        };
-        (out, state)
+        lowered::<B, C, _>(
+            |grad, state, _| B::batch_norm_relu_max_pool_2x2_backward(grad, state).map(Some),
+            [input, gamma, beta],
+            |[input, gamma, beta]| {
+                B::batch_norm_relu_max_pool_2x2(input, gamma, beta, epsilon, image_major)
+            },
+        )
     }
 }

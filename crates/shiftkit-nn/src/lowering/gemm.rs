@@ -240,30 +240,28 @@ mod tests {
         }
     }
 
-    #[test]
-    #[should_panic(expected = "inner dimensions differ")]
-    fn mismatched_shapes_panic() {
-        let a = [0.0; 6];
+    /// A 2x2 product of a 2x3 view of `a` and a `b_shape` view of `b`.
+    fn product_2x2(a: &[f32], b: &[f32], b_shape: (usize, usize)) {
         let mut out = [0.0; 4];
+        let (rows, cols) = b_shape;
         matmul(
             &mut out,
-            MatRef::row_major(&a, 2, 3),
-            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(a, 2, 3),
+            MatRef::row_major(b, rows, cols),
             false,
         );
     }
 
     #[test]
+    #[should_panic(expected = "inner dimensions differ")]
+    fn mismatched_shapes_panic() {
+        let a = [0.0; 6];
+        product_2x2(&a, &a, (2, 3));
+    }
+
+    #[test]
     #[should_panic(expected = "outside its slice")]
     fn a_view_past_its_slice_panics() {
-        let a = [0.0; 5];
-        let b = [0.0; 6];
-        let mut out = [0.0; 4];
-        matmul(
-            &mut out,
-            MatRef::row_major(&a, 2, 3),
-            MatRef::row_major(&b, 3, 2),
-            false,
-        );
+        product_2x2(&[0.0; 5], &[0.0; 6], (3, 2));
     }
 }

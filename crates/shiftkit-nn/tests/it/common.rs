@@ -6,6 +6,7 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
+use shiftkit_nn::CnnEncoderConfig;
 
 pub use shiftkit_testkit::{max_abs_diff, serial, weights};
 
@@ -17,6 +18,19 @@ pub type Ad = Autodiff<Inner>;
 /// A deterministic pseudo-random vector in [-1, 1], in f32.
 pub fn values(n: usize, seed: u64) -> Vec<f32> {
     shiftkit_testkit::values_f32(n, seed)
+}
+
+/// A CNN configuration for small test images: `image_size`, the two convolutions' channels and
+/// the hidden width; the rest ShiftKit's defaults.
+pub fn small_cnn(
+    image_size: [usize; 2],
+    conv_channels: [usize; 2],
+    hidden_dim: usize,
+) -> CnnEncoderConfig {
+    CnnEncoderConfig::new()
+        .with_image_size(image_size)
+        .with_conv_channels(conv_channels)
+        .with_hidden_dim(hidden_dim)
 }
 
 /// A tensor of the given shape filled from [`values`].

@@ -15,37 +15,23 @@ use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder};
 
 type B = Autodiff<NdArray<f32>>;
 
-#[test]
-fn im2col_and_backend_convolutions_agree_in_value_and_gradient() {
-    let _serial = serial();
-    agree_on::<B>([28, 28], 1);
+shiftkit_testkit::test_cases! {
+    im2col_and_backend_convolutions_agree_in_value_and_gradient => agree_on::<B>([28, 28], 1);
+    /// Odd sizes: pooling that drops the last row and column.
+    lowered_and_backend_agree_on_odd_image_sizes => agree_on::<B>([9, 11], 1);
+    /// Several input channels: the images are transposed to channel-major order first.
+    lowered_and_backend_agree_with_several_input_channels => agree_on::<B>([8, 6], 3);
+    /// The default CPU backend reads and writes the host buffers its own way.
+    lowered_and_backend_agree_on_flex => agree_on::<Autodiff<Flex<f32>>>([12, 10], 2);
 }
 
-/// Odd sizes: pooling that drops the last row and column.
-#[test]
-fn lowered_and_backend_agree_on_odd_image_sizes() {
-    let _serial = serial();
-    agree_on::<B>([9, 11], 1);
-}
-
-/// Several input channels: the images are transposed to channel-major order first.
-#[test]
-fn lowered_and_backend_agree_with_several_input_channels() {
-    let _serial = serial();
-    agree_on::<B>([8, 6], 3);
-}
-
-/// The default CPU backend reads and writes the host buffers its own way.
-#[test]
-fn lowered_and_backend_agree_on_flex() {
-    let _serial = serial();
-    agree_on::<Autodiff<Flex<f32>>>([12, 10], 2);
-}
-
+/// Builds the CNN with the lowered convolution and again, with the same weights, with the
+/// backend's; checks that features, gradients and running statistics agree.
 fn agree_on<B: AutodiffBackend + LoweringBackend>(image_size: [usize; 2], channels: usize)
 where
     B::InnerBackend: LoweringBackend,
 {
+    let _serial = serial();
     let device = Default::default();
     B::seed(&device, 7);
     // No dropout, so both passes see the same function.

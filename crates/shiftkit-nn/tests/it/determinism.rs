@@ -7,11 +7,10 @@ use crate::common;
 use common::serial;
 
 use burn::module::{AutodiffModule, Module};
+use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use common::{Ad, Inner, input, to_vec, weights};
-use shiftkit_nn::{
-    CnnEncoderConfig, DomainDiscriminatorConfig, Encoder, MlpEncoderConfig, ShallowEncoderConfig,
-};
+use common::{Ad, Inner, input, small_cnn, to_vec, weights};
+use shiftkit_nn::{DomainDiscriminatorConfig, Encoder, MlpEncoderConfig, ShallowEncoderConfig};
 
 /// Seeds the backend and builds a module, under the lock held by the caller.
 fn seeded<M>(seed: u64, build: impl FnOnce() -> M) -> M {
@@ -32,6 +31,19 @@ fn check_weights<M: Module<Ad>>(build: impl Fn() -> M) -> (M, M) {
     (a, b)
 }
 
+/// Asserts that two networks give the same output on `x` in evaluation mode.
+fn assert_same_evaluation<M: AutodiffModule<Ad>, const D: usize, const O: usize>(
+    a: &M,
+    b: &M,
+    x: Tensor<Inner, D>,
+    forward: impl Fn(&M::InnerModule, Tensor<Inner, D>) -> Tensor<Inner, O>,
+) {
+    assert_eq!(
+        to_vec(forward(&a.valid(), x.clone())),
+        to_vec(forward(&b.valid(), x))
+    );
+}
+
 #[test]
 fn mlp_same_seed_same_network() {
     let _serial = serial();
@@ -39,11 +51,7 @@ fn mlp_same_seed_same_network() {
     let (a, b) = check_weights(|| config.init::<Ad>(&Default::default()).unwrap());
 
     // Evaluation: identical outputs.
-    let x = input::<Inner, 2>([4, 12], 1);
-    assert_eq!(
-        to_vec(a.valid().forward(x.clone())),
-        to_vec(b.valid().forward(x))
-    );
+    assert_same_evaluation(&a, &b, input([4, 12], 1), |network, x| network.forward(x));
 
     // Training: the dropout masks come from the same generator, so reseeding before each pass
     // reproduces them too.
@@ -56,16 +64,11 @@ fn mlp_same_seed_same_network() {
 #[test]
 fn cnn_same_seed_same_network() {
     let _serial = serial();
-    let config = CnnEncoderConfig::new()
-        .with_image_size([8, 8])
-        .with_conv_channels([4, 8])
-        .with_hidden_dim(16);
+    let config = small_cnn([8, 8], [4, 8], 16);
     let (a, b) = check_weights(|| config.init::<Ad>(&Default::default()).unwrap());
-    let x = input::<Inner, 4>([3, 1, 8, 8], 1);
-    assert_eq!(
-        to_vec(a.valid().forward(x.clone())),
-        to_vec(b.valid().forward(x))
-    );
+    assert_same_evaluation(&a, &b, input([3, 1, 8, 8], 1), |network, x| {
+        network.forward(x)
+    });
 }
 
 #[test]
@@ -85,11 +88,7 @@ fn discriminator_same_seed_same_network() {
         .with_hidden_dim(8)
         .with_batch_norm(true);
     let (a, b) = check_weights(|| config.init::<Ad>(&Default::default()).unwrap());
-    let x = input::<Inner, 2>([4, 10], 1);
-    assert_eq!(
-        to_vec(a.valid().forward(x.clone())),
-        to_vec(b.valid().forward(x))
-    );
+    assert_same_evaluation(&a, &b, input([4, 10], 1), |network, x| network.forward(x));
 }
 
 #[test]

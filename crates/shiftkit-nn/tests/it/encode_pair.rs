@@ -3,7 +3,8 @@
 //! the two graphs, the same parameter gradients. The CNN runs its two passes on two threads on
 //! the CPU path, so this is what keeps that path honest.
 //!
-//! The backends' generators are per process: every test holds the shared `serial` lock.
+//! The backends' generators are per process: the check holds the shared `serial` lock while it
+//! seeds and draws.
 
 use crate::common;
 use common::serial;
@@ -11,9 +12,9 @@ use common::serial;
 use burn::backend::{Autodiff, Flex};
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use common::{Ad, input, max_abs_diff, parameter_gradients, to_vec, weights};
+use common::{Ad, input, max_abs_diff, parameter_gradients, small_cnn, to_vec, weights};
 use shiftkit_nn::kernels::LoweringBackend;
-use shiftkit_nn::{CnnEncoderConfig, ConvAlgorithm, Encoder, MlpEncoderConfig};
+use shiftkit_nn::{ConvAlgorithm, Encoder, MlpEncoderConfig};
 
 type FlexAd = Autodiff<Flex<f32>>;
 
@@ -24,6 +25,7 @@ where
     B: AutodiffBackend,
     M: Encoder<B> + AutodiffModule<B>,
 {
+    let _serial = serial();
     let device = B::Device::default();
     B::seed(&device, 11);
     let one = build();
@@ -82,10 +84,7 @@ where
 }
 
 fn cnn_pair<B: AutodiffBackend + LoweringBackend>(algorithm: ConvAlgorithm) {
-    let config = CnnEncoderConfig::new()
-        .with_image_size([12, 10])
-        .with_conv_channels([4, 6])
-        .with_hidden_dim(16)
+    let config = small_cnn([12, 10], [4, 6], 16)
         .with_latent_dim(8)
         .with_dropout(0.5)
         .with_conv_algorithm(algorithm);
@@ -96,27 +95,15 @@ fn cnn_pair<B: AutodiffBackend + LoweringBackend>(algorithm: ConvAlgorithm) {
     );
 }
 
-#[test]
-fn cnn_pair_on_two_threads_matches_two_calls_on_flex() {
-    let _serial = serial();
-    cnn_pair::<FlexAd>(ConvAlgorithm::Im2col);
-}
-
-#[test]
-fn cnn_pair_on_two_threads_matches_two_calls_on_ndarray() {
-    let _serial = serial();
-    cnn_pair::<Ad>(ConvAlgorithm::Im2col);
-}
-
-#[test]
-fn cnn_pair_with_the_backend_convolution_matches_two_calls() {
-    let _serial = serial();
-    cnn_pair::<FlexAd>(ConvAlgorithm::Backend);
+shiftkit_testkit::test_cases! {
+    cnn_pair_on_two_threads_matches_two_calls_on_flex => cnn_pair::<FlexAd>(ConvAlgorithm::Im2col);
+    cnn_pair_on_two_threads_matches_two_calls_on_ndarray => cnn_pair::<Ad>(ConvAlgorithm::Im2col);
+    cnn_pair_with_the_backend_convolution_matches_two_calls =>
+        cnn_pair::<FlexAd>(ConvAlgorithm::Backend);
 }
 
 #[test]
 fn the_default_pair_matches_two_calls() {
-    let _serial = serial();
     let config = MlpEncoderConfig::new()
         .with_input_dim(12)
         .with_hidden_dims(vec![10, 9])

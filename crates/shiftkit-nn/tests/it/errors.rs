@@ -4,13 +4,43 @@
 use crate::common;
 use common::serial;
 
+use std::fmt::{Debug, Display};
+
 use burn::config::Config;
-use common::Inner;
+use common::{Inner, small_cnn};
 use shiftkit_nn::{
     CnnEncoderConfig, DomainDiscriminatorConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig,
 };
 
 const BAD_DROPOUTS: [f64; 6] = [-0.1, 1.0, 1.5, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+
+/// Asserts that every configuration is refused with a zero in the field named beside it.
+#[track_caller]
+fn assert_zero_sizes<C, M>(
+    init: impl Fn(C) -> Result<M, NnError>,
+    cases: impl IntoIterator<Item = (C, &'static str)>,
+) {
+    for (case, (config, field)) in cases.into_iter().enumerate() {
+        assert!(
+            matches!(init(config), Err(NnError::ZeroSize { what }) if what == field),
+            "case {case}: a zero {field}"
+        );
+    }
+}
+
+/// Asserts that every probability of [`BAD_DROPOUTS`] is refused, and reported as it was given.
+#[track_caller]
+fn assert_bad_dropouts_refused<M>(init_with_dropout: impl Fn(f64) -> Result<M, NnError>) {
+    for bad in BAD_DROPOUTS {
+        assert!(
+            matches!(
+                init_with_dropout(bad),
+                Err(NnError::InvalidDropout(p)) if p.to_bits() == bad.to_bits()
+            ),
+            "dropout {bad}"
+        );
+    }
+}
 
 #[test]
 fn discriminator_errors() {
@@ -18,35 +48,24 @@ fn discriminator_errors() {
     let device = Default::default();
     let init = |config: DomainDiscriminatorConfig| config.init::<Inner>(&device);
 
+    assert_zero_sizes(
+        init,
+        [
+            (DomainDiscriminatorConfig::new(0), "latent_dim"),
+            (
+                DomainDiscriminatorConfig::new(4).with_hidden_dim(0),
+                "hidden_dim",
+            ),
+        ],
+    );
+    assert_bad_dropouts_refused(|p| init(DomainDiscriminatorConfig::new(4).with_dropout(p)));
+    let no_hidden_layer = || DomainDiscriminatorConfig::new(4).with_hidden_layers(0);
     assert!(matches!(
-        init(DomainDiscriminatorConfig::new(0)),
-        Err(NnError::ZeroSize { what: "latent_dim" })
-    ));
-    assert!(matches!(
-        init(DomainDiscriminatorConfig::new(4).with_hidden_dim(0)),
-        Err(NnError::ZeroSize { what: "hidden_dim" })
-    ));
-    for bad in BAD_DROPOUTS {
-        let result = init(DomainDiscriminatorConfig::new(4).with_dropout(bad));
-        assert!(
-            matches!(result, Err(NnError::InvalidDropout(p)) if p.to_bits() == bad.to_bits()),
-            "dropout {bad}"
-        );
-    }
-    assert!(matches!(
-        init(
-            DomainDiscriminatorConfig::new(4)
-                .with_hidden_layers(0)
-                .with_dropout(0.5)
-        ),
+        init(no_hidden_layer().with_dropout(0.5)),
         Err(NnError::NoHiddenLayer { option: "dropout" })
     ));
     assert!(matches!(
-        init(
-            DomainDiscriminatorConfig::new(4)
-                .with_hidden_layers(0)
-                .with_batch_norm(true)
-        ),
+        init(no_hidden_layer().with_batch_norm(true)),
         Err(NnError::NoHiddenLayer {
             option: "batch_norm"
         })
@@ -54,7 +73,7 @@ fn discriminator_errors() {
     // The edges that are allowed.
     assert!(init(DomainDiscriminatorConfig::new(4).with_dropout(0.0)).is_ok());
     assert!(init(DomainDiscriminatorConfig::new(4).with_dropout(0.999)).is_ok());
-    assert!(init(DomainDiscriminatorConfig::new(4).with_hidden_layers(0)).is_ok());
+    assert!(init(no_hidden_layer()).is_ok());
 }
 
 #[test]
@@ -68,35 +87,16 @@ fn mlp_errors() {
             .with_hidden_dims(vec![3])
     };
 
-    assert!(matches!(
-        init(small().with_input_dim(0)),
-        Err(NnError::ZeroSize { what: "input_dim" })
-    ));
-    assert!(matches!(
-        init(small().with_hidden_dims(vec![3, 0, 2])),
-        Err(NnError::ZeroSize {
-            what: "hidden_dims"
-        })
-    ));
-    assert!(matches!(
-        init(small().with_latent_dim(0)),
-        Err(NnError::ZeroSize { what: "latent_dim" })
-    ));
-    assert!(matches!(
-        init(small().with_num_classes(0)),
-        Err(NnError::ZeroSize {
-            what: "num_classes"
-        })
-    ));
-    for bad in BAD_DROPOUTS {
-        assert!(
-            matches!(
-                init(small().with_dropout(bad)),
-                Err(NnError::InvalidDropout(_))
-            ),
-            "dropout {bad}"
-        );
-    }
+    assert_zero_sizes(
+        init,
+        [
+            (small().with_input_dim(0), "input_dim"),
+            (small().with_hidden_dims(vec![3, 0, 2]), "hidden_dims"),
+            (small().with_latent_dim(0), "latent_dim"),
+            (small().with_num_classes(0), "num_classes"),
+        ],
+    );
+    assert_bad_dropouts_refused(|p| init(small().with_dropout(p)));
     assert!(init(small().with_num_classes(1)).is_ok());
 }
 
@@ -105,41 +105,19 @@ fn cnn_errors() {
     let _serial = serial();
     let device = Default::default();
     let init = |config: CnnEncoderConfig| config.init::<Inner>(&device);
-    let small = || {
-        CnnEncoderConfig::new()
-            .with_image_size([4, 4])
-            .with_conv_channels([2, 2])
-            .with_hidden_dim(4)
-    };
+    let small = || small_cnn([4, 4], [2, 2], 4);
 
-    assert!(matches!(
-        init(small().with_in_channels(0)),
-        Err(NnError::ZeroSize {
-            what: "in_channels"
-        })
-    ));
-    for channels in [[0, 2], [2, 0]] {
-        assert!(matches!(
-            init(small().with_conv_channels(channels)),
-            Err(NnError::ZeroSize {
-                what: "conv_channels"
-            })
-        ));
-    }
-    assert!(matches!(
-        init(small().with_hidden_dim(0)),
-        Err(NnError::ZeroSize { what: "hidden_dim" })
-    ));
-    assert!(matches!(
-        init(small().with_latent_dim(0)),
-        Err(NnError::ZeroSize { what: "latent_dim" })
-    ));
-    assert!(matches!(
-        init(small().with_num_classes(0)),
-        Err(NnError::ZeroSize {
-            what: "num_classes"
-        })
-    ));
+    assert_zero_sizes(
+        init,
+        [
+            (small().with_in_channels(0), "in_channels"),
+            (small().with_conv_channels([0, 2]), "conv_channels"),
+            (small().with_conv_channels([2, 0]), "conv_channels"),
+            (small().with_hidden_dim(0), "hidden_dim"),
+            (small().with_latent_dim(0), "latent_dim"),
+            (small().with_num_classes(0), "num_classes"),
+        ],
+    );
     for size in [[3, 28], [28, 3], [0, 0]] {
         assert!(matches!(
             init(small().with_image_size(size)),
@@ -150,36 +128,24 @@ fn cnn_errors() {
         init(small().with_image_size([usize::MAX, usize::MAX])),
         Err(NnError::SizeOverflow { what: "image_size" })
     ));
-    for bad in BAD_DROPOUTS {
-        assert!(
-            matches!(
-                init(small().with_dropout(bad)),
-                Err(NnError::InvalidDropout(_))
-            ),
-            "dropout {bad}"
-        );
-    }
+    assert_bad_dropouts_refused(|p| init(small().with_dropout(p)));
 }
 
 #[test]
 fn shallow_errors() {
     let _serial = serial();
     let device = Default::default();
-    let init = |config: ShallowEncoderConfig| config.init::<Inner>(&device);
-    assert!(matches!(
-        init(ShallowEncoderConfig::new().with_input_dim(0)),
-        Err(NnError::ZeroSize { what: "input_dim" })
-    ));
-    assert!(matches!(
-        init(ShallowEncoderConfig::new().with_latent_dim(0)),
-        Err(NnError::ZeroSize { what: "latent_dim" })
-    ));
-    assert!(matches!(
-        init(ShallowEncoderConfig::new().with_num_classes(0)),
-        Err(NnError::ZeroSize {
-            what: "num_classes"
-        })
-    ));
+    assert_zero_sizes(
+        |config: ShallowEncoderConfig| config.init::<Inner>(&device),
+        [
+            (ShallowEncoderConfig::new().with_input_dim(0), "input_dim"),
+            (ShallowEncoderConfig::new().with_latent_dim(0), "latent_dim"),
+            (
+                ShallowEncoderConfig::new().with_num_classes(0),
+                "num_classes",
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -210,32 +176,29 @@ fn defaults_are_shiftkits() {
     assert_eq!((s.input_dim, s.latent_dim, s.num_classes), (2, 15, 2));
 }
 
+/// Asserts that a configuration reads back from its JSON as it was.
+#[track_caller]
+fn assert_round_trips<C: Config + PartialEq + Debug + Display>(config: C) {
+    assert_eq!(
+        C::load_binary(config.to_string().as_bytes()).unwrap(),
+        config
+    );
+}
+
 #[test]
 fn configs_round_trip_through_json() {
     let _serial = serial();
-    let d = DomainDiscriminatorConfig::new(16)
-        .with_hidden_layers(2)
-        .with_dropout(0.5)
-        .with_batch_norm(true);
-    assert_eq!(
-        DomainDiscriminatorConfig::load_binary(d.to_string().as_bytes()).unwrap(),
-        d
+    assert_round_trips(
+        DomainDiscriminatorConfig::new(16)
+            .with_hidden_layers(2)
+            .with_dropout(0.5)
+            .with_batch_norm(true),
     );
-    let m = MlpEncoderConfig::new().with_hidden_dims(vec![64]);
-    assert_eq!(
-        MlpEncoderConfig::load_binary(m.to_string().as_bytes()).unwrap(),
-        m
+    assert_round_trips(MlpEncoderConfig::new().with_hidden_dims(vec![64]));
+    assert_round_trips(
+        CnnEncoderConfig::new()
+            .with_image_size([32, 32])
+            .with_in_channels(3),
     );
-    let c = CnnEncoderConfig::new()
-        .with_image_size([32, 32])
-        .with_in_channels(3);
-    assert_eq!(
-        CnnEncoderConfig::load_binary(c.to_string().as_bytes()).unwrap(),
-        c
-    );
-    let s = ShallowEncoderConfig::new().with_latent_dim(8);
-    assert_eq!(
-        ShallowEncoderConfig::load_binary(s.to_string().as_bytes()).unwrap(),
-        s
-    );
+    assert_round_trips(ShallowEncoderConfig::new().with_latent_dim(8));
 }

@@ -6,26 +6,22 @@ use shiftkit_nn::{
     MlpEncoderConfig, NnError, ShallowEncoder, ShallowEncoderConfig,
 };
 
-const fn assert_send_sync<T: Send + Sync>() {}
-
-const _: () = {
-    assert_send_sync::<NnError>();
-    assert_send_sync::<DomainDiscriminatorConfig>();
-    assert_send_sync::<MlpEncoderConfig>();
-    assert_send_sync::<CnnEncoderConfig>();
-    assert_send_sync::<ShallowEncoderConfig>();
-
-    assert_send_sync::<DomainDiscriminator<NdArray>>();
-    assert_send_sync::<MlpEncoder<NdArray>>();
-    assert_send_sync::<CnnEncoder<NdArray>>();
-    assert_send_sync::<ShallowEncoder<NdArray>>();
-
-    assert_send_sync::<DomainDiscriminator<Autodiff<NdArray>>>();
-    assert_send_sync::<MlpEncoder<Autodiff<NdArray>>>();
-    assert_send_sync::<CnnEncoder<Autodiff<NdArray>>>();
-    assert_send_sync::<ShallowEncoder<Autodiff<NdArray>>>();
-};
-
-/// The checks above run at compile time; this test only makes the file show in the report.
+/// The checks run at compile time; the test names them in the report.
 #[test]
-fn public_types_are_send_and_sync() {}
+fn public_types_are_send_and_sync() {
+    shiftkit_testkit::assert_send_sync_unpin!(
+        NnError,
+        DomainDiscriminatorConfig,
+        MlpEncoderConfig,
+        CnnEncoderConfig,
+        ShallowEncoderConfig,
+        DomainDiscriminator<NdArray>,
+        MlpEncoder<NdArray>,
+        CnnEncoder<NdArray>,
+        ShallowEncoder<NdArray>,
+        DomainDiscriminator<Autodiff<NdArray>>,
+        MlpEncoder<Autodiff<NdArray>>,
+        CnnEncoder<Autodiff<NdArray>>,
+        ShallowEncoder<Autodiff<NdArray>>,
+    );
+}

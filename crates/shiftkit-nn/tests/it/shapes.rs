@@ -4,7 +4,8 @@ use crate::common;
 use common::serial;
 
 use burn::module::{AutodiffModule, Module};
-use common::{Ad, Inner, input};
+use burn::tensor::Tensor;
+use common::{Ad, Inner, input, small_cnn};
 use shiftkit_nn::{
     CnnEncoderConfig, DomainDiscriminatorConfig, Encoder, MlpEncoderConfig, ShallowEncoderConfig,
 };
@@ -14,26 +15,42 @@ fn linear(d_in: usize, d_out: usize) -> usize {
     d_in * d_out + d_out
 }
 
+/// Checks an encoder's `[latent_dim, num_classes]`, and the shapes of its features and logits
+/// on a training batch of dimensions `train` and of its logits on an evaluation batch of
+/// dimensions `eval`.
+fn check_outputs<E, const D: usize>(
+    encoder: &E,
+    train: [usize; D],
+    eval: [usize; D],
+    [latent_dim, num_classes]: [usize; 2],
+) where
+    E: Encoder<Ad, Input = Tensor<Ad, D>> + AutodiffModule<Ad>,
+    E::InnerModule: Encoder<Inner, Input = Tensor<Inner, D>>,
+{
+    assert_eq!(
+        [encoder.latent_dim(), encoder.num_classes()],
+        [latent_dim, num_classes]
+    );
+    let x = input::<Ad, D>(train, 1);
+    let z = encoder.encode(x.clone());
+    assert_eq!(z.dims(), [train[0], latent_dim]);
+    assert_eq!(encoder.classify(z).dims(), [train[0], num_classes]);
+    assert_eq!(encoder.forward(x).dims(), [train[0], num_classes]);
+
+    let logits = encoder.valid().forward(input::<Inner, D>(eval, 2));
+    assert_eq!(logits.dims(), [eval[0], num_classes]);
+}
+
 #[test]
 fn mlp_encoder_shapes_and_architecture() {
     let _serial = serial();
     let device = Default::default();
     let encoder = MlpEncoderConfig::new().init::<Ad>(&device).unwrap();
-    assert_eq!(encoder.latent_dim(), 128);
-    assert_eq!(encoder.num_classes(), 10);
     assert_eq!(
         encoder.num_params(),
         linear(784, 512) + linear(512, 256) + linear(256, 128) + linear(128, 10)
     );
-
-    let x = input::<Ad, 2>([3, 784], 1);
-    let z = encoder.encode(x.clone());
-    assert_eq!(z.dims(), [3, 128]);
-    assert_eq!(encoder.classify(z).dims(), [3, 10]);
-    assert_eq!(encoder.forward(x).dims(), [3, 10]);
-
-    let eval = encoder.valid();
-    assert_eq!(eval.forward(input::<Inner, 2>([2, 784], 2)).dims(), [2, 10]);
+    check_outputs(&encoder, [3, 784], [2, 784], [128, 10]);
 }
 
 #[test]
@@ -82,8 +99,6 @@ fn cnn_encoder_shapes_and_architecture() {
     let _serial = serial();
     let device = Default::default();
     let encoder = CnnEncoderConfig::new().init::<Ad>(&device).unwrap();
-    assert_eq!(encoder.latent_dim(), 128);
-    assert_eq!(encoder.num_classes(), 10);
     let conv = |c_in: usize, c_out: usize| c_in * c_out * 9 + c_out;
     // Burn counts gamma, beta and the two running statistics.
     let batch_norm = |c: usize| 4 * c;
@@ -97,29 +112,15 @@ fn cnn_encoder_shapes_and_architecture() {
             + linear(256, 128)
             + linear(128, 10)
     );
-
-    let x = input::<Ad, 4>([2, 1, 28, 28], 1);
-    let z = encoder.encode(x.clone());
-    assert_eq!(z.dims(), [2, 128]);
-    assert_eq!(encoder.classify(z).dims(), [2, 10]);
-    assert_eq!(encoder.forward(x).dims(), [2, 10]);
-
-    let eval = encoder.valid();
-    assert_eq!(
-        eval.forward(input::<Inner, 4>([3, 1, 28, 28], 2)).dims(),
-        [3, 10]
-    );
+    check_outputs(&encoder, [2, 1, 28, 28], [3, 1, 28, 28], [128, 10]);
 }
 
 #[test]
 fn cnn_encoder_other_images() {
     let _serial = serial();
     // 3 channels, odd sizes: the pools round down, 9x10 -> 4x5 -> 2x2.
-    let encoder = CnnEncoderConfig::new()
+    let encoder = small_cnn([9, 10], [4, 5], 6)
         .with_in_channels(3)
-        .with_image_size([9, 10])
-        .with_conv_channels([4, 5])
-        .with_hidden_dim(6)
         .with_latent_dim(7)
         .with_num_classes(2)
         .init::<Inner>(&Default::default())

@@ -304,24 +304,19 @@ where
             .into());
         }
 
-        let model = load_bytes::<B, _>(
-            self.model_ref().clone(),
-            bytes(MODEL)?,
-            &file(MODEL),
-            &self.device,
-        )
-        .map_err(|e| CheckpointError::from_record(&file(MODEL), e))?;
+        // A model file decoded into a copy of the model.
+        let load_model = |name: &str| {
+            load_bytes::<B, _>(
+                self.model_ref().clone(),
+                bytes(name)?,
+                &file(name),
+                &self.device,
+            )
+            .map_err(|e| CheckpointError::from_record(&file(name), e))
+        };
+        let model = load_model(MODEL)?;
         let best = match state.best {
-            Some((epoch, acc)) => {
-                let best = load_bytes::<B, _>(
-                    self.model_ref().clone(),
-                    bytes(BEST)?,
-                    &file(BEST),
-                    &self.device,
-                )
-                .map_err(|e| CheckpointError::from_record(&file(BEST), e))?;
-                Some((epoch, acc, best))
-            }
+            Some((epoch, acc)) => Some((epoch, acc, load_model(BEST)?)),
             None => None,
         };
         let optimizer_record =

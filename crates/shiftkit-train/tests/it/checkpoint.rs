@@ -4,9 +4,10 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::convert::identity;
+use std::path::Path;
 
-use common::{B, Trainer, eval_loader, moons, parameters, serial, train_loader};
+use common::{B, Loader, Scratch, Trainer, accuracy, moons, parameters, serial, train_loader};
 use proptest::prelude::*;
 use shiftkit_data::MoonsPair;
 use shiftkit_nn::ShallowEncoderConfig;
@@ -36,22 +37,43 @@ fn model(hidden: usize) -> shiftkit_nn::ShallowEncoder<B> {
         .unwrap()
 }
 
-fn fresh(pair: &MoonsPair, config: DannConfig) -> Trainer {
-    DannTrainer::new(
-        model(15),
-        train_loader(pair.source_train.clone(), 32, SEED),
-        train_loader(pair.target_train.clone(), 32, SEED + 1),
-        config,
-        &Default::default(),
-    )
-    .unwrap()
+/// A new trainer whose encoder has `hidden` features, on the pair's loaders.
+fn with_width(pair: &MoonsPair, config: DannConfig, hidden: usize) -> Trainer {
+    let (source, target) = loaders(pair);
+    DannTrainer::new(model(hidden), source, target, config, &Default::default()).unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("shiftkit-checkpoint-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+fn fresh(pair: &MoonsPair, config: DannConfig) -> Trainer {
+    with_width(pair, config, 15)
+}
+
+/// The pair's training loaders, shuffled the same way for every trainer here.
+fn loaders(pair: &MoonsPair) -> (Loader, Loader) {
+    (
+        train_loader(pair.source_train.clone(), 32, SEED),
+        train_loader(pair.target_train.clone(), 32, SEED + 1),
+    )
+}
+
+/// A trainer resumed from the newest checkpoint in `dir`, on new loaders built the same way.
+fn resume(dir: &Path, pair: &MoonsPair) -> Result<Trainer, TrainError> {
+    let (source, target) = loaders(pair);
+    DannTrainer::resume(dir, model(15), source, target, &Default::default())
+}
+
+/// A fresh run of [`config`] on the moons of [`SEED`] after `epochs` epochs, checkpointing
+/// into a new scratch directory as `checkpoints` sets up.
+fn checkpointed(
+    name: &str,
+    checkpoints: impl FnOnce(Checkpoints) -> Checkpoints,
+    epochs: usize,
+) -> (MoonsPair, Scratch, Trainer) {
+    let pair = moons(SEED);
+    let dir = Scratch::new(&format!("checkpoint-{name}"));
+    let mut trainer =
+        fresh(&pair, config()).with_checkpoints(checkpoints(Checkpoints::new(dir.path())));
+    trainer.fit(epochs).unwrap();
+    (pair, dir, trainer)
 }
 
 /// A history without its wall-clock times, which no two runs share.
@@ -66,25 +88,24 @@ fn timeless(history: &[EpochRecord]) -> Vec<EpochRecord> {
         .collect()
 }
 
-fn bits(values: &[f32]) -> Vec<u32> {
-    values.iter().map(|v| v.to_bits()).collect()
+/// The epochs of the checkpoints in `dir`, oldest first.
+fn kept_epochs(dir: &Path) -> Vec<usize> {
+    checkpoint::list(dir)
+        .unwrap()
+        .into_iter()
+        .map(|(epoch, _)| epoch)
+        .collect()
 }
 
-fn target_accuracy(trainer: &Trainer, pair: &MoonsPair) -> f64 {
-    trainer
-        .evaluate(
-            eval_loader(pair.target_test.clone()).as_ref(),
-            "target-test",
-        )
-        .unwrap()
-        .accuracy
+fn bits(values: &[f32]) -> Vec<u32> {
+    values.iter().map(|v| v.to_bits()).collect()
 }
 
 #[test]
 fn a_run_resumed_from_a_checkpoint_equals_the_run_in_one_go() {
     let _serial = serial();
     let pair = moons(SEED);
-    let dir = scratch("resume");
+    let dir = Scratch::new("checkpoint-resume");
 
     let mut whole = fresh(&pair, config());
     whole.fit(5).unwrap();
@@ -93,19 +114,11 @@ fn a_run_resumed_from_a_checkpoint_equals_the_run_in_one_go() {
     // killed process would be.
     let mut first = fresh(&pair, config())
         .with_planned_epochs(5)
-        .with_checkpoints(Checkpoints::new(&dir));
+        .with_checkpoints(Checkpoints::new(dir.path()));
     first.fit(2).unwrap();
     drop(first);
 
-    // A new trainer from the newest checkpoint, on new loaders built the same way.
-    let mut resumed = DannTrainer::resume(
-        &dir,
-        model(15),
-        train_loader(pair.source_train.clone(), 32, SEED),
-        train_loader(pair.target_train.clone(), 32, SEED + 1),
-        &Default::default(),
-    )
-    .unwrap();
+    let mut resumed = resume(dir.path(), &pair).unwrap();
     assert_eq!(resumed.epochs_done(), 2);
     assert_eq!(resumed.planned_epochs(), 5);
     resumed.fit(3).unwrap();
@@ -124,33 +137,20 @@ fn a_run_resumed_from_a_checkpoint_equals_the_run_in_one_go() {
         resumed.aligner().unwrap().to_record(),
         whole.aligner().unwrap().to_record()
     );
+    let target_accuracy = |trainer| accuracy(trainer, &pair.target_test, "target-test");
     assert_eq!(
-        target_accuracy(&resumed, &pair).to_bits(),
-        target_accuracy(&whole, &pair).to_bits()
+        target_accuracy(&resumed).to_bits(),
+        target_accuracy(&whole).to_bits()
     );
     // The resumed trainer kept checkpointing into the directory: the newest two remain.
-    let kept: Vec<usize> = checkpoint::list(&dir)
-        .unwrap()
-        .into_iter()
-        .map(|(e, _)| e)
-        .collect();
-    assert_eq!(kept, [4, 5]);
-    std::fs::remove_dir_all(dir).unwrap();
+    assert_eq!(kept_epochs(dir.path()), [4, 5]);
 }
 
 #[test]
 fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
     let _serial = serial();
-    let pair = moons(SEED);
-    let dir = scratch("keep");
-    let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir).with_keep(3));
-    trainer.fit(4).unwrap();
-    let kept: Vec<usize> = checkpoint::list(&dir)
-        .unwrap()
-        .into_iter()
-        .map(|(e, _)| e)
-        .collect();
-    assert_eq!(kept, [2, 3, 4]);
+    let (_, dir, mut trainer) = checkpointed("keep", |c| c.with_keep(3), 4);
+    assert_eq!(kept_epochs(dir.path()), [2, 3, 4]);
 
     // What a crash while writing epoch 5 leaves: a hidden partial directory. It is not a
     // checkpoint, and the next save clears it.
@@ -158,7 +158,7 @@ fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join("model.mpk"), b"half").unwrap();
     assert_eq!(
-        checkpoint::latest(&dir).unwrap(),
+        checkpoint::latest(dir.path()).unwrap(),
         Some(dir.join("epoch-000004"))
     );
     trainer.fit(1).unwrap();
@@ -172,27 +172,16 @@ fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
         names,
         ["model.mpk", "optimizer.mpk", "state.json", "best.mpk"]
     );
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn checkpoints_of_another_model_run_or_format_are_refused() {
     let _serial = serial();
-    let pair = moons(SEED);
-    let dir = scratch("foreign");
-    let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir));
-    trainer.fit(1).unwrap();
-    let path = checkpoint::latest(&dir).unwrap().unwrap();
+    let (pair, dir, mut trainer) = checkpointed("foreign", identity, 1);
+    let path = checkpoint::latest(dir.path()).unwrap().unwrap();
 
     // Another encoder width: the weights' outline differs.
-    let mut wider = DannTrainer::new(
-        model(32),
-        train_loader(pair.source_train.clone(), 32, SEED),
-        train_loader(pair.target_train.clone(), 32, SEED + 1),
-        config(),
-        &Default::default(),
-    )
-    .unwrap();
+    let mut wider = with_width(&pair, config(), 32);
     let before = parameters(wider.model());
     match wider.resume_from(&path) {
         Err(TrainError::Checkpoint(CheckpointError::WrongModel { file, at, .. })) => {
@@ -236,30 +225,20 @@ fn checkpoints_of_another_model_run_or_format_are_refused() {
             epochs: 1
         }))
     ));
-    let empty = scratch("empty");
+    let empty = Scratch::new("checkpoint-empty");
     assert!(matches!(
-        DannTrainer::resume(
-            &empty,
-            model(15),
-            train_loader(pair.source_train.clone(), 32, SEED),
-            train_loader(pair.target_train.clone(), 32, SEED + 1),
-            &Default::default(),
-        ),
+        resume(empty.path(), &pair),
         Err(TrainError::Checkpoint(CheckpointError::NoCheckpoint { .. }))
     ));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A directory with two checkpoints (epochs 1 and 2) of a small run, written once per test
 /// binary, and the encoder weights each should load.
-fn two_checkpoints() -> &'static (PathBuf, Vec<f32>, Vec<f32>) {
-    static DIR: std::sync::OnceLock<(PathBuf, Vec<f32>, Vec<f32>)> = std::sync::OnceLock::new();
+fn two_checkpoints() -> &'static (Scratch, Vec<f32>, Vec<f32>) {
+    static DIR: std::sync::OnceLock<(Scratch, Vec<f32>, Vec<f32>)> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let _serial = serial();
-        let pair = moons(SEED);
-        let dir = scratch("damage");
-        let mut trainer = fresh(&pair, config()).with_checkpoints(Checkpoints::new(&dir));
-        trainer.fit(1).unwrap();
+        let (_, dir, mut trainer) = checkpointed("damage", identity, 1);
         let first = parameters(trainer.model());
         trainer.fit(1).unwrap();
         let second = parameters(trainer.model());

@@ -7,11 +7,13 @@ use burn::backend::{Autodiff, Flex};
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use shiftkit_data::moons::MoonsConfig;
-use shiftkit_data::{DomainBatch, MoonsPair, PointBatcher, PointItem};
+use shiftkit_data::{DomainBatch, MoonsPair, PointBatcher, PointDataset, PointItem};
 use shiftkit_nn::{ShallowEncoder, ShallowEncoderConfig};
-use shiftkit_train::{DannConfig, DannTrainer, StepReport, TrainObserver};
+use shiftkit_train::{
+    DannConfig, DannTrainer, EpochRecord, GAMMA, StepReport, TrainObserver, scheduled_alpha,
+};
 
-pub use shiftkit_testkit::{parameters, serial};
+pub use shiftkit_testkit::{Scratch, parameters, serial};
 
 /// flex, the default CPU backend: bit-for-bit reproducible for a seed, so every result here is
 /// the same on every run (ndarray's parallel reductions are not).
@@ -24,12 +26,15 @@ pub fn moons(seed: u64) -> MoonsPair {
     MoonsConfig::new().with_seed(seed).init().unwrap()
 }
 
+/// A training loader: batches of points on the autodiff backend.
+pub type Loader = Arc<dyn DataLoader<B, DomainBatch<B, 2>>>;
+
 /// A shuffling training loader on the autodiff backend.
 pub fn train_loader<D: Dataset<PointItem> + 'static>(
     dataset: D,
     batch: usize,
     seed: u64,
-) -> Arc<dyn DataLoader<B, DomainBatch<B, 2>>> {
+) -> Loader {
     DataLoaderBuilder::new(PointBatcher)
         .batch_size(batch)
         .shuffle(seed)
@@ -45,6 +50,14 @@ pub fn eval_loader<D: Dataset<PointItem> + 'static>(
         .build(dataset)
 }
 
+/// The trainer's accuracy on `dataset`, evaluated under the name `domain`.
+pub fn accuracy(trainer: &Trainer, dataset: &PointDataset, domain: &str) -> f64 {
+    trainer
+        .evaluate(eval_loader(dataset.clone()).as_ref(), domain)
+        .unwrap()
+        .accuracy
+}
+
 /// A trainer on the moons pair with the shallow network of the paper.
 pub fn moons_trainer(pair: &MoonsPair, config: DannConfig, seed: u64) -> Trainer {
     let device = Default::default();
@@ -58,6 +71,37 @@ pub fn moons_trainer(pair: &MoonsPair, config: DannConfig, seed: u64) -> Trainer
         &device,
     )
     .unwrap()
+}
+
+/// A trainer on the moons pair of `seed`, seeded with `seed`.
+pub fn seeded_trainer(config: DannConfig, seed: u64) -> Trainer {
+    moons_trainer(&moons(seed), config, seed)
+}
+
+/// A [`seeded_trainer`] after `epochs` epochs: the trainer, its history of those epochs and the
+/// report of every step.
+pub fn observed_run(
+    config: DannConfig,
+    seed: u64,
+    epochs: usize,
+) -> (Trainer, Vec<EpochRecord>, Steps) {
+    let mut trainer = seeded_trainer(config, seed);
+    let mut steps = Steps::default();
+    let history = trainer.fit_observed(epochs, &mut steps).unwrap();
+    (trainer, history, steps)
+}
+
+/// Asserts that `alphas`, one per step, follow the schedule of [`scheduled_alpha`] to `alpha`
+/// over `steps` steps from its start.
+#[track_caller]
+pub fn assert_ramp(alphas: &[f64], alpha: f64, steps: usize) {
+    for (k, got) in alphas.iter().enumerate() {
+        let expected = scheduled_alpha(alpha, GAMMA, k as f64 / steps as f64);
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "step {k}: {got} vs {expected}"
+        );
+    }
 }
 
 /// An observer that keeps every step report.

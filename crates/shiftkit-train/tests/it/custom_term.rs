@@ -6,7 +6,8 @@ use crate::common;
 
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::AutodiffBackend;
-use common::{moons, moons_trainer, parameters, serial};
+use common::{Trainer, moons, moons_trainer, parameters, serial};
+use shiftkit_data::MoonsPair;
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, Method, TrainError};
 
@@ -15,6 +16,17 @@ struct TargetEntropy {
     weight: f64,
     committed: usize,
     pending: usize,
+}
+
+impl TargetEntropy {
+    /// The term at `weight`, nothing committed yet.
+    fn new(weight: f64) -> Self {
+        Self {
+            weight,
+            committed: 0,
+            pending: 0,
+        }
+    }
 }
 
 impl<B: AutodiffBackend> AdaptationTerm<B> for TargetEntropy {
@@ -49,18 +61,19 @@ fn source_only() -> DannConfig {
     Method::SourceOnly.configure(DannConfig::new())
 }
 
+/// A source-only trainer on the moons of `seed` with one more term, [`TargetEntropy`] at
+/// `weight`.
+fn with_entropy(pair: &MoonsPair, weight: f64, seed: u64) -> Trainer {
+    moons_trainer(pair, source_only(), seed)
+        .with_term(TargetEntropy::new(weight))
+        .unwrap()
+}
+
 #[test]
 fn a_term_of_ones_own_trains_through_the_trainer() {
     let _serial = serial();
     let pair = moons(0);
-    let term = TargetEntropy {
-        weight: 1.0,
-        committed: 0,
-        pending: 0,
-    };
-    let mut trainer = moons_trainer(&pair, source_only(), 0)
-        .with_term(term)
-        .unwrap();
+    let mut trainer = with_entropy(&pair, 1.0, 0);
     let history = trainer.fit(3).unwrap();
 
     let term = trainer.term::<TargetEntropy>().expect("the term is kept");
@@ -88,14 +101,7 @@ fn a_term_of_ones_own_trains_through_the_trainer() {
 fn a_term_at_weight_zero_leaves_training_as_it_was() {
     let _serial = serial();
     let pair = moons(1);
-    let term = TargetEntropy {
-        weight: 0.0,
-        committed: 0,
-        pending: 0,
-    };
-    let mut with = moons_trainer(&pair, source_only(), 1)
-        .with_term(term)
-        .unwrap();
+    let mut with = with_entropy(&pair, 0.0, 1);
     let mut without = moons_trainer(&pair, source_only(), 1);
     with.fit(2).unwrap();
     without.fit(2).unwrap();

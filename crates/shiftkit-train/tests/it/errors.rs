@@ -5,18 +5,21 @@ use crate::common;
 use common::serial;
 
 use burn::data::dataloader::DataLoaderBuilder;
-use common::{B, moons, moons_trainer, parameters, train_loader};
+use common::{B, moons, parameters, seeded_trainer, train_loader};
 use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, TrainError};
 
+/// A trainer with the shallow network on loaders of `source` and `target`, built under the
+/// generator lock (building draws the initial weights).
 fn build(
     config: DannConfig,
     source: PointDataset,
     target: PointDataset,
 ) -> Result<common::Trainer, TrainError> {
+    let _serial = serial();
     let device = Default::default();
     let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
     DannTrainer::new(
@@ -28,9 +31,14 @@ fn build(
     )
 }
 
+/// [`build`] on the moons pair of seed 0.
+fn build_on_moons(config: DannConfig) -> Result<common::Trainer, TrainError> {
+    let pair = moons(0);
+    build(config, pair.source_train, pair.target_train)
+}
+
 #[test]
 fn every_out_of_range_hyper_parameter_is_named() {
-    let _serial = serial();
     let base = DannConfig::new().with_num_classes(2);
     let cases: Vec<(&str, DannConfig)> = vec![
         ("domain_weight", base.clone().with_domain_weight(-1.0)),
@@ -71,9 +79,8 @@ fn every_out_of_range_hyper_parameter_is_named() {
             base.clone().with_drift_threshold(f64::NAN),
         ),
     ];
-    let pair = moons(0);
     for (name, config) in cases {
-        match build(config, pair.source_train.clone(), pair.target_train.clone()) {
+        match build_on_moons(config) {
             Err(TrainError::InvalidHyperParameter { name: got, .. }) => assert_eq!(got, name),
             other => panic!(
                 "{name}: expected InvalidHyperParameter, got {:?}",
@@ -85,14 +92,10 @@ fn every_out_of_range_hyper_parameter_is_named() {
 
 #[test]
 fn nested_settings_are_checked_by_their_owners() {
-    let _serial = serial();
     // One bad value gives the same error through the trainer as from the owning
     // configuration, wrapped.
     let base = DannConfig::new().with_num_classes(2);
-    let pair = moons(0);
-    let run = |config: DannConfig| {
-        build(config, pair.source_train.clone(), pair.target_train.clone()).err()
-    };
+    let run = |config: DannConfig| build_on_moons(config).err();
     assert!(matches!(
         run(base.clone().with_discriminator_hidden(0)),
         Some(TrainError::Network(NnError::ZeroSize {
@@ -130,7 +133,6 @@ fn nested_settings_are_checked_by_their_owners() {
 
 #[test]
 fn an_empty_loader_is_an_error() {
-    let _serial = serial();
     let pair = moons(0);
     let empty = PointDataset::new(vec![], vec![]).unwrap();
     let config = DannConfig::new().with_num_classes(2);
@@ -146,14 +148,8 @@ fn an_empty_loader_is_an_error() {
 
 #[test]
 fn num_classes_must_match_the_model() {
-    let _serial = serial();
-    let pair = moons(0);
     assert!(matches!(
-        build(
-            DannConfig::new(),
-            pair.source_train.clone(),
-            pair.target_train.clone()
-        ),
+        build_on_moons(DannConfig::new()),
         Err(TrainError::ClassCountMismatch {
             config: 10,
             model: 2
@@ -163,14 +159,12 @@ fn num_classes_must_match_the_model() {
 
 #[test]
 fn labels_outside_the_classes_are_an_error() {
-    let _serial = serial();
-    let pair = moons(0);
     let bad = PointDataset::new(vec![[0.0, 0.0], [1.0, 1.0]], vec![0, 5]).unwrap();
     assert!(matches!(
         build(
             DannConfig::new().with_num_classes(2),
             bad,
-            pair.target_train.clone()
+            moons(0).target_train
         ),
         Err(TrainError::LabelOutOfRange {
             label: 5,
@@ -183,8 +177,7 @@ fn labels_outside_the_classes_are_an_error() {
 #[test]
 fn a_discriminator_of_the_wrong_width_is_an_error() {
     let _serial = serial();
-    let pair = moons(0);
-    let trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let trainer = seeded_trainer(DannConfig::new(), 0);
     let wrong = DomainDiscriminatorConfig::new(7)
         .init::<B>(&Default::default())
         .unwrap();
@@ -253,8 +246,7 @@ impl AdaptationTerm<B> for Poison {
 #[test]
 fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let mut trainer = seeded_trainer(DannConfig::new(), 0);
     let steps = trainer.steps_per_epoch();
     // The NaN comes in the middle of the second epoch.
     let at = steps + steps / 2;

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{moons, moons_trainer, parameters, serial};
+use common::{moons, moons_trainer, parameters, seeded_trainer, serial};
 use shiftkit_train::{Alarm, CollapsePolicy, DannConfig, EpochRecord, TrainError, alarms};
 
 fn record(epoch: usize) -> EpochRecord {
@@ -77,8 +77,7 @@ fn alarming(policy: CollapsePolicy) -> DannConfig {
 #[test]
 fn report_records_the_alarms_and_goes_on() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, alarming(CollapsePolicy::Report), 0);
+    let mut trainer = seeded_trainer(alarming(CollapsePolicy::Report), 0);
     let history = trainer.fit(4).unwrap();
     assert!(history[..2].iter().all(|r| r.alarms.is_empty()));
     assert!(
@@ -96,8 +95,7 @@ fn report_records_the_alarms_and_goes_on() {
 #[test]
 fn stop_ends_training_with_a_typed_error() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, alarming(CollapsePolicy::Stop), 0);
+    let mut trainer = seeded_trainer(alarming(CollapsePolicy::Stop), 0);
     match trainer.fit(5) {
         Err(TrainError::Collapsed {
             epoch: 3,

@@ -3,14 +3,13 @@
 use crate::common;
 use common::serial;
 
-use common::{moons, moons_trainer};
+use common::{moons, moons_trainer, seeded_trainer};
 use shiftkit_train::{DannConfig, EpochRecord, StepReport, TrainObserver};
 
 #[test]
 fn records_serialise_with_the_seed_keys() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let mut trainer = seeded_trainer(DannConfig::new(), 0);
     let history = trainer.fit(1).unwrap();
     let json = serde_json::to_value(&history[0]).unwrap();
     let object = json.as_object().unwrap();
@@ -42,8 +41,7 @@ fn records_serialise_with_the_seed_keys() {
 #[test]
 fn a_second_fit_continues_training_and_the_epoch_count() {
     let _serial = serial();
-    let pair = moons(1);
-    let mut trainer = moons_trainer(&pair, DannConfig::new().with_lr(1e-2), 1);
+    let mut trainer = seeded_trainer(DannConfig::new().with_lr(1e-2), 1);
     let first = trainer.fit(2).unwrap();
     let second = trainer.fit(3).unwrap();
     let epochs: Vec<usize> = first.iter().chain(&second).map(|r| r.epoch).collect();
@@ -77,8 +75,7 @@ impl TrainObserver for Counter {
 #[test]
 fn the_observer_hears_every_step_and_epoch() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new(), 0);
+    let mut trainer = seeded_trainer(DannConfig::new(), 0);
     let mut counter = Counter::default();
     trainer.fit_observed(2, &mut counter).unwrap();
     assert_eq!(counter.steps, 2 * trainer.steps_per_epoch());
@@ -90,8 +87,7 @@ fn a_collapse_is_reported() {
     let _serial = serial();
     // With two classes the majority share is at least one half, so a threshold just above it
     // flags every epoch whose predictions are not perfectly balanced.
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new().with_collapse_threshold(0.5), 0);
+    let mut trainer = seeded_trainer(DannConfig::new().with_collapse_threshold(0.5), 0);
     let mut counter = Counter::default();
     let history = trainer.fit_observed(2, &mut counter).unwrap();
     let flagged = history.iter().filter(|r| r.collapsed(0.5)).count();

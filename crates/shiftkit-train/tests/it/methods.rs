@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{eval_loader, moons, moons_trainer, serial};
+use common::{accuracy, moons, moons_trainer, seeded_trainer, serial};
 use shiftkit_train::{Adversary, DannConfig, Method, TrainError};
 
 #[test]
@@ -33,19 +33,18 @@ fn every_preset_trains_with_its_terms() {
             }
             Method::SourceOnly => assert_eq!(last.domain_loss, 0.0),
         }
-        let accuracy = trainer
-            .evaluate(eval_loader(pair.source_test.clone()).as_ref(), "source")
-            .unwrap()
-            .accuracy;
-        assert!(accuracy > 0.7, "{method}: source accuracy {accuracy}");
+        let source_accuracy = accuracy(&trainer, &pair.source_test, "source");
+        assert!(
+            source_accuracy > 0.7,
+            "{method}: source accuracy {source_accuracy}"
+        );
     }
 }
 
 #[test]
 fn cdan_conditions_the_discriminator_on_the_predictions() {
     let _serial = serial();
-    let pair = moons(0);
-    let trainer = moons_trainer(&pair, Method::Cdan.config(), 0);
+    let trainer = seeded_trainer(Method::Cdan.config(), 0);
     // The shallow network's features are 15 wide, two classes: a 30-wide map.
     assert_eq!(trainer.discriminator().latent_dim(), 30);
     assert_eq!(trainer.config().adversary, Adversary::Cdan);

@@ -4,7 +4,7 @@
 use crate::common;
 use common::serial;
 
-use common::{eval_loader, moons_trainer};
+use common::{accuracy, moons_trainer};
 use shiftkit_data::moons::MoonsConfig;
 use shiftkit_train::DannConfig;
 
@@ -17,13 +17,7 @@ fn target_accuracy(config: DannConfig, seed: u64, epochs: usize) -> f64 {
         .unwrap();
     let mut trainer = moons_trainer(&pair, config, seed);
     trainer.fit(epochs).unwrap();
-    trainer
-        .evaluate(
-            eval_loader(pair.target_test.clone()).as_ref(),
-            "target-test",
-        )
-        .unwrap()
-        .accuracy
+    accuracy(&trainer, &pair.target_test, "target-test")
 }
 
 const EPOCHS: usize = 150;

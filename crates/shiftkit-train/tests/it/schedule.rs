@@ -3,7 +3,7 @@
 use crate::common;
 use common::serial;
 
-use common::{Steps, moons, moons_trainer};
+use common::{assert_ramp, observed_run};
 use proptest::prelude::*;
 use shiftkit_train::{
     DannConfig, GAMMA, LrSchedule, ScheduleGranularity, scheduled_alpha, scheduled_lr,
@@ -45,29 +45,17 @@ proptest! {
 #[test]
 fn per_step_ramp_moves_every_step_from_zero() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new().with_alpha(0.8), 0);
-    let mut seen = Steps::default();
-    trainer.fit_observed(3, &mut seen).unwrap();
+    let (trainer, _, seen) = observed_run(DannConfig::new().with_alpha(0.8), 0, 3);
     let total = 3 * trainer.steps_per_epoch();
     assert_eq!(seen.0.len(), total);
-    for (k, alpha) in seen.alphas().iter().enumerate() {
-        let expected = scheduled_alpha(0.8, GAMMA, k as f64 / total as f64);
-        assert!(
-            (alpha - expected).abs() < 1e-12,
-            "step {k}: {alpha} vs {expected}"
-        );
-    }
+    assert_ramp(&seen.alphas(), 0.8, total);
 }
 
 #[test]
 fn per_epoch_ramp_holds_within_an_epoch() {
     let _serial = serial();
-    let pair = moons(0);
     let config = DannConfig::new().with_schedule_granularity(ScheduleGranularity::Epoch);
-    let mut trainer = moons_trainer(&pair, config, 0);
-    let mut seen = Steps::default();
-    let history = trainer.fit_observed(4, &mut seen).unwrap();
+    let (_, history, seen) = observed_run(config, 0, 4);
     for report in &seen.0 {
         let (epoch, alpha) = (report.epoch, report.alpha);
         let expected = scheduled_alpha(1.0, GAMMA, epoch as f64 / 4.0);
@@ -83,13 +71,7 @@ fn per_epoch_ramp_holds_within_an_epoch() {
 #[test]
 fn fixed_alpha_when_the_schedule_is_off() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(
-        &pair,
-        DannConfig::new().with_schedule_alpha(false).with_alpha(0.3),
-        0,
-    );
-    let mut seen = Steps::default();
-    trainer.fit_observed(2, &mut seen).unwrap();
+    let config = DannConfig::new().with_schedule_alpha(false).with_alpha(0.3);
+    let (_, _, seen) = observed_run(config, 0, 2);
     assert!(seen.alphas().iter().all(|alpha| *alpha == 0.3));
 }

@@ -4,17 +4,16 @@
 use crate::common;
 use common::serial;
 
-use common::{Steps, moons, moons_trainer, parameters};
-use shiftkit_train::{DannConfig, GAMMA, scheduled_alpha};
+use common::{assert_ramp, observed_run, parameters, seeded_trainer};
+use shiftkit_train::DannConfig;
 
 #[test]
 fn warmup_trains_only_the_classifier() {
     let _serial = serial();
-    let pair = moons(3);
     let config = DannConfig::new()
         .with_warmup_epochs(2)
         .with_semantic_weight(0.5);
-    let mut trainer = moons_trainer(&pair, config, 3);
+    let mut trainer = seeded_trainer(config, 3);
     let disc_before = parameters(trainer.discriminator());
     let model_before = parameters(trainer.model());
     let centroids_before = trainer.aligner().unwrap().to_record();
@@ -54,31 +53,21 @@ fn warmup_trains_only_the_classifier() {
 #[test]
 fn the_ramp_starts_after_warmup() {
     let _serial = serial();
-    let pair = moons(0);
-    let mut trainer = moons_trainer(&pair, DannConfig::new().with_warmup_epochs(1), 0);
-    let mut seen = Steps::default();
-    trainer.fit_observed(3, &mut seen).unwrap();
+    let (trainer, _, seen) = observed_run(DannConfig::new().with_warmup_epochs(1), 0, 3);
     let per_epoch = trainer.steps_per_epoch();
-    let adaptation = 2 * per_epoch;
     let alphas = seen.alphas();
     assert!(alphas[..per_epoch].iter().all(|a| *a == 0.0));
-    for (k, alpha) in alphas[per_epoch..].iter().enumerate() {
-        let expected = scheduled_alpha(1.0, GAMMA, k as f64 / adaptation as f64);
-        assert!((alpha - expected).abs() < 1e-12);
-    }
+    assert_ramp(&alphas[per_epoch..], 1.0, 2 * per_epoch);
 }
 
 #[test]
 fn the_semantic_weight_ramps_with_alpha_when_asked() {
     let _serial = serial();
-    let pair = moons(1);
     for ramp in [false, true] {
         let config = DannConfig::new()
             .with_semantic_weight(0.5)
             .with_ramp_semantic(ramp);
-        let mut trainer = moons_trainer(&pair, config, 1);
-        let mut seen = Steps::default();
-        trainer.fit_observed(2, &mut seen).unwrap();
+        let (_, _, seen) = observed_run(config, 1, 2);
         // Per step with an active semantic term: alpha, and the weight the step gave the
         // semantic term, `(total - ce - domain_weight * domain) / semantic` (domain weight 1).
         let weights: Vec<(f64, f64)> = seen
@@ -107,10 +96,7 @@ fn the_semantic_weight_ramps_with_alpha_when_asked() {
 #[test]
 fn source_only_reports_no_reversal() {
     let _serial = serial();
-    let pair = moons(2);
-    let mut trainer = moons_trainer(&pair, DannConfig::new().with_domain_weight(0.0), 2);
-    let mut seen = Steps::default();
-    let history = trainer.fit_observed(2, &mut seen).unwrap();
+    let (_, history, seen) = observed_run(DannConfig::new().with_domain_weight(0.0), 2, 2);
     assert!(!seen.0.is_empty());
     assert!(
         seen.alphas().iter().all(|a| *a == 0.0),
