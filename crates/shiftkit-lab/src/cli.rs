@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use clap::error::ErrorKind;
-use shiftkit::device::{DeviceRequest, Resolved};
+use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
 
 /// A comma-separated list given on the command line (`0,1,2`, `dann,dann_mstn`), repeats
 /// dropped, `all` standing for every item of [`Listed::ALL`].
@@ -65,6 +65,27 @@ pub fn fail<C: clap::CommandFactory>(message: impl std::fmt::Display) -> ! {
 /// Settles `--device`, exiting with status 2 when it cannot be met.
 pub fn resolve_device<C: clap::CommandFactory>(request: DeviceRequest) -> Resolved {
     request.resolve().unwrap_or_else(|e| fail::<C>(e))
+}
+
+/// Creates `out`, says on stderr which device and backend run, and runs `job` there.
+///
+/// # Errors
+///
+/// `out` cannot be created, or the backend is missing from the build.
+// The programs' progress goes to stderr.
+#[allow(clippy::print_stderr)]
+pub fn dispatch_into<J: OnBackend>(
+    out: &Path,
+    device: Resolved,
+    backend: CpuBackend,
+    job: &J,
+) -> Result<J::Output, Box<dyn std::error::Error>> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    match device {
+        Resolved::Cpu => eprintln!("device: {device} ({backend})"),
+        Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
+    }
+    Ok(dispatch(device, backend, job)?)
 }
 
 /// Sizes the CPU backends' rayon pool once for the process.

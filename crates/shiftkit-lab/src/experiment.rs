@@ -13,7 +13,7 @@ use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::Dataset;
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DomainBatch, DomainPair};
@@ -102,25 +102,48 @@ pub struct Run {
     pub history: Vec<EpochRecord>,
 }
 
-/// A shuffling training loader of `data` on the autodiff backend `B`.
-pub fn train_loader<B, I, Ds, Bt, const D: usize>(
-    data: &Ds,
-    batcher: Bt,
-    batch_size: usize,
-    shuffle: u64,
-    device: &B::Device,
-) -> Arc<dyn DataLoader<B, DomainBatch<B, D>>>
-where
-    B: Backend,
-    Bt: Batcher<B, I, DomainBatch<B, D>> + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
-    Ds: Dataset<I> + Clone + 'static,
+/// What the trainer needs of a model on backend `B` with inputs of rank `D`: an encoder that
+/// trains on `B` and evaluates on its inner backend.
+pub trait TrainModel<B: TrainingBackend, const D: usize>:
+    Encoder<B, Input = Tensor<B, D>>
+    + AutodiffModule<
+        B,
+        InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    > + ModuleDisplay
 {
-    DataLoaderBuilder::new(batcher)
-        .batch_size(batch_size)
-        .shuffle(shuffle)
-        .set_device(device.clone())
-        .build(data.clone())
+}
+
+impl<T, B: TrainingBackend, const D: usize> TrainModel<B, D> for T where
+    T: Encoder<B, Input = Tensor<B, D>>
+        + AutodiffModule<
+            B,
+            InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>>
+                             + ModuleDisplay,
+        > + ModuleDisplay
+{
+}
+
+/// What a loader's items must be.
+pub trait Item: Send + Sync + Clone + fmt::Debug + 'static {}
+
+impl<T: Send + Sync + Clone + fmt::Debug + 'static> Item for T {}
+
+/// A batcher that serves a training backend and its inner backend: one value makes the
+/// training batches and the evaluation batches.
+pub trait PairBatcher<B: AutodiffBackend, I, const D: usize>:
+    Batcher<B, I, DomainBatch<B, D>>
+    + Batcher<B::InnerBackend, I, DomainBatch<B::InnerBackend, D>>
+    + Clone
+    + 'static
+{
+}
+
+impl<T, B: AutodiffBackend, I, const D: usize> PairBatcher<B, I, D> for T where
+    T: Batcher<B, I, DomainBatch<B, D>>
+        + Batcher<B::InnerBackend, I, DomainBatch<B::InnerBackend, D>>
+        + Clone
+        + 'static
+{
 }
 
 /// An evaluation loader of `data` on backend `B`: in order, 512 at a time.
@@ -132,7 +155,7 @@ pub fn eval_loader<B, I, Ds, Bt, const D: usize>(
 where
     B: Backend,
     Bt: Batcher<B, I, DomainBatch<B, D>> + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
+    I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     DataLoaderBuilder::new(batcher)
@@ -159,16 +182,19 @@ pub fn new_trainer<B, M, I, Ds, Bt, const D: usize>(
 ) -> Result<DannTrainer<B, M, D>, TrainError>
 where
     B: TrainingBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainModel<B, D>,
     Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
+    I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     B::seed(device, seed);
     let model = build_model(device)?;
-    let loader = |data: &Ds, stream: u64| {
-        train_loader(data, batcher.clone(), batch_size, seed + stream, device)
+    let loader = |data: &Ds, stream: u64| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
+        DataLoaderBuilder::new(batcher.clone())
+            .batch_size(batch_size)
+            .shuffle(seed + stream)
+            .set_device(device.clone())
+            .build(data.clone())
     };
     DannTrainer::new(
         model,
@@ -201,14 +227,9 @@ pub fn train_and_evaluate<B, M, I, Ds, Bt, const D: usize>(
 where
     // What DannTrainer needs of the backend and the model (see its impl block).
     B: TrainingBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
-    // One batcher serves both backends: training batches and evaluation batches.
-    Bt: Batcher<B, I, DomainBatch<B, D>>
-        + Batcher<B::InnerBackend, I, DomainBatch<B::InnerBackend, D>>
-        + Clone
-        + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
+    M: TrainModel<B, D>,
+    Bt: PairBatcher<B, I, D>,
+    I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     let mut trainer = new_trainer(
@@ -285,8 +306,7 @@ fn resume<B, M, const D: usize>(
 ) -> Result<(), Box<dyn Error>>
 where
     B: TrainingBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainModel<B, D>,
 {
     match checkpoint::latest(dir)? {
         Some(path) => {

@@ -3,7 +3,6 @@
 //! proxy A-distance between the domains' features in the title.
 
 use std::error::Error;
-use std::fmt;
 use std::path::Path;
 
 use burn::data::dataloader::DataLoader;
@@ -17,7 +16,7 @@ use shiftkit::nn::Encoder;
 use shiftkit::train::select::validation_inputs;
 use shiftkit::validate::{DomainClassifierConfig, Pca2, proxy_a_distance};
 
-use crate::experiment::eval_loader;
+use crate::experiment::{Item, eval_loader};
 use crate::plot::{CLASS_PALETTE, Group, PALETTE, scatter_chart};
 
 /// Rows of each domain drawn.
@@ -40,7 +39,7 @@ where
     B: Backend,
     M: Encoder<B, Input = Tensor<B, D>>,
     Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
+    I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     let source = eval_loader(&pair.source_test, batcher.clone(), device);

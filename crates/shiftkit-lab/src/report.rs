@@ -25,6 +25,20 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Err
     Ok(())
 }
 
+/// Prints the runs' table, writes `summary.json` under `out`, and says where the results are.
+///
+/// # Errors
+///
+/// The summary cannot be written.
+// The programs' results go to stdout.
+#[allow(clippy::print_stdout)]
+pub fn finish(out: &Path, runs: &[Run]) -> Result<(), Box<dyn Error>> {
+    print!("\n{}", table(runs));
+    write_summary(out, runs)?;
+    println!("\nresults written to {}/", out.display());
+    Ok(())
+}
+
 /// Writes `summary.json`: `{"runs": [...]}`, one record per run.
 ///
 /// # Errors

@@ -4,22 +4,18 @@
 
 use std::collections::BTreeMap;
 use std::error::Error;
-use std::fmt;
 use std::path::Path;
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
-use burn::module::{AutodiffModule, ModuleDisplay};
-use burn::tensor::Tensor;
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
-use shiftkit::data::{DomainBatch, DomainPair};
-use shiftkit::nn::{Encoder, NnError};
+use shiftkit::data::DomainPair;
+use shiftkit::nn::NnError;
 use shiftkit::train::evaluate;
 use shiftkit::train::select::{Candidate, SelectConfig, Selection, select};
 use shiftkit::validate::ValidationInputs;
 
-use crate::experiment::{Length, eval_loader, new_trainer};
+use crate::experiment::{Item, Length, PairBatcher, TrainModel, eval_loader, new_trainer};
 
 /// One candidate's line of `selection.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +49,9 @@ pub struct SelectionRecord {
     pub candidates: Vec<CandidateRecord>,
     /// The index of the chosen candidate.
     pub chosen: usize,
+    /// What the choice warns of (a target the source's classes do not reach, candidates
+    /// that collapsed), as sentences.
+    pub warnings: Vec<String>,
 }
 
 impl SelectionRecord {
@@ -82,6 +81,9 @@ impl SelectionRecord {
                 100.0 * c.target_accuracy,
                 100.0 * c.source_accuracy,
             ));
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("\nwarning: {warning}\n"));
         }
         out
     }
@@ -130,13 +132,9 @@ pub fn run_selection<B, M, I, Ds, Bt, const D: usize>(
 ) -> Result<(SelectionRecord, Selection<M>), Box<dyn Error>>
 where
     B: TrainingBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
-    Bt: Batcher<B, I, DomainBatch<B, D>>
-        + Batcher<B::InnerBackend, I, DomainBatch<B::InnerBackend, D>>
-        + Clone
-        + 'static,
-    I: Send + Sync + Clone + fmt::Debug + 'static,
+    M: TrainModel<B, D>,
+    Bt: PairBatcher<B, I, D>,
+    I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     let build = |candidate: &Candidate| {
@@ -187,6 +185,7 @@ where
         seed: spec.seed,
         candidates: records,
         chosen: selection.chosen,
+        warnings: selection.warnings.iter().map(ToString::to_string).collect(),
     };
     Ok((record, selection))
 }

@@ -17,6 +17,17 @@
 //! - **An epoch the collapse guard raised an alarm on is never chosen** (one class taking the
 //!   target predictions, the source accuracy falling, runaway features, a discriminator that
 //!   wins outright). Its score is still reported.
+//! - **Where the source's classes do not reach the target, adaptation must prove itself.**
+//!   The source-only model, at its last epoch, is read on the target: when its mean
+//!   prediction's entropy is below [`SelectConfig::min_spread`] of its maximum `ln K` (by
+//!   default half: fewer than `sqrt(K)` [`effective_classes`], about 3.2 of 10), its features
+//!   do not separate the target's classes, and a validator's ranking is weak evidence there
+//!   (on inverted digits with the MLP, information maximisation prefers a confident,
+//!   balanced and wrong model). An adapted candidate then stays eligible only if its kept
+//!   epoch shows class structure of its own: [`information_maximization`] of at least
+//!   [`SelectConfig::min_structure`] of `ln K` (0.8: confident predictions spread over the
+//!   classes). Otherwise source-only is kept as trained, at its last epoch. Either way
+//!   [`Selection::warnings`] says so; [`NoTransfer::Choose`] turns the rule off.
 //! - **No target label reaches the validator.** The target rows go through
 //!   [`validation_inputs`], which reads the target batches' inputs only.
 
@@ -31,7 +42,10 @@ use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::Encoder;
-use shiftkit_validate::{ValidateError, ValidationInputs, Validator, ValidatorConfig};
+use shiftkit_validate::{
+    ValidateError, ValidationInputs, Validator, ValidatorConfig, effective_classes,
+    information_maximization,
+};
 
 use crate::{DannConfig, DannTrainer, EpochRecord, Method, TrainError};
 
@@ -202,6 +216,31 @@ pub struct SelectConfig {
     pub choose_epoch: bool,
     /// At most this many rows of each domain are read for a score.
     pub max_rows: usize,
+    /// The least spread of the source-only model's target predictions for the target to count
+    /// as reached by the source's classes: the entropy of its mean prediction over `ln K`, in
+    /// `[0, 1]` (0.5 by default: at least `sqrt(K)` [`effective_classes`]). Below it,
+    /// [`Self::no_transfer`] decides. Read on the entropy's scale, one value serves every `K`:
+    /// for two classes 0.5 means a split of about 90/10 or worse.
+    pub min_spread: f64,
+    /// On a target the source's classes do not reach: the least class structure an adapted
+    /// candidate's kept epoch must show to stay eligible, as [`information_maximization`]
+    /// over `ln K`, in `[0, 1]` (0.8 by default).
+    pub min_structure: f64,
+    /// What to do on a target the source's classes do not reach.
+    pub no_transfer: NoTransfer,
+}
+
+/// What [`select`] does when the source-only model's target predictions spread less than
+/// [`SelectConfig::min_spread`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoTransfer {
+    /// Adapted candidates stay eligible only with [`SelectConfig::min_structure`]; source-only
+    /// is kept at its last epoch (the default).
+    #[default]
+    RequireStructure,
+    /// Choose by the scores as usual (with a warning).
+    Choose,
 }
 
 impl SelectConfig {
@@ -213,7 +252,29 @@ impl SelectConfig {
             epochs,
             choose_epoch: false,
             max_rows: 1000,
+            min_spread: 0.5,
+            min_structure: 0.8,
+            no_transfer: NoTransfer::RequireStructure,
         }
+    }
+
+    /// The least spread of the source-only model's target predictions.
+    pub fn with_min_spread(mut self, spread: f64) -> Self {
+        self.min_spread = spread;
+        self
+    }
+
+    /// The least class structure asked of an adapted candidate where the source's classes do
+    /// not reach the target.
+    pub fn with_min_structure(mut self, structure: f64) -> Self {
+        self.min_structure = structure;
+        self
+    }
+
+    /// What to do on a target the source's classes do not reach.
+    pub fn with_no_transfer(mut self, no_transfer: NoTransfer) -> Self {
+        self.no_transfer = no_transfer;
+        self
     }
 
     /// Scores every epoch and keeps each candidate's best.
@@ -238,6 +299,10 @@ pub struct EpochScore {
     pub score: f64,
     /// Whether the collapse guard raised an alarm on this epoch (it is then never chosen).
     pub alarmed: bool,
+    /// The [`effective_classes`] of the target predictions at this epoch.
+    pub effective_classes: f64,
+    /// Their class structure: [`information_maximization`] over `ln K`, in `[0, 1]`.
+    pub structure: f64,
 }
 
 /// A trained candidate.
@@ -270,9 +335,71 @@ pub struct Selection<M> {
     pub validator: Validator,
     /// Every candidate, in the order given.
     pub candidates: Vec<Trained<M>>,
-    /// The index of the chosen candidate: the best score among the eligible ones, source-only
-    /// when none is eligible.
+    /// The index of the chosen candidate: the best score among the eligible ones (where the
+    /// source's classes do not reach the target, only candidates with enough class structure
+    /// are); source-only when none is.
     pub chosen: usize,
+    /// What the caller should know about this choice; empty when nothing is doubtful.
+    pub warnings: Vec<SelectWarning>,
+}
+
+/// Something doubtful about a selection, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SelectWarning {
+    /// The source-only model's target predictions use few of the classes: the encoder's
+    /// source features do not separate the target's classes, and a validator's ranking of the
+    /// adapted candidates is weak evidence. Try another encoder (one suited to what differs
+    /// between the domains).
+    NoTransfer {
+        /// The effective number of classes of the source-only model's target predictions.
+        effective_classes: f64,
+        /// The number of classes.
+        classes: usize,
+        /// Whether source-only was kept because no adapted candidate showed enough class
+        /// structure ([`NoTransfer::RequireStructure`]).
+        kept_source_only: bool,
+    },
+    /// Candidates whose every scored epoch raised a collapse alarm: none of them could be
+    /// chosen.
+    Collapsed {
+        /// Their labels.
+        candidates: Vec<String>,
+    },
+}
+
+impl fmt::Display for SelectWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectWarning::NoTransfer {
+                effective_classes,
+                classes,
+                kept_source_only,
+            } => {
+                write!(
+                    f,
+                    "the source-only model's target predictions use {effective_classes:.1} of \
+                     {classes} classes: the encoder's features do not carry the source's classes \
+                     to the target; "
+                )?;
+                if *kept_source_only {
+                    write!(
+                        f,
+                        "no adapted candidate showed enough class structure of its own, so \
+                         source-only was kept; try an encoder suited to this shift"
+                    )
+                } else {
+                    write!(f, "the choice stands on the scores alone: check it")
+                }
+            }
+            SelectWarning::Collapsed { candidates } => write!(
+                f,
+                "every scored epoch of {} raised a collapse alarm",
+                candidates.join(", ")
+            ),
+        }
+    }
 }
 
 impl<M> Selection<M> {
@@ -296,6 +423,10 @@ pub enum SelectError {
     /// Zero epochs per candidate.
     #[error("a selection needs at least one epoch per candidate")]
     NoEpoch,
+    /// A [`SelectConfig::min_spread`] or [`SelectConfig::min_structure`] outside `[0, 1]` (or
+    /// NaN).
+    #[error("min_spread and min_structure must be in [0, 1], got {0}")]
+    Share(f64),
     /// A name that is not a [`Param`].
     #[error(
         "unknown parameter {0:?} (expected one of domain-weight, semantic-weight, mmd-weight, coral-weight, lr)"
@@ -435,7 +566,13 @@ where
     if config.epochs == 0 {
         return Err(SelectError::NoEpoch);
     }
+    for share in [config.min_spread, config.min_structure] {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(SelectError::Share(share));
+        }
+    }
     let mut trained = Vec::with_capacity(candidates.len());
+    let mut classes = 0;
     for candidate in candidates {
         let train_error = |source| SelectError::Train {
             candidate: candidate.label(),
@@ -464,18 +601,44 @@ where
                 .validator
                 .score_with(&inputs, &config.validator_config)
                 .map_err(validate_error)?;
+            let effective_classes =
+                effective_classes(inputs.target_logits()).map_err(validate_error)?;
+            classes = inputs.target_logits().dims()[1];
+            let information =
+                information_maximization(inputs.target_logits()).map_err(validate_error)?;
+            let structure = if classes > 1 {
+                information / (classes as f64).ln()
+            } else {
+                1.0
+            };
             on_epoch(candidate, epoch, &model, &inputs);
             let scored = EpochScore {
                 epoch,
                 score,
                 alarmed,
+                effective_classes,
+                structure,
             };
             scores.push(scored);
             if better(&scored, kept.as_ref().map(|(s, _)| s)) {
                 kept = Some((scored, trainer.model().clone()));
             }
         }
-        let (kept, model) = kept.expect("at least one epoch is scored");
+        let (mut kept, mut model) = kept.expect("at least one epoch is scored");
+        let last = *scores.last().expect("at least one epoch is scored");
+        let baseline = candidate.method == Method::SourceOnly
+            && !trained
+                .iter()
+                .any(|t: &Trained<M>| t.candidate.method == Method::SourceOnly);
+        if baseline
+            && config.no_transfer == NoTransfer::RequireStructure
+            && no_transfer(&last, config, classes)
+        {
+            // Where the source's classes do not reach the target, source-only stands as
+            // trained, at its last epoch: no validator ranking picks among its epochs.
+            kept = last;
+            model = trainer.model().clone();
+        }
         trained.push(Trained {
             candidate: candidate.clone(),
             scores,
@@ -484,11 +647,12 @@ where
             history: trainer.history().to_vec(),
         });
     }
-    let chosen = choose(&trained);
+    let (chosen, warnings) = choose(&trained, config, classes);
     Ok(Selection {
         validator: config.validator,
         candidates: trained,
         chosen,
+        warnings,
     })
 }
 
@@ -506,35 +670,88 @@ fn better(new: &EpochScore, kept: Option<&EpochScore>) -> bool {
     }
 }
 
+/// Whether the source's classes fail to reach the target by the source-only model's
+/// `last` epoch: the entropy of its mean target prediction, `ln` of its effective classes, is
+/// below the configured share of `ln K`.
+fn no_transfer(last: &EpochScore, config: &SelectConfig, classes: usize) -> bool {
+    last.effective_classes.ln() < config.min_spread * (classes as f64).ln()
+}
+
+/// The index of the first source-only candidate.
+fn source_only<M>(trained: &[Trained<M>]) -> usize {
+    trained
+        .iter()
+        .position(|t| t.candidate.method == Method::SourceOnly)
+        .expect("checked: a source-only candidate is present")
+}
+
 /// The best-scored eligible candidate; the first source-only one when none is eligible (ties
-/// go to the earlier candidate, so source-only, listed first by [`grid`], wins them).
-fn choose<M>(trained: &[Trained<M>]) -> usize {
+/// go to the earlier candidate, so source-only, listed first by [`grid`], wins them). Where
+/// the source-only model's target predictions at its last epoch spread over too few of the
+/// `classes`, adapted candidates without enough class structure are not eligible (under
+/// [`NoTransfer::RequireStructure`]; [`select`] has then kept source-only's last epoch). With
+/// the warnings that go with the choice.
+fn choose<M>(
+    trained: &[Trained<M>],
+    config: &SelectConfig,
+    classes: usize,
+) -> (usize, Vec<SelectWarning>) {
+    let mut warnings = Vec::new();
+    let collapsed: Vec<String> = trained
+        .iter()
+        .filter(|t| t.scores.iter().all(|s| s.alarmed))
+        .map(|t| t.candidate.label())
+        .collect();
+    if !collapsed.is_empty() {
+        warnings.push(SelectWarning::Collapsed {
+            candidates: collapsed,
+        });
+    }
+    let baseline = source_only(trained);
+    let last = trained[baseline]
+        .scores
+        .last()
+        .expect("at least one epoch is scored");
+    let unreached = no_transfer(last, config, classes);
+    let demanding = unreached && config.no_transfer == NoTransfer::RequireStructure;
     let mut chosen: Option<usize> = None;
     for (i, t) in trained.iter().enumerate() {
         if !t.eligible() {
+            continue;
+        }
+        // Where the source's classes do not reach the target, an adapted candidate must show
+        // class structure of its own.
+        if demanding && i != baseline && t.kept.structure < config.min_structure {
             continue;
         }
         if chosen.is_none_or(|c| t.kept.score > trained[c].kept.score) {
             chosen = Some(i);
         }
     }
-    chosen.unwrap_or_else(|| {
-        trained
-            .iter()
-            .position(|t| t.candidate.method == Method::SourceOnly)
-            .expect("checked: a source-only candidate is present")
-    })
+    let chosen = chosen.unwrap_or(baseline);
+    if unreached {
+        warnings.push(SelectWarning::NoTransfer {
+            effective_classes: last.effective_classes,
+            classes,
+            kept_source_only: demanding && chosen == baseline,
+        });
+    }
+    (chosen, warnings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// An epoch's score, its target predictions spread over 8 of 10 classes with a class
+    /// structure of 0.9.
     fn scored(epoch: usize, score: f64, alarmed: bool) -> EpochScore {
         EpochScore {
             epoch,
             score,
             alarmed,
+            effective_classes: 8.0,
+            structure: 0.9,
         }
     }
 
@@ -604,22 +821,76 @@ mod tests {
 
     #[test]
     fn the_choice_skips_alarmed_candidates_and_falls_back_to_source_only() {
+        let config = SelectConfig::new(Validator::default(), 1);
+        let choose = |list: &[Trained<()>]| choose(list, &config, 10);
         let list = [
             trained(Method::SourceOnly, 0.1, false),
             trained(Method::Dann, 0.9, true),
             trained(Method::DannMstn, 0.5, false),
         ];
-        assert_eq!(choose(&list), 2);
+        let (chosen, warnings) = choose(&list);
+        assert_eq!(chosen, 2);
+        assert_eq!(
+            warnings,
+            vec![SelectWarning::Collapsed {
+                candidates: vec![list[1].candidate.label()]
+            }]
+        );
         let list = [
             trained(Method::Dann, 0.9, true),
             trained(Method::SourceOnly, 0.1, true),
         ];
-        assert_eq!(choose(&list), 1);
+        assert_eq!(choose(&list).0, 1);
         // A tie goes to the earlier candidate.
         let list = [
             trained(Method::SourceOnly, 0.5, false),
             trained(Method::Dann, 0.5, false),
         ];
-        assert_eq!(choose(&list), 0);
+        assert_eq!(choose(&list), (0, Vec::new()));
+    }
+
+    #[test]
+    fn where_the_source_classes_do_not_reach_adaptation_needs_class_structure() {
+        let mut list = [
+            trained(Method::SourceOnly, 0.1, false),
+            trained(Method::Dann, 0.9, false),
+            trained(Method::Mmd, 0.5, false),
+        ];
+        let spread = |list: &mut [Trained<()>], classes: f64| {
+            list[0].scores.last_mut().unwrap().effective_classes = classes;
+        };
+        // Source-only's target predictions at its last epoch spread over 3.1 of 10 classes:
+        // below sqrt(10) = 3.16, half the entropy of ten even classes.
+        spread(&mut list, 3.1);
+        let config = SelectConfig::new(Validator::default(), 1);
+        let warning = |kept_source_only| SelectWarning::NoTransfer {
+            effective_classes: 3.1,
+            classes: 10,
+            kept_source_only,
+        };
+        // DANN scores best and shows structure 0.9 (at least 0.8): chosen, with the warning.
+        assert_eq!(choose(&list, &config, 10), (1, vec![warning(false)]));
+        // Without structure DANN is passed over for MMD, the next with structure.
+        list[1].kept.structure = 0.7;
+        assert_eq!(choose(&list, &config, 10), (2, vec![warning(false)]));
+        // With none, source-only is kept, and the warning says so.
+        list[2].kept.structure = 0.79;
+        assert_eq!(choose(&list, &config, 10), (0, vec![warning(true)]));
+        // `Choose` goes by the scores alone; a lower bar lets DANN back in.
+        let choosing = config.clone().with_no_transfer(NoTransfer::Choose);
+        assert_eq!(choose(&list, &choosing, 10), (1, vec![warning(false)]));
+        let lenient = config.clone().with_min_structure(0.7);
+        assert_eq!(choose(&list, &lenient, 10), (1, vec![warning(false)]));
+        // At 3.2 of 10 classes, or with a lower spread bar (10^0.4 = 2.5 classes), the rule is
+        // off: the scores choose, without a warning.
+        spread(&mut list, 3.2);
+        assert_eq!(choose(&list, &config, 10), (1, Vec::new()));
+        spread(&mut list, 3.1);
+        let lower = config.clone().with_min_spread(0.4);
+        assert_eq!(choose(&list, &lower, 10), (1, Vec::new()));
+        // Only source-only's spread is read: an adapted candidate's does not count.
+        spread(&mut list, 8.0);
+        list[1].scores.last_mut().unwrap().effective_classes = 1.0;
+        assert_eq!(choose(&list, &config, 10), (1, Vec::new()));
     }
 }

@@ -63,15 +63,42 @@ pub fn entropy_score<B: Backend>(target_logits: &Tensor<B, 2>) -> Result<f64, Va
 pub fn information_maximization<B: Backend>(
     target_logits: &Tensor<B, 2>,
 ) -> Result<f64, ValidateError> {
-    let (_, classes) = check_matrix(target_logits, "target logits")?;
-    let probabilities = values(&log_softmax(target_logits.clone(), 1).exp().mean_dim(0));
-    debug_assert_eq!(probabilities.len(), classes);
-    let marginal = -probabilities
+    check_matrix(target_logits, "target logits")?;
+    Ok(marginal_entropy(target_logits) - mean(&entropies(target_logits)))
+}
+
+/// The effective number of classes the predictions use: `exp(H((1/N) sum_i p_i))`, the
+/// perplexity of the mean prediction. It is `K` when the classes are predicted evenly and 1
+/// when one class takes every prediction; between, it counts the classes that carry the
+/// predictions (two classes shared evenly give 2).
+///
+/// Read on a model trained on the source alone, it says whether the source's classes carry
+/// over to the target at all: a target on which such a model spreads its predictions over a
+/// few classes only is one where its features do not separate the target's classes, and where
+/// scores computed from target predictions (entropy, information maximisation, SND) have
+/// little to rank.
+///
+/// # Shapes
+///
+/// - `logits`: `[N, K]`
+/// - output: in `[1, K]`
+///
+/// # Errors
+///
+/// As [`prediction_entropies`].
+pub fn effective_classes<B: Backend>(logits: &Tensor<B, 2>) -> Result<f64, ValidateError> {
+    check_matrix(logits, "logits")?;
+    Ok(marginal_entropy(logits).exp())
+}
+
+/// The entropy of the mean softmax of checked logits.
+fn marginal_entropy<B: Backend>(logits: &Tensor<B, 2>) -> f64 {
+    let probabilities = values(&log_softmax(logits.clone(), 1).exp().mean_dim(0));
+    -probabilities
         .iter()
         .filter(|&&p| p > 0.0)
         .map(|&p| p * p.ln())
-        .sum::<f64>();
-    Ok(marginal - mean(&entropies(target_logits)))
+        .sum::<f64>()
 }
 
 /// Row entropies of the softmax of checked logits, computed from the log-softmax so that
@@ -88,4 +115,51 @@ pub(crate) fn entropies<B: Backend>(logits: &Tensor<B, 2>) -> Vec<f64> {
 /// The mean of a non-empty slice.
 pub(crate) fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::NdArray;
+    use burn::tensor::{Tensor, TensorData};
+
+    use super::*;
+
+    /// Logits of `rows` rows, each confident (margin 30) on the class `class_of(row)`.
+    fn confident(
+        rows: usize,
+        classes: usize,
+        class_of: impl Fn(usize) -> usize,
+    ) -> Tensor<NdArray, 2> {
+        let values: Vec<f32> = (0..rows)
+            .flat_map(|r| (0..classes).map(move |k| (r, k)))
+            .map(|(r, k)| if k == class_of(r) { 30.0 } else { 0.0 })
+            .collect();
+        Tensor::from_data(
+            TensorData::new(values, [rows, classes]),
+            &Default::default(),
+        )
+    }
+
+    #[test]
+    fn effective_classes_counts_the_classes_the_predictions_use() {
+        let close = |logits: &Tensor<NdArray, 2>, expected: f64| {
+            let got = effective_classes(logits).unwrap();
+            assert!((got - expected).abs() < 1e-3, "{got} against {expected}");
+        };
+        // One class takes every prediction.
+        close(&confident(40, 10, |_| 3), 1.0);
+        // Two classes share them evenly; then all ten.
+        close(&confident(40, 10, |r| r % 2), 2.0);
+        close(&confident(40, 10, |r| r % 10), 10.0);
+        // Unconfident but even predictions use every class too.
+        let flat = Tensor::<NdArray, 2>::zeros([5, 4], &Default::default());
+        close(&flat, 4.0);
+        // Three quarters on one class, a quarter on another: exp(H(0.75, 0.25)).
+        let expected = (-(0.75f64 * 0.75f64.ln() + 0.25 * 0.25f64.ln())).exp();
+        close(&confident(40, 10, |r| usize::from(r % 4 == 0)), expected);
+        assert!(matches!(
+            effective_classes(&Tensor::<NdArray, 2>::empty([0, 3], &Default::default())),
+            Err(ValidateError::Empty { .. })
+        ));
+    }
 }

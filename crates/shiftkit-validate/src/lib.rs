@@ -14,8 +14,10 @@
 //! | `iwcv` | source features, logits, labels; target features | `-mean(w l)` | Sugiyama et al. 2007 |
 //! | `dev` | the same | `-(mean(w l) + eta mean(w) - eta)` | You et al. 2019 |
 //!
-//! Beside them: the [`proxy_a_distance`] between two feature sets, and a two-dimensional
-//! [`Pca2`] projection to draw them.
+//! Beside them: the [`proxy_a_distance`] between two feature sets, a two-dimensional
+//! [`Pca2`] projection to draw them, and the [`effective_classes`] of a model's predictions
+//! (how many classes carry them: a source-only model that uses few of them on the target
+//! does not carry the source's classes there).
 //!
 //! # Example
 //!
@@ -85,7 +87,9 @@ mod validator;
 pub use domain::{
     DomainClassifier, DomainClassifierConfig, cross_fitted_density_ratios, proxy_a_distance,
 };
-pub use entropy::{entropy_score, information_maximization, prediction_entropies};
+pub use entropy::{
+    effective_classes, entropy_score, information_maximization, prediction_entropies,
+};
 pub use error::ValidateError;
 pub use pca::{Pca2, pca_2d};
 pub use risk::{CONSTANT_WEIGHTS, cross_entropies, dev_risk, iwcv_risk};

@@ -41,7 +41,7 @@ use clap::{Parser, ValueEnum};
 use shiftkit::align::CentroidStart;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
-use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
+use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved};
 use shiftkit::methods::DannConfig;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, save_encoder};
 use shiftkit::train::select::{Param, SelectConfig, grid};
@@ -338,113 +338,97 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
 
 /// Trains every requested run on the requested device, then prints and writes the results.
 fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), Box<dyn Error>> {
-    std::fs::create_dir_all(&options.out)
-        .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
-    match device {
-        Resolved::Cpu => eprintln!("device: {device} ({backend})"),
-        Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
-    }
-    let runs = dispatch(device, backend, &Job(options))??;
+    let runs = cli::dispatch_into(&options.out, device, backend, options)??;
     if options.selecting.is_some() {
         println!("\nresults written to {}/", options.out.display());
         return Ok(());
     }
-    print!("\n{}", report::table(&runs));
-    report::write_summary(&options.out, &runs)?;
-    println!("\nresults written to {}/", options.out.display());
-    Ok(())
+    report::finish(&options.out, &runs)
 }
 
-/// The runs of this program, as a job for [`dispatch`].
-struct Job<'a>(&'a Options);
-
-impl OnBackend for Job<'_> {
+/// Every seed x model x method on backend `B`, as a job for [`cli::dispatch_into`], each run's
+/// history and curves written as soon as it ends.
+impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
-        run_all::<B>(self.0, device)
-    }
-}
-
-/// Every seed x model x method on backend `B`, each run's history and curves written as soon
-/// as it ends.
-fn run_all<B: TrainingBackend>(
-    options: &Options,
-    device: &B::Device,
-) -> Result<Vec<Run>, Box<dyn Error>> {
-    // The reference data does not depend on the seed: read it once.
-    let reference = options
-        .data_dir
-        .as_ref()
-        .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
-        .transpose()?;
-    let mut runs = Vec::new();
-    let count = options.seeds.len() * options.models.len() * options.methods.len();
-    for &seed in &options.seeds {
-        let embedded;
-        let pair = match &reference {
-            Some(pair) => pair,
-            None => {
-                embedded = DigitsPair::embedded(seed)?;
-                &embedded
-            }
-        };
-        for &model in &options.models {
-            if let Some(selecting) = &options.selecting {
-                let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
-                let base = options.base.clone().with_semantic_weight(semantic_weight);
-                let candidates = grid(&options.methods, &base, &selecting.axes);
-                let spec = SelectionSpec {
-                    model: model.name(),
-                    seed,
-                    batch_size: options.batch_size,
-                    length: options.length,
-                };
-                let config = SelectConfig::new(selecting.validator, 1)
-                    .with_choose_epoch(selecting.choose_epoch);
-                let record = choose::<B>(&spec, &candidates, config, model, pair, device)?;
-                print!("\n{}", record.table());
-                let single = options.seeds.len() * options.models.len() == 1;
-                let name = if single {
-                    "selection.json".to_string()
-                } else {
-                    format!("selection_{}_seed{seed}.json", model.name())
-                };
-                selection::write(&options.out.join(name), &record)?;
-                continue;
-            }
-            for &method in &options.methods {
-                let semantic_weight = options.semantic_weight.unwrap_or(model.semantic_weight());
-                let mut spec = RunSpec {
-                    method,
-                    model: model.name(),
-                    seed,
-                    config: method
-                        .configure(options.base.clone().with_semantic_weight(semantic_weight)),
-                    batch_size: options.batch_size,
-                    length: options.length,
-                    checkpoint_dir: None,
-                    resume: options.persistence.resume,
-                };
-                spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
-                let export = options.persistence.export_path(&spec.stem(), count);
-                let latent = options
-                    .latent
-                    .then(|| options.out.join(format!("latent_{}.png", spec.stem())));
-                let run = train::<B>(
-                    &spec,
-                    model,
-                    pair,
-                    export.as_deref(),
-                    latent.as_deref(),
-                    device,
-                )?;
-                report::write_run(&options.out, &run)?;
-                runs.push(run);
+        let options = self;
+        // The reference data does not depend on the seed: read it once.
+        let reference = options
+            .data_dir
+            .as_ref()
+            .map(|dir| DigitsPair::from_mnist_dir(dir, options.source_size))
+            .transpose()?;
+        let mut runs = Vec::new();
+        let count = options.seeds.len() * options.models.len() * options.methods.len();
+        for &seed in &options.seeds {
+            let embedded;
+            let pair = match &reference {
+                Some(pair) => pair,
+                None => {
+                    embedded = DigitsPair::embedded(seed)?;
+                    &embedded
+                }
+            };
+            for &model in &options.models {
+                if let Some(selecting) = &options.selecting {
+                    let semantic_weight =
+                        options.semantic_weight.unwrap_or(model.semantic_weight());
+                    let base = options.base.clone().with_semantic_weight(semantic_weight);
+                    let candidates = grid(&options.methods, &base, &selecting.axes);
+                    let spec = SelectionSpec {
+                        model: model.name(),
+                        seed,
+                        batch_size: options.batch_size,
+                        length: options.length,
+                    };
+                    let config = SelectConfig::new(selecting.validator, 1)
+                        .with_choose_epoch(selecting.choose_epoch);
+                    let record = choose::<B>(&spec, &candidates, config, model, pair, device)?;
+                    print!("\n{}", record.table());
+                    let single = options.seeds.len() * options.models.len() == 1;
+                    let name = if single {
+                        "selection.json".to_string()
+                    } else {
+                        format!("selection_{}_seed{seed}.json", model.name())
+                    };
+                    selection::write(&options.out.join(name), &record)?;
+                    continue;
+                }
+                for &method in &options.methods {
+                    let semantic_weight =
+                        options.semantic_weight.unwrap_or(model.semantic_weight());
+                    let mut spec = RunSpec {
+                        method,
+                        model: model.name(),
+                        seed,
+                        config: method
+                            .configure(options.base.clone().with_semantic_weight(semantic_weight)),
+                        batch_size: options.batch_size,
+                        length: options.length,
+                        checkpoint_dir: None,
+                        resume: options.persistence.resume,
+                    };
+                    spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
+                    let export = options.persistence.export_path(&spec.stem(), count);
+                    let latent = options
+                        .latent
+                        .then(|| options.out.join(format!("latent_{}.png", spec.stem())));
+                    let run = train::<B>(
+                        &spec,
+                        model,
+                        pair,
+                        export.as_deref(),
+                        latent.as_deref(),
+                        device,
+                    )?;
+                    report::write_run(&options.out, &run)?;
+                    runs.push(run);
+                }
             }
         }
+        Ok(runs)
     }
-    Ok(runs)
 }
 
 /// The label-free choice among `candidates` with the given encoder, reporting each candidate

@@ -32,7 +32,7 @@ use plotters::prelude::*;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::moons::MoonsConfig;
 use shiftkit::data::{MoonsPair, PointBatcher, PointDataset};
-use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
+use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved};
 use shiftkit::methods::DannConfig;
 use shiftkit::nn::Encoder;
 use shiftkit::nn::{ShallowEncoderConfig, save_encoder};
@@ -131,73 +131,61 @@ fn main() {
 
 /// Trains every requested run on the requested device, then prints and writes the results.
 fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), Box<dyn Error>> {
-    std::fs::create_dir_all(&options.out)
-        .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
-    match device {
-        Resolved::Cpu => eprintln!("device: {device} ({backend})"),
-        Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
-    }
-    let runs = dispatch(device, backend, &Job(options))??;
-    print!("\n{}", report::table(&runs));
-    report::write_summary(&options.out, &runs)?;
-    println!("\nresults written to {}/", options.out.display());
-    Ok(())
+    let runs = cli::dispatch_into(&options.out, device, backend, options)??;
+    report::finish(&options.out, &runs)
 }
 
-/// The runs of this program, as a job for [`dispatch`].
-struct Job<'a>(&'a Options);
-
-impl OnBackend for Job<'_> {
+/// Every seed x method on backend `B`, as a job for [`cli::dispatch_into`]; per seed, one
+/// decision-boundary figure.
+impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
-        run_all::<B>(self.0, device)
-    }
-}
-
-/// Every seed x method on backend `B`; per seed, one decision-boundary figure.
-fn run_all<B: TrainingBackend>(
-    options: &Options,
-    device: &B::Device,
-) -> Result<Vec<Run>, Box<dyn Error>> {
-    let mut runs = Vec::new();
-    let count = options.seeds.len() * options.methods.len();
-    for &seed in &options.seeds {
-        let pair = MoonsConfig::new()
-            .with_n_samples(SAMPLES)
-            .with_seed(seed)
-            .init()?;
-        let mut panels = Vec::new();
-        for &method in &options.methods {
-            let mut spec = RunSpec {
-                method,
-                model: "shallow",
-                seed,
-                config: method.configure(options.base.clone()),
-                batch_size: BATCH,
-                length: Length::Epochs(options.epochs),
-                checkpoint_dir: None,
-                resume: options.persistence.resume,
-            };
-            spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
-            let config = ShallowEncoderConfig::new();
-            let build = |device: &B::Device| config.init(device);
-            let (run, trainer) =
-                train_and_evaluate::<B, _, _, _, _, 2>(&spec, &pair, PointBatcher, build, device)?;
-            if let Some(path) = options.persistence.export_path(&spec.stem(), count) {
-                save_encoder::<B, _>(&path, trainer.model(), &config)?;
+        let options = self;
+        let mut runs = Vec::new();
+        let count = options.seeds.len() * options.methods.len();
+        for &seed in &options.seeds {
+            let pair = MoonsConfig::new()
+                .with_n_samples(SAMPLES)
+                .with_seed(seed)
+                .init()?;
+            let mut panels = Vec::new();
+            for &method in &options.methods {
+                let mut spec = RunSpec {
+                    method,
+                    model: "shallow",
+                    seed,
+                    config: method.configure(options.base.clone()),
+                    batch_size: BATCH,
+                    length: Length::Epochs(options.epochs),
+                    checkpoint_dir: None,
+                    resume: options.persistence.resume,
+                };
+                spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
+                let config = ShallowEncoderConfig::new();
+                let build = |device: &B::Device| config.init(device);
+                let (run, trainer) = train_and_evaluate::<B, _, _, _, _, 2>(
+                    &spec,
+                    &pair,
+                    PointBatcher,
+                    build,
+                    device,
+                )?;
+                if let Some(path) = options.persistence.export_path(&spec.stem(), count) {
+                    save_encoder::<B, _>(&path, trainer.model(), &config)?;
+                }
+                report::write_run(&options.out, &run)?;
+                let window = Window::around(&pair);
+                let classes = predict(&trainer.model().valid(), &window.grid(), device)?;
+                panels.push((run.clone(), classes));
+                runs.push(run);
             }
-            report::write_run(&options.out, &run)?;
-            let window = Window::around(&pair);
-            let classes = predict(&trainer.model().valid(), &window.grid(), device)?;
-            panels.push((run.clone(), classes));
-            runs.push(run);
+            let path = options.out.join(format!("boundary_seed{seed}.png"));
+            boundary_figure(&path, &pair, &panels)
+                .map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
         }
-        let path = options.out.join(format!("boundary_seed{seed}.png"));
-        boundary_figure(&path, &pair, &panels)
-            .map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
+        Ok(runs)
     }
-    Ok(runs)
 }
 
 /// Panel size, in pixels.

@@ -1,25 +1,31 @@
-//! The robustness suite: every method on every digit pair of the suite over seeds, the
-//! label-free choice among them, and how well each validator ranks the runs.
+//! The robustness suite: every method on every pair of the suite over seeds, the label-free
+//! choice among them, and how well each validator ranks the runs.
 //!
 //! ```text
 //! cargo suite                                          # every pair and method, seeds 0,1,2
 //! cargo suite --pairs mnist-textured --seeds 0 --steps 500
+//! cargo suite --model cnn --pairs mnist-inverted,mnist-textured
+//! cargo suite --pairs moons-20,moons-35,moons-50
 //! cargo suite --render out/suite/suite.json --validator dev   # the tables again, another chooser
 //! ```
 //!
-//! For each pair and seed, the candidates are source-only and each `--method` with its default
-//! weights (the MLP encoder, [`DannConfig::recommended`]), trained as the `digits` program
-//! trains them. Every epoch of every candidate is scored by every validator, and, for the
-//! report only, tested on the target's test set. The label-free choice (`--validator`, the
-//! epoch chosen too) is the "selected" row. It prints and writes (under `--out`, default
-//! `out/suite`):
+//! The pairs are the seven digit pairs of `shiftkit_data::suite` and two moons with the target
+//! rotated by 20, 35 or 50 degrees. For each pair and seed, the candidates are source-only and
+//! each `--method` with its default weights, trained as the `digits` program trains them (the
+//! `--model` encoder, [`DannConfig::recommended`]) or, on the moons, as the `moons` program
+//! does (the paper's shallow network, 150 epochs). Every epoch of every candidate is scored by
+//! every validator, and, for the report only, tested on the target's test set. The label-free
+//! choice (`--validator`, the epoch chosen too; where source-only's target predictions use
+//! fewer than `sqrt(K)` effective classes, only adapted runs with class structure compete with
+//! its last epoch, unless `--choose-without-transfer`) is the "selected" row. It prints and writes (under `--out`, default `out/suite`):
 //!
 //! - `suite.md`: per pair, each method's target and source test accuracy (mean over seeds),
 //!   its gain over source-only, and how many runs ended collapsed (one class taking over the
 //!   target predictions, by the trainer's guard); then, per validator, the Spearman rank
 //!   correlation of its score with the target accuracy over all candidates and epochs, and
 //!   the regret of its pick (best target accuracy among the runs minus the pick's).
-//! - `suite.json`: every scored epoch (scores, accuracies, alarms) and every run's end.
+//! - `suite.json`: every scored epoch (scores, accuracies, alarms, the target predictions'
+//!   effective classes) and every run's end.
 
 // A command-line program: its results go to stdout, its progress to stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -31,19 +37,23 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
-use clap::Parser;
+use burn::data::dataloader::DataLoader;
+use burn::data::dataset::Dataset;
+use clap::{Parser, ValueEnum};
 use serde::{Deserialize, Serialize};
 use shiftkit::backend::{Cpu, CpuInner};
-use shiftkit::data::{DigitsPair, FlatDigitBatcher, SuitePair};
+use shiftkit::data::moons::MoonsConfig;
+use shiftkit::data::{
+    DigitBatcher, DigitsPair, DomainPair, FlatDigitBatcher, PointBatcher, SuitePair,
+};
 use shiftkit::methods::DannConfig;
-use shiftkit::nn::MlpEncoderConfig;
+use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
 use shiftkit::train::evaluate;
 use shiftkit::train::select::{SelectConfig, grid};
 use shiftkit::train::{Alarm, Method};
-use shiftkit::validate::Validator;
+use shiftkit::validate::{Validator, effective_classes};
 use shiftkit_lab::cli::{self, List};
-use shiftkit_lab::experiment::Length;
+use shiftkit_lab::experiment::{Item, Length, PairBatcher, TrainModel, eval_loader};
 use shiftkit_lab::report::write_json;
 use shiftkit_lab::selection::{SelectionSpec, run_selection};
 use shiftkit_lab::stats::{mean_std, spearman};
@@ -53,7 +63,8 @@ use shiftkit_lab::stats::{mean_std, spearman};
 #[command(name = "suite")]
 struct Args {
     /// Suite pairs (mnist-optdigits, optdigits-mnist, mnist-inverted, mnist-textured,
-    /// mnist-noisy, mnist-rotated, mnist-thinned) or all, comma-separated
+    /// mnist-noisy, mnist-rotated, mnist-thinned, moons-20, moons-35, moons-50; moons-N for
+    /// any whole angle) or all, comma-separated
     #[arg(long, value_name = "LIST", default_value = "all")]
     pairs: String,
     /// Methods, comma-separated, or all (source_only is always run) [default: all]
@@ -62,15 +73,23 @@ struct Args {
     /// Seeds, comma-separated
     #[arg(long, value_name = "LIST", value_parser = cli::list::<u64>, default_value = "0,1,2")]
     seeds: List<u64>,
-    /// Optimiser steps per run, rounded up to whole epochs
+    /// Optimiser steps per run on the digit pairs, rounded up to whole epochs
     #[arg(long, value_name = "N", default_value = "1000")]
     steps: NonZeroUsize,
+    /// The encoder: mlp or cnn
+    #[arg(long, value_name = "NAME", default_value = "mlp")]
+    model: SuiteModel,
     /// Examples per batch, in each domain
     #[arg(long, value_name = "N", default_value = "64")]
     batch_size: NonZeroUsize,
     /// The validator of the label-free choice: entropy, im, snd, iwcv or dev
     #[arg(long, value_name = "NAME", default_value_t = Validator::default())]
     validator: Validator,
+    /// Choose by the scores even where the source-only model's target predictions use fewer
+    /// than sqrt(K) effective classes (the library's `NoTransfer::Choose`); by default an
+    /// adapted run must show class structure there to be chosen
+    #[arg(long)]
+    choose_without_transfer: bool,
     /// Threads of the CPU backend's pool
     #[arg(long, value_name = "N", default_value = "1")]
     threads: NonZeroUsize,
@@ -80,6 +99,76 @@ struct Args {
     /// Train nothing: render the tables of an earlier run's suite.json (with --validator)
     #[arg(long, value_name = "FILE")]
     render: Option<PathBuf>,
+}
+
+/// A pair of the suite: a digit pair, or two moons with the target rotated by some degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pair {
+    Digits(SuitePair),
+    Moons(u32),
+}
+
+impl Pair {
+    /// Every pair: the seven digit pairs, then the moons at 20, 35 and 50 degrees.
+    fn all() -> Vec<Pair> {
+        let digits = SuitePair::ALL.iter().copied().map(Pair::Digits);
+        digits.chain(MOONS_ANGLES.map(Pair::Moons)).collect()
+    }
+
+    fn name(self) -> String {
+        match self {
+            Pair::Digits(pair) => pair.name().to_string(),
+            Pair::Moons(degrees) => format!("moons-{degrees}"),
+        }
+    }
+
+    /// The number of classes.
+    fn classes(self) -> usize {
+        match self {
+            Pair::Digits(_) => 10,
+            Pair::Moons(_) => 2,
+        }
+    }
+
+    /// The pair a name stands for.
+    fn parse(name: &str) -> Result<Pair, String> {
+        if let Some(degrees) = name.strip_prefix("moons-") {
+            return degrees
+                .parse()
+                .map(Pair::Moons)
+                .map_err(|_| format!("{name}: expected moons-<whole degrees>, e.g. moons-35"));
+        }
+        name.parse().map(Pair::Digits).map_err(|e| e.to_string())
+    }
+}
+
+/// Points in each moons domain, before the 80/20 train/test split (as the moons program).
+const MOONS_SAMPLES: usize = 600;
+
+/// The moons' rotations in the suite (degrees).
+const MOONS_ANGLES: [u32; 3] = [20, 35, 50];
+
+/// The name of the encoder of a suite.json written before the suite had `--model`.
+fn default_model() -> String {
+    "mlp".to_string()
+}
+
+/// `--model`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SuiteModel {
+    /// `784 -> 512 -> 256 -> 128` on flat inputs.
+    Mlp,
+    /// Two conv-BN-ReLU-pool blocks on 1x28x28 images.
+    Cnn,
+}
+
+impl SuiteModel {
+    fn name(self) -> &'static str {
+        match self {
+            SuiteModel::Mlp => "mlp",
+            SuiteModel::Cnn => "cnn",
+        }
+    }
 }
 
 /// One scored epoch of one candidate.
@@ -97,6 +186,22 @@ struct Point {
     scores: BTreeMap<String, f64>,
     /// Whether the collapse guard raised an alarm this epoch.
     alarmed: bool,
+    /// The effective number of classes of the target predictions (absent in a suite.json
+    /// written before it was recorded: see [`Point::classes_used`]).
+    #[serde(default)]
+    effective_classes: Option<f64>,
+}
+
+impl Point {
+    /// The effective number of classes of the target predictions, `exp(H(mean p))`. When not
+    /// recorded, it follows from two scores: information maximisation is `H(mean p)` minus
+    /// the mean entropy, and the entropy score is minus the mean entropy.
+    fn classes_used(&self) -> Option<f64> {
+        self.effective_classes.or_else(|| {
+            let (im, entropy) = (self.scores.get("im")?, self.scores.get("entropy")?);
+            Some((im - entropy).exp())
+        })
+    }
 }
 
 /// How one candidate's run ended.
@@ -114,6 +219,9 @@ struct End {
 #[derive(Debug, Serialize, Deserialize)]
 struct SuiteRecord {
     steps: usize,
+    /// The encoder: mlp or cnn.
+    #[serde(default = "default_model")]
+    model: String,
     points: Vec<Point>,
     ends: Vec<End>,
 }
@@ -121,13 +229,13 @@ struct SuiteRecord {
 fn main() {
     let started = Instant::now();
     let args = Args::parse();
-    let pairs: Vec<SuitePair> = if args.pairs.trim().eq_ignore_ascii_case("all") {
-        SuitePair::ALL.to_vec()
+    let pairs: Vec<Pair> = if args.pairs.trim().eq_ignore_ascii_case("all") {
+        Pair::all()
     } else {
         args.pairs
             .split(',')
             .map(|name| {
-                name.parse()
+                Pair::parse(name.trim())
                     .unwrap_or_else(|e| cli::fail::<Args>(format!("--pairs: {e}")))
             })
             .collect()
@@ -138,7 +246,7 @@ fn main() {
         .map_or(Method::ALL.to_vec(), |list| list.0);
     cli::size_thread_pool::<Args>(args.threads.get());
     let result = match &args.render {
-        Some(path) => render(path, &pairs, args.validator),
+        Some(path) => render(path, &pairs, args.validator, !args.choose_without_transfer),
         None => run(&args, &pairs, &methods),
     };
     if let Err(error) = result {
@@ -154,127 +262,230 @@ fn main() {
 /// Prints the tables of a suite.json.
 fn render(
     path: &std::path::Path,
-    pairs: &[SuitePair],
+    pairs: &[Pair],
     validator: Validator,
+    keep: bool,
 ) -> Result<(), Box<dyn Error>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let record: SuiteRecord = serde_json::from_str(&text)?;
-    let present: Vec<SuitePair> = pairs
+    let present: Vec<Pair> = pairs
         .iter()
         .copied()
         .filter(|p| record.ends.iter().any(|e| e.pair == p.name()))
         .collect();
-    print!("{}", tables(&record, &present, validator));
+    print!("{}", tables(&record, &present, validator, keep));
     Ok(())
 }
 
-fn run(args: &Args, pairs: &[SuitePair], methods: &[Method]) -> Result<(), Box<dyn Error>> {
+fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    let device = Default::default();
-    let base = DannConfig::recommended().with_domain_weight(0.0);
+    // Each method's own weights; the CNN's MSTN weight as the digits program sets it (its
+    // features are about three times the MLP's in norm).
+    let mut base = DannConfig::recommended().with_domain_weight(0.0);
+    if args.model == SuiteModel::Cnn {
+        base = base.with_semantic_weight(0.2);
+    }
     let candidates = grid(methods, &base, &[]);
+    // The moons program's regime (the DANN paper's): a logistic-regression discriminator, two
+    // classes, Adam at 0.05, batches of 32, 150 epochs.
+    let moons_base = DannConfig::new()
+        .with_lr(0.05)
+        .with_discriminator_layers(0)
+        .with_num_classes(2);
+    let moons_candidates = grid(methods, &moons_base, &[]);
     let mut record = SuiteRecord {
         steps: args.steps.get(),
+        model: args.model.name().to_string(),
         points: Vec::new(),
         ends: Vec::new(),
     };
     for &pair_name in pairs {
         for &seed in &args.seeds.0 {
-            let pair = DigitsPair::suite(pair_name, seed)?;
-            let test_loader = |data: &shiftkit::data::DigitDataset| {
-                DataLoaderBuilder::<CpuInner, _, _>::new(FlatDigitBatcher)
-                    .batch_size(512)
-                    .build(data.clone())
-            };
-            let target_test = test_loader(&pair.target_test);
-            let source_test = test_loader(&pair.source_test);
             let spec = SelectionSpec {
-                model: "mlp",
+                model: args.model.name(),
                 seed,
                 batch_size: args.batch_size.get(),
                 length: Length::Steps(args.steps.get()),
             };
-            let mut points: Vec<Point> = Vec::new();
-            let pair_started = Instant::now();
-            let (selection_record, selection) = run_selection::<Cpu, _, _, _, _, 2>(
-                &spec,
-                &candidates,
-                SelectConfig::new(args.validator, 0).with_choose_epoch(true),
-                &pair,
-                FlatDigitBatcher,
-                |device| MlpEncoderConfig::new().init(device),
-                &device,
-                |candidate, epoch, model, inputs| {
-                    let mut scores = BTreeMap::new();
-                    for validator in Validator::ALL {
-                        // A score that cannot be computed is left out (reported as absent).
-                        if let Ok(score) = validator.score(inputs) {
-                            scores.insert(validator.name().to_string(), score);
-                        }
-                    }
-                    let accuracy = |loader: &dyn DataLoader<_, _>, name| {
-                        evaluate(model, loader, name).map_or(f64::NAN, |r| r.accuracy)
-                    };
-                    let target_accuracy = accuracy(target_test.as_ref(), "target-test");
-                    let source_accuracy = accuracy(source_test.as_ref(), "source-test");
-                    points.push(Point {
-                        pair: pair_name.name().to_string(),
-                        seed,
-                        method: candidate.method.name().to_string(),
-                        epoch,
-                        target_accuracy,
-                        source_accuracy,
-                        scores,
-                        alarmed: false,
-                    });
-                },
-            )?;
-            // The alarms and the last epochs' source accuracies come from the runs.
-            for trained in &selection.candidates {
-                let method = trained.candidate.method.name();
-                for point in points.iter_mut().filter(|p| p.method == method) {
-                    if let Some(scored) = trained.scores.iter().find(|s| s.epoch == point.epoch) {
-                        point.alarmed = scored.alarmed;
-                    }
+            let started = Instant::now();
+            let run = match (pair_name, args.model) {
+                (Pair::Digits(digits), SuiteModel::Mlp) => {
+                    let config = MlpEncoderConfig::new();
+                    run_pair::<_, _, _, _, 2>(
+                        &spec,
+                        &candidates,
+                        args.validator,
+                        pair_name,
+                        &DigitsPair::suite(digits, seed)?,
+                        FlatDigitBatcher,
+                        |device| config.init(device),
+                    )?
                 }
-                let last = trained.history.last().expect("trained at least one epoch");
-                let end_point = points
-                    .iter()
-                    .rev()
-                    .find(|p| p.method == method)
-                    .expect("every epoch is scored");
-                record.ends.push(End {
-                    pair: pair_name.name().to_string(),
-                    seed,
-                    method: method.to_string(),
-                    target_accuracy: end_point.target_accuracy,
-                    source_accuracy: end_point.source_accuracy,
-                    collapsed: last
-                        .alarms
-                        .iter()
-                        .any(|a| matches!(a, Alarm::ClassCollapse { .. })),
-                });
-            }
-            let chosen = &selection_record.candidates[selection_record.chosen];
+                (Pair::Digits(digits), SuiteModel::Cnn) => {
+                    let config = CnnEncoderConfig::new();
+                    run_pair::<_, _, _, _, 4>(
+                        &spec,
+                        &candidates,
+                        args.validator,
+                        pair_name,
+                        &DigitsPair::suite(digits, seed)?,
+                        DigitBatcher,
+                        |device| config.init(device),
+                    )?
+                }
+                // The moons have one network whatever --model says: the paper's shallow one.
+                (Pair::Moons(degrees), _) => {
+                    let pair = MoonsConfig::new()
+                        .with_n_samples(MOONS_SAMPLES)
+                        .with_angle_degrees(f64::from(degrees))
+                        .with_seed(seed)
+                        .init()?;
+                    let spec = SelectionSpec {
+                        model: "shallow",
+                        batch_size: 32,
+                        length: Length::Epochs(150),
+                        ..spec
+                    };
+                    let config = ShallowEncoderConfig::new();
+                    run_pair::<_, _, _, _, 2>(
+                        &spec,
+                        &moons_candidates,
+                        args.validator,
+                        pair_name,
+                        &pair,
+                        PointBatcher,
+                        |device| config.init(device),
+                    )?
+                }
+            };
             eprintln!(
                 "{:<16} seed {seed}: chose {} (epoch {}): target {:.1}%  ({:.0} s)",
                 pair_name.name(),
-                selection.best().candidate.label(),
-                chosen.epoch,
-                100.0 * chosen.target_accuracy,
-                pair_started.elapsed().as_secs_f64()
+                run.chosen_label,
+                run.chosen_epoch,
+                100.0 * run.chosen_target_accuracy,
+                started.elapsed().as_secs_f64()
             );
-            record.points.extend(points);
+            record.points.extend(run.points);
+            record.ends.extend(run.ends);
             write_json(&args.out.join("suite.json"), &record)?;
         }
     }
-    let text = tables(&record, pairs, args.validator);
+    let text = tables(
+        &record,
+        pairs,
+        args.validator,
+        !args.choose_without_transfer,
+    );
     print!("\n{text}");
     std::fs::write(args.out.join("suite.md"), &text)?;
     println!("\nresults written to {}/", args.out.display());
     Ok(())
+}
+
+/// What one pair and seed gave.
+struct PairRun {
+    points: Vec<Point>,
+    ends: Vec<End>,
+    chosen_label: String,
+    chosen_epoch: usize,
+    chosen_target_accuracy: f64,
+}
+
+/// Every candidate on one pair and seed with one encoder: every epoch scored by every
+/// validator and tested on both test sets (for the report only), and the label-free choice.
+fn run_pair<Bt, M, I, Ds, const D: usize>(
+    spec: &SelectionSpec,
+    candidates: &[shiftkit::train::select::Candidate],
+    validator: Validator,
+    pair_name: Pair,
+    pair: &DomainPair<Ds>,
+    batcher: Bt,
+    build: impl Fn(&burn::backend::flex::FlexDevice) -> Result<M, NnError>,
+) -> Result<PairRun, Box<dyn Error>>
+where
+    M: TrainModel<Cpu, D>,
+    Bt: PairBatcher<Cpu, I, D>,
+    I: Item,
+    Ds: Dataset<I> + Clone + 'static,
+{
+    let device = Default::default();
+    let test_loader =
+        |data: &Ds| eval_loader::<CpuInner, I, Ds, Bt, D>(data, batcher.clone(), &device);
+    let target_test = test_loader(&pair.target_test);
+    let source_test = test_loader(&pair.source_test);
+    let mut points: Vec<Point> = Vec::new();
+    let (selection_record, selection) = run_selection::<Cpu, _, _, _, _, D>(
+        spec,
+        candidates,
+        SelectConfig::new(validator, 0).with_choose_epoch(true),
+        pair,
+        batcher.clone(),
+        build,
+        &device,
+        |candidate, epoch, model, inputs| {
+            let mut scores = BTreeMap::new();
+            for validator in Validator::ALL {
+                // A score that cannot be computed is left out (reported as absent).
+                if let Ok(score) = validator.score(inputs) {
+                    scores.insert(validator.name().to_string(), score);
+                }
+            }
+            let accuracy = |loader: &dyn DataLoader<_, _>, name| {
+                evaluate(model, loader, name).map_or(f64::NAN, |r| r.accuracy)
+            };
+            let target_accuracy = accuracy(target_test.as_ref(), "target-test");
+            let source_accuracy = accuracy(source_test.as_ref(), "source-test");
+            points.push(Point {
+                pair: pair_name.name(),
+                seed: spec.seed,
+                method: candidate.method.name().to_string(),
+                epoch,
+                target_accuracy,
+                source_accuracy,
+                scores,
+                alarmed: false,
+                effective_classes: effective_classes(inputs.target_logits()).ok(),
+            });
+        },
+    )?;
+    // The alarms and the last epochs' source accuracies come from the runs.
+    let mut ends = Vec::new();
+    for trained in &selection.candidates {
+        let method = trained.candidate.method.name();
+        for point in points.iter_mut().filter(|p| p.method == method) {
+            if let Some(scored) = trained.scores.iter().find(|s| s.epoch == point.epoch) {
+                point.alarmed = scored.alarmed;
+            }
+        }
+        let last = trained.history.last().expect("trained at least one epoch");
+        let end_point = points
+            .iter()
+            .rev()
+            .find(|p| p.method == method)
+            .expect("every epoch is scored");
+        ends.push(End {
+            pair: pair_name.name(),
+            seed: spec.seed,
+            method: method.to_string(),
+            target_accuracy: end_point.target_accuracy,
+            source_accuracy: end_point.source_accuracy,
+            collapsed: last
+                .alarms
+                .iter()
+                .any(|a| matches!(a, Alarm::ClassCollapse { .. })),
+        });
+    }
+    let chosen = &selection_record.candidates[selection_record.chosen];
+    Ok(PairRun {
+        points,
+        ends,
+        chosen_label: selection.best().candidate.label(),
+        chosen_epoch: chosen.epoch,
+        chosen_target_accuracy: chosen.target_accuracy,
+    })
 }
 
 /// The points of one pair and seed.
@@ -286,16 +497,45 @@ fn points_of<'a>(record: &'a SuiteRecord, pair: &str, seed: u64) -> Vec<&'a Poin
         .collect()
 }
 
-/// What `validator` picks among `points` as the library's choice does: the best score among
-/// the epochs without alarm; the last source-only epoch when every epoch raised one.
-fn pick<'a>(points: &[&'a Point], validator: Validator) -> Option<&'a Point> {
+/// What `validator` picks among `points` as the library's choice does (with its defaults):
+/// the best score among the epochs without alarm; where the last source-only epoch's target
+/// predictions use fewer than `sqrt(K)` effective classes and `keep` holds, source-only stands
+/// for itself with that last epoch and an adapted epoch must show class structure
+/// (information maximisation over `ln K`) of at least 0.8. The last source-only epoch when
+/// nothing is eligible. The second value says whether the rule fired.
+fn pick<'a>(
+    points: &[&'a Point],
+    classes: usize,
+    validator: Validator,
+    keep: bool,
+) -> Option<(&'a Point, bool)> {
     let name = validator.name();
-    points
+    let last_source_only = points
+        .iter()
+        .rev()
+        .find(|p| p.method == "source_only")
+        .copied()?;
+    let defaults = SelectConfig::new(validator, 1);
+    let ln_k = (classes as f64).ln();
+    let no_transfer = last_source_only
+        .classes_used()
+        .is_some_and(|used| used.ln() < defaults.min_spread * ln_k);
+    let demanding = no_transfer && keep;
+    let structure = |p: &Point| p.scores.get("im").map_or(0.0, |im| im / ln_k);
+    let best = points
         .iter()
         .filter(|p| !p.alarmed && p.scores.contains_key(name))
+        .filter(|p| {
+            !demanding
+                || if p.method == "source_only" {
+                    std::ptr::eq(**p, last_source_only)
+                } else {
+                    structure(p) >= defaults.min_structure
+                }
+        })
         .max_by(|a, b| a.scores[name].total_cmp(&b.scores[name]))
-        .or_else(|| points.iter().rev().find(|p| p.method == "source_only"))
-        .copied()
+        .copied();
+    Some((best.unwrap_or(last_source_only), no_transfer))
 }
 
 /// The seeds present, in order.
@@ -310,17 +550,35 @@ fn seed_list(record: &SuiteRecord) -> Vec<u64> {
 }
 
 /// The suite's tables, as Markdown.
-fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> String {
+fn tables(record: &SuiteRecord, pairs: &[Pair], validator: Validator, keep: bool) -> String {
     let mut out = String::new();
     let seeds = seed_list(record);
+    let mut trained = Vec::new();
+    if pairs.iter().any(|p| matches!(p, Pair::Digits(_))) {
+        trained.push(format!(
+            "digit pairs: {} steps, {}",
+            record.steps,
+            record.model.to_uppercase()
+        ));
+    }
+    if pairs.iter().any(|p| matches!(p, Pair::Moons(_))) {
+        trained.push("moons: the shallow network, 150 epochs".to_string());
+    }
     let _ = writeln!(
         out,
-        "Target and source test accuracy %, mean ± std over {} seeds, {} steps, MLP; gain: \
-         target accuracy minus source-only's; collapsed: runs whose last epoch raised the class \
+        "Target and source test accuracy %, mean ± std over {} seeds; {}. Gain: target \
+         accuracy minus source-only's; collapsed: runs whose last epoch raised the class \
          collapse alarm. \"selected\": the label-free choice by {validator} among the methods \
-         and their epochs (method@epoch per seed).\n",
+         and their epochs (method@epoch per seed; \"no transfer\": the seeds where \
+         source-only's target predictions used fewer than sqrt(K) effective classes, {}).\n",
         seeds.len(),
-        record.steps
+        trained.join("; "),
+        if keep {
+            "where an adapted run needs class structure, IM >= 0.8 ln K, to be chosen over \
+             source-only's last epoch"
+        } else {
+            "chosen by the scores anyway"
+        }
     );
     let _ = writeln!(
         out,
@@ -367,10 +625,19 @@ fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> St
                 rows.len()
             );
         }
-        let picks: Vec<&Point> = seeds
+        let picked: Vec<(&Point, bool)> = seeds
             .iter()
-            .filter_map(|&seed| pick(&points_of(record, pair.name(), seed), validator))
+            .filter_map(|&seed| {
+                pick(
+                    &points_of(record, &pair.name(), seed),
+                    pair.classes(),
+                    validator,
+                    keep,
+                )
+            })
             .collect();
+        let no_transfer = picked.iter().filter(|(_, fired)| *fired).count();
+        let picks: Vec<&Point> = picked.iter().map(|(p, _)| *p).collect();
         if !picks.is_empty() {
             let target: Vec<f64> = picks.iter().map(|p| p.target_accuracy).collect();
             let source: Vec<f64> = picks.iter().map(|p| p.source_accuracy).collect();
@@ -380,9 +647,10 @@ fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> St
                 .collect();
             let _ = writeln!(
                 out,
-                "| {} | **selected** ({}) | {} | {} | {:+.1} | |",
+                "| {} | **selected** ({}; no transfer {no_transfer}/{}) | {} | {} | {:+.1} | |",
                 pair.name(),
                 names.join(", "),
+                picks.len(),
                 row(&target),
                 row(&source),
                 100.0 * (mean_std(&target).0 - baseline_mean),
@@ -394,7 +662,8 @@ fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> St
         out,
         "\nValidators over all candidates and epochs of a pair and seed: Spearman rank \
          correlation of the score with the target accuracy, and regret (points of target \
-         accuracy: the best epoch's minus the pick's; the pick skips alarmed epochs), mean ± \
+         accuracy: the best epoch's minus the pick's; the pick skips alarmed epochs and reads \
+         the scores alone, without the no-transfer rule), mean ± \
          std over pairs and seeds; then the mean regret per pair.\n"
     );
     let mut header = "| validator | Spearman | regret |".to_string();
@@ -409,7 +678,7 @@ fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> St
         for pair in pairs {
             let mut pair_regrets = Vec::new();
             for &seed in &seeds {
-                let points = points_of(record, pair.name(), seed);
+                let points = points_of(record, &pair.name(), seed);
                 let scored: Vec<&Point> = points
                     .iter()
                     .copied()
@@ -424,7 +693,7 @@ fn tables(record: &SuiteRecord, pairs: &[SuitePair], validator: Validator) -> St
                     .iter()
                     .map(|p| p.target_accuracy)
                     .fold(f64::NEG_INFINITY, f64::max);
-                if let Some(chosen) = pick(&points, v) {
+                if let Some((chosen, _)) = pick(&points, pair.classes(), v, false) {
                     pair_regrets.push(oracle - chosen.target_accuracy);
                 }
             }

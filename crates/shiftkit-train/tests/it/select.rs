@@ -6,7 +6,9 @@ use crate::common;
 use common::{eval_loader, moons, moons_trainer, parameters, serial};
 
 use shiftkit_data::PointDataset;
-use shiftkit_train::select::{Param, SelectConfig, SelectError, grid, select};
+use shiftkit_train::select::{
+    NoTransfer, Param, SelectConfig, SelectError, SelectWarning, grid, select,
+};
 use shiftkit_train::{DannConfig, Method};
 use shiftkit_validate::Validator;
 
@@ -137,4 +139,106 @@ fn a_list_without_source_only_or_epochs_is_refused() {
         try_select(&grid(&[], &base(), &[]), 0),
         Err(SelectError::NoEpoch)
     ));
+}
+
+#[test]
+fn where_the_source_classes_do_not_reach_source_only_stands_at_its_last_epoch() {
+    let _serial = serial();
+    let pair = moons(7);
+    let candidates = grid(&[Method::Dann], &base(), &[]);
+    let run = |config: SelectConfig| {
+        select(
+            &candidates,
+            |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 7)),
+            eval_loader(pair.source_test.clone()).as_ref(),
+            eval_loader(pair.target_train.clone()).as_ref(),
+            &config,
+            |_, _, _, _| {},
+        )
+        .unwrap()
+    };
+    let config = SelectConfig::new(Validator::Im, 3).with_choose_epoch(true);
+    // The moons' classes are balanced on both domains: at the default spread no warning.
+    let default = run(config.clone());
+    assert!(
+        !default
+            .warnings
+            .iter()
+            .any(|w| matches!(w, SelectWarning::NoTransfer { .. })),
+        "{:?}",
+        default.warnings
+    );
+    // Asking for the full entropy of two classes makes any imbalance count as not reached;
+    // asking for full structure leaves no adapted candidate eligible.
+    let strict = config.with_min_spread(1.0).with_min_structure(1.0);
+    let kept = run(strict.clone());
+    let baseline = &kept.candidates[0];
+    assert_eq!(baseline.candidate.method, Method::SourceOnly);
+    assert_eq!(kept.chosen, 0);
+    let spread = baseline.scores.last().unwrap().effective_classes;
+    assert!((1.0..2.0).contains(&spread), "{spread}");
+    let no_transfer = |selection: &shiftkit_train::select::Selection<_>| {
+        selection
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, SelectWarning::NoTransfer { .. }))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        no_transfer(&kept),
+        vec![SelectWarning::NoTransfer {
+            effective_classes: spread,
+            classes: 2,
+            kept_source_only: true,
+        }]
+    );
+    // Kept as trained: the last epoch, the same weights as a source-only run alone.
+    assert_eq!(baseline.kept, *baseline.scores.last().unwrap());
+    let mut alone = moons_trainer(&pair, candidates[0].config.clone(), 7).with_planned_epochs(3);
+    alone.fit(3).unwrap();
+    assert_eq!(parameters(&baseline.model), parameters(alone.model()));
+
+    // Under `Choose` the scores choose, and the warning says so.
+    let chosen = run(strict.with_no_transfer(NoTransfer::Choose));
+    // The best-scored eligible candidate; source-only when none is eligible.
+    let mut expected = 0;
+    let mut best = f64::NEG_INFINITY;
+    for (i, trained) in chosen.candidates.iter().enumerate() {
+        if trained.eligible() && trained.kept.score > best {
+            (expected, best) = (i, trained.kept.score);
+        }
+    }
+    assert_eq!(chosen.chosen, expected);
+    assert!(matches!(
+        no_transfer(&chosen).as_slice(),
+        [SelectWarning::NoTransfer {
+            kept_source_only: false,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn a_spread_or_structure_outside_0_to_1_is_refused() {
+    let pair = moons(1);
+    for share in [-0.1, 1.5, f64::NAN] {
+        for config in [
+            SelectConfig::new(Validator::Im, 1).with_min_spread(share),
+            SelectConfig::new(Validator::Im, 1).with_min_structure(share),
+        ] {
+            let result = select(
+                &grid(&[], &base(), &[]),
+                |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 1)),
+                eval_loader(pair.source_test.clone()).as_ref(),
+                eval_loader(pair.target_train.clone()).as_ref(),
+                &config,
+                |_, _, _, _| {},
+            );
+            assert!(
+                matches!(result, Err(SelectError::Share(s)) if s.to_bits() == share.to_bits()),
+                "{share}"
+            );
+        }
+    }
 }
