@@ -390,7 +390,11 @@ impl fmt::Display for SelectWarning {
                          source-only was kept; try an encoder suited to this shift"
                     )
                 } else {
-                    write!(f, "the choice stands on the scores alone: check it")
+                    write!(
+                        f,
+                        "an adapted candidate was chosen: check it on a few labelled target \
+                         examples"
+                    )
                 }
             }
             SelectWarning::Collapsed { candidates } => write!(
@@ -571,7 +575,7 @@ where
             return Err(SelectError::Share(share));
         }
     }
-    let mut trained = Vec::with_capacity(candidates.len());
+    let mut runs: Vec<Run<'_, M>> = Vec::with_capacity(candidates.len());
     let mut classes = 0;
     for candidate in candidates {
         let train_error = |source| SelectError::Train {
@@ -581,8 +585,8 @@ where
         let mut trainer = build(candidate)
             .map_err(train_error)?
             .with_planned_epochs(config.epochs);
-        let mut scores = Vec::new();
-        let mut kept: Option<(EpochScore, M)> = None;
+        let mut scores: Vec<EpochScore> = Vec::new();
+        let mut best: Option<(usize, M)> = None;
         for epoch in 1..=config.epochs {
             let records = trainer.fit(1).map_err(train_error)?;
             if !config.choose_epoch && epoch < config.epochs {
@@ -619,38 +623,182 @@ where
                 effective_classes,
                 structure,
             };
-            scores.push(scored);
-            if better(&scored, kept.as_ref().map(|(s, _)| s)) {
-                kept = Some((scored, trainer.model().clone()));
+            if better(&scored, best.as_ref().map(|(i, _)| &scores[*i])) {
+                best = Some((scores.len(), trainer.model().clone()));
             }
+            scores.push(scored);
         }
-        let (mut kept, mut model) = kept.expect("at least one epoch is scored");
-        let last = *scores.last().expect("at least one epoch is scored");
-        let baseline = candidate.method == Method::SourceOnly
-            && !trained
+        let (best, best_model) = best.expect("at least one epoch is scored");
+        // The first source-only run's last model too: `decide` keeps it where the source's
+        // classes do not reach the target.
+        let last_model = (candidate.method == Method::SourceOnly
+            && !runs
                 .iter()
-                .any(|t: &Trained<M>| t.candidate.method == Method::SourceOnly);
-        if baseline
-            && config.no_transfer == NoTransfer::RequireStructure
-            && no_transfer(&last, config, classes)
-        {
-            // Where the source's classes do not reach the target, source-only stands as
-            // trained, at its last epoch: no validator ranking picks among its epochs.
-            kept = last;
-            model = trainer.model().clone();
-        }
-        trained.push(Trained {
-            candidate: candidate.clone(),
+                .any(|r: &Run<'_, M>| r.candidate.method == Method::SourceOnly))
+        .then(|| trainer.model().clone());
+        runs.push(Run {
+            candidate,
             scores,
-            kept,
-            model,
+            best,
+            best_model,
+            last_model,
             history: trainer.history().to_vec(),
         });
     }
-    let (chosen, warnings) = choose(&trained, config, classes);
+    let scored: Vec<ScoredRun<'_>> = runs
+        .iter()
+        .map(|r| ScoredRun {
+            method: r.candidate.method,
+            label: r.candidate.label(),
+            scores: &r.scores,
+        })
+        .collect();
+    let decision = decide(&scored, config, classes)?;
+    let candidates = runs
+        .into_iter()
+        .zip(&decision.kept)
+        .map(|(run, &kept)| {
+            let model = match run.last_model {
+                Some(last) if kept != run.best => last,
+                _ => run.best_model,
+            };
+            Trained {
+                candidate: run.candidate.clone(),
+                kept: run.scores[kept],
+                scores: run.scores,
+                model,
+                history: run.history,
+            }
+        })
+        .collect();
     Ok(Selection {
         validator: config.validator,
-        candidates: trained,
+        candidates,
+        chosen: decision.chosen,
+        warnings: decision.warnings,
+    })
+}
+
+/// One candidate's run inside [`select`], before the decision.
+struct Run<'a, M> {
+    candidate: &'a Candidate,
+    scores: Vec<EpochScore>,
+    /// The index of the best epoch by [`better`], and its model.
+    best: usize,
+    best_model: M,
+    /// The last epoch's model, kept for the first source-only run only.
+    last_model: Option<M>,
+    history: Vec<EpochRecord>,
+}
+
+/// A candidate's scored epochs, as [`decide`] reads them.
+#[derive(Debug, Clone)]
+pub struct ScoredRun<'a> {
+    /// The candidate's method.
+    pub method: Method,
+    /// Its label, for the warnings ([`Candidate::label`]).
+    pub label: String,
+    /// Its scored epochs, in order.
+    pub scores: &'a [EpochScore],
+}
+
+/// What [`decide`] makes of the scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Each candidate's kept epoch, an index into its scores.
+    pub kept: Vec<usize>,
+    /// The chosen candidate.
+    pub chosen: usize,
+    /// What goes with the choice.
+    pub warnings: Vec<SelectWarning>,
+}
+
+/// The decision [`select`] makes, from the scored epochs alone (`classes` is the number of
+/// classes): so that a program holding the scores of earlier runs can replay it.
+///
+/// Each candidate keeps its best-scored epoch without alarm (its last when every one raised
+/// an alarm). The chosen candidate is the best-scored eligible one; the first source-only one
+/// when none is eligible (ties go to the earlier candidate, so source-only, listed first by
+/// [`grid`], wins them). Where the first source-only run's target predictions at its last
+/// epoch spread over too few of the classes ([`SelectConfig::min_spread`]), under
+/// [`NoTransfer::RequireStructure`], source-only keeps its last epoch and adapted candidates
+/// without enough class structure are not eligible.
+///
+/// # Errors
+///
+/// [`SelectError::NoSourceOnly`] without a source-only run, [`SelectError::NoEpoch`] for a
+/// run without a scored epoch.
+pub fn decide(
+    runs: &[ScoredRun<'_>],
+    config: &SelectConfig,
+    classes: usize,
+) -> Result<Decision, SelectError> {
+    if runs.iter().any(|r| r.scores.is_empty()) {
+        return Err(SelectError::NoEpoch);
+    }
+    let baseline = runs
+        .iter()
+        .position(|r| r.method == Method::SourceOnly)
+        .ok_or(SelectError::NoSourceOnly)?;
+    let last = runs[baseline].scores.len() - 1;
+    let unreached = no_transfer(&runs[baseline].scores[last], config, classes);
+    let demanding = unreached && config.no_transfer == NoTransfer::RequireStructure;
+    let kept: Vec<usize> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            if demanding && i == baseline {
+                // Where the source's classes do not reach the target, source-only stands as
+                // trained, at its last epoch: no validator ranking picks among its epochs.
+                last
+            } else {
+                (1..run.scores.len()).fold(0, |best, j| {
+                    if better(&run.scores[j], Some(&run.scores[best])) {
+                        j
+                    } else {
+                        best
+                    }
+                })
+            }
+        })
+        .collect();
+    let kept_score = |i: usize| &runs[i].scores[kept[i]];
+    let mut chosen: Option<usize> = None;
+    for i in 0..runs.len() {
+        let score = kept_score(i);
+        if score.alarmed {
+            continue;
+        }
+        // Where the source's classes do not reach the target, an adapted candidate must show
+        // class structure of its own.
+        if demanding && i != baseline && score.structure < config.min_structure {
+            continue;
+        }
+        if chosen.is_none_or(|c| score.score > kept_score(c).score) {
+            chosen = Some(i);
+        }
+    }
+    let chosen = chosen.unwrap_or(baseline);
+    let mut warnings = Vec::new();
+    let collapsed: Vec<String> = runs
+        .iter()
+        .filter(|r| r.scores.iter().all(|s| s.alarmed))
+        .map(|r| r.label.clone())
+        .collect();
+    if !collapsed.is_empty() {
+        warnings.push(SelectWarning::Collapsed {
+            candidates: collapsed,
+        });
+    }
+    if unreached {
+        warnings.push(SelectWarning::NoTransfer {
+            effective_classes: runs[baseline].scores[last].effective_classes,
+            classes,
+            kept_source_only: demanding && chosen == baseline,
+        });
+    }
+    Ok(Decision {
+        kept,
         chosen,
         warnings,
     })
@@ -675,68 +823,6 @@ fn better(new: &EpochScore, kept: Option<&EpochScore>) -> bool {
 /// below the configured share of `ln K`.
 fn no_transfer(last: &EpochScore, config: &SelectConfig, classes: usize) -> bool {
     last.effective_classes.ln() < config.min_spread * (classes as f64).ln()
-}
-
-/// The index of the first source-only candidate.
-fn source_only<M>(trained: &[Trained<M>]) -> usize {
-    trained
-        .iter()
-        .position(|t| t.candidate.method == Method::SourceOnly)
-        .expect("checked: a source-only candidate is present")
-}
-
-/// The best-scored eligible candidate; the first source-only one when none is eligible (ties
-/// go to the earlier candidate, so source-only, listed first by [`grid`], wins them). Where
-/// the source-only model's target predictions at its last epoch spread over too few of the
-/// `classes`, adapted candidates without enough class structure are not eligible (under
-/// [`NoTransfer::RequireStructure`]; [`select`] has then kept source-only's last epoch). With
-/// the warnings that go with the choice.
-fn choose<M>(
-    trained: &[Trained<M>],
-    config: &SelectConfig,
-    classes: usize,
-) -> (usize, Vec<SelectWarning>) {
-    let mut warnings = Vec::new();
-    let collapsed: Vec<String> = trained
-        .iter()
-        .filter(|t| t.scores.iter().all(|s| s.alarmed))
-        .map(|t| t.candidate.label())
-        .collect();
-    if !collapsed.is_empty() {
-        warnings.push(SelectWarning::Collapsed {
-            candidates: collapsed,
-        });
-    }
-    let baseline = source_only(trained);
-    let last = trained[baseline]
-        .scores
-        .last()
-        .expect("at least one epoch is scored");
-    let unreached = no_transfer(last, config, classes);
-    let demanding = unreached && config.no_transfer == NoTransfer::RequireStructure;
-    let mut chosen: Option<usize> = None;
-    for (i, t) in trained.iter().enumerate() {
-        if !t.eligible() {
-            continue;
-        }
-        // Where the source's classes do not reach the target, an adapted candidate must show
-        // class structure of its own.
-        if demanding && i != baseline && t.kept.structure < config.min_structure {
-            continue;
-        }
-        if chosen.is_none_or(|c| t.kept.score > trained[c].kept.score) {
-            chosen = Some(i);
-        }
-    }
-    let chosen = chosen.unwrap_or(baseline);
-    if unreached {
-        warnings.push(SelectWarning::NoTransfer {
-            effective_classes: last.effective_classes,
-            classes,
-            kept_source_only: demanding && chosen == baseline,
-        });
-    }
-    (chosen, warnings)
 }
 
 #[cfg(test)]
@@ -809,55 +895,81 @@ mod tests {
         ));
     }
 
-    fn trained(method: Method, score: f64, alarmed: bool) -> Trained<()> {
-        Trained {
-            candidate: Candidate::new(method, &DannConfig::new(), Vec::new()),
-            scores: vec![scored(1, score, alarmed)],
-            kept: scored(1, score, alarmed),
-            model: (),
-            history: Vec::new(),
-        }
+    /// A run of one scored epoch.
+    fn run(method: Method, score: f64, alarmed: bool) -> (Method, Vec<EpochScore>) {
+        (method, vec![scored(1, score, alarmed)])
+    }
+
+    /// The chosen index and the warnings [`decide`] gives for `list`, ten classes.
+    fn choose(
+        list: &[(Method, Vec<EpochScore>)],
+        config: &SelectConfig,
+    ) -> (usize, Vec<SelectWarning>) {
+        let decision = decide(&scored_runs(list), config, 10).unwrap();
+        (decision.chosen, decision.warnings)
+    }
+
+    fn scored_runs(list: &[(Method, Vec<EpochScore>)]) -> Vec<ScoredRun<'_>> {
+        list.iter()
+            .map(|(method, scores)| ScoredRun {
+                method: *method,
+                label: method.name().to_string(),
+                scores,
+            })
+            .collect()
     }
 
     #[test]
     fn the_choice_skips_alarmed_candidates_and_falls_back_to_source_only() {
         let config = SelectConfig::new(Validator::default(), 1);
-        let choose = |list: &[Trained<()>]| choose(list, &config, 10);
+        let choose = |list: &[(Method, Vec<EpochScore>)]| choose(list, &config);
         let list = [
-            trained(Method::SourceOnly, 0.1, false),
-            trained(Method::Dann, 0.9, true),
-            trained(Method::DannMstn, 0.5, false),
+            run(Method::SourceOnly, 0.1, false),
+            run(Method::Dann, 0.9, true),
+            run(Method::DannMstn, 0.5, false),
         ];
         let (chosen, warnings) = choose(&list);
         assert_eq!(chosen, 2);
         assert_eq!(
             warnings,
             vec![SelectWarning::Collapsed {
-                candidates: vec![list[1].candidate.label()]
+                candidates: vec!["dann".to_string()]
             }]
         );
         let list = [
-            trained(Method::Dann, 0.9, true),
-            trained(Method::SourceOnly, 0.1, true),
+            run(Method::Dann, 0.9, true),
+            run(Method::SourceOnly, 0.1, true),
         ];
         assert_eq!(choose(&list).0, 1);
         // A tie goes to the earlier candidate.
         let list = [
-            trained(Method::SourceOnly, 0.5, false),
-            trained(Method::Dann, 0.5, false),
+            run(Method::SourceOnly, 0.5, false),
+            run(Method::Dann, 0.5, false),
         ];
         assert_eq!(choose(&list), (0, Vec::new()));
+        // No source-only run, or a run without a scored epoch: refused.
+        let config = SelectConfig::new(Validator::default(), 1);
+        let dann_only = [run(Method::Dann, 0.5, false)];
+        assert!(matches!(
+            decide(&scored_runs(&dann_only), &config, 10),
+            Err(SelectError::NoSourceOnly)
+        ));
+        let empty = [(Method::SourceOnly, Vec::new())];
+        assert!(matches!(
+            decide(&scored_runs(&empty), &config, 10),
+            Err(SelectError::NoEpoch)
+        ));
     }
 
     #[test]
     fn where_the_source_classes_do_not_reach_adaptation_needs_class_structure() {
         let mut list = [
-            trained(Method::SourceOnly, 0.1, false),
-            trained(Method::Dann, 0.9, false),
-            trained(Method::Mmd, 0.5, false),
+            run(Method::SourceOnly, 0.1, false),
+            run(Method::Dann, 0.9, false),
+            run(Method::Mmd, 0.5, false),
         ];
-        let spread = |list: &mut [Trained<()>], classes: f64| {
-            list[0].scores.last_mut().unwrap().effective_classes = classes;
+        let spread = |list: &mut [(Method, Vec<EpochScore>)], classes: f64| {
+            list[0].1.last_mut().unwrap().effective_classes = classes;
         };
         // Source-only's target predictions at its last epoch spread over 3.1 of 10 classes:
         // below sqrt(10) = 3.16, half the entropy of ten even classes.
@@ -869,28 +981,40 @@ mod tests {
             kept_source_only,
         };
         // DANN scores best and shows structure 0.9 (at least 0.8): chosen, with the warning.
-        assert_eq!(choose(&list, &config, 10), (1, vec![warning(false)]));
+        assert_eq!(choose(&list, &config), (1, vec![warning(false)]));
         // Without structure DANN is passed over for MMD, the next with structure.
-        list[1].kept.structure = 0.7;
-        assert_eq!(choose(&list, &config, 10), (2, vec![warning(false)]));
+        list[1].1[0].structure = 0.7;
+        assert_eq!(choose(&list, &config), (2, vec![warning(false)]));
         // With none, source-only is kept, and the warning says so.
-        list[2].kept.structure = 0.79;
-        assert_eq!(choose(&list, &config, 10), (0, vec![warning(true)]));
+        list[2].1[0].structure = 0.79;
+        assert_eq!(choose(&list, &config), (0, vec![warning(true)]));
         // `Choose` goes by the scores alone; a lower bar lets DANN back in.
         let choosing = config.clone().with_no_transfer(NoTransfer::Choose);
-        assert_eq!(choose(&list, &choosing, 10), (1, vec![warning(false)]));
+        assert_eq!(choose(&list, &choosing), (1, vec![warning(false)]));
         let lenient = config.clone().with_min_structure(0.7);
-        assert_eq!(choose(&list, &lenient, 10), (1, vec![warning(false)]));
+        assert_eq!(choose(&list, &lenient), (1, vec![warning(false)]));
         // At 3.2 of 10 classes, or with a lower spread bar (10^0.4 = 2.5 classes), the rule is
         // off: the scores choose, without a warning.
         spread(&mut list, 3.2);
-        assert_eq!(choose(&list, &config, 10), (1, Vec::new()));
+        assert_eq!(choose(&list, &config), (1, Vec::new()));
         spread(&mut list, 3.1);
         let lower = config.clone().with_min_spread(0.4);
-        assert_eq!(choose(&list, &lower, 10), (1, Vec::new()));
+        assert_eq!(choose(&list, &lower), (1, Vec::new()));
         // Only source-only's spread is read: an adapted candidate's does not count.
         spread(&mut list, 8.0);
-        list[1].scores.last_mut().unwrap().effective_classes = 1.0;
-        assert_eq!(choose(&list, &config, 10), (1, Vec::new()));
+        list[1].1.last_mut().unwrap().effective_classes = 1.0;
+        assert_eq!(choose(&list, &config), (1, Vec::new()));
+
+        // Source-only keeps its best-scored epoch, or, where the rule fires, its last.
+        let mut baseline = vec![scored(1, 0.6, false), scored(2, 0.2, false)];
+        baseline[1].effective_classes = 3.1;
+        let two_epochs = [
+            (Method::SourceOnly, baseline),
+            run(Method::Dann, 0.9, false),
+        ];
+        let kept =
+            |config: &SelectConfig| decide(&scored_runs(&two_epochs), config, 10).unwrap().kept;
+        assert_eq!(kept(&config), vec![1, 0]);
+        assert_eq!(kept(&choosing), vec![0, 0]);
     }
 }

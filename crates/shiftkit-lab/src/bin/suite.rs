@@ -49,7 +49,9 @@ use shiftkit::data::{
 use shiftkit::methods::DannConfig;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
 use shiftkit::train::evaluate;
-use shiftkit::train::select::{SelectConfig, grid};
+use shiftkit::train::select::{
+    EpochScore, NoTransfer, ScoredRun, SelectConfig, SelectWarning, decide, grid,
+};
 use shiftkit::train::{Alarm, Method};
 use shiftkit::validate::{Validator, effective_classes};
 use shiftkit_lab::cli::{self, List};
@@ -497,45 +499,63 @@ fn points_of<'a>(record: &'a SuiteRecord, pair: &str, seed: u64) -> Vec<&'a Poin
         .collect()
 }
 
-/// What `validator` picks among `points` as the library's choice does (with its defaults):
-/// the best score among the epochs without alarm; where the last source-only epoch's target
-/// predictions use fewer than `sqrt(K)` effective classes and `keep` holds, source-only stands
-/// for itself with that last epoch and an adapted epoch must show class structure
-/// (information maximisation over `ln K`) of at least 0.8. The last source-only epoch when
-/// nothing is eligible. The second value says whether the rule fired.
+/// What `validator` picks among `points` (one pair and seed, every run in training order):
+/// the library's decision ([`decide`], with its defaults, or `NoTransfer::Choose` unless
+/// `keep`) replayed on the recorded scores. An epoch without a score for `validator` counts
+/// as scoring minus infinity. The second value says whether the no-transfer rule fired.
 fn pick<'a>(
     points: &[&'a Point],
     classes: usize,
     validator: Validator,
     keep: bool,
 ) -> Option<(&'a Point, bool)> {
-    let name = validator.name();
-    let last_source_only = points
-        .iter()
-        .rev()
-        .find(|p| p.method == "source_only")
-        .copied()?;
-    let defaults = SelectConfig::new(validator, 1);
+    let mut runs: Vec<(&str, Vec<&Point>)> = Vec::new();
+    for &point in points {
+        match runs.iter_mut().find(|(method, _)| *method == point.method) {
+            Some((_, epochs)) => epochs.push(point),
+            None => runs.push((&point.method, vec![point])),
+        }
+    }
     let ln_k = (classes as f64).ln();
-    let no_transfer = last_source_only
-        .classes_used()
-        .is_some_and(|used| used.ln() < defaults.min_spread * ln_k);
-    let demanding = no_transfer && keep;
-    let structure = |p: &Point| p.scores.get("im").map_or(0.0, |im| im / ln_k);
-    let best = points
+    let scores: Vec<(Method, Vec<EpochScore>)> = runs
         .iter()
-        .filter(|p| !p.alarmed && p.scores.contains_key(name))
-        .filter(|p| {
-            !demanding
-                || if p.method == "source_only" {
-                    std::ptr::eq(**p, last_source_only)
-                } else {
-                    structure(p) >= defaults.min_structure
-                }
+        .map(|(method, epochs)| {
+            let scores = epochs
+                .iter()
+                .map(|p| EpochScore {
+                    epoch: p.epoch,
+                    score: p
+                        .scores
+                        .get(validator.name())
+                        .copied()
+                        .unwrap_or(f64::NEG_INFINITY),
+                    alarmed: p.alarmed,
+                    effective_classes: p.classes_used().unwrap_or(f64::NAN),
+                    structure: p.scores.get("im").map_or(0.0, |im| im / ln_k),
+                })
+                .collect();
+            Some((method.parse::<Method>().ok()?, scores))
         })
-        .max_by(|a, b| a.scores[name].total_cmp(&b.scores[name]))
-        .copied();
-    Some((best.unwrap_or(last_source_only), no_transfer))
+        .collect::<Option<_>>()?;
+    let scored: Vec<ScoredRun<'_>> = scores
+        .iter()
+        .map(|(method, scores)| ScoredRun {
+            method: *method,
+            label: method.name().to_string(),
+            scores,
+        })
+        .collect();
+    let mut config = SelectConfig::new(validator, 1);
+    if !keep {
+        config = config.with_no_transfer(NoTransfer::Choose);
+    }
+    let decision = decide(&scored, &config, classes).ok()?;
+    let fired = decision
+        .warnings
+        .iter()
+        .any(|w| matches!(w, SelectWarning::NoTransfer { .. }));
+    let chosen = decision.chosen;
+    Some((runs[chosen].1[decision.kept[chosen]], fired))
 }
 
 /// The seeds present, in order.
