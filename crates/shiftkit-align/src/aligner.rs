@@ -3,7 +3,7 @@ use burn::tensor::{Int, Tensor};
 
 use crate::config::CentroidStart;
 use crate::error::{AlignError, Domain};
-use crate::means::class_means_unchecked;
+use crate::means::class_sums_unchecked;
 use crate::state::CentroidState;
 
 /// MSTN semantic alignment: per-batch source class centroids pulled towards moving-average
@@ -233,6 +233,53 @@ impl<B: Backend> CentroidAligner<B> {
         Ok(())
     }
 
+    /// The per-class sums and counts of a step's two batches: all that a step of the aligner
+    /// reads from them, packed in one `[K, 2d + 2]` tensor, one row per class. Columns `0..d`
+    /// hold the source features' sums (differentiable), column `d` the source counts, columns
+    /// `d + 1..2d + 1` the target features' sums (detached) and column `2d + 1` the target
+    /// counts. A label outside `[0, K)` matches no class, as in
+    /// [`step_trusted_labels`](Self::step_trusted_labels).
+    ///
+    /// [`propose_from_sums`](Self::propose_from_sums) finishes the step. Between the two, a
+    /// data-parallel trainer adds the sums of every peer (each holds a shard of the batch), so
+    /// that every peer takes the step the union batch gives: the sums are the statistics that
+    /// add up across shards, the means are not.
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::FeatureWidth`] or [`AlignError::BatchLength`].
+    pub fn batch_sums(
+        &self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Result<Tensor<B, 2>, AlignError> {
+        self.check_shapes(source, source_labels, target, target_pseudo)?;
+        Ok(self.batch_sums_unchecked(source, source_labels, target, target_pseudo))
+    }
+
+    /// The loss and the state that a step leaves, from the (possibly summed over peers)
+    /// [`batch_sums`](Self::batch_sums); the aligner is not changed (see
+    /// [`propose`](Self::propose)).
+    ///
+    /// # Errors
+    ///
+    /// [`AlignError::SumsShape`] when `sums` is not `[K, 2d + 2]`.
+    pub fn propose_from_sums(
+        &self,
+        sums: Tensor<B, 2>,
+    ) -> Result<(Tensor<B, 1>, CentroidState<B>), AlignError> {
+        let expected = [self.num_classes, 2 * self.latent_dim + 2];
+        if sums.dims() != expected {
+            return Err(AlignError::SumsShape {
+                expected,
+                actual: sums.dims(),
+            });
+        }
+        Ok(self.propose_from_sums_unchecked(sums))
+    }
+
     /// The step proper, on validated inputs: the loss and the new state. Every operation stays
     /// on the device.
     fn propose_unchecked(
@@ -242,25 +289,48 @@ impl<B: Backend> CentroidAligner<B> {
         target: &Tensor<B, 2>,
         target_pseudo: &Tensor<B, 1, Int>,
     ) -> (Tensor<B, 1>, CentroidState<B>) {
-        let (k, d) = (self.num_classes, self.latent_dim);
+        let sums = self.batch_sums_unchecked(source, source_labels, target, target_pseudo);
+        self.propose_from_sums_unchecked(sums)
+    }
 
-        // Target side: batch means of the detached features, then the moving average.
-        let batch_t = class_means_unchecked(
-            target.clone().detach(),
-            target_pseudo.clone(),
-            self.num_classes,
-        );
-        let present_t = batch_t.counts.greater_elem(0.0); // [K, 1]
+    /// [`batch_sums`](Self::batch_sums) on checked shapes.
+    fn batch_sums_unchecked(
+        &self,
+        source: &Tensor<B, 2>,
+        source_labels: &Tensor<B, 1, Int>,
+        target: &Tensor<B, 2>,
+        target_pseudo: &Tensor<B, 1, Int>,
+    ) -> Tensor<B, 2> {
+        let k = self.num_classes;
+        let s = class_sums_unchecked(source.clone(), source_labels.clone(), k);
+        // The moving average never carries gradient.
+        let t = class_sums_unchecked(target.clone().detach(), target_pseudo.clone(), k);
+        Tensor::cat(vec![s.sums, s.counts, t.sums, t.counts], 1)
+    }
+
+    /// [`propose_from_sums`](Self::propose_from_sums) on a checked shape.
+    fn propose_from_sums_unchecked(&self, sums: Tensor<B, 2>) -> (Tensor<B, 1>, CentroidState<B>) {
+        let (k, d) = (self.num_classes, self.latent_dim);
+        let means = |from: usize| {
+            let counts = sums.clone().slice([0..k, from + d..from + d + 1]);
+            let means = sums.clone().slice([0..k, from..from + d]) / counts.clone().clamp_min(1.0);
+            (means, counts)
+        };
+        let (means_s, counts_s) = means(0);
+        let (means_t, counts_t) = means(d + 1);
+
+        // Target side: the batch means, then the moving average.
+        let present_t = counts_t.greater_elem(0.0); // [K, 1]
         let seen = self.state.seen.clone().reshape([k, 1]);
         let old = self.state.centroids.clone();
-        let blended = old.clone().mul_scalar(1.0 - self.momentum)
-            + batch_t.means.clone().mul_scalar(self.momentum);
+        let blended =
+            old.clone().mul_scalar(1.0 - self.momentum) + means_t.clone().mul_scalar(self.momentum);
         let centroids = match self.start {
             CentroidStart::FirstSighting => {
                 let blend = present_t.clone().bool_and(seen.clone());
                 let first = present_t.clone().bool_and(seen.clone().bool_not());
                 old.mask_where(blend.expand([k, d]), blended)
-                    .mask_where(first.expand([k, d]), batch_t.means)
+                    .mask_where(first.expand([k, d]), means_t)
             }
             // From a zero start, a first sighting blends like any other.
             CentroidStart::Zero => old.mask_where(present_t.clone().expand([k, d]), blended),
@@ -269,14 +339,13 @@ impl<B: Backend> CentroidAligner<B> {
         let seen = seen.bool_or(present_t); // [K, 1]
 
         // Source side: per-batch means, tracked.
-        let batch_s = class_means_unchecked(source.clone(), source_labels.clone(), k);
-        let present_s = batch_s.counts.greater_elem(0.0);
+        let present_s = counts_s.greater_elem(0.0);
         let qualifies = match self.start {
             CentroidStart::FirstSighting => present_s.bool_and(seen.clone()),
             CentroidStart::Zero => present_s,
         }
         .float(); // [K, 1]
-        let squared = (batch_s.means - centroids.clone()).square().sum_dim(1); // [K, 1]
+        let squared = (means_s - centroids.clone()).square().sum_dim(1); // [K, 1]
         let total = (squared * qualifies.clone()).sum();
         let denominator = qualifies.sum().clamp_min(1.0).mul_scalar(d as f64);
         let loss = total / denominator;

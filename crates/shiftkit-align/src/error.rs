@@ -101,6 +101,16 @@ pub enum AlignError {
         /// The state's.
         actual: (usize, usize),
     },
+
+    /// Batch sums handed to
+    /// [`propose_from_sums`](crate::CentroidAligner::propose_from_sums) are not `[K, 2d + 2]`.
+    #[error("batch sums of shape {actual:?} do not fit an aligner that expects {expected:?}")]
+    SumsShape {
+        /// `[num_classes, 2 latent_dim + 2]`.
+        expected: [usize; 2],
+        /// The shape handed in.
+        actual: [usize; 2],
+    },
 }
 
 /// Checks the hyper-parameters shared by the config and the record.

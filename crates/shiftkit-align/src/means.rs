@@ -68,13 +68,32 @@ pub(crate) fn class_means_unchecked<B: Backend>(
     labels: Tensor<B, 1, Int>,
     num_classes: usize,
 ) -> ClassMeans<B> {
+    let ClassSums { sums, counts } = class_sums_unchecked(features, labels, num_classes);
+    let means = sums / counts.clone().clamp_min(1.0);
+    ClassMeans { means, counts }
+}
+
+/// The per-class sums of a batch's features, `[num_classes, d]`, and the class counts,
+/// `[num_classes, 1]`.
+pub(crate) struct ClassSums<B: Backend> {
+    pub(crate) sums: Tensor<B, 2>,
+    pub(crate) counts: Tensor<B, 2>,
+}
+
+/// `Y @ z` and the row sums of `Y`, `Y` the one-hot matrix of the labels (see
+/// [`class_means`]), on inputs whose shapes agree.
+pub(crate) fn class_sums_unchecked<B: Backend>(
+    features: Tensor<B, 2>,
+    labels: Tensor<B, 1, Int>,
+    num_classes: usize,
+) -> ClassSums<B> {
     let [n, d] = features.dims();
     let device = features.device();
     if n == 0 {
         // An empty batch: nothing present. Kept off the matmul path, whose behaviour on empty
         // operands varies between backends.
-        return ClassMeans {
-            means: Tensor::zeros([num_classes, d], &device),
+        return ClassSums {
+            sums: Tensor::zeros([num_classes, d], &device),
             counts: Tensor::zeros([num_classes, 1], &device),
         };
     }
@@ -88,6 +107,5 @@ pub(crate) fn class_means_unchecked<B: Backend>(
         .float();
     let counts = one_hot.clone().sum_dim(1);
     let sums = one_hot.matmul(features);
-    let means = sums / counts.clone().clamp_min(1.0);
-    ClassMeans { means, counts }
+    ClassSums { sums, counts }
 }

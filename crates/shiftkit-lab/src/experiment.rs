@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
-use burn::data::dataset::Dataset;
+use burn::data::dataset::{Dataset, InMemDataset};
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -21,6 +21,7 @@ use shiftkit::nn::NnError;
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::train::TrainError;
 use shiftkit::train::checkpoint;
+use shiftkit::train::peers::PeerConfig;
 
 use crate::Method;
 use crate::progress::Progress;
@@ -63,6 +64,10 @@ pub struct RunSpec {
     pub checkpoint_dir: Option<PathBuf>,
     /// Whether to continue from the newest checkpoint in `checkpoint_dir`.
     pub resume: bool,
+    /// Data-parallel peers, one thread each (1: no data parallelism). Each trains on its
+    /// shard of the training data with `batch_size / peers` examples per batch, so the batch
+    /// of a step over all peers stays `batch_size`.
+    pub peers: usize,
 }
 
 impl RunSpec {
@@ -187,22 +192,189 @@ where
     I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
+    let data = (pair.source_train.clone(), pair.target_train.clone());
+    let loaders = Loaders {
+        batcher,
+        batch_size,
+        shuffle_seeds: (seed + 1, seed + 2),
+    };
+    trainer_on(data, loaders, seed, config, build_model, device)
+}
+
+/// How a trainer's loaders batch and shuffle.
+struct Loaders<Bt> {
+    batcher: Bt,
+    batch_size: usize,
+    /// The source's and the target's.
+    shuffle_seeds: (u64, u64),
+}
+
+/// [`new_trainer`] on the datasets `(source, target)`.
+fn trainer_on<B, M, I, Ds, Bt, const D: usize>(
+    (source, target): (Ds, Ds),
+    loaders: Loaders<Bt>,
+    seed: u64,
+    config: DannConfig,
+    build_model: impl FnOnce(&B::Device) -> Result<M, NnError>,
+    device: &B::Device,
+) -> Result<DannTrainer<B, M, D>, TrainError>
+where
+    B: TrainingBackend,
+    M: TrainModel<B, D>,
+    Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
+    I: Item,
+    Ds: Dataset<I> + 'static,
+{
     B::seed(device, seed);
     let model = build_model(device)?;
-    let loader = |data: &Ds, stream: u64| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
-        DataLoaderBuilder::new(batcher.clone())
-            .batch_size(batch_size)
-            .shuffle(seed + stream)
+    let loader = |data: Ds, shuffle: u64| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
+        DataLoaderBuilder::new(loaders.batcher.clone())
+            .batch_size(loaders.batch_size)
+            .shuffle(shuffle)
             .set_device(device.clone())
-            .build(data.clone())
+            .build(data)
     };
     DannTrainer::new(
         model,
-        loader(&pair.source_train, 1),
-        loader(&pair.target_train, 2),
+        loader(source, loaders.shuffle_seeds.0),
+        loader(target, loaders.shuffle_seeds.1),
         config.with_seed(seed),
         device,
     )
+}
+
+/// Peer `rank`'s shard of `data`: rows `rank, rank + peers, ...` of a permutation drawn from
+/// `seed`, as many for every peer (the remainder of `len / peers` left out).
+fn shard<I: Item, Ds: Dataset<I>>(
+    data: &Ds,
+    rank: usize,
+    peers: usize,
+    seed: u64,
+) -> InMemDataset<I> {
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    order.sort_by_key(|&i| mix64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+    let rows = data.len() / peers * peers;
+    let items = order[..rows]
+        .iter()
+        .skip(rank)
+        .step_by(peers)
+        .filter_map(|&i| data.get(i))
+        .collect();
+    InMemDataset::new(items)
+}
+
+/// SplitMix64's output function.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Every peer's training, peer 0 first.
+type PeerRuns<T> = Result<Vec<PeerRun<T>>, Box<dyn Error>>;
+
+/// One peer's training: its trainer, seconds and steps.
+struct PeerRun<T> {
+    trainer: T,
+    seconds: f64,
+    steps: usize,
+}
+
+/// Trains `spec.peers` peers, one thread each, on shards of `pair`'s training data (drawn from
+/// `spec.seed`); every peer's model starts from peer 0's (built as the one-process run builds
+/// it). Peer 0 reports progress. Returns every peer's run, peer 0 first.
+fn train_peers<B, M, I, Ds, Bt, const D: usize>(
+    spec: &RunSpec,
+    pair: &DomainPair<Ds>,
+    batcher: Bt,
+    build_model: impl Fn(&B::Device) -> Result<M, NnError>,
+    device: &B::Device,
+) -> PeerRuns<DannTrainer<B, M, D>>
+where
+    B: TrainingBackend,
+    M: TrainModel<B, D>,
+    Bt: PairBatcher<B, I, D>,
+    I: Item,
+    Ds: Dataset<I> + Clone + 'static,
+    DannTrainer<B, M, D>: Send,
+{
+    let peers = spec.peers;
+    if !spec.batch_size.is_multiple_of(peers) {
+        return Err(format!(
+            "--batch-size {} does not split over {peers} peers",
+            spec.batch_size
+        )
+        .into());
+    }
+    // Built here, one after the other: the backend's generator is the process's.
+    let mut trainers = Vec::with_capacity(peers);
+    for rank in 0..peers {
+        let shards = (
+            shard(&pair.source_train, rank, peers, spec.seed + 1),
+            shard(&pair.target_train, rank, peers, spec.seed + 2),
+        );
+        let stream = 1000 * rank as u64;
+        let loaders = Loaders {
+            batcher: batcher.clone(),
+            batch_size: spec.batch_size / peers,
+            shuffle_seeds: (spec.seed + 1 + stream, spec.seed + 2 + stream),
+        };
+        let config = spec.config.clone();
+        trainers.push(trainer_on(
+            shards,
+            loaders,
+            spec.seed,
+            config,
+            &build_model,
+            device,
+        )?);
+    }
+    let epochs = spec.length.epochs(trainers[0].steps_per_epoch());
+    let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
+    let steps_per_epoch = trainers[0].steps_per_epoch();
+    let runs = std::thread::scope(|scope| {
+        let handles: Vec<_> = trainers
+            .into_iter()
+            .enumerate()
+            .map(|(rank, trainer)| {
+                let label = format!("{label} peer {rank}/{peers}");
+                scope.spawn(move || -> Result<_, TrainError> {
+                    let mut trainer = trainer
+                        .with_planned_epochs(epochs)
+                        .join(PeerConfig::local(rank, peers))?;
+                    let started = Instant::now();
+                    let result = if rank == 0 {
+                        let mut progress = Progress::new(&label, epochs, steps_per_epoch);
+                        trainer.fit_observed(epochs, &mut progress)
+                    } else {
+                        trainer.fit(epochs)
+                    };
+                    let seconds = started.elapsed().as_secs_f64();
+                    trainer.leave()?;
+                    result?;
+                    let steps = trainer.steps_done();
+                    Ok(PeerRun {
+                        trainer,
+                        seconds,
+                        steps,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| "a peer's thread panicked".to_string())
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut out = Vec::with_capacity(peers);
+    for run in runs {
+        out.push(run??);
+    }
+    Ok(out)
 }
 
 /// Trains one model on `pair` as `spec` says and measures it; returns the run and the trainer
@@ -221,7 +393,7 @@ pub fn train_and_evaluate<B, M, I, Ds, Bt, const D: usize>(
     spec: &RunSpec,
     pair: &DomainPair<Ds>,
     batcher: Bt,
-    build_model: impl FnOnce(&B::Device) -> Result<M, NnError>,
+    build_model: impl Fn(&B::Device) -> Result<M, NnError>,
     device: &B::Device,
 ) -> Result<(Run, DannTrainer<B, M, D>), Box<dyn Error>>
 where
@@ -231,32 +403,54 @@ where
     Bt: PairBatcher<B, I, D>,
     I: Item,
     Ds: Dataset<I> + Clone + 'static,
+    DannTrainer<B, M, D>: Send,
 {
-    let mut trainer = new_trainer(
-        pair,
-        batcher.clone(),
-        spec.batch_size,
-        spec.seed,
-        spec.config.clone(),
-        build_model,
-        device,
-    )?;
-    let epochs = spec.length.epochs(trainer.steps_per_epoch());
-    trainer = trainer.with_planned_epochs(epochs);
     let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
-    if let Some(dir) = &spec.checkpoint_dir {
-        if spec.resume {
-            resume(&mut trainer, dir, &label)?;
+    let (trainer, mut progress, seconds, steps_trained, peer_note) = if spec.peers > 1 {
+        let mut runs = train_peers(spec, pair, batcher.clone(), build_model, device)?;
+        let rates: Vec<String> = runs
+            .iter()
+            .enumerate()
+            .map(|(rank, run)| {
+                format!(
+                    "peer {rank}: {:.0} steps/s",
+                    run.steps as f64 / run.seconds.max(1e-9)
+                )
+            })
+            .collect();
+        let first = runs.swap_remove(0);
+        let epochs = first.trainer.epochs_done();
+        let progress = Progress::new(&label, epochs, first.trainer.steps_per_epoch());
+        let note = format!(", {}", rates.join(", "));
+        (first.trainer, progress, first.seconds, first.steps, note)
+    } else {
+        let mut trainer = new_trainer(
+            pair,
+            batcher.clone(),
+            spec.batch_size,
+            spec.seed,
+            spec.config.clone(),
+            build_model,
+            device,
+        )?;
+        let epochs = spec.length.epochs(trainer.steps_per_epoch());
+        trainer = trainer.with_planned_epochs(epochs);
+        if let Some(dir) = &spec.checkpoint_dir {
+            if spec.resume {
+                resume(&mut trainer, dir, &label)?;
+            }
+            trainer = trainer.with_checkpoints(Checkpoints::new(dir));
         }
-        trainer = trainer.with_checkpoints(Checkpoints::new(dir));
-    }
-
-    let mut progress = Progress::new(&label, epochs, trainer.steps_per_epoch());
-    let steps_before = trainer.steps_done();
-    let started = Instant::now();
-    trainer.fit_observed(epochs.saturating_sub(trainer.epochs_done()), &mut progress)?;
-    let seconds = started.elapsed().as_secs_f64();
+        let mut progress = Progress::new(&label, epochs, trainer.steps_per_epoch());
+        let steps_before = trainer.steps_done();
+        let started = Instant::now();
+        trainer.fit_observed(epochs.saturating_sub(trainer.epochs_done()), &mut progress)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let steps_trained = trainer.steps_done() - steps_before;
+        (trainer, progress, seconds, steps_trained, String::new())
+    };
     let history = trainer.history().to_vec();
+    let epochs = trainer.epochs_done();
 
     let accuracy = |data: &Ds, name: &str| {
         let loader = eval_loader::<B::InnerBackend, I, Ds, Bt, D>(data, batcher.clone(), device);
@@ -266,14 +460,13 @@ where
     let source_accuracy = accuracy(&pair.source_test, "source-test")?;
     // The speed of this process's training: after a resume, of the steps it took (none when the
     // run was already complete).
-    let steps_trained = trainer.steps_done() - steps_before;
     let steps_per_second = if steps_trained == 0 {
         0.0
     } else {
         steps_trained as f64 / seconds.max(1e-9)
     };
     progress.finish(&format!(
-        "target {:.1}%  source {:.1}%  ({epochs} epochs, {} steps, {seconds:.1} s, {steps_per_second:.0} steps/s)",
+        "target {:.1}%  source {:.1}%  ({epochs} epochs, {} steps, {seconds:.1} s, {steps_per_second:.0} steps/s{peer_note})",
         100.0 * target_accuracy,
         100.0 * source_accuracy,
         trainer.steps_done(),

@@ -11,6 +11,8 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use std::cell::Cell;
+
 use crate::error::{NnError, check_dropout};
 use crate::host_memory::host_backend;
 
@@ -88,12 +90,12 @@ impl MaskDropout {
         // A dropout built with `Auto` outside a config resolves it here, at each call.
         match self.masks.resolve::<B>(device) {
             DropoutMasks::Auto | DropoutMasks::Backend => MaskDraw::Backend,
-            DropoutMasks::Host => MaskDraw::Host(
+            DropoutMasks::Host => MaskDraw::Host(thread_mask_seed().unwrap_or_else(|| {
                 Tensor::<B, 1>::random([2], Distribution::Default, device)
                     .into_data()
                     .iter::<f64>()
-                    .fold(0u64, |acc, u| acc.rotate_left(32) ^ u.to_bits()),
-            ),
+                    .fold(0u64, |acc, u| acc.rotate_left(32) ^ u.to_bits())
+            })),
         }
     }
 
@@ -117,6 +119,35 @@ impl MaskDropout {
         };
         input * mask
     }
+}
+
+thread_local! {
+    /// This thread's stream of host-mask seeds, when it has one (SplitMix64's state).
+    static MASK_STREAM: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Gives the calling thread a stream of its own for the masks [`MaskDropout`] draws on the host
+/// ([`DropoutMasks::Host`]), seeded with `seed`; `None` returns it to the backend's generator
+/// (the default).
+///
+/// A backend's generator is the process's: threads that train side by side (the peers of a
+/// data-parallel run in one process) would take its draws in whatever order they reach it,
+/// and their masks would change from run to run. With a stream per thread, each thread's masks
+/// depend on its seed alone.
+pub fn seed_thread_masks(seed: Option<u64>) {
+    MASK_STREAM.with(|stream| stream.set(seed));
+}
+
+/// The next seed of this thread's stream, if it has one.
+fn thread_mask_seed() -> Option<u64> {
+    MASK_STREAM.with(|stream| {
+        let state = stream.get()?.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        stream.set(Some(state));
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Some(z ^ (z >> 31))
+    })
 }
 
 /// The random part of one dropout call, drawn ahead of the call (see [`MaskDropout::draw`]).

@@ -87,7 +87,7 @@ mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
 pub use discriminator::{DomainDiscriminator, DomainDiscriminatorConfig};
-pub use dropout::{DropoutMasks, MaskDropout};
+pub use dropout::{DropoutMasks, MaskDropout, seed_thread_masks};
 pub use encoder::Encoder;
 pub use error::NnError;
 pub use host_memory::host_backend;

@@ -144,6 +144,28 @@ pub enum TrainError {
         /// What is wrong with the state.
         problem: String,
     },
+    /// A collective operation of data-parallel training failed (see
+    /// [`peers`](crate::peers)); every peer of the group stops.
+    #[error("collective {operation} failed: {problem}")]
+    Collective {
+        /// `"register"`, `"all-reduce"`, `"broadcast"`, `"finish"` or `"orchestrator"`.
+        operation: &'static str,
+        /// What the collective engine said.
+        problem: String,
+    },
+    /// The peers of a data-parallel run would take different numbers of steps per epoch:
+    /// their shards are of different sizes.
+    #[error(
+        "the peers' shards are uneven: this peer takes {steps} steps per epoch, the {peers} peers {mean} on average"
+    )]
+    UnevenShards {
+        /// This peer's steps per epoch.
+        steps: usize,
+        /// The number of peers.
+        peers: usize,
+        /// The mean over the peers.
+        mean: f64,
+    },
     /// A checkpoint could not be written or read.
     #[error(transparent)]
     Checkpoint(#[from] crate::checkpoint::CheckpointError),

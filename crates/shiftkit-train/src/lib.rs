@@ -34,6 +34,7 @@ mod metrics;
 mod model;
 mod observer;
 mod optim;
+pub mod peers;
 mod plan;
 mod schedule;
 mod seed;

@@ -3,6 +3,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
+use crate::TrainError;
+use crate::peers::Peers;
+
 /// The numbers one step reads back from the device, in one transfer.
 pub(crate) struct StepNumbers {
     pub(crate) ce: f64,
@@ -96,19 +99,36 @@ impl<B: Backend> TargetTracking<B> {
         self.seen += n;
     }
 
-    /// Target accuracy and the share of the most predicted class: one read of the device.
-    pub(crate) fn read(self) -> (f64, f64) {
+    /// Target accuracy and the share of the most predicted class, over every peer's batches:
+    /// one read of the device.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Collective`] when the sum over the peers failed.
+    pub(crate) fn read(self, peers: Peers) -> Result<(f64, f64), TrainError> {
         let (Some(correct), Some(histogram)) = (self.correct, self.histogram) else {
-            return (0.0, 0.0);
+            return Ok((0.0, 0.0));
         };
-        let values: Vec<i64> = Tensor::cat(vec![correct, histogram], 0)
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .unwrap_or_default();
-        let seen = self.seen.max(1) as f64;
-        let correct = values.first().copied().unwrap_or(0) as f64;
-        let majority = values.iter().skip(1).copied().max().unwrap_or(0) as f64;
-        (correct / seen, majority / seen)
+        let counts = Tensor::cat(vec![correct, histogram], 0);
+        let (values, seen): (Vec<f64>, f64) = if peers.alone() {
+            let values = counts.into_data().convert::<f64>().to_vec();
+            (values.unwrap_or_default(), self.seen as f64)
+        } else {
+            // Counts below 2^24 add exactly in f32.
+            let device = counts.device();
+            let seen = Tensor::<B, 1>::from_floats([self.seen as f32], &device);
+            let summed = peers.sum_inner(Tensor::cat(vec![counts.float(), seen], 0))?;
+            let mut values: Vec<f64> = summed
+                .into_data()
+                .convert::<f64>()
+                .to_vec()
+                .unwrap_or_default();
+            let seen = values.pop().unwrap_or(0.0);
+            (values, seen)
+        };
+        let seen = seen.max(1.0);
+        let correct = values.first().copied().unwrap_or(0.0);
+        let majority = values.iter().skip(1).copied().fold(0.0, f64::max);
+        Ok((correct / seen, majority / seen))
     }
 }

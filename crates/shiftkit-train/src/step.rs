@@ -14,6 +14,7 @@ use shiftkit_nn::Encoder;
 use crate::evaluate::count_correct;
 use crate::losses::cross_entropy;
 use crate::metrics::StepNumbers;
+use crate::peers::Peers;
 use crate::split::SplitGraphs;
 use crate::terms::{AdaptationTerm, TermInputs};
 use crate::{DannModel, DannTrainer, TrainError};
@@ -72,7 +73,7 @@ where
             &encoded,
             &source.labels,
             at,
-            self.config.num_classes,
+            (self.config.num_classes, self.peers),
         ) {
             Ok(losses) => losses,
             Err(error) => {
@@ -80,20 +81,21 @@ where
                 return Err(error);
             }
         };
-        let numbers = read_numbers(
-            losses.summary,
-            n_s,
-            if losses.reversal.is_some() {
-                n_s + n_t
-            } else {
-                0
-            },
-        );
-        if let Err(error) = self.check_finite(&numbers, at) {
-            self.terms.iter_mut().for_each(|term| term.discard());
-            return Err(error);
-        }
-        self.apply(losses.total, encoded.split, at.lr);
+        let disc_seen = if losses.reversal.is_some() {
+            n_s + n_t
+        } else {
+            0
+        };
+        let checked = read_numbers(losses.summary, n_s, disc_seen, self.peers)
+            .and_then(|numbers| self.check_finite(&numbers, at).map(|()| numbers));
+        let numbers = match checked {
+            Ok(numbers) => numbers,
+            Err(error) => {
+                self.terms.iter_mut().for_each(|term| term.discard());
+                return Err(error);
+            }
+        };
+        self.apply(losses.total, encoded.split, at.lr)?;
         self.terms.iter_mut().for_each(|term| term.commit());
         self.steps_done += 1;
         if !at.warmup {
@@ -176,18 +178,30 @@ where
         Ok(())
     }
 
-    /// One backward pass and one optimiser step.
-    fn apply(&mut self, total: Tensor<B, 1>, split: Option<SplitGraphs<B, M>>, lr: f64) {
+    /// One backward pass and one optimiser step (on the mean of the peers' gradients, in a
+    /// data-parallel run).
+    fn apply(
+        &mut self,
+        total: Tensor<B, 1>,
+        split: Option<SplitGraphs<B, M>>,
+        lr: f64,
+    ) -> Result<(), TrainError> {
         let grads = total.backward();
+        let model = self
+            .model
+            .as_ref()
+            .expect("the model is present between steps");
+        let grads = match split {
+            Some(split) => split.gradients(grads, model),
+            None => GradientsParams::from_grads(grads, model),
+        };
+        let grads = self.mean_over_peers(model, grads)?;
         let model = self
             .model
             .take()
             .expect("the model is present between steps");
-        let grads = match split {
-            Some(split) => split.gradients(grads, &model),
-            None => GradientsParams::from_grads(grads, &model),
-        };
         self.model = Some(self.optimizer.step(lr, model, grads));
+        Ok(())
     }
 }
 
@@ -198,7 +212,7 @@ fn term_losses<B, M>(
     encoded: &Encoded<B, M>,
     labels: &Tensor<B, 1, burn::tensor::Int>,
     at: &StepAt,
-    num_classes: usize,
+    (num_classes, peers): (usize, Peers),
 ) -> Result<Losses<B>, TrainError>
 where
     B: AutodiffBackend,
@@ -227,6 +241,7 @@ where
             classify: &classify,
             target_logits: OnceCell::new(),
             head: Some(&model.discriminator),
+            peers,
         };
         for term in terms.iter_mut() {
             let weight = term.weight(at.progress);
@@ -254,25 +269,32 @@ where
     })
 }
 
-/// One read of everything a step has to say.
+/// One read of everything a step has to say; in a data-parallel run, summed over the peers
+/// first (one all-reduce), so that every peer reads the union batch's numbers, and a
+/// non-finite loss on any peer is non-finite on all.
 fn read_numbers<B: AutodiffBackend>(
     summary: Vec<Tensor<B, 1>>,
     source_seen: usize,
     disc_seen: usize,
-) -> StepNumbers {
-    let values: Vec<f64> = Tensor::cat(summary, 0)
+    peers: Peers,
+) -> Result<StepNumbers, TrainError> {
+    let summary = peers.sum(Tensor::cat(summary, 0))?;
+    let values: Vec<f64> = summary
         .into_data()
         .convert::<f64>()
         .to_vec()
         .unwrap_or_default();
-    StepNumbers {
-        ce: values[0],
-        total: values[1],
+    // Losses are means over each peer's batch: their mean over the peers is the union's.
+    let p = peers.count() as f64;
+    let mean = |value: f64| if peers.alone() { value } else { value / p };
+    Ok(StepNumbers {
+        ce: mean(values[0]),
+        total: mean(values[1]),
         source_correct: values[2],
         disc_correct: values[3],
         latent_norm_sum: values[4],
-        terms: values[5..].to_vec(),
-        source_seen,
-        disc_seen,
-    }
+        terms: values[5..].iter().map(|&value| mean(value)).collect(),
+        source_seen: source_seen * peers.count(),
+        disc_seen: disc_seen * peers.count(),
+    })
 }

@@ -18,9 +18,10 @@ use crate::host::host_backend;
 use crate::metrics::{EpochSums, TargetTracking, Tracked};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
+use crate::peers::Peers;
 use crate::plan::{Cycler, Plan, scan_loader, steps_per_epoch};
 use crate::schedule::scheduled_lr;
-use crate::seed::epoch_seed;
+use crate::seed::{epoch_seed, mix64};
 use crate::step::StepAt;
 use crate::terms::{
     AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
@@ -82,6 +83,12 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// reproducible: every random draw and running-statistics update keeps its order. On other
 /// backends (a GPU) the step stays on one thread.
 ///
+/// # Several devices
+///
+/// With the feature `collective`, trainers on several threads (one device each, each with its
+/// shards of the data) `join` one data-parallel run on Burn's collective engine
+/// and train one model: see [`peers`](crate::peers).
+///
 /// # Observability
 ///
 /// [`fit`](Self::fit) returns one [`EpochRecord`] per epoch; [`fit_observed`](Self::fit_observed)
@@ -130,6 +137,10 @@ where
     pub(crate) best: Option<(usize, f64, DannModel<B, M>)>,
     /// Where a checkpoint is written after every epoch, if anywhere.
     pub(crate) checkpoints: Option<Checkpoints>,
+    /// The group of a data-parallel run this trainer has joined (one peer, itself, when none).
+    pub(crate) peers: Peers,
+    /// Whether it is registered with the collective engine, and must leave it.
+    pub(crate) registered: bool,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -221,6 +232,8 @@ where
             history: Vec::new(),
             best: None,
             checkpoints: None,
+            peers: Peers::ALONE,
+            registered: false,
             config,
         })
     }
@@ -332,7 +345,10 @@ where
             self.history.push(record.clone());
             records.push(record);
             self.guard_after_epoch()?;
-            if let Some(checkpoints) = &self.checkpoints {
+            // In a data-parallel run every peer holds the same state: peer 0 writes it.
+            if let Some(checkpoints) = &self.checkpoints
+                && self.peers.rank() == 0
+            {
                 self.save_checkpoint(checkpoints)?;
             }
         }
@@ -537,7 +553,17 @@ where
         let epoch = self.epochs_done + 1;
         // An epoch's random draws depend on the seed and the epoch alone, so that a run
         // resumed from a checkpoint draws what the uninterrupted run drew.
-        B::seed(&self.device, epoch_seed(self.config.seed, epoch));
+        // Peer 0 of a data-parallel run draws what one process draws; the others, streams of
+        // their own.
+        let rank = self.peers.rank() as u64;
+        let rank_stream = if rank == 0 { 0 } else { mix64(rank) };
+        let seed = epoch_seed(self.config.seed, epoch) ^ rank_stream;
+        B::seed(&self.device, seed);
+        if !self.peers.alone() {
+            // Peers on threads of one process share the backend's generator: each draws its
+            // dropout masks from a stream of its own thread.
+            shiftkit_nn::seed_thread_masks(Some(seed));
+        }
         let warmup = epoch <= self.config.warmup_epochs;
         let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
         let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
@@ -573,7 +599,8 @@ where
         self.epochs_done = epoch;
         self.loader_passes[0] += source.passes();
         self.loader_passes[1] += target.passes();
-        let (tgt_acc, tgt_majority) = tracking.read();
+        let (tgt_acc, tgt_majority) = tracking.read(self.peers)?;
+        self.average_state()?;
         Ok(self.record(
             epoch,
             &sums,

@@ -123,6 +123,10 @@ struct Args {
     /// Threads of the CPU backends' pool (the trainer already runs the two domains' passes on two threads)
     #[arg(long, value_name = "N", default_value = "1")]
     threads: NonZeroUsize,
+    /// Data-parallel peers, one thread each on the device, on Burn's collective engine: each
+    /// trains on its shard of the data with batch-size / N examples a step, gradients averaged
+    #[arg(long, value_name = "N", default_value = "1")]
+    peers: NonZeroUsize,
     /// Where the JSON and PNG files go
     #[arg(long, value_name = "DIR", default_value = "out/digits")]
     out: PathBuf,
@@ -231,6 +235,8 @@ struct Options {
     source_size: usize,
     out: PathBuf,
     persistence: Persistence,
+    /// Data-parallel peers per run.
+    peers: usize,
     /// A label-free choice instead of the runs' table.
     selecting: Option<Selecting>,
     /// Draw each run's latent space.
@@ -316,6 +322,18 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     {
         fail("--select and --validator do not keep checkpoints".to_string());
     }
+    let peers = args.peers.get();
+    if peers > 1 {
+        if selecting.is_some() || args.persistence.checkpoint_dir.is_some() {
+            cli::fail::<Args>("--peers trains one run at a time, without --select or checkpoints");
+        }
+        if !args.batch_size.get().is_multiple_of(peers) {
+            cli::fail::<Args>(format!(
+                "--batch-size {} does not split over {peers} peers",
+                args.batch_size
+            ));
+        }
+    }
     cli::size_thread_pool::<Args>(args.threads.get());
     let device = cli::resolve_device::<Args>(args.device);
     let options = Options {
@@ -330,6 +348,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         source_size: args.source_size.get(),
         out: args.out,
         persistence: args.persistence,
+        peers,
         selecting,
         latent: args.latent,
     };
@@ -408,6 +427,7 @@ impl OnBackend for Options {
                         length: options.length,
                         checkpoint_dir: None,
                         resume: options.persistence.resume,
+                        peers: options.peers,
                     };
                     spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
                     let export = options.persistence.export_path(&spec.stem(), count);

@@ -160,6 +160,7 @@ impl OnBackend for Options {
                     length: Length::Epochs(options.epochs),
                     checkpoint_dir: None,
                     resume: options.persistence.resume,
+                    peers: 1,
                 };
                 spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
                 let config = ShallowEncoderConfig::new();

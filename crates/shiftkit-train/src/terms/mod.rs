@@ -45,6 +45,7 @@ pub use mmd::MeanDiscrepancy;
 pub use mstn::CentroidAlignment;
 
 use crate::TrainError;
+use crate::peers::Peers;
 
 /// A loss term of domain adaptation, with its own state and weight schedule.
 ///
@@ -151,6 +152,7 @@ pub struct TermInputs<'a, B: AutodiffBackend> {
     pub(crate) classify: &'a dyn Fn(Tensor<B, 2>) -> Tensor<B, 2>,
     pub(crate) target_logits: OnceCell<Tensor<B, 2>>,
     pub(crate) head: Option<&'a DomainDiscriminator<B>>,
+    pub(crate) peers: Peers,
 }
 
 impl<B: AutodiffBackend> TermInputs<'_, B> {
@@ -180,6 +182,16 @@ impl<B: AutodiffBackend> TermInputs<'_, B> {
             self.source_features.dims()[0],
             self.target_features.dims()[0],
         )
+    }
+
+    /// The peers of a data-parallel run (one, when the trainer trains alone). The trainer
+    /// averages the peers' gradients, which is right for a loss that is a mean over the batch
+    /// of per-sample losses; a term whose loss depends on statistics of the whole batch
+    /// (class means, covariances) takes them over the union batch with
+    /// [`Peers::union`] and returns [`Peers::global_loss`] of its loss, as MSTN's
+    /// [`CentroidAlignment`] does. See [`peers`](crate::peers).
+    pub fn peers(&self) -> Peers {
+        self.peers
     }
 
     /// The trainable domain discriminator, for the term whose

@@ -94,14 +94,18 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
         } else {
             pseudo
         };
-        let (loss, state) = self.aligner.propose(
+        // The per-class sums and counts, over every peer's batch in a data-parallel run: the
+        // centroids are then the union batch's on every peer.
+        let peers = inputs.peers();
+        let sums = self.aligner.batch_sums(
             inputs.source_features,
             inputs.source_labels,
             inputs.target_features,
             &pseudo,
         )?;
+        let (loss, state) = self.aligner.propose_from_sums(peers.union(sums)?)?;
         self.pending = Some(state);
-        Ok(TermOutput::loss(loss))
+        Ok(TermOutput::loss(peers.global_loss(loss)))
     }
 
     fn commit(&mut self) {

@@ -12,6 +12,8 @@ mod history;
 mod methods;
 mod moons;
 mod parallel_domains;
+#[cfg(feature = "collective")]
+mod peers;
 mod pseudo_labels;
 mod schedule;
 mod select;

@@ -1,0 +1,256 @@
+//! Data-parallel training: several peers, each with its own device and its own shard of the
+//! source and target data, train one model together on Burn's collective engine
+//! (`burn-collective`, feature `collective`).
+//!
+//! Each peer runs a [`DannTrainer`](crate::DannTrainer) on its shards and
+//! joins (`DannTrainer::join`) the group described by a [`PeerConfig`]. Every step, the
+//! peers' gradients are summed (one all-reduce of all of them, packed) and divided by the peer
+//! count, and every peer takes the same Adam step on the same parameters. What is not a
+//! parameter but must be global is made so:
+//!
+//! - **Parameters at the start**: broadcast from peer 0 when the group is joined, so peers
+//!   need not build their models from the same seed.
+//! - **Schedules**: alpha, the ramps and the learning rate follow the step counter, which is
+//!   the same on every peer (joining checks that every peer has as many steps per epoch).
+//! - **MSTN's target centroids**: the per-class sums and counts of both batches are summed over
+//!   the peers before the means and the moving average are taken, so the centroids are those
+//!   of one process on the union batch ([`CentroidAligner::batch_sums`](shiftkit_align::CentroidAligner::batch_sums)).
+//!   Terms of your own do the same with [`Peers::sum`] and [`Peers::global_loss`].
+//! - **Metrics**: every step's losses and counts are summed over the peers before they are
+//!   read, so every peer's history is the union batch's; the target tracking likewise at the
+//!   end of each epoch.
+//! - **Non-finite losses**: a NaN on any peer is in the sum every peer reads, so every peer
+//!   stops with [`TrainError::NonFiniteLoss`] at the same
+//!   step, before any update.
+//! - **Batch normalisation**: each peer normalises with its own shard's statistics (as
+//!   PyTorch's `DistributedDataParallel` without `SyncBatchNorm`); synchronising them would
+//!   take an all-reduce inside every batch-norm layer's forward pass, which Burn's `BatchNorm`
+//!   does not expose. The running statistics are averaged over the peers at the end of every
+//!   epoch, so every peer holds the same model for evaluation.
+//! - **Random draws** (dropout): each peer draws its host-drawn masks (the CPU default,
+//!   [`DropoutMasks::Host`](shiftkit_nn::DropoutMasks::Host)) from a stream of its own thread,
+//!   seeded from the run's seed, the epoch and its rank ([`shiftkit_nn::seed_thread_masks`]):
+//!   the backend's generator is the process's, and peers on threads would take its draws in
+//!   whatever order they reach it. A run on threads is then reproducible. Masks drawn by the
+//!   backend's own sampler (the GPU default) still come from the backend's generator.
+//!
+//! With a BN-free encoder and no dropout, `P` peers with batch `b` each train the model that
+//! one process trains with batch `P b`, up to the order of floating-point sums (the tests check
+//! 20 steps of DANN and DANN+MSTN to `1e-5`). The MMD, CORAL and CDAN terms compute their
+//! statistics on each peer's shard: a valid estimate of the same quantity from fewer samples,
+//! not the union batch's.
+
+#[cfg(feature = "collective")]
+mod collective;
+mod join;
+
+use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+
+use crate::TrainError;
+
+#[cfg(feature = "collective")]
+pub use collective::run_orchestrator;
+#[cfg(feature = "collective")]
+pub(crate) use collective::{average_state, broadcast_parameters, finish, register, sum_gradients};
+
+/// Why a run across nodes is refused: what `burn-collective` 0.21 does across processes.
+pub const ACROSS_NODES: &str = "runs across several processes wait for burn-collective > 0.21: \
+    in 0.21 every operation between nodes after the first waits forever (the nodes' \
+    synchronisation never forgets who has synchronised) and the broadcast between nodes is \
+    unimplemented; see docs/scaling.md";
+
+/// Where a trainer stands among the peers of a data-parallel run.
+///
+/// Peers are numbered `0..peers` across the whole run: node `n` hosts peers
+/// `n * local_peers .. (n + 1) * local_peers`, one thread (and one device) each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerConfig {
+    local_rank: usize,
+    local_peers: usize,
+    nodes: Option<Nodes>,
+}
+
+/// How the processes of a multi-process run find each other.
+///
+/// Refused today ([`ACROSS_NODES`]): `burn-collective` 0.21's operations between nodes hang
+/// after the first. The configuration is kept so that programs can be written against it; the
+/// test suite holds an ignored reproduction of the defect, to run when Burn is upgraded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nodes {
+    /// This process's node number, in `0..count`.
+    pub rank: usize,
+    /// The number of processes (nodes) in the run.
+    pub count: usize,
+    /// `host:port` of the orchestrator every node connects to (`run_orchestrator`).
+    pub orchestrator: String,
+    /// `host:port` at which the other nodes reach this one; it listens on that port.
+    pub address: String,
+}
+
+impl PeerConfig {
+    /// Peer `rank` of `peers` in this process: one thread per peer, each with its own device.
+    pub fn local(rank: usize, peers: usize) -> Self {
+        Self {
+            local_rank: rank,
+            local_peers: peers,
+            nodes: None,
+        }
+    }
+
+    /// The same, in one of several processes (possibly on several machines) that each host
+    /// the same number of peers and meet through an orchestrator.
+    pub fn with_nodes(mut self, nodes: Nodes) -> Self {
+        self.nodes = Some(nodes);
+        self
+    }
+
+    /// This peer's number in the whole run.
+    pub fn rank(&self) -> usize {
+        self.nodes.as_ref().map_or(0, |n| n.rank) * self.local_peers + self.local_rank
+    }
+
+    /// The number of peers in the whole run.
+    pub fn peers(&self) -> usize {
+        self.nodes.as_ref().map_or(1, |n| n.count) * self.local_peers
+    }
+
+    /// The peers in this process.
+    pub fn local_peers(&self) -> usize {
+        self.local_peers
+    }
+
+    /// How the processes meet, for a multi-process run.
+    pub fn nodes(&self) -> Option<&Nodes> {
+        self.nodes.as_ref()
+    }
+
+    /// Checks the numbers: ranks within their counts, counts at least 1.
+    #[cfg(feature = "collective")]
+    pub(crate) fn check(&self) -> Result<(), TrainError> {
+        let bad = |name: &'static str, value: usize, expected: &'static str| {
+            Err(TrainError::InvalidHyperParameter {
+                name,
+                value: value as f64,
+                expected,
+            })
+        };
+        if self.local_peers == 0 {
+            return bad("peers", 0, ">= 1");
+        }
+        if self.local_rank >= self.local_peers {
+            return bad("rank", self.local_rank, "below the number of peers");
+        }
+        if let Some(nodes) = &self.nodes {
+            if nodes.count == 0 {
+                return bad("nodes", 0, ">= 1");
+            }
+            if nodes.rank >= nodes.count {
+                return bad("node rank", nodes.rank, "below the number of nodes");
+            }
+            return Err(TrainError::Collective {
+                operation: "register",
+                problem: ACROSS_NODES.to_string(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The peers of a data-parallel run, as a step sees them: one peer (`count() == 1`) when the
+/// trainer has not joined a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peers {
+    rank: usize,
+    count: usize,
+}
+
+impl Peers {
+    /// A run of one.
+    pub(crate) const ALONE: Self = Self { rank: 0, count: 1 };
+
+    #[cfg(feature = "collective")]
+    pub(crate) fn new(rank: usize, count: usize) -> Self {
+        Self { rank, count }
+    }
+
+    /// This peer's number, in `0..count()`.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// The number of peers.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Whether this peer trains alone.
+    pub fn alone(&self) -> bool {
+        self.count == 1
+    }
+
+    /// The sum of `tensor` over the peers (detached; `tensor` itself when alone), for
+    /// statistics of the union batch that add up across shards: per-class sums and counts,
+    /// sums of squares.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Collective`] when the collective operation failed.
+    pub fn sum<B: AutodiffBackend, const D: usize>(
+        &self,
+        tensor: Tensor<B, D>,
+    ) -> Result<Tensor<B, D>, TrainError> {
+        if self.alone() {
+            return Ok(tensor.detach());
+        }
+        Ok(Tensor::from_inner(self.sum_inner(tensor.inner())?))
+    }
+
+    /// `local + (sum over peers of local) - local`, detached where it should be: the union
+    /// batch's statistic, whose gradient flows to this peer's rows only.
+    ///
+    /// # Errors
+    ///
+    /// As [`sum`](Self::sum).
+    pub fn union<B: AutodiffBackend, const D: usize>(
+        &self,
+        local: Tensor<B, D>,
+    ) -> Result<Tensor<B, D>, TrainError> {
+        if self.alone() {
+            return Ok(local);
+        }
+        let detached = local.clone().detach();
+        let total = self.sum(detached.clone())?;
+        Ok(local + (total - detached))
+    }
+
+    /// A loss computed from union statistics ([`union`](Self::union)), made to train as the
+    /// union batch's: the trainer averages the peers' gradients, as a mean of per-shard losses
+    /// needs, but each peer's gradient of a union-statistics loss is already its own rows' part
+    /// of the whole, so it is multiplied by the peer count. The value is unchanged.
+    pub fn global_loss<B: AutodiffBackend>(&self, loss: Tensor<B, 1>) -> Tensor<B, 1> {
+        if self.alone() {
+            return loss;
+        }
+        let extra = (self.count - 1) as f64;
+        loss.clone().mul_scalar(self.count as f64) - loss.detach().mul_scalar(extra)
+    }
+
+    /// The sum over the peers of a tensor of the registered (inner) backend.
+    #[cfg(feature = "collective")]
+    pub(crate) fn sum_inner<B: Backend, const D: usize>(
+        &self,
+        tensor: Tensor<B, D>,
+    ) -> Result<Tensor<B, D>, TrainError> {
+        collective::sum(self.rank, tensor)
+    }
+
+    /// Without the `collective` feature no group can be joined, so there is nothing to sum.
+    #[cfg(not(feature = "collective"))]
+    pub(crate) fn sum_inner<B: Backend, const D: usize>(
+        &self,
+        tensor: Tensor<B, D>,
+    ) -> Result<Tensor<B, D>, TrainError> {
+        Ok(tensor)
+    }
+}
