@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::ShallowEncoderConfig;
 use shiftkit_train::peers::{Nodes, PeerConfig};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, TrainError};
 
 use shiftkit_data::MoonsPair;
@@ -217,6 +218,86 @@ fn two_threads_train_dann_as_one_process() {
 #[test]
 fn two_threads_train_dann_mstn_as_one_process() {
     threads_equal_one_process(true);
+}
+
+/// A term that is 0, except at its `at`-th step on peer `rank`, where it is NaN.
+struct NanOnOnePeer {
+    rank: usize,
+    at: usize,
+    calls: usize,
+}
+
+impl<Ad: burn::tensor::backend::AutodiffBackend> AdaptationTerm<Ad> for NanOnOnePeer {
+    fn name(&self) -> &str {
+        "poison"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, Ad>) -> Result<TermOutput<Ad>, TrainError> {
+        self.calls += 1;
+        let zero = inputs.source_features.clone().sum().mul_scalar(0.0);
+        let poisoned = inputs.peers().rank() == self.rank && self.calls == self.at;
+        Ok(TermOutput::loss(if poisoned {
+            zero.add_scalar(f64::NAN)
+        } else {
+            zero
+        }))
+    }
+}
+
+#[test]
+fn a_nan_on_one_peer_stops_every_peer_at_that_step_with_the_same_weights() {
+    let _serial = serial();
+    let trainers: Vec<Trainer> = (0..2)
+        .map(|rank| {
+            let term = NanOnOnePeer {
+                rank: 1,
+                at: 13,
+                calls: 0,
+            };
+            trainer(config(false, 0.0), rank, 2)
+                .with_term(term)
+                .unwrap()
+        })
+        .collect();
+    let ends: Vec<(TrainError, Vec<f32>)> = thread::scope(|scope| {
+        let handles: Vec<_> = trainers
+            .into_iter()
+            .enumerate()
+            .map(|(rank, trainer)| {
+                scope.spawn(move || {
+                    let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
+                    let error = trainer.fit(2).err().unwrap();
+                    trainer.leave().unwrap();
+                    let weights = [
+                        parameters(trainer.model()),
+                        parameters(trainer.discriminator()),
+                    ]
+                    .concat();
+                    (error, weights)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (error, weights) in &ends {
+        // Step 13 of the run is step 3 of epoch 2 (10 steps an epoch).
+        assert!(
+            matches!(
+                error,
+                TrainError::NonFiniteLoss { term, epoch: 2, step: 3, .. } if term == "poison"
+            ),
+            "{error:?}"
+        );
+        assert!(weights.iter().all(|w| w.is_finite()));
+    }
+    assert_eq!(
+        ends[0].1, ends[1].1,
+        "the peers stopped on the same weights"
+    );
 }
 
 #[test]
