@@ -166,18 +166,24 @@ fn two_threads(config: &DannConfig) -> Vec<Outcome> {
     let trainers: Vec<Trainer> = (0..2)
         .map(|rank| trainer(config.clone(), rank, 2))
         .collect();
+    on_threads(trainers, |rank, trainer| {
+        train(trainer, Some(PeerConfig::local(rank, 2))).unwrap()
+    })
+}
+
+/// `each(rank, trainer)` on a thread of its own for every trainer; what each returned, by rank.
+fn on_threads<T: Send>(
+    trainers: Vec<Trainer>,
+    each: impl Fn(usize, Trainer) -> T + Sync,
+) -> Vec<T> {
+    let each = &each;
     thread::scope(|scope| {
         let handles: Vec<_> = trainers
             .into_iter()
             .enumerate()
-            .map(|(rank, trainer)| {
-                scope.spawn(move || train(trainer, Some(PeerConfig::local(rank, 2))))
-            })
+            .map(|(rank, trainer)| scope.spawn(move || each(rank, trainer)))
             .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap().unwrap())
-            .collect()
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
 }
 
@@ -263,25 +269,16 @@ fn a_nan_on_one_peer_stops_every_peer_at_that_step_with_the_same_weights() {
                 .unwrap()
         })
         .collect();
-    let ends: Vec<(TrainError, Vec<f32>)> = thread::scope(|scope| {
-        let handles: Vec<_> = trainers
-            .into_iter()
-            .enumerate()
-            .map(|(rank, trainer)| {
-                scope.spawn(move || {
-                    let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
-                    let error = trainer.fit(2).err().unwrap();
-                    trainer.leave().unwrap();
-                    let weights = [
-                        parameters(trainer.model()),
-                        parameters(trainer.discriminator()),
-                    ]
-                    .concat();
-                    (error, weights)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let ends = on_threads(trainers, |rank, trainer| {
+        let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
+        let error = trainer.fit(2).err().unwrap();
+        trainer.leave().unwrap();
+        let weights = [
+            parameters(trainer.model()),
+            parameters(trainer.discriminator()),
+        ]
+        .concat();
+        (error, weights)
     });
     for (error, weights) in &ends {
         // Step 13 of the run is step 3 of epoch 2 (10 steps an epoch).
@@ -324,21 +321,14 @@ fn uneven_shards_are_an_error_on_every_peer() {
             .unwrap()
         })
         .collect();
-    let errors: Vec<TrainError> = thread::scope(|scope| {
-        let handles: Vec<_> = trainers
-            .into_iter()
-            .enumerate()
-            .map(|(rank, trainer)| {
-                scope.spawn(move || match trainer.join(PeerConfig::local(rank, 2)) {
-                    Ok(mut trainer) => {
-                        trainer.leave().unwrap();
-                        panic!("peer {rank} joined uneven shards");
-                    }
-                    Err(error) => error,
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let errors = on_threads(trainers, |rank, trainer| {
+        match trainer.join(PeerConfig::local(rank, 2)) {
+            Ok(mut trainer) => {
+                trainer.leave().unwrap();
+                panic!("peer {rank} joined uneven shards");
+            }
+            Err(error) => error,
+        }
     });
     for error in errors {
         assert!(
