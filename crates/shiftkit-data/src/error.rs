@@ -199,6 +199,15 @@ pub enum DataError {
         len: usize,
     },
 
+    /// A shard that is not one of the shards asked for.
+    #[error("shard {rank} of {shards} does not exist")]
+    InvalidShard {
+        /// The shard asked for.
+        rank: usize,
+        /// The number of shards.
+        shards: usize,
+    },
+
     /// A noise level that is negative or not finite.
     #[error("the noise standard deviation must be finite and >= 0, got {0}")]
     InvalidNoise(f64),

@@ -89,5 +89,5 @@ pub use moons::MoonsConfig;
 pub use pair::{DigitsPair, DomainPair, MoonsPair};
 pub use points::PointDataset;
 pub use shift::DigitShift;
-pub use split::{stratified_split, stratified_split_count};
+pub use split::{shard_indices, stratified_split, stratified_split_count};
 pub use suite::SuitePair;

@@ -1,4 +1,4 @@
-//! Seeded, stratified train/test splits.
+//! Seeded, stratified train/test splits, and seeded shards for data-parallel training.
 //!
 //! A small target set (1,797 digits, about 180 a class) split at random can leave a class
 //! noticeably under- or over-represented in a 20 % test set. A stratified split draws the test
@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::DataError;
-use crate::rng::SplitMix64;
+use crate::rng::{GOLDEN_GAMMA, SplitMix64, mix64};
 
 /// Splits the positions of `labels` into a training and a test set holding
 /// `round(test_fraction * len)` examples, each class in proportion.
@@ -84,4 +84,32 @@ pub fn stratified_split_count(
     train.sort_unstable();
     test.sort_unstable();
     Ok((train, test))
+}
+
+/// The positions that shard `rank` of `shards` holds of `len` examples, for data-parallel
+/// training: positions `rank, rank + shards, ...` of a permutation drawn from `seed`, as many
+/// for every shard (the remainder of `len / shards` left out, so that every peer takes as many
+/// steps). Every shard of one seed draws the same permutation, so the shards are disjoint.
+///
+/// # Errors
+///
+/// [`DataError::InvalidShard`] when `shards` is 0 or `rank` is not below it.
+pub fn shard_indices(
+    len: usize,
+    rank: usize,
+    shards: usize,
+    seed: u64,
+) -> Result<Vec<usize>, DataError> {
+    if rank >= shards {
+        return Err(DataError::InvalidShard { rank, shards });
+    }
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by_key(|&i| mix64(seed ^ (i as u64).wrapping_mul(GOLDEN_GAMMA)));
+    let rows = len / shards * shards;
+    Ok(order[..rows]
+        .iter()
+        .skip(rank)
+        .step_by(shards)
+        .copied()
+        .collect())
 }

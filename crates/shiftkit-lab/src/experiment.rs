@@ -16,7 +16,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
-use shiftkit::data::{DomainBatch, DomainPair};
+use shiftkit::data::{DataError, DomainBatch, DomainPair, shard_indices};
 use shiftkit::nn::NnError;
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::train::TrainError;
@@ -243,31 +243,17 @@ where
     )
 }
 
-/// Peer `rank`'s shard of `data`: rows `rank, rank + peers, ...` of a permutation drawn from
-/// `seed`, as many for every peer (the remainder of `len / peers` left out).
+/// Peer `rank`'s shard of `data` ([`shard_indices`], drawn from `seed`).
 fn shard<I: Item, Ds: Dataset<I>>(
     data: &Ds,
     rank: usize,
     peers: usize,
     seed: u64,
-) -> InMemDataset<I> {
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    order.sort_by_key(|&i| mix64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-    let rows = data.len() / peers * peers;
-    let items = order[..rows]
-        .iter()
-        .skip(rank)
-        .step_by(peers)
-        .filter_map(|&i| data.get(i))
-        .collect();
-    InMemDataset::new(items)
-}
-
-/// SplitMix64's output function.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+) -> Result<InMemDataset<I>, DataError> {
+    let rows = shard_indices(data.len(), rank, peers, seed)?;
+    Ok(InMemDataset::new(
+        rows.into_iter().filter_map(|i| data.get(i)).collect(),
+    ))
 }
 
 /// Every peer's training, peer 0 first.
@@ -310,8 +296,8 @@ where
     let mut trainers = Vec::with_capacity(peers);
     for rank in 0..peers {
         let shards = (
-            shard(&pair.source_train, rank, peers, spec.seed + 1),
-            shard(&pair.target_train, rank, peers, spec.seed + 2),
+            shard(&pair.source_train, rank, peers, spec.seed + 1)?,
+            shard(&pair.target_train, rank, peers, spec.seed + 2)?,
         );
         let stream = 1000 * rank as u64;
         let loaders = Loaders {

@@ -141,13 +141,20 @@ pub fn seed_thread_masks(seed: Option<u64>) {
 /// The next seed of this thread's stream, if it has one.
 fn thread_mask_seed() -> Option<u64> {
     MASK_STREAM.with(|stream| {
-        let state = stream.get()?.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let state = stream.get()?.wrapping_add(GOLDEN_GAMMA);
         stream.set(Some(state));
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Some(z ^ (z >> 31))
+        Some(mix64(state))
     })
+}
+
+/// The golden-ratio increment of SplitMix64 (Steele, Lea and Flood, OOPSLA 2014).
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function: 64 well-mixed bits from `z`.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// The random part of one dropout call, drawn ahead of the call (see [`MaskDropout::draw`]).
@@ -180,10 +187,7 @@ fn host_mask(n: usize, keep: f64, seed: u64) -> Vec<f32> {
     let mut out = vec![0.0_f32; n];
     for (i, chunk) in out.chunks_mut(4).enumerate() {
         // SplitMix64 at counter i: no dependency between chunks.
-        let mut z = seed.wrapping_add((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        let z = mix64(seed.wrapping_add((i as u64 + 1).wrapping_mul(GOLDEN_GAMMA)));
         for (k, slot) in chunk.iter_mut().enumerate() {
             *slot = value(z >> (16 * k));
         }

@@ -284,9 +284,10 @@ fn read_numbers<B: AutodiffBackend>(
         .convert::<f64>()
         .to_vec()
         .unwrap_or_default();
-    // Losses are means over each peer's batch: their mean over the peers is the union's.
+    // Losses are means over each peer's batch: their mean over the peers is the union's (and
+    // alone, a division by 1, exact).
     let p = peers.count() as f64;
-    let mean = |value: f64| if peers.alone() { value } else { value / p };
+    let mean = |value: f64| value / p;
     Ok(StepNumbers {
         ce: mean(values[0]),
         total: mean(values[1]),

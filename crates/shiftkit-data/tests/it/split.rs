@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use shiftkit_data::{DataError, stratified_split, stratified_split_count};
+use shiftkit_data::{DataError, shard_indices, stratified_split, stratified_split_count};
 
 fn counts(labels: &[u8], indices: &[usize]) -> BTreeMap<u8, usize> {
     let mut counts = BTreeMap::new();
@@ -85,4 +85,38 @@ fn a_bad_fraction_or_count_is_an_error() {
         stratified_split(&[], 0.5, 0).unwrap(),
         (Vec::new(), Vec::new())
     );
+}
+
+proptest! {
+    #[test]
+    fn shards_are_equal_and_disjoint(
+        len in 0usize..300,
+        shards in 1usize..6,
+        seed in any::<u64>(),
+    ) {
+        let all: Vec<Vec<usize>> = (0..shards)
+            .map(|rank| shard_indices(len, rank, shards, seed).unwrap())
+            .collect();
+        let mut seen = vec![false; len];
+        for shard in &all {
+            prop_assert_eq!(shard.len(), len / shards);
+            for &i in shard {
+                prop_assert!(i < len && !seen[i], "position {} twice or out of range", i);
+                seen[i] = true;
+            }
+        }
+        // The same seed draws the same shard.
+        prop_assert_eq!(&shard_indices(len, 0, shards, seed).unwrap(), &all[0]);
+    }
+}
+
+#[test]
+fn a_shard_outside_its_count_is_an_error() {
+    for (rank, shards) in [(0, 0), (2, 2), (5, 3)] {
+        let error = shard_indices(10, rank, shards, 0).unwrap_err();
+        assert!(
+            matches!(error, DataError::InvalidShard { rank: r, shards: s } if (r, s) == (rank, shards)),
+            "{error:?}"
+        );
+    }
 }

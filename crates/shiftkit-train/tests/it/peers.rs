@@ -123,13 +123,18 @@ fn train(mut trainer: Trainer, peer: Option<PeerConfig>) -> Result<Outcome, Trai
                 ]
             })
             .collect(),
-        parameters: [
-            parameters(trainer.model()),
-            parameters(trainer.discriminator()),
-        ]
-        .concat(),
+        parameters: weights(&trainer),
         centroids,
     })
+}
+
+/// The encoder's and the discriminator's parameters.
+fn weights(trainer: &Trainer) -> Vec<f32> {
+    [
+        parameters(trainer.model()),
+        parameters(trainer.discriminator()),
+    ]
+    .concat()
 }
 
 /// One process with the union batch.
@@ -273,12 +278,7 @@ fn a_nan_on_one_peer_stops_every_peer_at_that_step_with_the_same_weights() {
         let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
         let error = trainer.fit(2).err().unwrap();
         trainer.leave().unwrap();
-        let weights = [
-            parameters(trainer.model()),
-            parameters(trainer.discriminator()),
-        ]
-        .concat();
-        (error, weights)
+        (error, weights(&trainer))
     });
     for (error, weights) in &ends {
         // Step 13 of the run is step 3 of epoch 2 (10 steps an epoch).
@@ -341,22 +341,7 @@ fn uneven_shards_are_an_error_on_every_peer() {
 #[test]
 fn a_rank_outside_its_count_is_an_error() {
     let _serial = serial();
-    let pair = moons(7);
-    let device = Default::default();
-    let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
-    let loader = |data: &PointDataset| -> Loader {
-        DataLoaderBuilder::new(PointBatcher)
-            .batch_size(BATCH)
-            .build(data.clone())
-    };
-    let trainer = DannTrainer::new(
-        model,
-        loader(&pair.source_train),
-        loader(&pair.target_train),
-        config(false, 0.0),
-        &device,
-    )
-    .unwrap();
+    let trainer = trainer(config(false, 0.0), 0, 1);
     let error = trainer.join(PeerConfig::local(2, 2)).err().unwrap();
     assert!(
         matches!(
