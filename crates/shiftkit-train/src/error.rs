@@ -85,7 +85,11 @@ pub enum TrainError {
         /// The batch (1-based) in the loader's first pass.
         batch: usize,
     },
-    /// A loss became NaN or infinite. The model is left as it was after the last good step.
+    /// A loss became NaN or infinite. In [`fit`](crate::DannTrainer::fit) the model is left as
+    /// it was at the last read of the device before that step (at most
+    /// [`READ_EVERY`](crate::READ_EVERY) - 1 good steps earlier; see
+    /// [`reads`](crate::reads)); in [`train_step`](crate::DannTrainer::train_step), as it
+    /// was before the step.
     #[error("the {term} loss is {value} at epoch {epoch}, step {step}")]
     NonFiniteLoss {
         /// Which loss: `"ce"`, a term's name (`"domain"`, `"semantic"`, `"mmd"`, ...) or

@@ -39,6 +39,7 @@ mod observer;
 mod optim;
 pub mod peers;
 mod plan;
+pub mod reads;
 mod schedule;
 mod seed;
 pub mod select;
@@ -56,6 +57,7 @@ pub use history::EpochRecord;
 pub use method::{Method, UnknownMethod};
 pub use model::DannModel;
 pub use observer::{Silent, StepReport, TrainObserver};
+pub use reads::READ_EVERY;
 pub use schedule::{
     GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };

@@ -5,9 +5,12 @@ use burn::tensor::{Int, Tensor};
 
 use crate::TrainError;
 use crate::peers::Peers;
+use crate::step::StepAt;
 
-/// The numbers one step reads back from the device, in one transfer.
+/// What one step measured, read back from the device.
 pub(crate) struct StepNumbers {
+    /// Where the step stood.
+    pub(crate) at: StepAt,
     pub(crate) ce: f64,
     pub(crate) total: f64,
     /// Each term's unweighted loss, in the order of the trainer's terms.
@@ -17,6 +20,8 @@ pub(crate) struct StepNumbers {
     pub(crate) latent_norm_sum: f64,
     pub(crate) source_seen: usize,
     pub(crate) disc_seen: usize,
+    /// The reversal strength the step applied (0 without an adversarial term).
+    pub(crate) reversal: f64,
 }
 
 /// Running sums over an epoch.
@@ -100,15 +105,16 @@ impl<B: Backend> TargetTracking<B> {
     }
 
     /// Target accuracy and the share of the most predicted class, over every peer's batches:
-    /// one read of the device.
+    /// one read of the device, counted in `reads`.
     ///
     /// # Errors
     ///
     /// [`TrainError::Collective`] when the sum over the peers failed.
-    pub(crate) fn read(self, peers: Peers) -> Result<(f64, f64), TrainError> {
+    pub(crate) fn read(self, peers: Peers, reads: &mut usize) -> Result<(f64, f64), TrainError> {
         let (Some(correct), Some(histogram)) = (self.correct, self.histogram) else {
             return Ok((0.0, 0.0));
         };
+        *reads += 1;
         let counts = Tensor::cat(vec![correct, histogram], 0);
         let (values, seen): (Vec<f64>, f64) = if peers.alone() {
             let values = counts.into_data().convert::<f64>().to_vec();

@@ -39,6 +39,7 @@ struct Losses<B: AutodiffBackend> {
 }
 
 /// Where a step stands: its place in the run and the schedules' values.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct StepAt {
     pub(crate) epoch: usize,
     pub(crate) step: usize,
@@ -53,13 +54,55 @@ where
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
 {
-    /// One optimiser step. Returns what it measured and the reversal strength applied.
-    pub(crate) fn step(
+    /// One optimiser step whose numbers stay on the device: `fit` reads them with the other
+    /// steps of its read window ([`reads`](crate::reads)). The step is applied whatever its
+    /// loss; the window's read finds a non-finite one and rolls the trainer back.
+    pub(crate) fn launch(
+        &mut self,
+        source: DomainBatch<B, D>,
+        target: DomainBatch<B, D>,
+        at: &StepAt,
+    ) -> Result<Launched<B>, TrainError> {
+        let (total, split, launched) = self.forward(source, target, at)?;
+        self.finish(total, split, at)?;
+        Ok(launched)
+    }
+
+    /// One optimiser step read before it is applied: a non-finite loss leaves the trainer as
+    /// it was. Returns what it measured and the reversal strength applied.
+    pub(crate) fn checked_step(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
         at: &StepAt,
     ) -> Result<(StepNumbers, f64), TrainError> {
+        let (total, split, launched) = self.forward(source, target, at)?;
+        let checked = self
+            .read_steps(std::slice::from_ref(&launched))
+            .and_then(|mut numbers| {
+                let numbers = numbers.remove(0);
+                self.check_finite(&numbers).map(|()| numbers)
+            });
+        let numbers = match checked {
+            Ok(numbers) => numbers,
+            Err(error) => {
+                self.terms.iter_mut().for_each(|term| term.discard());
+                return Err(error);
+            }
+        };
+        self.finish(total, split, at)?;
+        Ok((numbers, launched.reversal))
+    }
+
+    /// Encodes and asks every term for its loss. On an error every term's pending state is
+    /// discarded.
+    #[allow(clippy::type_complexity)]
+    fn forward(
+        &mut self,
+        source: DomainBatch<B, D>,
+        target: DomainBatch<B, D>,
+        at: &StepAt,
+    ) -> Result<(Tensor<B, 1>, Option<SplitGraphs<B, M>>, Launched<B>), TrainError> {
         let adapting = !at.warmup && !self.terms.is_empty();
         let (n_s, n_t) = (source.len(), target.len());
         let encoded = self.encode(source.inputs, target.inputs, adapting);
@@ -86,22 +129,30 @@ where
         } else {
             0
         };
-        let checked = read_numbers(losses.summary, n_s, disc_seen, self.peers)
-            .and_then(|numbers| self.check_finite(&numbers, at).map(|()| numbers));
-        let numbers = match checked {
-            Ok(numbers) => numbers,
-            Err(error) => {
-                self.terms.iter_mut().for_each(|term| term.discard());
-                return Err(error);
-            }
+        let launched = Launched {
+            summary: Tensor::cat(losses.summary, 0),
+            at: *at,
+            source_seen: n_s,
+            disc_seen,
+            reversal: losses.reversal.unwrap_or(0.0),
         };
-        self.apply(losses.total, encoded.split, at.lr)?;
+        Ok((losses.total, encoded.split, launched))
+    }
+
+    /// Differentiates, steps the optimiser, commits the terms' state and counts the step.
+    fn finish(
+        &mut self,
+        total: Tensor<B, 1>,
+        split: Option<SplitGraphs<B, M>>,
+        at: &StepAt,
+    ) -> Result<(), TrainError> {
+        self.apply(total, split, at.lr)?;
         self.terms.iter_mut().for_each(|term| term.commit());
         self.steps_done += 1;
         if !at.warmup {
             self.adaptation_steps_done += 1;
         }
-        Ok((numbers, losses.reversal.unwrap_or(0.0)))
+        Ok(())
     }
 
     /// The step's features. The target takes part only in an adaptation step: encoded with
@@ -155,8 +206,9 @@ where
         }
     }
 
-    /// Fails with the first non-finite loss: the cross-entropy, each term, the total.
-    fn check_finite(&self, numbers: &StepNumbers, at: &StepAt) -> Result<(), TrainError> {
+    /// Fails with the first non-finite loss of a step: the cross-entropy, each term, the
+    /// total.
+    pub(crate) fn check_finite(&self, numbers: &StepNumbers) -> Result<(), TrainError> {
         let named = std::iter::once(("ce", numbers.ce))
             .chain(
                 self.terms
@@ -170,12 +222,38 @@ where
                 return Err(TrainError::NonFiniteLoss {
                     term: term.to_string(),
                     value,
-                    epoch: at.epoch,
-                    step: at.step,
+                    epoch: numbers.at.epoch,
+                    step: numbers.at.step,
                 });
             }
         }
         Ok(())
+    }
+
+    /// Reads what `steps` measured, in one transfer from the device (counted in
+    /// [`host_reads`](Self::host_reads)); in a data-parallel run, summed over the peers first
+    /// (one all-reduce), so that every peer reads the union batches' numbers, and a
+    /// non-finite loss on any peer is non-finite on all.
+    pub(crate) fn read_steps(
+        &mut self,
+        steps: &[Launched<B>],
+    ) -> Result<Vec<StepNumbers>, TrainError> {
+        let summaries = steps.iter().map(|s| s.summary.clone()).collect();
+        let summed = self.peers.sum(Tensor::cat(summaries, 0))?;
+        let values: Vec<f64> = summed
+            .into_data()
+            .convert::<f64>()
+            .to_vec()
+            .unwrap_or_default();
+        self.host_reads += 1;
+        let mut rest = values.as_slice();
+        let mut numbers = Vec::with_capacity(steps.len());
+        for step in steps {
+            let (mine, after) = rest.split_at(step.summary.dims()[0].min(rest.len()));
+            numbers.push(step.numbers(mine, self.peers));
+            rest = after;
+        }
+        Ok(numbers)
     }
 
     /// One backward pass and one optimiser step (on the mean of the peers' gradients, in a
@@ -269,33 +347,36 @@ where
     })
 }
 
-/// One read of everything a step has to say; in a data-parallel run, summed over the peers
-/// first (one all-reduce), so that every peer reads the union batch's numbers, and a
-/// non-finite loss on any peer is non-finite on all.
-fn read_numbers<B: AutodiffBackend>(
-    summary: Vec<Tensor<B, 1>>,
+/// A step applied on the device whose numbers are not read yet.
+pub(crate) struct Launched<B: AutodiffBackend> {
+    /// `ce, total, source_correct, disc_correct, latent_norm_sum`, then each term's loss
+    /// (none during warmup); detached.
+    summary: Tensor<B, 1>,
+    at: StepAt,
     source_seen: usize,
     disc_seen: usize,
-    peers: Peers,
-) -> Result<StepNumbers, TrainError> {
-    let summary = peers.sum(Tensor::cat(summary, 0))?;
-    let values: Vec<f64> = summary
-        .into_data()
-        .convert::<f64>()
-        .to_vec()
-        .unwrap_or_default();
-    // Losses are means over each peer's batch: their mean over the peers is the union's (and
-    // alone, a division by 1, exact).
-    let p = peers.count() as f64;
-    let mean = |value: f64| value / p;
-    Ok(StepNumbers {
-        ce: mean(values[0]),
-        total: mean(values[1]),
-        source_correct: values[2],
-        disc_correct: values[3],
-        latent_norm_sum: values[4],
-        terms: values[5..].iter().map(|&value| mean(value)).collect(),
-        source_seen: source_seen * peers.count(),
-        disc_seen: disc_seen * peers.count(),
-    })
+    pub(crate) reversal: f64,
+}
+
+impl<B: AutodiffBackend> Launched<B> {
+    /// The step's numbers from its `values` (summed over the peers).
+    fn numbers(&self, values: &[f64], peers: Peers) -> StepNumbers {
+        // Losses are means over each peer's batch: their mean over the peers is the union's
+        // (and alone, a division by 1, exact).
+        let p = peers.count() as f64;
+        let mean = |value: f64| value / p;
+        let value = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
+        StepNumbers {
+            at: self.at,
+            ce: mean(value(0)),
+            total: mean(value(1)),
+            source_correct: value(2),
+            disc_correct: value(3),
+            latent_norm_sum: value(4),
+            terms: values.iter().skip(5).map(|&value| mean(value)).collect(),
+            source_seen: self.source_seen * peers.count(),
+            disc_seen: self.disc_seen * peers.count(),
+            reversal: self.reversal,
+        }
+    }
 }

@@ -100,9 +100,12 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// Everything that can be checked is checked before any training, in [`new`](Self::new):
 /// hyper-parameters, empty loaders, class counts, label ranges, batch lengths. During training,
-/// a non-finite loss stops [`fit`](Self::fit) with [`TrainError::NonFiniteLoss`], leaving the
-/// model, discriminator and every term's state as they were after the last good step (terms
-/// keep a step's state pending until the step is applied).
+/// a non-finite loss stops [`fit`](Self::fit) with [`TrainError::NonFiniteLoss`], naming its
+/// epoch and step, and leaving the model, discriminator, optimiser and every term's state as
+/// they were at the last read of the device before it: `fit` reads the steps' numbers once
+/// every [`READ_EVERY`](crate::READ_EVERY) steps, so that a GPU is never kept waiting for the
+/// host, and goes back to the last read when one holds a non-finite loss (see
+/// [`reads`](crate::reads)).
 pub struct DannTrainer<B, M, const D: usize>
 where
     B: AutodiffBackend + GradientReversalBackend,
@@ -141,6 +144,8 @@ where
     pub(crate) peers: Peers,
     /// Whether it is registered with the collective engine, and must leave it.
     pub(crate) registered: bool,
+    /// Reads of the device by the training loop (see [`host_reads`](Self::host_reads)).
+    pub(crate) host_reads: usize,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -227,6 +232,7 @@ where
             epochs_done: 0,
             steps_done: 0,
             adaptation_steps_done: 0,
+            host_reads: 0,
             planned_epochs: 0,
             loader_passes: [0; 2],
             history: Vec::new(),
@@ -486,12 +492,22 @@ where
             lr,
             warmup: false,
         };
-        let (numbers, alpha) = self.step(source, target, &at)?;
-        Ok(self.report(&at, &numbers, alpha))
+        let (numbers, _) = self.checked_step(source, target, &at)?;
+        Ok(self.report(&numbers))
+    }
+
+    /// Reads of the device the training loop has made since the trainer was built: one per
+    /// [`READ_EVERY`](crate::READ_EVERY) steps of [`fit`](Self::fit) and at every epoch's end
+    /// (the steps' numbers, then the target-tracking counts), one per
+    /// [`train_step`](Self::train_step). Construction's checks of the loaders, evaluation and
+    /// checkpoints are not counted. See [`reads`](crate::reads).
+    pub fn host_reads(&self) -> usize {
+        self.host_reads
     }
 
     /// What a step reports to observers.
-    fn report(&self, at: &StepAt, numbers: &crate::metrics::StepNumbers, alpha: f64) -> StepReport {
+    pub(crate) fn report(&self, numbers: &crate::metrics::StepNumbers) -> StepReport {
+        let at = &numbers.at;
         let term = |name: &str| {
             self.terms
                 .iter()
@@ -514,7 +530,7 @@ where
                 .map(|(term, value)| (term.name().to_string(), *value))
                 .collect(),
             total_loss: numbers.total,
-            alpha,
+            alpha: numbers.reversal,
             lr: at.lr,
         }
     }
@@ -572,6 +588,7 @@ where
         let mut sums = EpochSums::new(self.terms.len());
         let mut tracking = TargetTracking::default();
         let (mut alpha, mut lr) = (0.0, self.config.lr);
+        let mut window = self.open_window();
 
         for step in 1..=plan.steps_per_epoch {
             let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
@@ -591,15 +608,29 @@ where
                 warmup,
             };
             tracking.add(self.track_target(&target_batch));
-            let (numbers, reversal) = self.step(source_batch, target_batch, &at)?;
-            alpha = reversal;
-            sums.add(&numbers);
-            observer.on_step(&self.report(&at, &numbers, alpha));
+            match self.launch(source_batch, target_batch, &at) {
+                Ok(launched) => window.push(launched),
+                Err(error) => {
+                    // The steps before this one are read first: a non-finite loss among them
+                    // is the error to report, and rolls the trainer back.
+                    self.close_window(window, &mut sums, observer)?;
+                    return Err(error);
+                }
+            }
+            if window.is_full() {
+                alpha = self
+                    .close_window(window, &mut sums, observer)?
+                    .unwrap_or(alpha);
+                window = self.open_window();
+            }
         }
+        alpha = self
+            .close_window(window, &mut sums, observer)?
+            .unwrap_or(alpha);
         self.epochs_done = epoch;
         self.loader_passes[0] += source.passes();
         self.loader_passes[1] += target.passes();
-        let (tgt_acc, tgt_majority) = tracking.read(self.peers)?;
+        let (tgt_acc, tgt_majority) = tracking.read(self.peers, &mut self.host_reads)?;
         self.average_state()?;
         Ok(self.record(
             epoch,

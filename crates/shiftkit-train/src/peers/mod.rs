@@ -16,12 +16,12 @@
 //!   the peers before the means and the moving average are taken, so the centroids are those
 //!   of one process on the union batch ([`CentroidAligner::batch_sums`](shiftkit_align::CentroidAligner::batch_sums)).
 //!   Terms of your own do the same with [`Peers::sum`] and [`Peers::global_loss`].
-//! - **Metrics**: every step's losses and counts are summed over the peers before they are
-//!   read, so every peer's history is the union batch's; the target tracking likewise at the
-//!   end of each epoch.
+//! - **Metrics**: the steps' losses and counts are summed over the peers before they are
+//!   read (one all-reduce per read window, [`reads`](crate::reads)), so every peer's history
+//!   is the union batch's; the target tracking likewise at the end of each epoch.
 //! - **Non-finite losses**: a NaN on any peer is in the sum every peer reads, so every peer
-//!   stops with [`TrainError::NonFiniteLoss`] at the same
-//!   step, before any update.
+//!   stops with [`TrainError::NonFiniteLoss`] naming the same step, back on the same weights
+//!   (those of the window's start).
 //! - **Batch normalisation**: each peer normalises with its own shard's statistics (as
 //!   PyTorch's `DistributedDataParallel` without `SyncBatchNorm`); synchronising them would
 //!   take an all-reduce inside every batch-norm layer's forward pass, which Burn's `BatchNorm`

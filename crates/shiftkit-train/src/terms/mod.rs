@@ -52,8 +52,10 @@ use crate::peers::Peers;
 /// The trainer calls, in each adaptation step (not during warmup, where only the
 /// cross-entropy trains): [`weight`](Self::weight), then [`loss`](Self::loss); after the
 /// optimiser step [`commit`](Self::commit), or [`discard`](Self::discard) when the step was
-/// rejected for a non-finite loss. State a term changes in `loss` must stay pending until
-/// `commit`.
+/// rejected. State a term changes in `loss` must stay pending until `commit`. `fit` reads the
+/// losses only every few steps ([`reads`](crate::reads)): before such a window of steps it
+/// calls [`settle`](Self::settle), and when the window holds a non-finite loss,
+/// [`roll_back`](Self::roll_back).
 ///
 /// Terms run in the order they were added, and random draws (dropout in the discriminator)
 /// happen in that order, so a run is reproducible for a seed.
@@ -86,6 +88,17 @@ pub trait AdaptationTerm<B: AutodiffBackend>: Any + Send {
 
     /// Drops the state computed by the last [`loss`](Self::loss): the step was rejected.
     fn discard(&mut self) {}
+
+    /// The steps committed so far are known to be good: keep the committed state as the one
+    /// [`roll_back`](Self::roll_back) returns to. Called when `fit` opens a read window
+    /// (every [`READ_EVERY`](crate::READ_EVERY) steps; see [`reads`](crate::reads)). The
+    /// default keeps nothing, right for a term without state.
+    fn settle(&mut self) {}
+
+    /// A step committed since the last [`settle`](Self::settle) had a non-finite loss: go
+    /// back to the state of that settle. A term with state must implement it (with
+    /// `settle`), or a non-finite loss leaves its state as the failed window made it.
+    fn roll_back(&mut self) {}
 
     /// The committed state a checkpoint must keep, as JSON; `None` (the default) for a term
     /// whose state is rebuilt from its configuration. Float values written through

@@ -27,6 +27,8 @@ pub struct CentroidAlignment<B: AutodiffBackend> {
     confidence: f64,
     aligner: CentroidAligner<B>,
     pending: Option<CentroidState<B>>,
+    /// The committed centroids at the last settle, which a roll-back restores.
+    settled: Option<CentroidState<B>>,
 }
 
 impl<B: AutodiffBackend> CentroidAlignment<B> {
@@ -58,6 +60,7 @@ impl<B: AutodiffBackend> CentroidAlignment<B> {
             confidence,
             aligner: aligner.init(device)?,
             pending: None,
+            settled: None,
         })
     }
 
@@ -120,6 +123,19 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
         self.pending = None;
     }
 
+    fn settle(&mut self) {
+        self.settled = Some(self.aligner.state().clone());
+    }
+
+    fn roll_back(&mut self) {
+        self.pending = None;
+        if let Some(state) = self.settled.clone() {
+            self.aligner
+                .commit(state)
+                .expect("a state of this aligner has its shape");
+        }
+    }
+
     fn state(&self) -> Option<serde_json::Value> {
         serde_json::to_value(self.aligner.to_record()).ok()
     }
@@ -147,6 +163,7 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
         let device = self.aligner.state().centroids().device();
         self.aligner = CentroidAligner::from_record(&record, &device)?;
         self.pending = None;
+        self.settled = None;
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ mod parallel_domains;
 #[cfg(feature = "collective")]
 mod peers;
 mod pseudo_labels;
+mod reads;
 mod schedule;
 mod select;
 mod terms;

@@ -1,0 +1,159 @@
+//! `fit` reads the device once per read window and at each epoch's end, not once per step; a
+//! window that holds a non-finite loss rolls the trainer back to the window's start.
+
+use crate::common;
+use common::{B, Steps, Trainer, moons, parameters, serial, train_loader};
+use shiftkit_nn::ShallowEncoderConfig;
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
+use shiftkit_train::{DannConfig, DannTrainer, Method, READ_EVERY, TrainError};
+
+/// DANN+MSTN on the moons pair of seed 3 in batches of 4: two read windows an epoch.
+fn small_batch_trainer() -> Trainer {
+    let pair = moons(3);
+    let device = Default::default();
+    <B as burn::tensor::backend::Backend>::seed(&device, 3);
+    let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
+    let config = Method::DannMstn
+        .configure(DannConfig::new())
+        .with_num_classes(2)
+        .with_seed(3);
+    DannTrainer::new(
+        model,
+        train_loader(pair.source_train, 4, 3),
+        train_loader(pair.target_train, 4, 4),
+        config,
+        &device,
+    )
+    .unwrap()
+}
+
+#[test]
+fn fit_reads_the_device_once_per_window_and_at_each_epoch_end() {
+    let _serial = serial();
+    let mut trainer = small_batch_trainer();
+    let steps = trainer.steps_per_epoch();
+    assert!(steps > READ_EVERY, "{steps} steps an epoch");
+    let mut reports = Steps::default();
+    trainer.fit_observed(2, &mut reports).unwrap();
+    // Per epoch: one read per window of READ_EVERY steps (the last one shorter), and the
+    // target-tracking counts at its end.
+    let per_epoch = steps.div_ceil(READ_EVERY) + 1;
+    assert_eq!(trainer.host_reads(), 2 * per_epoch);
+    assert!(trainer.host_reads() < steps, "a read per step");
+    // Every step is still reported, in order.
+    let reported: Vec<(usize, usize)> = reports.0.iter().map(|r| (r.epoch, r.step)).collect();
+    let expected: Vec<(usize, usize)> = (1..=2)
+        .flat_map(|epoch| (1..=steps).map(move |step| (epoch, step)))
+        .collect();
+    assert_eq!(reported, expected);
+
+    // A custom loop's step reads its own numbers before it is applied: one read a step.
+    let pair = moons(3);
+    let batch = |data| train_loader(data, 4, 0).iter().next().expect("a batch");
+    let before = trainer.host_reads();
+    trainer
+        .train_step(
+            batch(pair.source_train),
+            batch(pair.target_train),
+            0.5,
+            1e-3,
+        )
+        .unwrap();
+    assert_eq!(trainer.host_reads(), before + 1);
+}
+
+/// A term whose loss turns NaN at its `at`-th step (1-based).
+struct Poison {
+    at: usize,
+    calls: usize,
+}
+
+impl AdaptationTerm<B> for Poison {
+    fn name(&self) -> &str {
+        "poison"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        self.calls += 1;
+        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
+        Ok(TermOutput::loss(
+            inputs.source_features.clone().sum().mul_scalar(scale),
+        ))
+    }
+}
+
+#[test]
+fn a_non_finite_loss_in_a_later_window_rolls_back_to_that_windows_start() {
+    let _serial = serial();
+    // The NaN comes in the second window of the first epoch.
+    let at = READ_EVERY + READ_EVERY / 2;
+    let mut trainer = small_batch_trainer()
+        .with_term(Poison { at, calls: 0 })
+        .unwrap();
+    let initial = parameters(trainer.model());
+    let mut reports = Steps::default();
+    match trainer.fit_observed(1, &mut reports) {
+        Err(TrainError::NonFiniteLoss {
+            term, epoch, step, ..
+        }) => assert_eq!((term.as_str(), epoch, step), ("poison", 1, at)),
+        other => panic!("expected NonFiniteLoss, got {other:?}"),
+    }
+    // Back at the end of the first window: its steps trained and were reported; the second
+    // window's good steps before the NaN were rolled back with the rest, and not reported.
+    assert_eq!(trainer.steps_done(), READ_EVERY);
+    let reported: Vec<usize> = reports.0.iter().map(|r| r.step).collect();
+    assert_eq!(reported, (1..=READ_EVERY).collect::<Vec<_>>());
+    assert!(trainer.history().is_empty());
+    let weights = parameters(trainer.model());
+    assert!(weights.iter().all(|w| w.is_finite()));
+    assert_ne!(weights, initial, "the first window's steps were kept");
+    assert!(
+        parameters(trainer.discriminator())
+            .iter()
+            .all(|v| v.is_finite())
+    );
+    // MSTN's target centroids went NaN in the failed window (they follow the poisoned
+    // features); its roll-back put the settled ones back.
+    let centroids: Vec<f32> = trainer
+        .aligner()
+        .expect("DANN+MSTN has an aligner")
+        .state()
+        .centroids()
+        .clone()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    assert!(centroids.iter().all(|c| c.is_finite()), "{centroids:?}");
+}
+
+#[test]
+fn a_custom_loops_non_finite_step_is_not_applied() {
+    let _serial = serial();
+    let mut trainer = small_batch_trainer()
+        .with_term(Poison { at: 1, calls: 0 })
+        .unwrap();
+    let (weights, centroids) = (
+        parameters(trainer.model()),
+        trainer.aligner().unwrap().state().centroids().clone(),
+    );
+    let pair = moons(3);
+    let batch = |data| train_loader(data, 4, 0).iter().next().expect("a batch");
+    let result = trainer.train_step(
+        batch(pair.source_train),
+        batch(pair.target_train),
+        0.5,
+        1e-3,
+    );
+    assert!(
+        matches!(&result, Err(TrainError::NonFiniteLoss { term, .. }) if term == "poison"),
+        "{result:?}"
+    );
+    assert_eq!(trainer.steps_done(), 0);
+    assert_eq!(parameters(trainer.model()), weights);
+    let now = trainer.aligner().unwrap().state().centroids().clone();
+    assert_eq!(now.into_data(), centroids.into_data());
+}
