@@ -16,7 +16,7 @@
 //! update of a window copies the parameters it would otherwise update in place). When the
 //! window's read finds a non-finite loss, the trainer goes back to what it kept, the terms
 //! [`roll back`](crate::terms::AdaptationTerm::roll_back), and `fit` returns
-//! [`TrainError::NonFiniteLoss`](crate::TrainError::NonFiniteLoss) with the epoch and step of
+//! [`crate::TrainError::NonFiniteLoss`] with the epoch and step of
 //! the first non-finite loss: the weights left behind are those of the window's start, at most
 //! `READ_EVERY - 1` good steps before it, and finite. Steps of the window are reported to the
 //! observer only once read and good.
@@ -40,7 +40,7 @@ use crate::{DannModel, DannTrainer, TrainError};
 /// The steps [`fit`](crate::DannTrainer::fit) takes between two reads of the device (an
 /// epoch's end also reads). 32 keeps a GPU's queue full (one wait per 32 steps) while a
 /// non-finite loss costs at most 31 good steps; on a CPU backend a read costs next to nothing
-/// either way, and the same windows keep a run's results the same on every backend.
+/// either way, and one value keeps the trainer behaving alike on every backend.
 pub const READ_EVERY: usize = 32;
 
 /// The steps applied since the last read, and the trainer as it was before them.
