@@ -5,6 +5,7 @@ use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 
 use crate::TrainError;
 use crate::guard::CollapsePolicy;
+use crate::plan::BatchShapes;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
 use crate::terms::CdanConfig;
 
@@ -68,6 +69,10 @@ pub struct DannConfig {
     /// How source and target batches are paired within an epoch.
     #[config(default = "Pairing::Cycle")]
     pub pairing: Pairing,
+    /// Whether every training batch has the loader's batch size (partial batches skipped),
+    /// which spares a GPU backend the tuning of its kernels for a second shape.
+    #[config(default = "BatchShapes::Auto")]
+    pub batch_shapes: BatchShapes,
     /// The learning-rate schedule.
     #[config(default = "LrSchedule::Constant")]
     pub lr_schedule: LrSchedule,

@@ -3,7 +3,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
-use shiftkit_nn::{Encoder, NnError};
+use shiftkit_nn::{Encoder, NnError, host_backend};
 
 use crate::TrainError;
 
@@ -37,7 +37,11 @@ pub(crate) fn check_batch<B: Backend, M: Encoder<B>>(
 
 /// The accuracy of `model` over every batch of `loader`.
 ///
-/// Correct predictions are counted on the device and read once at the end.
+/// Correct predictions are counted on the device and read once at the end. On a backend whose
+/// tensors are not in host memory (CUDA, wgpu), a batch shorter than the loader's first is
+/// padded with zeros to the first's length, and the padding's predictions are left out: the
+/// model meets one input shape, and a GPU backend tunes its kernels once (the model is in
+/// evaluation mode, where every example's prediction is its own).
 ///
 /// # Errors
 ///
@@ -51,6 +55,21 @@ where
     B: Backend,
     M: Encoder<B, Input = Tensor<B, D>>,
 {
+    evaluate_padded(model, loader, domain, None)
+}
+
+/// [`evaluate`], padding short batches (`pad`) or not; `None` decides by the backend.
+pub(crate) fn evaluate_padded<B, M, const D: usize>(
+    model: &M,
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    domain: &str,
+    pad: Option<bool>,
+) -> Result<EvalResult, TrainError>
+where
+    B: Backend,
+    M: Encoder<B, Input = Tensor<B, D>>,
+{
+    let (mut pad, mut length) = (pad, None);
     let mut correct: Option<Tensor<B, 1, Int>> = None;
     let mut n_samples = 0;
     for batch in loader.iter() {
@@ -59,7 +78,18 @@ where
             continue;
         }
         check_batch(model, &batch.inputs.dims(), domain)?;
-        let hits = count_correct(model.forward(batch.inputs), batch.labels);
+        let length = *length.get_or_insert(n);
+        let pad = *pad.get_or_insert_with(|| !host_backend::<B>(&batch.labels.device()));
+        let inputs = if pad && n < length {
+            let mut dims = batch.inputs.dims();
+            dims[0] = length - n;
+            let zeros = Tensor::zeros(dims, &batch.inputs.device());
+            Tensor::cat(vec![batch.inputs, zeros], 0)
+        } else {
+            batch.inputs
+        };
+        let logits = model.forward(inputs);
+        let hits = count_correct(logits.slice(0..n), batch.labels);
         correct = Some(match correct {
             Some(sum) => sum + hits,
             None => hits,
@@ -86,4 +116,34 @@ pub(crate) fn count_correct<B: Backend>(
 ) -> Tensor<B, 1, Int> {
     let [n, _] = logits.dims();
     logits.argmax(1).reshape([n]).equal(labels).int().sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::backend::Flex;
+    use burn::data::dataloader::DataLoaderBuilder;
+    use shiftkit_data::{PointBatcher, PointDataset};
+    use shiftkit_nn::ShallowEncoderConfig;
+
+    use super::evaluate_padded;
+
+    #[test]
+    fn padding_short_batches_changes_no_prediction() {
+        let device = Default::default();
+        let model = ShallowEncoderConfig::new().init::<Flex>(&device).unwrap();
+        let points: Vec<[f32; 2]> = (0..45)
+            .map(|i| [(i as f32 * 0.37).sin() * 2.0, (i as f32 * 0.11).cos()])
+            .collect();
+        let labels = (0..45).map(|i| (i % 2) as u8).collect();
+        let data = PointDataset::new(points, labels).unwrap();
+        // Batches of 16, 16 and 13: the last one padded to 16.
+        let loader = DataLoaderBuilder::new(PointBatcher)
+            .batch_size(16)
+            .build(data);
+        let plain = evaluate_padded(&model, loader.as_ref(), "test", Some(false)).unwrap();
+        let padded = evaluate_padded(&model, loader.as_ref(), "test", Some(true)).unwrap();
+        assert_eq!(plain, padded);
+        assert_eq!(padded.n_samples, 45);
+        assert!(plain.accuracy > 0.0 && plain.accuracy < 1.0, "{plain:?}");
+    }
 }

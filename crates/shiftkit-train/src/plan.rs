@@ -4,6 +4,7 @@
 use burn::data::dataloader::{DataLoader, DataLoaderIterator};
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::Backend;
+use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
 
 use crate::TrainError;
@@ -49,6 +50,41 @@ impl Plan {
     }
 }
 
+/// Which training batches an epoch takes: all of them, or only those of the loader's full
+/// batch size.
+///
+/// A GPU backend compiles and tunes its kernels for every new input shape it meets (Burn's
+/// autotuning), and a loader's last, partial batch is one such shape, met again in every pass
+/// of a cycled loader. On a backend that keeps tensors in host memory (flex, ndarray) a shape
+/// costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum BatchShapes {
+    /// [`Fixed`](Self::Fixed) on a backend whose tensors are not in host memory (CUDA, wgpu),
+    /// [`AsLoaded`](Self::AsLoaded) on flex and ndarray.
+    #[default]
+    Auto,
+    /// Every training batch has the loader's batch size (the length of its longest batch): a
+    /// shorter batch is skipped, and a cycled loader goes on with its next pass (reshuffled,
+    /// when it shuffles), so the examples it would have held are met in later passes, as with
+    /// PyTorch's `drop_last=True`. (A dataset smaller than one batch gives one batch, its
+    /// longest, which is kept.)
+    Fixed,
+    /// Every batch the loaders give, the partial ones included.
+    AsLoaded,
+}
+
+impl BatchShapes {
+    /// Whether partial batches are skipped, on a backend whose memory is (`host`) or is not
+    /// the host's.
+    pub(crate) fn fixed(self, host: bool) -> bool {
+        match self {
+            Self::Auto => !host,
+            Self::Fixed => true,
+            Self::AsLoaded => false,
+        }
+    }
+}
+
 /// Optimiser steps per epoch for loaders of `source` and `target` batches.
 pub(crate) fn steps_per_epoch(pairing: Pairing, source: usize, target: usize) -> usize {
     match pairing {
@@ -58,18 +94,25 @@ pub(crate) fn steps_per_epoch(pairing: Pairing, source: usize, target: usize) ->
 }
 
 /// The iterator of a loader that starts over when it runs out.
-pub(crate) struct Cycler<'a, B: Backend, O> {
-    loader: &'a dyn DataLoader<B, O>,
-    iter: Box<dyn DataLoaderIterator<O> + 'a>,
+pub(crate) struct Cycler<'a, B: Backend, const D: usize> {
+    loader: &'a dyn DataLoader<B, DomainBatch<B, D>>,
+    iter: Box<dyn DataLoaderIterator<DomainBatch<B, D>> + 'a>,
     passes: usize,
+    /// The only batch length taken, when batch shapes are fixed.
+    only: Option<usize>,
 }
 
-impl<'a, B: Backend, O> Cycler<'a, B, O> {
-    pub(crate) fn new(loader: &'a dyn DataLoader<B, O>) -> Self {
+impl<'a, B: Backend, const D: usize> Cycler<'a, B, D> {
+    /// Cycles `loader`, taking only batches of length `only` when given.
+    pub(crate) fn new(
+        loader: &'a dyn DataLoader<B, DomainBatch<B, D>>,
+        only: Option<usize>,
+    ) -> Self {
         Self {
             loader,
             iter: loader.iter(),
             passes: 1,
+            only,
         }
     }
 
@@ -78,24 +121,41 @@ impl<'a, B: Backend, O> Cycler<'a, B, O> {
         self.passes
     }
 
-    /// The next batch, starting the loader over (reshuffled, if it shuffles) when it is
-    /// exhausted.
-    pub(crate) fn next(&mut self) -> Option<O> {
-        match self.iter.next() {
-            Some(batch) => Some(batch),
-            None => {
-                self.iter = self.loader.iter();
-                self.passes += 1;
-                self.iter.next()
+    /// The next batch (of length `only`, when given), starting the loader over (reshuffled,
+    /// if it shuffles) when it is exhausted.
+    pub(crate) fn next(&mut self) -> Option<DomainBatch<B, D>> {
+        // A scanned loader has a batch of length `only` in every pass: two passes find one.
+        for _ in 0..2 {
+            for batch in self.iter.by_ref() {
+                if self.only.is_none_or(|n| batch.len() == n) {
+                    return Some(batch);
+                }
             }
+            self.iter = self.loader.iter();
+            self.passes += 1;
         }
+        None
     }
 }
 
 /// What a scan of a loader found: its batches and the dimensions of one input.
 pub(crate) struct Scan {
     pub(crate) batches: usize,
+    /// The length of its longest batch, and how many batches have it.
+    pub(crate) batch_size: usize,
+    pub(crate) full_batches: usize,
     pub(crate) input_dims: Vec<usize>,
+}
+
+impl Scan {
+    /// Batches a pass yields (`fixed`: only the full ones), and the only length taken.
+    pub(crate) fn batches(&self, fixed: bool) -> (usize, Option<usize>) {
+        if fixed {
+            (self.full_batches, Some(self.batch_size))
+        } else {
+            (self.batches, None)
+        }
+    }
 }
 
 /// Reads a loader once: counts its batches and checks labels, lengths, the inputs' shape (the
@@ -106,6 +166,7 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
     num_classes: usize,
 ) -> Result<Scan, TrainError> {
     let mut batches = 0;
+    let mut lengths = Vec::new();
     let mut input_dims: Option<Vec<usize>> = None;
     for batch in loader.iter() {
         let dims = batch.inputs.dims();
@@ -153,10 +214,15 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
             });
         }
         batches += 1;
+        lengths.push(inputs);
     }
+    let batch_size = lengths.iter().copied().max().unwrap_or(0);
+    let full_batches = lengths.iter().filter(|&&n| n == batch_size).count();
     match input_dims {
         Some(input_dims) if batches > 0 => Ok(Scan {
             batches,
+            batch_size,
+            full_batches,
             input_dims,
         }),
         _ => Err(TrainError::EmptyLoader {

@@ -19,7 +19,7 @@ use crate::metrics::{EpochSums, TargetTracking, Tracked};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
 use crate::peers::Peers;
-use crate::plan::{Cycler, Plan, scan_loader, steps_per_epoch};
+use crate::plan::{Cycler, Plan, Scan, scan_loader, steps_per_epoch};
 use crate::schedule::scheduled_lr;
 use crate::seed::{epoch_seed, mix64};
 use crate::step::StepAt;
@@ -124,8 +124,8 @@ where
     head: Option<(String, usize)>,
     pub(crate) source: DomainLoader<B, D>,
     pub(crate) target: DomainLoader<B, D>,
-    source_batches: usize,
-    target_batches: usize,
+    /// What the scans of the two loaders found: their batches and batch sizes.
+    scans: [Scan; 2],
     pub(crate) epochs_done: usize,
     pub(crate) steps_done: usize,
     pub(crate) adaptation_steps_done: usize,
@@ -197,7 +197,6 @@ where
                 target_dims: target_scan.input_dims,
             });
         }
-        let (source_batches, target_batches) = (source_scan.batches, target_scan.batches);
 
         B::seed(device, config.seed);
         let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
@@ -227,8 +226,7 @@ where
             head,
             source,
             target,
-            source_batches,
-            target_batches,
+            scans: [source_scan, target_scan],
             epochs_done: 0,
             steps_done: 0,
             adaptation_steps_done: 0,
@@ -456,11 +454,16 @@ where
 
     /// Optimiser steps per epoch under the configured pairing.
     pub fn steps_per_epoch(&self) -> usize {
-        steps_per_epoch(
-            self.config.pairing,
-            self.source_batches,
-            self.target_batches,
-        )
+        let fixed = self.fixed_shapes();
+        let ((source, _), (target, _)) =
+            (self.scans[0].batches(fixed), self.scans[1].batches(fixed));
+        steps_per_epoch(self.config.pairing, source, target)
+    }
+
+    /// Whether this run's training batches all have their loader's batch size
+    /// ([`DannConfig::batch_shapes`] on this backend).
+    pub(crate) fn fixed_shapes(&self) -> bool {
+        self.config.batch_shapes.fixed(self.host)
     }
 
     /// Optimiser steps taken so far.
@@ -583,8 +586,9 @@ where
         let warmup = epoch <= self.config.warmup_epochs;
         let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
         let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
-        let mut source = Cycler::new(source_loader.as_ref());
-        let mut target = Cycler::new(target_loader.as_ref());
+        let fixed = self.fixed_shapes();
+        let mut source = Cycler::new(source_loader.as_ref(), self.scans[0].batches(fixed).1);
+        let mut target = Cycler::new(target_loader.as_ref(), self.scans[1].batches(fixed).1);
         let mut sums = EpochSums::new(self.terms.len());
         let mut tracking = TargetTracking::default();
         let (mut alpha, mut lr) = (0.0, self.config.lr);

@@ -18,5 +18,6 @@ mod pseudo_labels;
 mod reads;
 mod schedule;
 mod select;
+mod shapes;
 mod terms;
 mod warmup;
