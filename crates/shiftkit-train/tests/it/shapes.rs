@@ -9,8 +9,11 @@ use shiftkit_nn::ShallowEncoderConfig;
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{BatchShapes, DannConfig, DannTrainer, Method, TrainError};
 
+/// The source and target batch lengths of every step.
+type Seen = Arc<Mutex<Vec<(usize, usize)>>>;
+
 /// A term that records the batch lengths of every step and adds nothing to the loss.
-struct Lengths(Arc<Mutex<Vec<(usize, usize)>>>);
+struct Lengths(Seen);
 
 impl AdaptationTerm<B> for Lengths {
     fn name(&self) -> &str {
@@ -37,7 +40,7 @@ const BATCH: usize = 25;
 
 /// A DANN trainer on moons in batches of [`BATCH`] (both domains end in a partial batch), with
 /// the recording term.
-fn trainer(shapes: BatchShapes) -> (Trainer, Arc<Mutex<Vec<(usize, usize)>>>, [usize; 2]) {
+fn trainer(shapes: BatchShapes) -> (Trainer, Seen, [usize; 2]) {
     let pair = moons(5);
     let sizes = [pair.source_train.len(), pair.target_train.len()];
     assert!(sizes.iter().all(|n| n % BATCH != 0), "{sizes:?}");
