@@ -6,6 +6,7 @@
 #   bash scripts/resume-check.sh                      # 1,500 steps (12 epochs of the embedded digits)
 #   STEPS=500 bash scripts/resume-check.sh            # shorter (the test command's)
 #   PROFILE=release bash scripts/resume-check.sh      # the released program (a longer build)
+#   DIGITS=target/debug/digits bash scripts/resume-check.sh   # a program already built
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +15,18 @@ profile=${PROFILE:-dev}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --quiet -p shiftkit-lab --bin digits --locked --profile "$profile"
-target_dir=${CARGO_TARGET_DIR:-target}
-case "$profile" in
-    dev) digits="$target_dir/debug/digits" ;;
-    *) digits="$target_dir/$profile/digits" ;;
-esac
+# DIGITS names a program already built (the test command's: `cargo test --workspace` builds it
+# for the lab's tests, with the features the tests resolve, so nothing is built twice).
+if [ -n "${DIGITS:-}" ]; then
+    digits=$DIGITS
+else
+    cargo build --quiet -p shiftkit-lab --bin digits --locked --profile "$profile"
+    target_dir=${CARGO_TARGET_DIR:-target}
+    case "$profile" in
+        dev) digits="$target_dir/debug/digits" ;;
+        *) digits="$target_dir/$profile/digits" ;;
+    esac
+fi
 run=(--method dann_mstn --seed 0 --steps "$steps")
 checkpoints="$work/C/dann_mstn_mlp_seed0"
 

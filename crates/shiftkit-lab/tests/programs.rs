@@ -1,0 +1,46 @@
+//! The programs as a user runs them: a short digits run writes its table's numbers, and a bad
+//! option is refused as clap refuses one. (Building this test also builds the programs for the
+//! test command's kill-and-resume check, with the tests' dependency features: no second build
+//! of Burn.)
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn digits() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_digits"))
+}
+
+#[test]
+fn a_short_digits_run_writes_its_summary() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("digits_short");
+    let _ = std::fs::remove_dir_all(&out);
+    // One epoch (125 steps: --steps rounds up to whole epochs).
+    let output = digits()
+        .args(["--method", "dann", "--steps", "20", "--out"])
+        .arg(&out)
+        .output()
+        .expect("digits runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("target acc %"), "{table}");
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("a summary");
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let text = summary.to_string();
+    assert!(text.contains("\"dann\""), "{text}");
+    assert!(out.join("history_dann_mlp_seed0.json").exists());
+}
+
+#[test]
+fn a_bad_option_is_refused_with_status_2() {
+    let output = digits()
+        .args(["--method", "nonsense"])
+        .output()
+        .expect("digits runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("nonsense"), "{stderr}");
+}
