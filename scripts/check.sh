@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints (the CUDA build checked with them), the
-# workspace tests, kill and resume, and the docs.
+# The project's test command: formatting, lints (the CUDA and wgpu builds checked with them),
+# the workspace tests (those on wgpu too), kill and resume, and the docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,13 +18,17 @@ phase() {
 phase "cargo fmt --check"
 cargo fmt --all -- --check
 
-# With the CUDA feature on: one pass lints every target and checks that the CUDA backend (the
-# facade's and the lab's programs') builds, without a second check of the dependency tree.
-phase "cargo clippy (all targets, CUDA feature on, warnings are errors)"
-cargo clippy --workspace --all-targets --features shiftkit-lab/cuda --locked -- -D warnings
+# With the CUDA and wgpu features on: one pass lints every target and checks that both GPU
+# backends (the facade's and the lab's programs') build, without a second check of the
+# dependency tree.
+phase "cargo clippy (all targets, CUDA and wgpu features on, warnings are errors)"
+cargo clippy --workspace --all-targets --features shiftkit-lab/cuda,shiftkit-lab/wgpu --locked -- -D warnings
 
-phase "cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
-cargo test --workspace --locked
+# With the wgpu feature on, so that the tests on wgpu run (the facade's, on lavapipe where
+# there is no GPU; each is skipped, saying so, where no adapter answers). `auto` takes a GPU
+# adapter only, never lavapipe, so every other test stays on the CPU.
+phase "cargo test (workspace, wgpu feature on; the demos in examples/ run as tests, on tiny data)"
+cargo test --workspace --locked --features shiftkit-lab/wgpu
 
 phase "kill and resume: a run killed mid-epoch and resumed equals the run in one go"
 STEPS=500 bash scripts/resume-check.sh

@@ -6,7 +6,8 @@ use burn::tensor::ops::FloatTensor;
 /// On [`Autodiff`](burn::backend::Autodiff) the op records a backward step that multiplies the
 /// incoming gradient by `-alpha`; on a backend without autodiff it is the identity. Implemented
 /// for `Autodiff<B>` over every backend `B`, and for the plain backends enabled by this crate's
-/// features (`ndarray`, `flex`, `cuda`). A backend of your own opts in with an identity impl:
+/// features (`ndarray`, `flex`, `cuda`, `wgpu`). A backend of your own opts in with an identity
+/// impl:
 ///
 /// ```ignore
 /// impl GradientReversalBackend for MyBackend {
@@ -55,5 +56,11 @@ where
 /// CUDA with f32 floats, the element type shiftkit trains in.
 #[cfg(feature = "cuda")]
 impl GradientReversalBackend for burn::backend::Cuda<f32, i32> {
+    identity_reversal!();
+}
+
+/// wgpu with f32 floats, the element type shiftkit trains in.
+#[cfg(feature = "wgpu")]
+impl GradientReversalBackend for burn::backend::Wgpu<f32, i32> {
     identity_reversal!();
 }

@@ -25,8 +25,8 @@
 //!
 //! On a backend without autodiff (inference), the op is the identity. Such backends opt in
 //! through [`GradientReversalBackend`]; this crate implements it for `NdArray` (feature
-//! `ndarray`), `Flex` (feature `flex`) and `Cuda` (feature `cuda`), and for `Autodiff<B>` over
-//! any backend `B`.
+//! `ndarray`), `Flex` (feature `flex`), `Cuda` (feature `cuda`) and `Wgpu` (feature `wgpu`), and
+//! for `Autodiff<B>` over any backend `B`.
 //!
 //! # Names
 //!

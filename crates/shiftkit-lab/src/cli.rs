@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use clap::error::ErrorKind;
-use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch};
+use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch, wgpu_adapter};
 
 /// A comma-separated list given on the command line (`0,1,2`, `dann,dann_mstn`), repeats
 /// dropped, `all` standing for every item of [`Listed::ALL`].
@@ -84,6 +84,10 @@ pub fn dispatch_into<J: OnBackend>(
     match device {
         Resolved::Cpu => eprintln!("device: {device} ({backend})"),
         Resolved::Cuda(_) => eprintln!("device: {device} (cuda)"),
+        Resolved::Wgpu => match wgpu_adapter() {
+            Some(adapter) => eprintln!("device: {device} ({adapter})"),
+            None => eprintln!("device: {device}"),
+        },
     }
     Ok(dispatch(device, backend, job)?)
 }

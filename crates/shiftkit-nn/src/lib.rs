@@ -18,7 +18,7 @@
 //! - [`kernels`]: [`LoweringBackend`](kernels::LoweringBackend), the backend extension behind
 //!   the CNN's fast CPU path (im2col, and batch norm + ReLU + max pooling fused, as autodiff
 //!   ops with their own backward), and the worker thread of a step's two passes. Implemented
-//!   for the backends this crate's features name (`ndarray`, `flex`, `cuda`) and for
+//!   for the backends this crate's features name (`ndarray`, `flex`, `cuda`, `wgpu`) and for
 //!   `Autodiff` over them; [`ConvAlgorithm`] chooses between it and Burn's own layers.
 //! - [`host_backend`]: whether a backend computes in host memory, the one question behind the
 //!   `Auto` defaults of [`ConvAlgorithm`] and [`DropoutMasks`].

@@ -5,7 +5,7 @@
 //! sizeable share of an MLP training step (docs/performance.md). Here, on a backend whose
 //! tensors live in host memory (flex, ndarray), the parameter, its gradient and both moments
 //! are taken out of their tensors (without a copy when nothing else holds them), updated in
-//! one loop, and put back. On any other backend (CUDA) the same update runs as tensor
+//! one loop, and put back. On any other backend (CUDA, wgpu) the same update runs as tensor
 //! operations.
 
 use burn::optim::SimpleOptimizer;

@@ -28,6 +28,14 @@ pub type Cuda = burn::backend::Autodiff<burn::backend::Cuda<f32>>;
 #[cfg(feature = "cuda")]
 pub type CudaInner = burn::backend::Cuda<f32>;
 
+/// The wgpu training backend (Vulkan, Metal, DirectX 12: any GPU, and CPU adapters such as
+/// Mesa's lavapipe): autodiff over wgpu, f32.
+#[cfg(feature = "wgpu")]
+pub type Wgpu = burn::backend::Autodiff<burn::backend::Wgpu<f32>>;
+/// The evaluation (inner) backend of [`Wgpu`].
+#[cfg(feature = "wgpu")]
+pub type WgpuInner = burn::backend::Wgpu<f32>;
+
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::kernels::LoweringBackend;
@@ -35,8 +43,8 @@ use shiftkit_nn::kernels::LoweringBackend;
 /// Everything a backend needs to train every shiftkit model: autodiff, the gradient reversal,
 /// and the lowered CNN kernels in training and in evaluation.
 ///
-/// Implemented for every backend that has the parts, `Cpu`, `NdArray` and `Cuda` among
-/// them; generic code asks for `B: TrainingBackend` instead of listing the parts.
+/// Implemented for every backend that has the parts, `Cpu`, `NdArray`, `Cuda` and `Wgpu`
+/// among them; generic code asks for `B: TrainingBackend` instead of listing the parts.
 pub trait TrainingBackend:
     AutodiffBackend<InnerBackend: LoweringBackend> + GradientReversalBackend + LoweringBackend
 {

@@ -1,4 +1,4 @@
-//! Choosing where training runs: `auto`, `cpu`, or `cuda[:N]`, and running a job there.
+//! Choosing where training runs: `auto`, `cpu`, `cuda[:N]` or `wgpu`, and running a job there.
 //!
 //! The backend is a type in Burn, so a choice made at run time (a command-line option, a
 //! config file) has to become a type somewhere. [`dispatch`] is that place: a job written once,
@@ -33,13 +33,22 @@ use crate::backend::TrainingBackend;
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceRequest {
-    /// CUDA when this build has the `cuda` feature and a GPU answers, else the CPU.
+    /// The first that answers of: CUDA (a build with the `cuda` feature), a GPU through wgpu (a
+    /// build with the `wgpu` feature, and an adapter that is a GPU: integrated, discrete or
+    /// virtual), the CPU.
+    ///
+    /// A CPU adapter of wgpu, such as Mesa's lavapipe (Vulkan in software), is never chosen
+    /// here: the CPU backends run the same work faster. Ask for [`Wgpu`](Self::Wgpu) to use one.
     #[default]
     Auto,
     /// The CPU.
     Cpu,
     /// The CUDA GPU with this index.
     Cuda(usize),
+    /// Burn's default wgpu device: the adapter wgpu ranks first (a discrete GPU before an
+    /// integrated one, a CPU adapter only where there is nothing else), on the platform's
+    /// graphics API (Vulkan on Linux and Windows, Metal on macOS).
+    Wgpu,
 }
 
 /// Where training will run.
@@ -49,14 +58,17 @@ pub enum Resolved {
     Cpu,
     /// The CUDA GPU with this index (only in builds with the `cuda` feature).
     Cuda(usize),
+    /// Burn's default wgpu device (only in builds with the `wgpu` feature); [`wgpu_adapter`]
+    /// says which adapter it is.
+    Wgpu,
 }
 
 /// Why a device request cannot be met.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeviceError {
-    /// The text is not `auto`, `cpu`, `cuda` or `cuda:N`.
-    #[error("unknown device `{0}`: expected auto, cpu, cuda or cuda:N")]
+    /// The text is not `auto`, `cpu`, `cuda`, `cuda:N` or `wgpu`.
+    #[error("unknown device `{0}`: expected auto, cpu, cuda, cuda:N or wgpu")]
     Unknown(String),
     /// CUDA was asked for, but this build has no CUDA backend.
     #[error("CUDA was requested but shiftkit was built without the `cuda` feature")]
@@ -64,6 +76,16 @@ pub enum DeviceError {
     /// CUDA was asked for, but no GPU answered.
     #[error("CUDA device {0} did not answer")]
     CudaUnavailable(usize),
+    /// wgpu was asked for, but this build has no wgpu backend.
+    #[error("wgpu was requested but shiftkit was built without the `wgpu` feature")]
+    WgpuNotBuilt,
+    /// wgpu was asked for, but no adapter answered.
+    #[error(
+        "no wgpu adapter answered: no Vulkan (Linux, Windows) or Metal (macOS) driver with a \
+         usable device; on Linux without a GPU, Mesa's lavapipe (package mesa-vulkan-drivers) \
+         provides a CPU one"
+    )]
+    WgpuUnavailable,
     /// The CPU backend asked for is not in this build.
     #[error("this build has no {0} backend: enable the `{0}` feature of the shiftkit crate")]
     CpuBackendNotBuilt(CpuBackend),
@@ -119,12 +141,14 @@ pub trait OnBackend {
 
 /// Runs `job` on the backend for `device`: on [`Resolved::Cpu`] the `cpu` backend
 /// ([`backend::Cpu`](crate::backend::Cpu) or [`backend::NdArray`](crate::backend::NdArray)),
-/// on [`Resolved::Cuda`] `backend::Cuda` (the `cuda` feature) on that GPU.
+/// on [`Resolved::Cuda`] `backend::Cuda` (the `cuda` feature) on that GPU, on
+/// [`Resolved::Wgpu`] `backend::Wgpu` (the `wgpu` feature) on Burn's default wgpu device.
 ///
 /// # Errors
 ///
 /// [`DeviceError::CpuBackendNotBuilt`] when `cpu` names a backend whose feature this build
 /// lacks; [`DeviceError::CudaNotBuilt`] for a CUDA device in a build without the `cuda`
+/// feature; [`DeviceError::WgpuNotBuilt`] for the wgpu device in a build without the `wgpu`
 /// feature.
 pub fn dispatch<J: OnBackend>(
     device: Resolved,
@@ -144,11 +168,15 @@ pub fn dispatch<J: OnBackend>(
         (Resolved::Cuda(index), _) => {
             Ok(job.run::<crate::backend::Cuda>(&burn::backend::cuda::CudaDevice::new(index)))
         }
+        #[cfg(feature = "wgpu")]
+        (Resolved::Wgpu, _) => Ok(job.run::<crate::backend::Wgpu>(&Default::default())),
         // Reached only in builds without one of the backend features.
         #[allow(unreachable_patterns)]
         (Resolved::Cpu, cpu) => Err(DeviceError::CpuBackendNotBuilt(cpu)),
         #[allow(unreachable_patterns)]
         (Resolved::Cuda(_), _) => Err(DeviceError::CudaNotBuilt),
+        #[allow(unreachable_patterns)]
+        (Resolved::Wgpu, _) => Err(DeviceError::WgpuNotBuilt),
     }
 }
 
@@ -160,6 +188,7 @@ impl FromStr for DeviceRequest {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "cuda" | "gpu" => Ok(Self::Cuda(0)),
+            "wgpu" => Ok(Self::Wgpu),
             other => other
                 .strip_prefix("cuda:")
                 .and_then(|index| index.parse().ok())
@@ -174,6 +203,7 @@ impl fmt::Display for Resolved {
         match self {
             Self::Cpu => write!(f, "cpu"),
             Self::Cuda(index) => write!(f, "cuda:{index}"),
+            Self::Wgpu => write!(f, "wgpu"),
         }
     }
 }
@@ -184,7 +214,8 @@ impl DeviceRequest {
     /// # Errors
     ///
     /// [`DeviceError::CudaNotBuilt`] when CUDA is asked for in a build without the `cuda`
-    /// feature; [`DeviceError::CudaUnavailable`] when it is asked for and no GPU answers.
+    /// feature; [`DeviceError::CudaUnavailable`] when it is asked for and no GPU answers;
+    /// [`DeviceError::WgpuNotBuilt`] and [`DeviceError::WgpuUnavailable`] likewise for wgpu.
     pub fn resolve(self) -> Result<Resolved, DeviceError> {
         match self {
             Self::Cpu => Ok(Resolved::Cpu),
@@ -198,8 +229,20 @@ impl DeviceRequest {
                     Err(DeviceError::CudaUnavailable(index))
                 }
             }
+            Self::Wgpu => {
+                if !cfg!(feature = "wgpu") {
+                    return Err(DeviceError::WgpuNotBuilt);
+                }
+                if wgpu_answers(|_| true) {
+                    Ok(Resolved::Wgpu)
+                } else {
+                    Err(DeviceError::WgpuUnavailable)
+                }
+            }
             Self::Auto => Ok(if cfg!(feature = "cuda") && cuda_answers(0) {
                 Resolved::Cuda(0)
+            } else if cfg!(feature = "wgpu") && wgpu_answers(|adapter| adapter.gpu) {
+                Resolved::Wgpu
             } else {
                 Resolved::Cpu
             }),
@@ -255,6 +298,103 @@ fn cuda_answers(_index: usize) -> bool {
     false
 }
 
+/// The adapter behind Burn's default wgpu device, as [`wgpu_adapter`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WgpuAdapter {
+    /// The adapter's name, as its driver gives it (`llvmpipe (LLVM 19.1.7, 256 bits)` for
+    /// Mesa's lavapipe).
+    pub name: String,
+    /// The graphics API it is reached through: `vulkan`, `metal`, `dx12`, `gl` or `webgpu`.
+    pub api: &'static str,
+    /// What it is, as its driver says: `discrete gpu`, `integrated gpu`, `virtual gpu`, `cpu`
+    /// (lavapipe) or `other`.
+    pub kind: &'static str,
+    /// Whether it is a GPU (discrete, integrated or virtual), the only kind
+    /// [`DeviceRequest::Auto`] takes.
+    pub gpu: bool,
+}
+
+impl fmt::Display for WgpuAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.kind, self.api)
+    }
+}
+
+/// The adapter Burn's default wgpu device runs on, or `None` when no adapter answers (no
+/// driver, no device) or this build has no `wgpu` feature.
+///
+/// wgpu itself is asked, as Burn asks it: on the platform's graphics API, for the adapter it
+/// ranks first for high performance. Nothing panics and no device is opened, so this is cheap
+/// and safe to call on any machine (a test's check before it runs on wgpu, say).
+/// The `CUBECL_WGPU_DEFAULT_DEVICE` variable, with which Burn can be told to take another
+/// adapter, is not read here.
+#[cfg(feature = "wgpu")]
+pub fn wgpu_adapter() -> Option<WgpuAdapter> {
+    use burn::backend::wgpu::graphics::{AutoGraphicsApi, GraphicsApi};
+
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: AutoGraphicsApi::backend().into(),
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let adapter =
+        futures_lite::future::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+        }))
+        .ok()?;
+    let info = adapter.get_info();
+    let (kind, gpu) = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => ("discrete gpu", true),
+        wgpu::DeviceType::IntegratedGpu => ("integrated gpu", true),
+        wgpu::DeviceType::VirtualGpu => ("virtual gpu", true),
+        wgpu::DeviceType::Cpu => ("cpu", false),
+        wgpu::DeviceType::Other => ("other", false),
+    };
+    Some(WgpuAdapter {
+        name: info.name,
+        api: info.backend.to_str(),
+        kind,
+        gpu,
+    })
+}
+
+/// The adapter Burn's default wgpu device runs on: always `None` in this build, which has no
+/// `wgpu` feature.
+#[cfg(not(feature = "wgpu"))]
+pub fn wgpu_adapter() -> Option<WgpuAdapter> {
+    None
+}
+
+/// Whether Burn's default wgpu device answers on an adapter that `accept`s: [`wgpu_adapter`]
+/// finds one, and a small tensor can be made and read on it.
+///
+/// As for CUDA, the process's panic hook is left alone: wgpu is asked first, without
+/// panicking, and without an adapter (or with one `accept` refuses) Burn's runtime, which
+/// panics when it finds none, is never touched. Only then is a tensor tried, under
+/// `catch_unwind`; should the runtime still panic there (an adapter that cannot open a device
+/// Burn can use), the answer is no, and the panic's message goes to whatever hook the program
+/// has set.
+#[cfg(feature = "wgpu")]
+fn wgpu_answers(accept: impl Fn(&WgpuAdapter) -> bool) -> bool {
+    use burn::backend::Wgpu;
+    use burn::tensor::Tensor;
+
+    if !wgpu_adapter().is_some_and(|adapter| accept(&adapter)) {
+        return false;
+    }
+    std::panic::catch_unwind(|| {
+        Tensor::<Wgpu, 1>::ones([1], &Default::default()).into_scalar() == 1.0
+    })
+    .unwrap_or(false)
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu_answers(_accept: impl Fn(&WgpuAdapter) -> bool) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,10 +405,56 @@ mod tests {
         assert_eq!("CPU".parse(), Ok(DeviceRequest::Cpu));
         assert_eq!("cuda".parse(), Ok(DeviceRequest::Cuda(0)));
         assert_eq!("cuda:2".parse(), Ok(DeviceRequest::Cuda(2)));
-        assert!(matches!(
-            "tpu".parse::<DeviceRequest>(),
-            Err(DeviceError::Unknown(_))
-        ));
+        assert_eq!("wgpu".parse(), Ok(DeviceRequest::Wgpu));
+        assert_eq!(" WGPU ".parse(), Ok(DeviceRequest::Wgpu));
+        for unknown in ["tpu", "wgpu:0", "vulkan", "cuda:x"] {
+            assert!(
+                matches!(
+                    unknown.parse::<DeviceRequest>(),
+                    Err(DeviceError::Unknown(_))
+                ),
+                "{unknown}"
+            );
+        }
+    }
+
+    #[test]
+    fn resolved_devices_print_as_requested() {
+        for text in ["cpu", "cuda:1", "wgpu"] {
+            let request: DeviceRequest = text.parse().unwrap();
+            let resolved = match request {
+                DeviceRequest::Cpu => Resolved::Cpu,
+                DeviceRequest::Cuda(index) => Resolved::Cuda(index),
+                DeviceRequest::Wgpu => Resolved::Wgpu,
+                DeviceRequest::Auto => unreachable!(),
+            };
+            assert_eq!(resolved.to_string(), text);
+        }
+    }
+
+    #[cfg(not(feature = "wgpu"))]
+    #[test]
+    fn wgpu_in_a_build_without_it_is_a_clear_error() {
+        assert_eq!(
+            DeviceRequest::Wgpu.resolve(),
+            Err(DeviceError::WgpuNotBuilt)
+        );
+        assert_eq!(wgpu_adapter(), None);
+        assert_eq!(
+            dispatch(Resolved::Wgpu, CpuBackend::Flex, &BackendName),
+            Err(DeviceError::WgpuNotBuilt)
+        );
+    }
+
+    /// `auto` takes the CPU over a CPU adapter of wgpu (lavapipe), and over no adapter.
+    #[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+    #[test]
+    fn auto_takes_wgpu_only_on_a_gpu_adapter() {
+        let expected = match wgpu_adapter() {
+            Some(adapter) if adapter.gpu => Resolved::Wgpu,
+            _ => Resolved::Cpu,
+        };
+        assert_eq!(DeviceRequest::Auto.resolve(), Ok(expected));
     }
 
     #[cfg(not(feature = "cuda"))]
@@ -278,7 +464,9 @@ mod tests {
             DeviceRequest::Cuda(0).resolve(),
             Err(DeviceError::CudaNotBuilt)
         );
-        assert_eq!(DeviceRequest::Auto.resolve(), Ok(Resolved::Cpu));
+        if !cfg!(feature = "wgpu") {
+            assert_eq!(DeviceRequest::Auto.resolve(), Ok(Resolved::Cpu));
+        }
         assert_eq!(
             dispatch(Resolved::Cuda(0), CpuBackend::Flex, &BackendName),
             Err(DeviceError::CudaNotBuilt)

@@ -55,6 +55,8 @@
 //! - `embedded` (default): the digits compiled into `shiftkit-data` ([`data::DigitsPair::embedded`],
 //!   the robustness suite). The trainer crate alone does not carry them.
 //! - `cuda`: the CUDA backend (NVIDIA GPUs).
+//! - `wgpu`: the wgpu backend (GPUs through Vulkan, Metal or DirectX 12), `backend::Wgpu`;
+//!   [`device::wgpu_adapter`] says which adapter it runs on.
 
 pub mod grl {
     //! Gradient reversal: see [`shiftkit_grl`].

@@ -7,6 +7,7 @@
 //! cargo run --release -p shiftkit-lab --bin digits -- --model cnn
 //! cargo run --release -p shiftkit-lab --bin digits -- --data-dir /path/to/mnist
 //! cargo run --release -p shiftkit-lab --features cuda --bin digits -- --device cuda
+//! cargo run --release -p shiftkit-lab --features wgpu --bin digits -- --device wgpu
 //! ```
 //!
 //! The source is labelled MNIST, the target optdigits (UCI handwritten digits, re-rendered in
@@ -114,7 +115,7 @@ struct Args {
     /// With --data-dir: source training images, the first N of MNIST's 60,000
     #[arg(long, value_name = "N", default_value_t = NonZeroUsize::new(DigitsPair::REFERENCE_N_SOURCE).expect("positive"))]
     source_size: NonZeroUsize,
-    /// auto, cpu, cuda or cuda:N
+    /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
     device: DeviceRequest,
     /// The CPU backend: flex or ndarray

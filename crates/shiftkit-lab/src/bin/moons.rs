@@ -64,7 +64,7 @@ struct Args {
     /// Weight of the domain loss for dann [default: 1.0]
     #[arg(long, value_name = "X")]
     domain_weight: Option<f64>,
-    /// auto, cpu, cuda or cuda:N
+    /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
     device: DeviceRequest,
     /// The CPU backend: flex or ndarray

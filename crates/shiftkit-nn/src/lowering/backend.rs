@@ -302,3 +302,7 @@ impl<E, I> LoweringBackend for burn::backend::Flex<E, I> where Self: Backend {}
 /// CUDA with f32 floats, the element type shiftkit trains in.
 #[cfg(feature = "cuda")]
 impl LoweringBackend for burn::backend::Cuda<f32, i32> {}
+
+/// wgpu with f32 floats, the element type shiftkit trains in.
+#[cfg(feature = "wgpu")]
+impl LoweringBackend for burn::backend::Wgpu<f32, i32> {}

@@ -44,8 +44,8 @@ pub enum ConvAlgorithm {
     /// im2col and one matrix product per convolution, then batch norm, ReLU and pooling fused
     /// on the host ([`LoweringBackend`]): the fast choice on the CPU backends.
     Im2col,
-    /// The backend's own convolution, batch norm and pooling: the choice on CUDA, whose
-    /// autotuned and fused kernels are fast.
+    /// The backend's own convolution, batch norm and pooling: the choice on the GPU backends
+    /// (CUDA, wgpu), whose autotuned and fused kernels are fast.
     Backend,
 }
 
