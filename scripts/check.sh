@@ -30,8 +30,10 @@ cargo clippy --workspace --all-targets --features shiftkit-lab/cuda,shiftkit-lab
 phase "cargo test (workspace, wgpu feature on; the demos in examples/ run as tests, on tiny data)"
 cargo test --workspace --locked --features shiftkit-lab/wgpu
 
+# The program the test phase built for the lab's tests (same features): Burn is not compiled a
+# second time.
 phase "kill and resume: a run killed mid-epoch and resumed equals the run in one go"
-STEPS=500 bash scripts/resume-check.sh
+DIGITS="${CARGO_TARGET_DIR:-target}/debug/digits" STEPS=500 bash scripts/resume-check.sh
 
 phase "cargo doc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --locked
