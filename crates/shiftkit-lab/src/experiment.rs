@@ -17,7 +17,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DataError, DomainBatch, DomainPair, ResidentLoader, shard_indices};
-use shiftkit::nn::NnError;
+use shiftkit::nn::{NnError, host_backend};
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
 use shiftkit::train::TrainError;
 use shiftkit::train::checkpoint;
@@ -156,9 +156,11 @@ impl<T, B: AutodiffBackend, I, const D: usize> PairBatcher<B, I, D> for T where
 /// (MNIST's 60,000 training images take 188 MB).
 const RESIDENT_BYTES: usize = 2 << 30;
 
-/// A loader of `data` on backend `B` in batches of `batch_size`, shuffled with `shuffle`:
-/// uploaded to the device once when it fits in [`RESIDENT_BYTES`], streamed otherwise. Both
-/// give the same batches.
+/// A loader of `data` on backend `B` in batches of `batch_size`, shuffled with `shuffle`: on a
+/// GPU backend, uploaded to the device once when it fits in [`RESIDENT_BYTES`]; streamed
+/// otherwise, and always on a CPU backend, where a batch is built in host memory either way and
+/// a second copy of the data would only cost memory (measured on the main job: 50 MB more at
+/// the peak, no faster). Both give the same batches.
 pub fn loader<B, I, Ds, Bt, const D: usize>(
     data: Ds,
     batcher: Bt,
@@ -172,8 +174,9 @@ where
     I: Item,
     Ds: Dataset<I> + 'static,
 {
-    if let Some(resident) =
-        ResidentLoader::within(RESIDENT_BYTES, &data, &batcher, batch_size, shuffle, device)
+    if !host_backend::<B>(device)
+        && let Some(resident) =
+            ResidentLoader::within(RESIDENT_BYTES, &data, &batcher, batch_size, shuffle, device)
     {
         return Arc::new(resident);
     }
