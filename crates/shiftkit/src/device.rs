@@ -302,7 +302,7 @@ fn cuda_answers(_index: usize) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WgpuAdapter {
-    /// The adapter's name, as its driver gives it (`llvmpipe (LLVM 19.1.7, 256 bits)` for
+    /// The adapter's name, as its driver gives it (`llvmpipe (LLVM 15.0.6, 256 bits)` for
     /// Mesa's lavapipe).
     pub name: String,
     /// The graphics API it is reached through: `vulkan`, `metal`, `dx12`, `gl` or `webgpu`.
