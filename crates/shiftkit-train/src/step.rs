@@ -69,13 +69,13 @@ where
     }
 
     /// One optimiser step read before it is applied: a non-finite loss leaves the trainer as
-    /// it was. Returns what it measured and the reversal strength applied.
+    /// it was. Returns what it measured.
     pub(crate) fn checked_step(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
         at: &StepAt,
-    ) -> Result<(StepNumbers, f64), TrainError> {
+    ) -> Result<StepNumbers, TrainError> {
         let (total, split, launched) = self.forward(source, target, at)?;
         let checked = self
             .read_steps(std::slice::from_ref(&launched))
@@ -91,7 +91,7 @@ where
             }
         };
         self.finish(total, split, at)?;
-        Ok((numbers, launched.reversal))
+        Ok(numbers)
     }
 
     /// Encodes and asks every term for its loss. On an error every term's pending state is
@@ -355,7 +355,7 @@ pub(crate) struct Launched<B: AutodiffBackend> {
     at: StepAt,
     source_seen: usize,
     disc_seen: usize,
-    pub(crate) reversal: f64,
+    reversal: f64,
 }
 
 impl<B: AutodiffBackend> Launched<B> {

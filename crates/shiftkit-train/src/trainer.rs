@@ -495,7 +495,7 @@ where
             lr,
             warmup: false,
         };
-        let (numbers, _) = self.checked_step(source, target, &at)?;
+        let numbers = self.checked_step(source, target, &at)?;
         Ok(self.report(&numbers))
     }
 

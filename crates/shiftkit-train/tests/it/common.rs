@@ -9,8 +9,10 @@ use burn::data::dataset::Dataset;
 use shiftkit_data::moons::MoonsConfig;
 use shiftkit_data::{DomainBatch, MoonsPair, PointBatcher, PointDataset, PointItem};
 use shiftkit_nn::{ShallowEncoder, ShallowEncoderConfig};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{
-    DannConfig, DannTrainer, EpochRecord, GAMMA, StepReport, TrainObserver, scheduled_alpha,
+    DannConfig, DannTrainer, EpochRecord, GAMMA, StepReport, TrainError, TrainObserver,
+    scheduled_alpha,
 };
 
 pub use shiftkit_testkit::{Scratch, parameters, serial};
@@ -118,5 +120,36 @@ impl Steps {
 impl TrainObserver for Steps {
     fn on_step(&mut self, report: &StepReport) {
         self.0.push(report.clone());
+    }
+}
+
+/// A term whose loss turns NaN at its `at`-th step (1-based), as an overflowing loss would; 0
+/// (no gradient) before and after.
+pub struct Poison {
+    at: usize,
+    calls: usize,
+}
+
+impl Poison {
+    /// NaN at step `at` of the term's (1-based).
+    pub fn at(at: usize) -> Self {
+        Self { at, calls: 0 }
+    }
+}
+
+impl AdaptationTerm<B> for Poison {
+    fn name(&self) -> &str {
+        "poison"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        self.calls += 1;
+        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
+        let loss = inputs.source_features.clone().sum().mul_scalar(scale);
+        Ok(TermOutput::loss(loss))
     }
 }

@@ -5,11 +5,10 @@ use crate::common;
 use common::serial;
 
 use burn::data::dataloader::DataLoaderBuilder;
-use common::{B, moons, parameters, seeded_trainer, train_loader};
+use common::{B, Poison, moons, parameters, seeded_trainer, train_loader};
 use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
-use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, READ_EVERY, TrainError};
 
 /// A trainer with the shallow network on loaders of `source` and `target`, built under the
@@ -220,29 +219,6 @@ fn non_finite_inputs_are_refused_before_training() {
     ));
 }
 
-/// A term whose loss turns NaN at its `at`-th step (1-based), as an overflowing loss would.
-struct Poison {
-    at: usize,
-    calls: usize,
-}
-
-impl AdaptationTerm<B> for Poison {
-    fn name(&self) -> &str {
-        "poison"
-    }
-
-    fn weight(&self, _progress: f64) -> f64 {
-        1.0
-    }
-
-    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
-        self.calls += 1;
-        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
-        let loss = inputs.source_features.clone().sum().mul_scalar(scale);
-        Ok(TermOutput::loss(loss))
-    }
-}
-
 #[test]
 fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
     let _serial = serial();
@@ -250,7 +226,7 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
     let steps = trainer.steps_per_epoch();
     // The NaN comes in the middle of the second epoch.
     let at = steps + steps / 2;
-    trainer = trainer.with_term(Poison { at, calls: 0 }).unwrap();
+    trainer = trainer.with_term(Poison::at(at)).unwrap();
 
     trainer.fit(1).unwrap();
     let steps_before = trainer.steps_done();

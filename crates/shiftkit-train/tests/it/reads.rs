@@ -2,9 +2,9 @@
 //! window that holds a non-finite loss rolls the trainer back to the window's start.
 
 use crate::common;
-use common::{B, Steps, Trainer, moons, parameters, serial, train_loader};
+use common::{B, Poison, Steps, Trainer, moons, parameters, serial, train_loader};
+use shiftkit_data::DomainBatch;
 use shiftkit_nn::ShallowEncoderConfig;
-use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, Method, READ_EVERY, TrainError};
 
 /// DANN+MSTN on the moons pair of seed 3 in batches of 4: two read windows an epoch.
@@ -25,6 +25,14 @@ fn small_batch_trainer() -> Trainer {
         &device,
     )
     .unwrap()
+}
+
+/// The first source and target batches of four of the moons pair of seed 3, unshuffled: the
+/// input of a custom loop's step.
+fn first_batches() -> (DomainBatch<B, 2>, DomainBatch<B, 2>) {
+    let pair = moons(3);
+    let first = |data| train_loader(data, 4, 0).iter().next().expect("a batch");
+    (first(pair.source_train), first(pair.target_train))
 }
 
 #[test]
@@ -48,42 +56,10 @@ fn fit_reads_the_device_once_per_window_and_at_each_epoch_end() {
     assert_eq!(reported, expected);
 
     // A custom loop's step reads its own numbers before it is applied: one read a step.
-    let pair = moons(3);
-    let batch = |data| train_loader(data, 4, 0).iter().next().expect("a batch");
+    let (source, target) = first_batches();
     let before = trainer.host_reads();
-    trainer
-        .train_step(
-            batch(pair.source_train),
-            batch(pair.target_train),
-            0.5,
-            1e-3,
-        )
-        .unwrap();
+    trainer.train_step(source, target, 0.5, 1e-3).unwrap();
     assert_eq!(trainer.host_reads(), before + 1);
-}
-
-/// A term whose loss turns NaN at its `at`-th step (1-based).
-struct Poison {
-    at: usize,
-    calls: usize,
-}
-
-impl AdaptationTerm<B> for Poison {
-    fn name(&self) -> &str {
-        "poison"
-    }
-
-    fn weight(&self, _progress: f64) -> f64 {
-        1.0
-    }
-
-    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
-        self.calls += 1;
-        let scale = if self.calls == self.at { f32::NAN } else { 0.0 };
-        Ok(TermOutput::loss(
-            inputs.source_features.clone().sum().mul_scalar(scale),
-        ))
-    }
 }
 
 #[test]
@@ -91,9 +67,7 @@ fn a_non_finite_loss_in_a_later_window_rolls_back_to_that_windows_start() {
     let _serial = serial();
     // The NaN comes in the second window of the first epoch.
     let at = READ_EVERY + READ_EVERY / 2;
-    let mut trainer = small_batch_trainer()
-        .with_term(Poison { at, calls: 0 })
-        .unwrap();
+    let mut trainer = small_batch_trainer().with_term(Poison::at(at)).unwrap();
     let initial = parameters(trainer.model());
     let mut reports = Steps::default();
     match trainer.fit_observed(1, &mut reports) {
@@ -133,21 +107,13 @@ fn a_non_finite_loss_in_a_later_window_rolls_back_to_that_windows_start() {
 #[test]
 fn a_custom_loops_non_finite_step_is_not_applied() {
     let _serial = serial();
-    let mut trainer = small_batch_trainer()
-        .with_term(Poison { at: 1, calls: 0 })
-        .unwrap();
+    let mut trainer = small_batch_trainer().with_term(Poison::at(1)).unwrap();
     let (weights, centroids) = (
         parameters(trainer.model()),
         trainer.aligner().unwrap().state().centroids().clone(),
     );
-    let pair = moons(3);
-    let batch = |data| train_loader(data, 4, 0).iter().next().expect("a batch");
-    let result = trainer.train_step(
-        batch(pair.source_train),
-        batch(pair.target_train),
-        0.5,
-        1e-3,
-    );
+    let (source, target) = first_batches();
+    let result = trainer.train_step(source, target, 0.5, 1e-3);
     assert!(
         matches!(&result, Err(TrainError::NonFiniteLoss { term, .. }) if term == "poison"),
         "{result:?}"
