@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints (the CUDA and wgpu builds checked with them),
-# the workspace tests (those on wgpu too), kill and resume, and the docs.
+# the workspace tests, the tests on wgpu, kill and resume, and the docs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,11 +24,16 @@ cargo fmt --all -- --check
 phase "cargo clippy (all targets, CUDA and wgpu features on, warnings are errors)"
 cargo clippy --workspace --all-targets --features shiftkit-lab/cuda,shiftkit-lab/wgpu --locked -- -D warnings
 
-# With the wgpu feature on, so that the tests on wgpu run (the facade's, on lavapipe where
-# there is no GPU; each is skipped, saying so, where no adapter answers). `auto` takes a GPU
-# adapter only, never lavapipe, so every other test stays on the CPU.
-phase "cargo test (workspace, wgpu feature on; the demos in examples/ run as tests, on tiny data)"
-cargo test --workspace --locked --features shiftkit-lab/wgpu
+# Burn is built with the wgpu backend's features (shiftkit-testkit's `burn-wgpu`), but the
+# workspace's crates without it: the lab's programs are not compiled for wgpu here.
+phase "cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
+cargo test --workspace --locked --features shiftkit-testkit/burn-wgpu
+
+# The facade's tests on wgpu (the reversal's gradient checks, a DANN run against flex's): on
+# lavapipe where there is no GPU; each is skipped, saying so, where no adapter answers. The
+# same build of Burn as above: only the shiftkit crates are compiled again, with `wgpu`.
+phase "cargo test on wgpu (the facade's wgpu tests)"
+cargo test -p shiftkit --locked --features wgpu --test it -- wgpu::
 
 # The program the test phase built for the lab's tests (same features): Burn is not compiled a
 # second time.

@@ -154,7 +154,7 @@ impl<T, B: AutodiffBackend, I, const D: usize> PairBatcher<B, I, D> for T where
 /// The most bytes of inputs a loader keeps on the device ([`ResidentLoader`]); a larger
 /// dataset is streamed, its batches built on the host. Every data set of these programs fits
 /// (MNIST's 60,000 training images take 188 MB).
-const RESIDENT_BYTES: usize = 2 << 30;
+pub const RESIDENT_BYTES: usize = 2 << 30;
 
 /// A loader of `data` on backend `B` in batches of `batch_size`, shuffled with `shuffle`: on a
 /// GPU backend, uploaded to the device once when it fits in [`RESIDENT_BYTES`]; streamed
