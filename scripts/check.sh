@@ -30,10 +30,14 @@ phase "cargo test (workspace; the demos in examples/ run as tests, on tiny data)
 cargo test --workspace --locked --features shiftkit-testkit/burn-wgpu
 
 # The facade's tests on wgpu (the reversal's gradient checks, a DANN run against flex's): on
-# lavapipe where there is no GPU; each is skipped, saying so, where no adapter answers. The
-# same build of Burn as above: only the shiftkit crates are compiled again, with `wgpu`.
+# lavapipe where there is no GPU; each is skipped, saying so, where no adapter answers. The lab
+# is selected too, though none of its targets is built, so that every dependency has the
+# features it had above: only the shiftkit crates are compiled again, with `wgpu`.
 phase "cargo test on wgpu (the facade's wgpu tests)"
-cargo test -p shiftkit --locked --features wgpu --test it -- wgpu::
+# Mesa's Vulkan driver complains on every device it opens without a runtime directory.
+[ -n "${XDG_RUNTIME_DIR:-}" ] || { XDG_RUNTIME_DIR=$(mktemp -d); export XDG_RUNTIME_DIR; }
+cargo test -p shiftkit -p shiftkit-lab --locked \
+    --features shiftkit/wgpu,shiftkit-testkit/burn-wgpu --test it -- wgpu::
 
 # The program the test phase built for the lab's tests (same features): Burn is not compiled a
 # second time.

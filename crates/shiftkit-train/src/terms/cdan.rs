@@ -4,7 +4,7 @@ use burn::config::Config;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use shiftkit_grl::GradientReversalBackend;
+use shiftkit_grl::{GradientReversalBackend, reverse_gradient};
 
 use super::adversarial::{Reversal, check_non_negative};
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
@@ -18,6 +18,11 @@ pub struct CdanConfig {
     /// Weight each example by the certainty of its prediction (CDAN+E).
     #[config(default = false)]
     pub entropy: bool,
+    /// With [`entropy`](Self::entropy): the weights pass the classifier a gradient, reversed
+    /// with the features' strength, as the paper's code does (its `grl_hook` on the entropy);
+    /// without it the weights are constants.
+    #[config(default = false)]
+    pub entropy_gradient: bool,
     /// Above this width `d * K`, the multilinear map is replaced by the randomized one, as the
     /// paper does for large maps.
     #[config(default = 4096)]
@@ -42,8 +47,14 @@ pub struct CdanConfig {
 /// Without entropy conditioning `w_i = 1`. With it (CDAN+E) each example weighs
 /// `e_i = 1 + exp(-H(g_i))`, `H(g) = -sum_k g_k log g_k`, normalised within its domain,
 /// `w_i = e_i / sum_{j in domain(i)} e_j`, so that confident predictions, more likely right,
-/// count more and both domains count the same. The weights carry no gradient (the paper's
-/// code reverses a gradient through them into the classifier; this term does not).
+/// count more and both domains count the same. The weights are constants unless
+/// [`CdanConfig::entropy_gradient`] is set: then, as in the paper's code, `H` passes the
+/// classifier its gradient reversed with strength `alpha_p` (the sums stay constants), which
+/// lowers the entropy of the examples the discriminator tells apart best:
+///
+/// ```text
+/// dL/dz_i = -alpha_p * d/dz_i [ e_i(z_i) BCE_i / (2 sum_{j in domain(i)} e_j) ]    z: class logits
+/// ```
 #[derive(Debug)]
 pub struct ConditionalAdversarial<B: AutodiffBackend> {
     weight: f64,
@@ -152,7 +163,7 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for Conditi
             vec![inputs.source_logits.clone(), inputs.target_logits()],
             0,
         );
-        let probabilities = softmax(logits.detach(), 1);
+        let probabilities = softmax(logits.clone().detach(), 1);
         let k = inputs.num_classes;
         let device = features.device();
         let map = if self.randomized(d, k) {
@@ -165,8 +176,16 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for Conditi
         let (n_s, n_t) = inputs.batch_sizes();
         let labels = domain_labels(&mut self.labels, (n_s, n_t), &device);
         let correct = domain_correct(&domain_logits, &labels);
-        let entropy = self.config.entropy.then_some(probabilities);
-        let loss = conditional_domain_loss(domain_logits, labels, entropy, n_s);
+        let loss = match (self.config.entropy, self.config.entropy_gradient) {
+            (false, _) => conditional_domain_loss(domain_logits, labels, None, n_s),
+            (true, false) => {
+                conditional_domain_loss(domain_logits, labels, Some(probabilities), n_s)
+            }
+            (true, true) => {
+                let weights = reversed_entropy_weights(softmax(logits, 1), n_s, alpha)?;
+                weighted_domain_loss(domain_logits, labels, weights)
+            }
+        };
         Ok(TermOutput {
             loss,
             domain_correct: Some(correct),
@@ -190,14 +209,30 @@ pub fn conditional_domain_loss<B: Backend>(
     entropy_predictions: Option<Tensor<B, 2>>,
     n_s: usize,
 ) -> Tensor<B, 1> {
-    let per_example = binary_cross_entropy_with_logits(domain_logits, labels);
     match entropy_predictions {
         Some(predictions) => {
-            let weights = entropy_weights(predictions, n_s);
-            (per_example * weights).sum().div_scalar(2.0)
+            weighted_domain_loss(domain_logits, labels, entropy_weights(predictions, n_s))
         }
-        None => per_example.mean(),
+        None => binary_cross_entropy_with_logits(domain_logits, labels).mean(),
     }
+}
+
+/// `sum_i w_i BCE_i / 2`: the binary cross-entropy of the discriminator's logits weighted by
+/// per-domain weights that sum to 1 in each domain ([`entropy_weights`],
+/// [`reversed_entropy_weights`]).
+///
+/// # Shapes
+///
+/// - domain_logits, labels, weights: `[N]`
+/// - output: `[1]`
+pub fn weighted_domain_loss<B: Backend>(
+    domain_logits: Tensor<B, 1>,
+    labels: Tensor<B, 1>,
+    weights: Tensor<B, 1>,
+) -> Tensor<B, 1> {
+    (binary_cross_entropy_with_logits(domain_logits, labels) * weights)
+        .sum()
+        .div_scalar(2.0)
 }
 
 /// The multilinear map `vec(g ⊗ f)` of each row: `[N, d]` features and `[N, K]` predictions
@@ -236,18 +271,52 @@ fn randomized_map<B: Backend>(
 /// - predictions: `[N, K]` probabilities (rows sum to 1)
 /// - output: `[N]`
 pub fn entropy_weights<B: Backend>(predictions: Tensor<B, 2>, n_s: usize) -> Tensor<B, 1> {
-    let [n, _] = predictions.dims();
-    let p = predictions.detach();
+    per_domain(certainty(entropy(predictions.detach())), n_s)
+}
+
+/// CDAN+E's example weights as the paper's code computes them: those of [`entropy_weights`],
+/// but the entropy passes its gradient back to `predictions` reversed and scaled by `alpha`;
+/// the per-domain sums are constants.
+///
+/// # Errors
+///
+/// [`TrainError::Reversal`] for a negative or non-finite `alpha`.
+///
+/// # Shapes
+///
+/// - predictions: `[N, K]` probabilities (rows sum to 1)
+/// - output: `[N]`
+pub fn reversed_entropy_weights<B: GradientReversalBackend>(
+    predictions: Tensor<B, 2>,
+    n_s: usize,
+    alpha: f64,
+) -> Result<Tensor<B, 1>, TrainError> {
+    let entropy = reverse_gradient(entropy(predictions), alpha)?;
+    Ok(per_domain(certainty(entropy), n_s))
+}
+
+/// `H(g_i) = -sum_k g_ik log g_ik` of each row, `[N, K]` to `[N]`.
+fn entropy<B: Backend>(p: Tensor<B, 2>) -> Tensor<B, 1> {
+    let [n, _] = p.dims();
     // 0 log 0 = 0: the clamp only keeps the log finite where p is 0.
-    let entropy = (p.clone() * p.clamp_min(1e-12).log())
+    (p.clone() * p.clamp_min(1e-12).log())
         .sum_dim(1)
         .neg()
-        .reshape([n]);
-    let certainty = entropy.neg().exp().add_scalar(1.0);
-    let source = certainty.clone().slice(0..n_s);
-    let target = certainty.slice(n_s..n);
-    let source = source.clone().div(source.sum());
-    let target = target.clone().div(target.sum());
+        .reshape([n])
+}
+
+/// `1 + exp(-H)`.
+fn certainty<B: Backend>(entropy: Tensor<B, 1>) -> Tensor<B, 1> {
+    entropy.neg().exp().add_scalar(1.0)
+}
+
+/// Each domain's values divided by that domain's sum (the sums held constant).
+fn per_domain<B: Backend>(values: Tensor<B, 1>, n_s: usize) -> Tensor<B, 1> {
+    let [n] = values.dims();
+    let source = values.clone().slice(0..n_s);
+    let target = values.slice(n_s..n);
+    let source = source.clone().div(source.sum().detach());
+    let target = target.clone().div(target.sum().detach());
     Tensor::cat(vec![source, target], 0)
 }
 

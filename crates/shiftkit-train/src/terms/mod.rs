@@ -39,6 +39,7 @@ use shiftkit_nn::DomainDiscriminator;
 pub use adversarial::DomainAdversarial;
 pub use cdan::{
     CdanConfig, ConditionalAdversarial, conditional_domain_loss, entropy_weights, multilinear_map,
+    reversed_entropy_weights, weighted_domain_loss,
 };
 pub use coral::CovarianceAlignment;
 pub use mmd::MeanDiscrepancy;

@@ -1,14 +1,18 @@
 //! CDAN's pieces against their formulas in f64: the multilinear map's layout, CDAN+E's entropy
-//! weights, and the gradient of the conditional domain loss against central finite
-//! differences.
+//! weights, and the gradients of the conditional domain loss (through the features, and through
+//! the entropy weights when they carry one) against central finite differences.
 
 use crate::common::serial;
 use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::Tensor;
+use burn::tensor::activation::softmax;
 use shiftkit_nn::DomainDiscriminatorConfig;
 use shiftkit_testkit::{matrix, to_vec, values, vector};
-use shiftkit_train::terms::{conditional_domain_loss, entropy_weights, multilinear_map};
+use shiftkit_train::terms::{
+    conditional_domain_loss, entropy_weights, multilinear_map, reversed_entropy_weights,
+    weighted_domain_loss,
+};
 
 type Inner = NdArray<f64>;
 type Ad = Autodiff<Inner>;
@@ -177,4 +181,71 @@ fn the_conditional_loss_gradient_matches_finite_differences() {
             "coordinate {i}: {a} vs {e}"
         );
     }
+}
+
+/// `1 + exp(-H(softmax(z)))` of one row of class logits.
+fn host_certainty(z: &[f64]) -> f64 {
+    let top = z.iter().cloned().fold(f64::MIN, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+    let sum: f64 = e.iter().sum();
+    let h: f64 = -e.iter().map(|v| v / sum * (v / sum).ln()).sum::<f64>();
+    1.0 + (-h).exp()
+}
+
+#[test]
+fn the_entropy_gradient_is_the_reversed_gradient_of_the_weighted_loss() {
+    let _serial = serial();
+    let (n, k, n_s, alpha) = (6, 3, 2, 0.7);
+    let z: Vec<f64> = values(n * k, 11).iter().map(|v| 3.0 * v).collect();
+    let domain = values(n, 12);
+    let labels = [0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+    let bce: Vec<f64> = domain
+        .iter()
+        .zip(labels)
+        .map(|(x, t)| x.max(0.0) - x * t + (-x.abs()).exp().ln_1p())
+        .collect();
+    // The loss as a function of the class logits, each domain's sum of certainties held at
+    // its value here (the sums are constants in the loss).
+    let c: Vec<f64> = z.chunks(k).map(host_certainty).collect();
+    let sums = [c[..n_s].iter().sum::<f64>(), c[n_s..].iter().sum::<f64>()];
+    let loss_of = |z: &[f64]| -> f64 {
+        z.chunks(k)
+            .enumerate()
+            .map(|(i, row)| host_certainty(row) * bce[i] / (2.0 * sums[usize::from(i >= n_s)]))
+            .sum()
+    };
+    let h = 1e-6;
+    let fd: Vec<f64> = (0..z.len())
+        .map(|i| {
+            let (mut up, mut down) = (z.clone(), z.clone());
+            up[i] += h;
+            down[i] -= h;
+            (loss_of(&up) - loss_of(&down)) / (2.0 * h)
+        })
+        .collect();
+    assert!(fd.iter().any(|g| g.abs() > 1e-3));
+    let logits = matrix::<Ad>(&z, n, k).require_grad();
+    let weights = reversed_entropy_weights(softmax(logits.clone(), 1), n_s, alpha).unwrap();
+    let loss = weighted_domain_loss(vector(&domain), vector(&labels), weights);
+    // The same value as the constant weights give: only the gradient differs.
+    let value = to_vec(loss.clone())[0];
+    assert!(
+        (value - loss_of(&z)).abs() < 1e-12,
+        "{value} vs {}",
+        loss_of(&z)
+    );
+    let got = to_vec(logits.grad(&loss.backward()).unwrap());
+    for (i, (a, e)) in got.iter().zip(&fd).enumerate() {
+        let e = -alpha * e;
+        assert!(
+            (a - e).abs() < 1e-6 * e.abs().max(1.0),
+            "coordinate {i}: {a} vs {e}"
+        );
+    }
+    // The constant weights pass nothing back.
+    let logits = matrix::<Ad>(&z, n, k).require_grad();
+    let weights = entropy_weights(softmax(logits.clone(), 1), n_s);
+    let loss = weighted_domain_loss(vector(&domain), vector(&labels), weights);
+    let grad = logits.grad(&loss.backward());
+    assert!(grad.is_none_or(|g| to_vec(g).iter().all(|v| *v == 0.0)));
 }
