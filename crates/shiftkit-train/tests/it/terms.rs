@@ -32,14 +32,23 @@ fn predictions(n: usize, k: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// `1 + exp(-H(p))` of one row of probabilities.
+fn host_row_certainty(p: &[f64]) -> f64 {
+    let h: f64 = -p.iter().map(|v| v * v.ln()).sum::<f64>();
+    1.0 + (-h).exp()
+}
+
+/// The binary cross-entropy of each logit against its label.
+fn host_bce(logits: &[f64], labels: &[f64]) -> Vec<f64> {
+    logits
+        .iter()
+        .zip(labels)
+        .map(|(x, t)| x.max(0.0) - x * t + (-x.abs()).exp().ln_1p())
+        .collect()
+}
+
 fn host_entropy_weights(p: &[f64], k: usize, n_s: usize) -> Vec<f64> {
-    let e: Vec<f64> = p
-        .chunks(k)
-        .map(|row| {
-            let h: f64 = -row.iter().map(|v| v * v.ln()).sum::<f64>();
-            1.0 + (-h).exp()
-        })
-        .collect();
+    let e: Vec<f64> = p.chunks(k).map(host_row_certainty).collect();
     let (s, t) = e.split_at(n_s);
     let (ss, ts): (f64, f64) = (s.iter().sum(), t.iter().sum());
     s.iter()
@@ -88,11 +97,7 @@ fn cdan_e_weighs_confident_examples_more_and_equals_cdan_when_all_are_alike() {
     let logits = vector::<Inner>(&values(n, 9));
     let labels = vector::<Inner>(&[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
     let p = predictions(n, k, 2);
-    let host_bce: Vec<f64> = to_vec(logits.clone())
-        .iter()
-        .zip([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
-        .map(|(x, t)| x.max(0.0) - x * t + (-x.abs()).exp().ln_1p())
-        .collect();
+    let host_bce = host_bce(&to_vec(logits.clone()), &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
     let weights = host_entropy_weights(&p, k, n_s);
     let expected: f64 = host_bce
         .iter()
@@ -188,8 +193,8 @@ fn host_certainty(z: &[f64]) -> f64 {
     let top = z.iter().cloned().fold(f64::MIN, f64::max);
     let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
     let sum: f64 = e.iter().sum();
-    let h: f64 = -e.iter().map(|v| v / sum * (v / sum).ln()).sum::<f64>();
-    1.0 + (-h).exp()
+    let p: Vec<f64> = e.iter().map(|v| v / sum).collect();
+    host_row_certainty(&p)
 }
 
 #[test]
@@ -199,11 +204,7 @@ fn the_entropy_gradient_is_the_reversed_gradient_of_the_weighted_loss() {
     let z: Vec<f64> = values(n * k, 11).iter().map(|v| 3.0 * v).collect();
     let domain = values(n, 12);
     let labels = [0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
-    let bce: Vec<f64> = domain
-        .iter()
-        .zip(labels)
-        .map(|(x, t)| x.max(0.0) - x * t + (-x.abs()).exp().ln_1p())
-        .collect();
+    let bce = host_bce(&domain, &labels);
     // The loss as a function of the class logits, each domain's sum of certainties held at
     // its value here (the sums are constants in the loss).
     let c: Vec<f64> = z.chunks(k).map(host_certainty).collect();
