@@ -6,6 +6,7 @@ use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 use crate::TrainError;
 use crate::guard::CollapsePolicy;
 use crate::plan::BatchShapes;
+use crate::reads::DeviceReads;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
 use crate::terms::CdanConfig;
 
@@ -73,6 +74,11 @@ pub struct DannConfig {
     /// which spares a GPU backend the tuning of its kernels for a second shape.
     #[config(default = "BatchShapes::Auto")]
     pub batch_shapes: BatchShapes,
+    /// When `fit` reads a step's numbers from the device: every step on a CPU backend, once
+    /// per window of [`READ_EVERY`](crate::READ_EVERY) steps on a GPU (see
+    /// [`reads`](crate::reads)).
+    #[config(default = "DeviceReads::Auto")]
+    pub device_reads: DeviceReads,
     /// The learning-rate schedule.
     #[config(default = "LrSchedule::Constant")]
     pub lr_schedule: LrSchedule,
@@ -121,6 +127,15 @@ pub struct DannConfig {
     /// [`CollapsePolicy`]).
     #[config(default = "CollapsePolicy::Report")]
     pub collapse_policy: CollapsePolicy,
+    /// Track the target accuracy (`tgt_acc`) and the shares of the predicted classes (which
+    /// the collapse guard reads) on the target batch of every `track_every`-th step of an
+    /// epoch: steps 1, 1 + `track_every`, ... Tracking is an evaluation-mode forward pass of
+    /// the batch, about a sixth of a step's work: every step costs about 15% of the training
+    /// time, every 8th (the default) about 2%, and an epoch of the digits still counts over a
+    /// thousand target predictions (docs/performance.md). 1 tracks every batch. Training
+    /// itself does not depend on it.
+    #[config(default = 8)]
+    pub track_every: usize,
     /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,
     /// or CDAN's on features conditioned on predictions.
     #[config(default = "Adversary::Dann")]
@@ -317,6 +332,9 @@ impl DannConfig {
                 self.domain_loss_floor,
                 "finite and >= 0",
             );
+        }
+        if self.track_every == 0 {
+            return bad("track_every", 0.0, ">= 1");
         }
         Ok(())
     }

@@ -10,9 +10,11 @@ use crate::Alarm;
 /// history (`epoch`, `ce_loss`, `domain_loss`, `semantic_loss`, `mmd_loss`, `total_loss`,
 /// `src_acc`, `tgt_acc`), so scripts written for it keep working.
 ///
-/// Losses are means over the epoch's steps. Accuracies are measured on the training batches,
-/// from the same forward pass that trains (training mode: dropout active); `tgt_acc` uses the
-/// target batches' labels, which training never reads. For accuracy on held-out data, use
+/// Losses are means over the epoch's steps. `src_acc` is measured on the source training
+/// batches, from the same forward pass that trains (training mode: dropout active); `tgt_acc`
+/// and `tgt_majority` by an evaluation-mode pass over the target batches of every
+/// [`track_every`](crate::DannConfig::track_every)-th step, with their labels, which training
+/// never reads. For accuracy on held-out data, use
 /// [`DannTrainer::evaluate`](crate::DannTrainer::evaluate).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
@@ -30,7 +32,7 @@ pub struct EpochRecord {
     pub total_loss: f64,
     /// Accuracy on the source training batches.
     pub src_acc: f64,
-    /// Accuracy on the target training batches (their labels are used only here).
+    /// Accuracy on the tracked target training batches (their labels are used only here).
     pub tgt_acc: f64,
     /// The reversal strength in force at the epoch's last step.
     pub alpha: f64,
@@ -39,8 +41,8 @@ pub struct EpochRecord {
     /// The discriminator's accuracy at telling the domains apart (0.5 is chance: the features
     /// are indistinguishable); 0 during warmup.
     pub disc_acc: f64,
-    /// The share of target training examples predicted as the most frequent class. Close to 1
-    /// means the classifier has collapsed onto one class.
+    /// The share of the tracked target training examples predicted as the most frequent
+    /// class. Close to 1 means the classifier has collapsed onto one class.
     pub tgt_majority: f64,
     /// Mean Euclidean norm of the source features; a steady climb by orders of magnitude
     /// announces a collapse.

@@ -58,7 +58,7 @@ pub use method::{Method, UnknownMethod};
 pub use model::DannModel;
 pub use observer::{Silent, StepReport, TrainObserver};
 pub use plan::BatchShapes;
-pub use reads::READ_EVERY;
+pub use reads::{DeviceReads, READ_EVERY};
 pub use schedule::{
     GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };

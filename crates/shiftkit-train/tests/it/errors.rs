@@ -9,7 +9,7 @@ use common::{B, Poison, moons, parameters, seeded_trainer, train_loader};
 use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
-use shiftkit_train::{DannConfig, DannTrainer, READ_EVERY, TrainError};
+use shiftkit_train::{DannConfig, DannTrainer, DeviceReads, READ_EVERY, TrainError};
 
 /// A trainer with the shallow network on loaders of `source` and `target`, built under the
 /// generator lock (building draws the initial weights).
@@ -55,6 +55,7 @@ fn every_out_of_range_hyper_parameter_is_named() {
             base.clone().with_collapse_threshold(0.0),
         ),
         ("drift_threshold", base.clone().with_drift_threshold(1.0)),
+        ("track_every", base.clone().with_track_every(0)),
         ("mmd_weight", base.clone().with_mmd_weight(-1.0)),
         (
             "coral_weight",
@@ -221,36 +222,47 @@ fn non_finite_inputs_are_refused_before_training() {
 
 #[test]
 fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
-    let _serial = serial();
-    let mut trainer = seeded_trainer(DannConfig::new(), 0);
-    let steps = trainer.steps_per_epoch();
-    // The NaN comes in the middle of the second epoch.
-    let at = steps + steps / 2;
-    trainer = trainer.with_term(Poison::at(at)).unwrap();
+    for reads in [DeviceReads::EveryStep, DeviceReads::Windowed] {
+        let _serial = serial();
+        let mut trainer = seeded_trainer(DannConfig::new().with_device_reads(reads), 0);
+        let steps = trainer.steps_per_epoch();
+        // The NaN comes in the middle of the second epoch.
+        let at = steps + steps / 2;
+        trainer = trainer.with_term(Poison::at(at)).unwrap();
 
-    trainer.fit(1).unwrap();
-    let steps_before = trainer.steps_done();
-    let weights_before = parameters(trainer.model());
-    match trainer.fit(1) {
-        Err(TrainError::NonFiniteLoss {
-            term, epoch, step, ..
-        }) => {
-            assert_eq!(term, "poison");
-            assert_eq!(epoch, 2);
-            assert_eq!(step, steps / 2);
+        trainer.fit(1).unwrap();
+        let steps_before = trainer.steps_done();
+        let weights_before = parameters(trainer.model());
+        match trainer.fit(1) {
+            Err(TrainError::NonFiniteLoss {
+                term, epoch, step, ..
+            }) => {
+                assert_eq!(term, "poison");
+                assert_eq!(epoch, 2);
+                assert_eq!(step, steps / 2);
+            }
+            other => panic!("{reads:?}: expected NonFiniteLoss, got {other:?}"),
         }
-        other => panic!("expected NonFiniteLoss, got {other:?}"),
+        assert_eq!(trainer.history().len(), 1);
+        let weights = parameters(trainer.model());
+        assert!(weights.iter().all(|v| v.is_finite()), "{reads:?}");
+        assert!(
+            parameters(trainer.discriminator())
+                .iter()
+                .all(|v| v.is_finite())
+        );
+        if reads == DeviceReads::EveryStep {
+            // Each step is read before it is applied: the good steps before the NaN stay.
+            assert_eq!(trainer.steps_done(), at - 1);
+            assert_ne!(weights, weights_before);
+        } else {
+            // `fit` reads the losses once per window of READ_EVERY steps (more than this
+            // epoch's): the trainer is back where the epoch's window began, after the first
+            // epoch, and the NaN gradient, which spread into every weight, is gone with the
+            // window.
+            assert!(steps <= READ_EVERY);
+            assert_eq!(trainer.steps_done(), steps_before);
+            assert_eq!(weights, weights_before);
+        }
     }
-    // `fit` reads the losses once per window of READ_EVERY steps (more than this epoch's): the
-    // trainer is back where the epoch's window began, after the first epoch, and the NaN
-    // gradient, which spread into every weight, is gone with the window.
-    assert!(steps <= READ_EVERY);
-    assert_eq!(trainer.steps_done(), steps_before);
-    assert_eq!(trainer.history().len(), 1);
-    assert_eq!(parameters(trainer.model()), weights_before);
-    assert!(
-        parameters(trainer.discriminator())
-            .iter()
-            .all(|v| v.is_finite())
-    );
 }

@@ -3,8 +3,13 @@
 use crate::common;
 use common::serial;
 
-use common::{moons, moons_trainer, seeded_trainer};
-use shiftkit_train::{DannConfig, EpochRecord, StepReport, TrainObserver};
+use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataset::transform::PartialDataset;
+use burn::tensor::backend::Backend;
+use common::{B, eval_loader, moons, moons_trainer, parameters, seeded_trainer, train_loader};
+use shiftkit_data::PointBatcher;
+use shiftkit_nn::ShallowEncoderConfig;
+use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, StepReport, TrainObserver};
 
 #[test]
 fn records_serialise_with_the_seed_keys() {
@@ -180,4 +185,70 @@ fn feature_drift_is_reported_past_the_threshold_only() {
     let mut quiet = Drifts::default();
     trainer.fit_observed(epochs, &mut quiet).unwrap();
     assert!(quiet.0.is_empty(), "{:?}", quiet.0);
+}
+
+#[test]
+fn the_target_is_tracked_on_the_batch_of_every_kth_step() {
+    let _serial = serial();
+    let pair = moons(0);
+    let batch = 32;
+    // The target loader is not shuffled: the first step reads the first 32 target points.
+    let build = |track_every| {
+        let device = Default::default();
+        <B as Backend>::seed(&device, 0);
+        let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
+        let target = DataLoaderBuilder::new(PointBatcher)
+            .batch_size(batch)
+            .build(pair.target_train.clone());
+        let config = DannConfig::new()
+            .with_num_classes(2)
+            .with_track_every(track_every);
+        let source = train_loader(pair.source_train.clone(), batch, 0);
+        DannTrainer::new(model, source, target, config, &device).unwrap()
+    };
+    let steps = build(1).steps_per_epoch();
+    assert!(steps > 2, "an epoch of several steps");
+    // Tracking every `steps`-th step tracks the first batch alone, before any update: the
+    // untrained model's accuracy on the first 32 target points.
+    let mut first_only = build(steps);
+    let first = PartialDataset::new(pair.target_train.clone(), 0, batch);
+    let expected = first_only
+        .evaluate(eval_loader(first).as_ref(), "target, first batch")
+        .unwrap()
+        .accuracy;
+    let history = first_only.fit(1).unwrap();
+    assert!(
+        (history[0].tgt_acc - expected).abs() < 1e-12,
+        "tracked {} against {expected}",
+        history[0].tgt_acc
+    );
+    // Every batch tracked measures another set: here, the epoch's whole target stream.
+    let every = build(1).fit(1).unwrap();
+    assert!((every[0].tgt_acc - expected).abs() > 1e-12);
+}
+
+#[test]
+fn tracking_less_often_changes_nothing_that_trains() {
+    let _serial = serial();
+    let pair = moons(1);
+    let mut every = moons_trainer(&pair, DannConfig::new().with_track_every(1), 1);
+    let mut third = moons_trainer(&pair, DannConfig::new().with_track_every(3), 1);
+    let (a, b) = (every.fit(3).unwrap(), third.fit(3).unwrap());
+    for (a, b) in a.iter().zip(&b) {
+        let trained = |r: &EpochRecord| {
+            (
+                r.ce_loss,
+                r.domain_loss,
+                r.total_loss,
+                r.src_acc,
+                r.disc_acc,
+            )
+        };
+        assert_eq!(trained(a), trained(b), "epoch {}", a.epoch);
+    }
+    assert_eq!(parameters(every.model()), parameters(third.model()));
+    assert_eq!(
+        parameters(every.discriminator()),
+        parameters(third.discriminator())
+    );
 }

@@ -1,14 +1,23 @@
-//! `fit` reads the device once per read window and at each epoch's end, not once per step; a
-//! window that holds a non-finite loss rolls the trainer back to the window's start.
+//! With `DeviceReads::Windowed` (a GPU's default), `fit` reads the device once per read window
+//! and at each epoch's end, not once per step; a window that holds a non-finite loss rolls the
+//! trainer back to the window's start. On a CPU backend (these tests' flex) `Auto` reads every
+//! step before applying it.
 
 use crate::common;
 use common::{B, Poison, Steps, Trainer, moons, parameters, serial, train_loader};
 use shiftkit_data::DomainBatch;
 use shiftkit_nn::ShallowEncoderConfig;
-use shiftkit_train::{DannConfig, DannTrainer, Method, READ_EVERY, TrainError};
+use shiftkit_train::{
+    DannConfig, DannTrainer, DeviceReads, EpochRecord, Method, READ_EVERY, TrainError,
+};
 
-/// DANN+MSTN on the moons pair of seed 3 in batches of 4: two read windows an epoch.
+/// DANN+MSTN on the moons pair of seed 3 in batches of 4, read in windows: two an epoch.
 fn small_batch_trainer() -> Trainer {
+    small_batch_trainer_reading(DeviceReads::Windowed)
+}
+
+/// DANN+MSTN on the moons pair of seed 3 in batches of 4, read as `reads` says.
+fn small_batch_trainer_reading(reads: DeviceReads) -> Trainer {
     let pair = moons(3);
     let device = Default::default();
     <B as burn::tensor::backend::Backend>::seed(&device, 3);
@@ -16,7 +25,8 @@ fn small_batch_trainer() -> Trainer {
     let config = Method::DannMstn
         .configure(DannConfig::new())
         .with_num_classes(2)
-        .with_seed(3);
+        .with_seed(3)
+        .with_device_reads(reads);
     DannTrainer::new(
         model,
         train_loader(pair.source_train, 4, 3),
@@ -122,4 +132,39 @@ fn a_custom_loops_non_finite_step_is_not_applied() {
     assert_eq!(parameters(trainer.model()), weights);
     let now = trainer.aligner().unwrap().state().centroids().clone();
     assert_eq!(now.into_data(), centroids.into_data());
+}
+
+#[test]
+fn on_a_cpu_backend_fit_reads_every_step_before_applying_it() {
+    let _serial = serial();
+    let mut trainer = small_batch_trainer_reading(DeviceReads::Auto);
+    let steps = trainer.steps_per_epoch();
+    trainer.fit(1).unwrap();
+    // A read a step, and the target-tracking counts at the epoch's end.
+    assert_eq!(trainer.host_reads(), steps + 1);
+
+    // The same run read in windows trains the same weights.
+    let mut windowed = small_batch_trainer();
+    windowed.fit(1).unwrap();
+    assert_eq!(parameters(trainer.model()), parameters(windowed.model()));
+    let numbers = |r: &EpochRecord| (r.ce_loss, r.total_loss, r.src_acc, r.tgt_acc, r.disc_acc);
+    assert_eq!(
+        numbers(&trainer.history()[0]),
+        numbers(&windowed.history()[0])
+    );
+
+    // A non-finite loss stops `fit` before its step is applied: the good steps before it stay.
+    let at = READ_EVERY + READ_EVERY / 2;
+    let mut poisoned = small_batch_trainer_reading(DeviceReads::Auto)
+        .with_term(Poison::at(at))
+        .unwrap();
+    let mut reports = Steps::default();
+    assert!(matches!(
+        poisoned.fit_observed(1, &mut reports),
+        Err(TrainError::NonFiniteLoss { step, .. }) if step == at
+    ));
+    assert_eq!(poisoned.steps_done(), at - 1);
+    let reported: Vec<usize> = reports.0.iter().map(|r| r.step).collect();
+    assert_eq!(reported, (1..at).collect::<Vec<_>>());
+    assert!(parameters(poisoned.model()).iter().all(|w| w.is_finite()));
 }
