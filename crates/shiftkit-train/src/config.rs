@@ -130,10 +130,10 @@ pub struct DannConfig {
     /// Track the target accuracy (`tgt_acc`) and the shares of the predicted classes (which
     /// the collapse guard reads) on the target batch of every `track_every`-th step of an
     /// epoch: steps 1, 1 + `track_every`, ... Tracking is an evaluation-mode forward pass of
-    /// the batch, about a sixth of a step's work: every step costs about 15% of the training
-    /// time, every 8th (the default) about 2%, and an epoch of the digits still counts over a
-    /// thousand target predictions (docs/performance.md). 1 tracks every batch. Training
-    /// itself does not depend on it.
+    /// the batch: every step's costs about 14% of a whole run's time, every 8th's (the
+    /// default) about 1%, and an epoch of the digits still counts over a thousand target
+    /// predictions (docs/performance.md). 1 tracks every batch. Training itself does not
+    /// depend on it.
     #[config(default = 8)]
     pub track_every: usize,
     /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,

@@ -96,7 +96,7 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// measured by an evaluation-mode forward pass of the target batch (dropout off, batch norm on
 /// its running statistics, which it does not update), so tracking never disturbs training; it
 /// runs on every [`track_every`](DannConfig::track_every)-th step's batch (every 8th by
-/// default), which keeps its cost to about 2% of the training time.
+/// default), which keeps its cost to about 1% of the training time.
 ///
 /// # Errors
 ///

@@ -1,6 +1,7 @@
 //! Training on wgpu (`backend::Wgpu`) agrees with training on the CPU (`backend::Cpu`, flex):
 //! the same two-moons DANN run from the same weights ends with the same history and the same
-//! weights, within f32 rounding. And `--device wgpu` resolves and dispatches there, as a
+//! weights, within f32 rounding, though wgpu reads the device once per window of steps and flex
+//! after every step. And `--device wgpu` resolves and dispatches there, as a
 //! device backend (the backend's own kernels, not the host-memory ones).
 
 use std::path::Path;
@@ -35,6 +36,8 @@ struct Outcome {
     target_test: f64,
     /// Encoder and discriminator parameters.
     parameters: Vec<f32>,
+    /// The trainer's reads of the device.
+    reads: usize,
 }
 
 /// A two-moons DANN trainer for `model` on backend `B`: batches of 32, unshuffled; no
@@ -103,6 +106,7 @@ fn outcome<B: TrainingBackend>(mut trainer: DannTrainer<B, ShallowEncoder<B>, 2>
             parameters(trainer.discriminator()),
         ]
         .concat(),
+        reads: trainer.host_reads(),
     }
 }
 
@@ -177,6 +181,10 @@ fn dann_on_wgpu_matches_the_cpu() {
     }
     // The runs trained: the encoder moved from where it started.
     assert!(start.iter().zip(&on_cpu.parameters).any(|(a, b)| a != b));
+    // `DeviceReads::Auto`: flex reads each of an epoch's 10 steps before applying it, wgpu
+    // reads them in one window; both read the target-tracking counts at the epoch's end.
+    assert_eq!(on_cpu.reads, 2 * (10 + 1));
+    assert_eq!(on_wgpu.reads, 2 * (1 + 1));
 }
 
 /// The name of the backend a job runs on, and whether it computes in host memory.
