@@ -1,7 +1,7 @@
 //! One whole DANN run, timed, written as a user writes it: the public API with the library's
 //! defaults (the system allocator, Burn's thread pool as it starts, `Method::Dann`'s preset,
-//! the reference encoder with its `Auto` kernels, `fit` tracking the target accuracy as it
-//! always does). The data are the PyTorch reference's: the first 10,000 digits of MNIST's
+//! the reference encoder with its `Auto` kernels, `fit` tracking the target accuracy at its
+//! default, every 8th step). The data are the PyTorch reference's: the first 10,000 digits of MNIST's
 //! training set as the source, optdigits' 1,200-digit training split as the target.
 //!
 //! ```text
@@ -10,7 +10,7 @@
 //!
 //! Prints one JSON line: the training time of `fit` (the tests after it are not timed, as the
 //! reference times its training epochs alone), steps per second and the two test accuracies.
-//! `benches/torch/side_by_side.py --whole` runs it against the reference.
+//! `benches/torch/side_by_side.py --parts whole` runs it against the reference.
 
 // A measuring program: its one result goes to stdout.
 #![allow(missing_docs, clippy::print_stdout)]

@@ -11,8 +11,11 @@ Two parts, each in rounds that alternate which side runs first:
   reference trainer (`../shared/torchref/dann_ref.py`) on the same data (the first 10,000
   digits of MNIST's training set -> optdigits) and the same work: the same regime (`Method::Dann`'s
   preset: discriminator 2 x 512 with dropout 0.5, domain weight 0.3, target cycled, alpha
-  ramped per step), the same whole epochs of steps, and the target tracked as shiftkit's `fit`
-  tracks it, by an evaluation-mode forward pass of every target batch (`--track-tgt eval`).
+  ramped per step) and the same whole epochs of steps. Both track the target accuracy with an
+  evaluation-mode forward pass: the reference over every target batch (`--track-tgt eval`, its
+  only evaluation-mode choice), shiftkit's `fit` over every 8th (`DannConfig::track_every`'s
+  default), so the reference does more of that work (about 14% of a run, measured on
+  shiftkit's MLP run; docs/performance.md).
   Training time only, on both sides (the final tests are not timed).
 
 PyTorch runs on `--threads` threads; shiftkit's step on as many (its two domains' passes on
