@@ -6,8 +6,9 @@
 //! the step includes the one host read of its losses, as PyTorch's `loss.item()` does.
 //!
 //! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`. The CPU
-//! backends split matrix products over rayon's pool; `RAYON_NUM_THREADS=1` gives the one-thread
-//! figures (the faster ones for the MLP on two cores, see docs/performance.md).
+//! backends split large matrix products over rayon's pool (a thread per core unless
+//! `RAYON_NUM_THREADS` says otherwise); the two domains' passes run on the trainer's own two
+//! threads besides (docs/performance.md).
 
 use std::sync::Arc;
 

@@ -18,9 +18,10 @@ Two parts, each in rounds that alternate which side runs first:
   shiftkit's MLP run; docs/performance.md).
   Training time only, on both sides (the final tests are not timed).
 
-PyTorch runs on `--threads` threads; shiftkit's step on as many (its two domains' passes on
-two threads, the pool of `RAYON_NUM_THREADS` on the rest), its whole run with Burn's pool as
-it starts (a thread per core), as a user's program runs. torch is this Python's, or the one in
+PyTorch runs on `--threads` threads; shiftkit's step with Burn's pool at as many
+(`RAYON_NUM_THREADS`; the two domains' passes run on two threads of the trainer's own, each
+with its kernels inline), its whole run with Burn's pool as it starts (a thread per core), as a
+user's program runs. torch is this Python's, or the one in
 `target/torch-venv`, installed there from PyPI with numpy when neither has it. The script prints
 every round's times, the per-round ratios (PyTorch's time over shiftkit's: above 1, shiftkit is
 faster), their median and their range, and writes them as JSON with `--out`.
@@ -94,9 +95,9 @@ def shiftkit_round(bench, models, methods, threads):
     """One run of the step bench; criterion's median per (model, method), in ms."""
     pattern = f"^dann_step/flex/({'|'.join(models)})/({'|'.join(methods)})$"
     with tempfile.TemporaryDirectory() as home:
-        # The default step runs the two domains' passes on two threads; the pool gets the rest.
-        pool = max(threads - 1, 1)
-        env = dict(os.environ, CRITERION_HOME=home, RAYON_NUM_THREADS=str(pool))
+        # Burn's pool as it starts on a machine of `threads` cores: a thread per core. The
+        # step's two domains' passes run on two threads of the trainer's own, beside it.
+        env = dict(os.environ, CRITERION_HOME=home, RAYON_NUM_THREADS=str(threads))
         checked([bench, "--bench", pattern, "--noplot"], "the step bench",
                 cwd=ROOT / "crates" / "shiftkit", env=env)
         times = {}

@@ -1,6 +1,7 @@
 //! What both programs' command lines share: comma-separated lists, the device, the thread pool,
 //! checkpoints and export.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -92,14 +93,17 @@ pub fn dispatch_into<J: OnBackend>(
     Ok(dispatch(device, backend, job)?)
 }
 
-/// Sizes the CPU backends' rayon pool once for the process.
+/// Sizes the CPU backends' rayon pool once for the process, when `--threads` asks; otherwise
+/// Burn's pool starts as it does (a thread per core).
 ///
-/// One thread by default: the trainer runs the source's and the target's passes on two threads
-/// of its own, which uses a second core far better than splitting each matrix product over the
-/// pool (docs/performance.md).
-pub fn size_thread_pool<C: clap::CommandFactory>(threads: usize) {
+/// The trainer runs the source's and the target's passes on two one-thread workers of its own,
+/// so the pool serves the rest of the step (the losses, the heads, the optimiser) and
+/// evaluation; at a thread per core the MLP step is faster than at one and the CNN step the
+/// same (docs/performance.md, "The first pass on a worker of its own").
+pub fn size_thread_pool<C: clap::CommandFactory>(threads: Option<NonZeroUsize>) {
+    let Some(threads) = threads else { return };
     if let Err(error) = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(threads.get())
         .build_global()
     {
         fail::<C>(format!("--threads: {error}"));

@@ -5,10 +5,11 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::relu;
 use burn::tensor::backend::Backend;
 
-use crate::dropout::{DropoutMasks, MaskDropout};
+use crate::dropout::{DropoutMasks, MaskDraw, MaskDropout};
 use crate::encoder::{Encoder, linear_head};
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
+use crate::parallel;
 
 /// Configuration of an [`MlpEncoder`].
 ///
@@ -101,6 +102,25 @@ pub struct MlpEncoder<B: Backend> {
     num_classes: usize,
 }
 
+impl<B: Backend> MlpEncoder<B> {
+    /// The dropout draws of one pass, one per hidden layer, in the order `encode` takes them.
+    fn draws(&self, device: &B::Device) -> Vec<MaskDraw> {
+        self.hidden
+            .iter()
+            .map(|_| self.dropout.draw::<B>(device))
+            .collect()
+    }
+
+    /// The features of `input` with the dropout draws `draws` (see [`Self::draws`]).
+    fn encode_drawn(&self, input: Tensor<B, 2>, draws: Vec<MaskDraw>) -> Tensor<B, 2> {
+        let mut x = input;
+        for (layer, draw) in self.hidden.iter().zip(draws) {
+            x = self.dropout.forward_drawn(relu(layer.forward(x)), draw);
+        }
+        relu(self.latent.forward(x))
+    }
+}
+
 impl<B: Backend> Encoder<B> for MlpEncoder<B> {
     type Input = Tensor<B, 2>;
 
@@ -115,11 +135,39 @@ impl<B: Backend> Encoder<B> for MlpEncoder<B> {
     ///
     /// When the width of the input is not `input_dim` (Burn's matrix product checks it).
     fn encode(&self, input: Tensor<B, 2>) -> Tensor<B, 2> {
-        let mut x = input;
-        for layer in &self.hidden {
-            x = self.dropout.forward(relu(layer.forward(x)));
+        let draws = self.draws(&input.device());
+        self.encode_drawn(input, draws)
+    }
+
+    /// On a host-memory backend with host dropout masks, the target's pass runs on a second
+    /// thread: each pass's masks are drawn first, the source's then the target's, as in two
+    /// calls of `encode`. Elsewhere, the two passes one after the other.
+    fn encode_pair(
+        &self,
+        source: Tensor<B, 2>,
+        fork: &Self,
+        target: Tensor<B, 2>,
+    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
+        let device = source.device();
+        let draws_s = self.draws(&device);
+        let draws_t = fork.draws(&device);
+        let parallel = crate::host_backend::<B>(&device)
+            && !draws_s
+                .iter()
+                .chain(&draws_t)
+                .any(|d| *d == MaskDraw::Backend);
+        if parallel {
+            let fork = fork.clone();
+            parallel::join(
+                || self.encode_drawn(source, draws_s),
+                move || fork.encode_drawn(target, draws_t),
+            )
+        } else {
+            (
+                self.encode_drawn(source, draws_s),
+                fork.encode_drawn(target, draws_t),
+            )
         }
-        relu(self.latent.forward(x))
     }
 
     linear_head!();

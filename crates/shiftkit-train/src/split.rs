@@ -62,11 +62,12 @@ impl<B: AutodiffBackend, E: AutodiffModule<B>> SplitGraphs<B, E> {
         let grad_s = leaf_s.grad(&grads);
         let grad_t = leaf_t.grad(&grads);
         let heads = GradientsParams::from_grads(grads, model);
-        let fork = self.fork;
-        let (encoder_s, encoder_t) = shiftkit_nn::kernels::join(
-            || grad_s.map(|grad| GradientsParams::from_grads(through(graph_s, grad), model)),
-            move || grad_t.map(|grad| GradientsParams::from_grads(through(graph_t, grad), &fork)),
+        let (grads_s, grads_t) = shiftkit_nn::kernels::join(
+            || grad_s.map(|grad| through(graph_s, grad)),
+            move || grad_t.map(|grad| through(graph_t, grad)),
         );
+        let encoder_s = grads_s.map(|grads| GradientsParams::from_grads(grads, model));
+        let encoder_t = grads_t.map(|grads| GradientsParams::from_grads(grads, &self.fork));
         let mut sum = GradientsAccumulator::<M>::new();
         sum.accumulate(model, heads);
         for grads in [encoder_s, encoder_t].into_iter().flatten() {

@@ -121,9 +121,10 @@ struct Args {
     /// The CPU backend: flex or ndarray
     #[arg(long, value_name = "NAME", default_value = "flex")]
     backend: CpuBackend,
-    /// Threads of the CPU backends' pool (the trainer already runs the two domains' passes on two threads)
-    #[arg(long, value_name = "N", default_value = "1")]
-    threads: NonZeroUsize,
+    /// Threads of the CPU backends' pool [default: Burn's, a thread per core] (the trainer
+    /// runs the two domains' passes on two threads of its own besides)
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
     /// Data-parallel peers, one thread each on the device, on Burn's collective engine: each
     /// trains on its shard of the data with batch-size / N examples a step, gradients averaged
     #[arg(long, value_name = "N", default_value = "1")]
@@ -335,7 +336,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
             ));
         }
     }
-    cli::size_thread_pool::<Args>(args.threads.get());
+    cli::size_thread_pool::<Args>(args.threads);
     let device = cli::resolve_device::<Args>(args.device);
     let options = Options {
         methods: args.method.map_or(MAIN_JOB.to_vec(), |list| list.0),

@@ -92,9 +92,9 @@ struct Args {
     /// adapted run must show class structure there to be chosen
     #[arg(long)]
     choose_without_transfer: bool,
-    /// Threads of the CPU backend's pool
-    #[arg(long, value_name = "N", default_value = "1")]
-    threads: NonZeroUsize,
+    /// Threads of the CPU backend's pool [default: Burn's, a thread per core]
+    #[arg(long, value_name = "N")]
+    threads: Option<NonZeroUsize>,
     /// Where suite.md and suite.json go
     #[arg(long, value_name = "DIR", default_value = "out/suite")]
     out: PathBuf,
@@ -246,7 +246,7 @@ fn main() {
         .method
         .clone()
         .map_or(Method::ALL.to_vec(), |list| list.0);
-    cli::size_thread_pool::<Args>(args.threads.get());
+    cli::size_thread_pool::<Args>(args.threads);
     let result = match &args.render {
         Some(path) => render(path, &pairs, args.validator, !args.choose_without_transfer),
         None => run(&args, &pairs, &methods),

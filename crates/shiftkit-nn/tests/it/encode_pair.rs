@@ -1,7 +1,7 @@
 //! `encode_pair` computes what two calls of `encode` compute, side effects included: the same
 //! features (the same dropout masks), the same running statistics afterwards, and, summed over
-//! the two graphs, the same parameter gradients. The CNN runs its two passes on two threads on
-//! the CPU path, so this is what keeps that path honest.
+//! the two graphs, the same parameter gradients. The CNN and the MLP run their two passes on two
+//! threads on the CPU path, so this is what keeps that path honest.
 //!
 //! The backends' generators are per process: the check holds the shared `serial` lock while it
 //! seeds and draws.
@@ -14,7 +14,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use common::{Ad, input, max_abs_diff, parameter_gradients, small_cnn, to_vec, weights};
 use shiftkit_nn::kernels::LoweringBackend;
-use shiftkit_nn::{ConvAlgorithm, Encoder, MlpEncoderConfig};
+use shiftkit_nn::{ConvAlgorithm, DropoutMasks, Encoder, MlpEncoderConfig};
 
 type FlexAd = Autodiff<Flex<f32>>;
 
@@ -102,16 +102,22 @@ shiftkit_testkit::test_cases! {
         cnn_pair::<FlexAd>(ConvAlgorithm::Backend);
 }
 
-#[test]
-fn the_default_pair_matches_two_calls() {
+fn mlp_pair<B: AutodiffBackend>(masks: DropoutMasks) {
     let config = MlpEncoderConfig::new()
         .with_input_dim(12)
         .with_hidden_dims(vec![10, 9])
         .with_latent_dim(6)
-        .with_dropout(0.5);
-    pair_matches_two_calls::<FlexAd, _>(
-        || config.init::<FlexAd>(&Default::default()).unwrap(),
-        input::<FlexAd, 2>([4, 12], 1),
-        input::<FlexAd, 2>([6, 12], 2),
+        .with_dropout(0.5)
+        .with_dropout_masks(masks);
+    pair_matches_two_calls::<B, _>(
+        || config.init::<B>(&Default::default()).unwrap(),
+        input::<B, 2>([4, 12], 1),
+        input::<B, 2>([6, 12], 2),
     );
+}
+
+shiftkit_testkit::test_cases! {
+    mlp_pair_on_two_threads_matches_two_calls_on_flex => mlp_pair::<FlexAd>(DropoutMasks::Auto);
+    mlp_pair_on_two_threads_matches_two_calls_on_ndarray => mlp_pair::<Ad>(DropoutMasks::Host);
+    mlp_pair_with_the_backend_masks_matches_two_calls => mlp_pair::<FlexAd>(DropoutMasks::Backend);
 }
