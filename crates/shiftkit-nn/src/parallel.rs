@@ -7,10 +7,9 @@
 //! The first pass, too, runs on a worker rather than on the calling thread when the caller is
 //! not a rayon thread (a program's main thread). On its worker the CPU backends' kernels run
 //! inline, as on a one-thread pool; called from the main thread, each kernel big enough to
-//! split was handed to Burn's global pool and waited for, a wake-up and a sleep per op. With
-//! the library's defaults (the global pool at a thread per core, the system allocator), a
-//! whole CNN run took 44 s, 19 s of it system time, and 26 s once the first pass had a thread
-//! of its own (docs/performance.md, "The first pass on a worker of its own").
+//! split was handed to Burn's global pool and waited for, a wake-up and a sleep per op, which
+//! with the library's defaults made a whole CNN run far slower (measured in
+//! docs/performance.md, "The first pass on a worker of its own").
 
 use std::cell::OnceCell;
 use std::sync::OnceLock;
@@ -42,7 +41,7 @@ thread_local! {
 }
 
 /// Runs `first` on the calling thread's first-pass worker, or right here if the caller is a
-/// rayon thread (inside a pool the caller chose, the kernels stay in it) or no worker started.
+/// rayon thread or no worker started (see [`join`]).
 fn run_first<F: FnOnce() -> R + Send, R: Send>(first: F) -> R {
     if rayon::current_thread_index().is_some() {
         return first();
