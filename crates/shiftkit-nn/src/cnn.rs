@@ -3,7 +3,8 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 
 use crate::lowering::{
-    BatchStatistics, ConvAlgorithm, LoweringBackend, channel_major, conv_block, update_running,
+    BatchStatistics, ConvAlgorithm, LoweringBackend, channel_major, conv_block, dense,
+    update_running,
 };
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
@@ -170,8 +171,8 @@ impl<B: LoweringBackend> CnnEncoder<B> {
         };
         let x = self
             .dropout
-            .forward_drawn(relu(self.dense.forward(x.flatten::<2>(1, 3))), draw);
-        (relu(self.latent.forward(x)), statistics)
+            .forward_drawn(relu(dense(&self.dense, x.flatten::<2>(1, 3))), draw);
+        (relu(dense(&self.latent, x)), statistics)
     }
 
     /// Folds the batch statistics of [`encode_drawn`](Self::encode_drawn) into the running

@@ -9,6 +9,7 @@ use crate::dropout::{DropoutMasks, MaskDraw, MaskDropout};
 use crate::encoder::{Encoder, linear_head};
 use crate::error::{NnError, check_dropout, check_size};
 use crate::init::materialize;
+use crate::lowering::{LoweringBackend, dense};
 use crate::parallel;
 
 /// Configuration of an [`MlpEncoder`].
@@ -102,7 +103,7 @@ pub struct MlpEncoder<B: Backend> {
     num_classes: usize,
 }
 
-impl<B: Backend> MlpEncoder<B> {
+impl<B: LoweringBackend> MlpEncoder<B> {
     /// The dropout draws of one pass, one per hidden layer, in the order `encode` takes them.
     fn draws(&self, device: &B::Device) -> Vec<MaskDraw> {
         self.hidden
@@ -115,13 +116,13 @@ impl<B: Backend> MlpEncoder<B> {
     fn encode_drawn(&self, input: Tensor<B, 2>, draws: Vec<MaskDraw>) -> Tensor<B, 2> {
         let mut x = input;
         for (layer, draw) in self.hidden.iter().zip(draws) {
-            x = self.dropout.forward_drawn(relu(layer.forward(x)), draw);
+            x = self.dropout.forward_drawn(relu(dense(layer, x)), draw);
         }
-        relu(self.latent.forward(x))
+        relu(dense(&self.latent, x))
     }
 }
 
-impl<B: Backend> Encoder<B> for MlpEncoder<B> {
+impl<B: LoweringBackend> Encoder<B> for MlpEncoder<B> {
     type Input = Tensor<B, 2>;
 
     /// The features of a batch of flat inputs.

@@ -12,9 +12,8 @@ use super::backend::{BatchNormPoolState, ConvState, LoweringBackend};
 
 /// The adjoint of a lowered op with three parents, run on the inner backend by the op's
 /// backward step: the gradients of the parents, in order, from the gradient of the output, the
-/// state the forward op saved, and whether the first parent needs its gradient; `None` for one
-/// not computed.
-type Adjoint<B, S> = fn(FloatTensor<B>, &S, bool) -> [Option<FloatTensor<B>>; 3];
+/// state the forward op saved, and which parents are tracked; `None` for one not computed.
+type Adjoint<B, S> = fn(FloatTensor<B>, &S, [bool; 3]) -> [Option<FloatTensor<B>>; 3];
 
 /// The backward step of a lowered op: its adjoint's gradient for each tracked parent.
 #[derive(Debug)]
@@ -35,7 +34,8 @@ where
         _checkpointer: &mut Checkpointer,
     ) {
         let grad = grads.consume::<B>(&ops.node);
-        let computed = (self.adjoint)(grad, &ops.state, ops.parents[0].is_some());
+        let tracked = ops.parents.each_ref().map(Option::is_some);
+        let computed = (self.adjoint)(grad, &ops.state, tracked);
         for (parent, grad) in ops.parents.into_iter().zip(computed) {
             if let (Some(parent), Some(grad)) = (parent, grad) {
                 grads.register::<B>(parent.id, grad);
@@ -70,6 +70,23 @@ where
 /// The differentiable forward ops. The adjoints keep their host defaults: they run on
 /// `Autodiff<B>` only if someone differentiates a backward, which nothing here does.
 impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, C> {
+    /// Recorded with `x` and the weight as its state (the inner backend's handles to them),
+    /// whose backward computes the gradients of the tracked parents alone, as Burn's `linear`.
+    fn dense(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        lowered::<B, C, (FloatTensor<B>, FloatTensor<B>)>(
+            |grad, (x, weight), tracked| {
+                B::dense_backward(grad, x.clone(), weight.clone(), tracked)
+            },
+            [x, weight, bias],
+            |[x, weight, bias]| (B::dense(x.clone(), weight.clone(), bias), (x, weight)),
+        )
+        .0
+    }
+
     fn conv_3x3(
         input: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -77,7 +94,7 @@ impl<B: LoweringBackend, C: CheckpointStrategy> LoweringBackend for Autodiff<B, 
     ) -> (FloatTensor<Self>, ConvState) {
         lowered::<B, C, _>(
             // The input's gradient only when it is tracked.
-            |grad, state, input_tracked| {
+            |grad, state, [input_tracked, ..]| {
                 let (input, weight, bias) = B::conv_3x3_backward(grad, state, input_tracked);
                 [input, Some(weight), Some(bias)]
             },

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
-use burn::tensor::ops::FloatTensor;
+use burn::tensor::ops::{FloatTensor, ModuleOps};
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
 use super::host::{self, Affine, ConvShape, NormPoolInputs, Planes, PooledLayout};
@@ -73,6 +73,43 @@ impl BatchNormPoolState {
 /// On a GPU backend, prefer [`ConvAlgorithm::Backend`](crate::ConvAlgorithm::Backend), which
 /// never calls these.
 pub trait LoweringBackend: Backend {
+    /// `x W + b`, the dense layer of `burn::nn::Linear`, on a batch of rows.
+    ///
+    /// The default is the backend's own `linear`. Flex overrides it with one matrix product
+    /// written straight into the output and the bias added in place, the same `gemm` call as
+    /// flex's `linear` makes, so the values are the same bit for bit, without the zero-filled
+    /// and then realigned output buffer of each of flex's products.
+    ///
+    /// # Shapes
+    ///
+    /// - x: `[N, d_in]`; weight: `[d_in, d_out]`; bias: `[d_out]`
+    /// - output: `[N, d_out]`
+    fn dense(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        <Self as ModuleOps<Self>>::linear(x, weight, Some(bias))
+    }
+
+    /// The gradients of [`dense`](Self::dense)'s `x`, `weight` and `bias`, in that order, from
+    /// the gradient of its output; each only where `wanted`. The default is the backend's own
+    /// `linear` backward ops (flex overrides it as [`dense`](Self::dense)).
+    fn dense_backward(
+        grad: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        wanted: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        let [x_wanted, weight_wanted, bias_wanted] = wanted;
+        [
+            x_wanted.then(|| <Self as ModuleOps<Self>>::linear_x_backward(weight, grad.clone())),
+            weight_wanted
+                .then(|| <Self as ModuleOps<Self>>::linear_weight_backward(x, grad.clone())),
+            bias_wanted.then(|| <Self as ModuleOps<Self>>::linear_bias_backward(grad)),
+        ]
+    }
+
     /// A 3x3 convolution with stride 1 and padding 1 on channel-major activations, lowered to
     /// im2col and one matrix product, with what its backward needs.
     ///
@@ -296,8 +333,42 @@ where
 {
 }
 
+/// The dense layer as one `gemm` call on flex's storage ([`super::flex`]); Burn's own ops for
+/// what that does not cover (other element types, negative strides).
 #[cfg(feature = "flex")]
-impl<E, I> LoweringBackend for burn::backend::Flex<E, I> where Self: Backend {}
+impl<E, I> LoweringBackend for burn::backend::Flex<E, I>
+where
+    Self: Backend<FloatTensorPrimitive = burn::backend::flex::FlexTensor>,
+{
+    fn dense(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        super::flex::dense(&x, &weight, &bias)
+            .unwrap_or_else(|| <Self as ModuleOps<Self>>::linear(x, weight, Some(bias)))
+    }
+
+    fn dense_backward(
+        grad: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        [x_wanted, weight_wanted, bias_wanted]: [bool; 3],
+    ) -> [Option<FloatTensor<Self>>; 3] {
+        let x_grad = x_wanted.then(|| {
+            super::flex::dense_x_backward(&weight, &grad).unwrap_or_else(|| {
+                <Self as ModuleOps<Self>>::linear_x_backward(weight, grad.clone())
+            })
+        });
+        let weight_grad = weight_wanted.then(|| {
+            super::flex::dense_weight_backward(&x, &grad).unwrap_or_else(|| {
+                <Self as ModuleOps<Self>>::linear_weight_backward(x, grad.clone())
+            })
+        });
+        let bias_grad = bias_wanted.then(|| <Self as ModuleOps<Self>>::linear_bias_backward(grad));
+        [x_grad, weight_grad, bias_grad]
+    }
+}
 
 /// CUDA with f32 floats, the element type shiftkit trains in.
 #[cfg(feature = "cuda")]

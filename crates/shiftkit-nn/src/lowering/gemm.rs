@@ -6,6 +6,30 @@
 //! `matmul` instead costs a fresh output tensor per product, which flex zero-fills and then
 //! copies once more to align it (its share of a CNN step: docs/performance.md).
 
+/// Where a product runs: on the calling thread, or split over Burn's thread pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    /// On the calling thread.
+    Caller,
+    /// Over the rayon pool the caller is in (the global one from a plain thread), as Burn's flex
+    /// backend runs its large products.
+    Pool,
+}
+
+impl Threads {
+    /// The choice Burn's flex backend makes for an `m x k` by `k x n` product: the pool from
+    /// `192^3` multiply-adds on. A product here with the same views and the same choice makes
+    /// the same `gemm` call as flex's `matmul`, so the two agree bit for bit.
+    pub fn as_flex(m: usize, k: usize, n: usize) -> Self {
+        const POOL_FROM: usize = 192 * 192 * 192;
+        if m.saturating_mul(n).saturating_mul(k) >= POOL_FROM {
+            Self::Pool
+        } else {
+            Self::Caller
+        }
+    }
+}
+
 /// A read-only strided matrix view of a slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
 #[derive(Debug, Clone, Copy)]
@@ -40,23 +64,27 @@ impl<'a> MatRef<'a> {
         }
     }
 
-    /// Panics unless every element of the view lies inside the slice and the strides fit in an
+    /// Whether every element of the view lies inside the slice and both strides fit in an
     /// `isize`.
-    fn check(&self) {
-        if self.rows > 0 && self.cols > 0 {
-            let last = (self.rows - 1)
+    pub fn fits(&self) -> bool {
+        let inside = self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1)
                 .checked_mul(self.row_stride)
                 .and_then(|r| {
                     (self.cols - 1)
                         .checked_mul(self.col_stride)
                         .and_then(|c| r.checked_add(c))
                 })
-                .expect("matrix view extent overflows");
-            assert!(last < self.data.len(), "matrix view outside its slice");
-        }
-        assert!(
-            isize::try_from(self.row_stride).is_ok() && isize::try_from(self.col_stride).is_ok()
-        );
+                .is_some_and(|last| last < self.data.len());
+        inside
+            && isize::try_from(self.row_stride).is_ok()
+            && isize::try_from(self.col_stride).is_ok()
+    }
+
+    /// Panics unless the view [`fits`](Self::fits) its slice.
+    fn check(&self) {
+        assert!(self.fits(), "matrix view outside its slice");
     }
 }
 
@@ -67,6 +95,17 @@ impl<'a> MatRef<'a> {
 ///
 /// When the shapes do not chain, `dst` has the wrong length, or a view leaves its slice.
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
+    matmul_on(dst, lhs, rhs, accumulate, Threads::Caller);
+}
+
+/// [`matmul`] on `threads`.
+pub(crate) fn matmul_on(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    accumulate: bool,
+    threads: Threads,
+) {
     let [m, k, n] = checked_dims(lhs, rhs);
     assert_eq!(Some(dst.len()), m.checked_mul(n), "output length");
     if k == 0 {
@@ -80,7 +119,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
     // `accumulate`; `k > 0`.
     #[allow(unsafe_code)]
     unsafe {
-        kernel(dst.as_mut_ptr(), lhs, rhs, [m, k, n], accumulate);
+        kernel(dst.as_mut_ptr(), lhs, rhs, [m, k, n], accumulate, threads);
     }
 }
 
@@ -91,6 +130,11 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
 ///
 /// As [`matmul`].
 pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+    product_on(lhs, rhs, Threads::Caller)
+}
+
+/// [`product`] on `threads`.
+pub(crate) fn product_on(lhs: MatRef<'_>, rhs: MatRef<'_>, threads: Threads) -> Vec<f32> {
     let [m, k, n] = checked_dims(lhs, rhs);
     let len = m.checked_mul(n).expect("output length overflows");
     if k == 0 {
@@ -102,7 +146,7 @@ pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
     // kernel writes every element of the `m x n` product (`k > 0`) without reading any.
     #[allow(unsafe_code)]
     unsafe {
-        kernel(out.as_mut_ptr(), lhs, rhs, [m, k, n], false);
+        kernel(out.as_mut_ptr(), lhs, rhs, [m, k, n], false, threads);
     }
     // SAFETY: the first `len` elements were all written just above.
     #[allow(unsafe_code)]
@@ -130,7 +174,8 @@ fn checked_dims(lhs: MatRef<'_>, rhs: MatRef<'_>) -> [usize; 3] {
 /// `[m, k, n]` come from [`checked_dims`] of these views, `k > 0`; `dst` is valid for writes
 /// of `m * n` elements (and initialised when `accumulate`) and aliases neither view. Every
 /// element `gemm` reads from `lhs` and `rhs` then lies inside its slice and every stride fits
-/// in an `isize`; `Parallelism::None`: no thread outlives the call.
+/// in an `isize`. On the pool, `gemm` waits for every task it spawns: no thread outlives the
+/// call.
 #[allow(unsafe_code)]
 unsafe fn kernel(
     dst: *mut f32,
@@ -138,6 +183,7 @@ unsafe fn kernel(
     rhs: MatRef<'_>,
     [m, k, n]: [usize; 3],
     accumulate: bool,
+    threads: Threads,
 ) {
     if m == 0 || n == 0 {
         return;
@@ -164,7 +210,11 @@ unsafe fn kernel(
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            match threads {
+                Threads::Caller => gemm::Parallelism::None,
+                // 0: every thread of the pool, as flex asks.
+                Threads::Pool => gemm::Parallelism::Rayon(0),
+            },
         );
     }
 }

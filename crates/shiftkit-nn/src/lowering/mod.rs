@@ -22,13 +22,15 @@
 
 mod autodiff;
 mod backend;
+#[cfg(feature = "flex")]
+mod flex;
 mod gemm;
 mod host;
 
 pub use backend::{BatchNormPoolState, ConvState, LoweringBackend};
 
-use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,19 @@ impl ConvAlgorithm {
             chosen => chosen,
         }
     }
+}
+
+/// `layer.forward(x)` through [`LoweringBackend::dense`]: the same values, without flex's
+/// extra buffers. A layer without a bias takes Burn's own op.
+pub(crate) fn dense<B: LoweringBackend>(layer: &Linear<B>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let Some(bias) = &layer.bias else {
+        return layer.forward(x);
+    };
+    Tensor::from_primitive(TensorPrimitive::Float(B::dense(
+        x.into_primitive().tensor(),
+        layer.weight.val().into_primitive().tensor(),
+        bias.val().into_primitive().tensor(),
+    )))
 }
 
 /// `[N, C, H, W]` images as channel-major `[C, N, H, W]` activations.

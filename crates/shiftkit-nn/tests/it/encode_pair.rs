@@ -102,7 +102,7 @@ shiftkit_testkit::test_cases! {
         cnn_pair::<FlexAd>(ConvAlgorithm::Backend);
 }
 
-fn mlp_pair<B: AutodiffBackend>(masks: DropoutMasks) {
+fn mlp_pair<B: AutodiffBackend + LoweringBackend>(masks: DropoutMasks) {
     let config = MlpEncoderConfig::new()
         .with_input_dim(12)
         .with_hidden_dims(vec![10, 9])

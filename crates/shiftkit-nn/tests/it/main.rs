@@ -3,6 +3,7 @@
 mod common;
 mod conv_algorithm;
 mod custom_encoder;
+mod dense;
 mod determinism;
 mod dropout;
 mod encode_pair;

@@ -22,7 +22,7 @@ trait Run<B: Backend, const D: usize, const O: usize> {
     fn run(&self, x: Tensor<B, D>) -> Tensor<B, O>;
 }
 
-impl<B: Backend> Run<B, 2, 2> for MlpEncoder<B> {
+impl<B: LoweringBackend> Run<B, 2, 2> for MlpEncoder<B> {
     fn run(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         self.encode(x)
     }
