@@ -89,6 +89,10 @@ pub enum DeviceError {
     /// The CPU backend asked for is not in this build.
     #[error("this build has no {0} backend: enable the `{0}` feature of the shiftkit crate")]
     CpuBackendNotBuilt(CpuBackend),
+    /// The job was not compiled for the CPU backend asked for
+    /// ([`OnBackend::ON_NDARRAY`]).
+    #[error("this program was built without the {0} backend: enable its own `{0}` feature")]
+    JobNotBuiltFor(CpuBackend),
     /// The text is not `flex` or `ndarray`.
     #[error("unknown CPU backend `{0}`: expected flex or ndarray")]
     UnknownCpuBackend(String),
@@ -135,6 +139,12 @@ pub trait OnBackend {
     /// What the job returns.
     type Output;
 
+    /// Whether [`dispatch`] compiles the job for ndarray too (in a build with this crate's
+    /// `ndarray` feature). A program that offers ndarray only in some builds says `false` in
+    /// the others: the job is then never compiled for it (one backend less to build), and
+    /// asking for it gives [`DeviceError::JobNotBuiltFor`].
+    const ON_NDARRAY: bool = true;
+
     /// Runs the job on backend `B`, with tensors on `device`.
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output;
 }
@@ -160,9 +170,15 @@ pub fn dispatch<J: OnBackend>(
         (Resolved::Cpu, CpuBackend::Flex) => {
             Ok(job.run::<crate::backend::Cpu>(&Default::default()))
         }
+        // A constant condition: where it is false, the compiler never instantiates the job for
+        // ndarray.
         #[cfg(feature = "ndarray")]
         (Resolved::Cpu, CpuBackend::NdArray) => {
-            Ok(job.run::<crate::backend::NdArray>(&Default::default()))
+            if J::ON_NDARRAY {
+                Ok(job.run::<crate::backend::NdArray>(&Default::default()))
+            } else {
+                Err(DeviceError::JobNotBuiltFor(CpuBackend::NdArray))
+            }
         }
         #[cfg(feature = "cuda")]
         (Resolved::Cuda(index), _) => {
@@ -493,6 +509,30 @@ mod tests {
         assert_eq!(
             dispatch(Resolved::Cpu, CpuBackend::NdArray, &BackendName),
             Ok("autodiff<ndarray>".to_string())
+        );
+    }
+
+    /// A job compiled for flex alone.
+    struct FlexOnly;
+
+    impl OnBackend for FlexOnly {
+        type Output = String;
+        const ON_NDARRAY: bool = false;
+
+        fn run<B: TrainingBackend>(&self, device: &B::Device) -> String {
+            B::name(device)
+        }
+    }
+
+    #[test]
+    fn a_job_without_ndarray_says_so_and_runs_on_flex() {
+        assert_eq!(
+            dispatch(Resolved::Cpu, CpuBackend::NdArray, &FlexOnly),
+            Err(DeviceError::JobNotBuiltFor(CpuBackend::NdArray))
+        );
+        assert_eq!(
+            dispatch(Resolved::Cpu, CpuBackend::Flex, &FlexOnly),
+            Ok("autodiff<flex>".to_string())
         );
     }
 

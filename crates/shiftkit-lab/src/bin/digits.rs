@@ -118,7 +118,7 @@ struct Args {
     /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
     device: DeviceRequest,
-    /// The CPU backend: flex or ndarray
+    /// The CPU backend: flex, or ndarray (in a build with the feature `ndarray`)
     #[arg(long, value_name = "NAME", default_value = "flex")]
     backend: CpuBackend,
     /// Threads of the CPU backends' pool [default: Burn's, a thread per core] (the trainer
@@ -371,6 +371,9 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 /// history and curves written as soon as it ends.
 impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
+    /// ndarray with the lab's feature `ndarray` only: every other build compiles the training
+    /// for one backend less.
+    const ON_NDARRAY: bool = cfg!(feature = "ndarray");
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
         let options = self;

@@ -67,7 +67,7 @@ struct Args {
     /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
     device: DeviceRequest,
-    /// The CPU backend: flex or ndarray
+    /// The CPU backend: flex, or ndarray (in a build with the feature `ndarray`)
     #[arg(long, value_name = "NAME", default_value = "flex")]
     backend: CpuBackend,
     /// Where the JSON and PNG files go
@@ -139,6 +139,9 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 /// decision-boundary figure.
 impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
+    /// ndarray with the lab's feature `ndarray` only: every other build compiles the training
+    /// for one backend less.
+    const ON_NDARRAY: bool = cfg!(feature = "ndarray");
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
         let options = self;
