@@ -457,7 +457,7 @@ mod tests {
         );
         assert_eq!(wgpu_adapter(), None);
         assert_eq!(
-            dispatch(Resolved::Wgpu, CpuBackend::Flex, &BackendName),
+            dispatch(Resolved::Wgpu, CpuBackend::Flex, &BackendName::<true>),
             Err(DeviceError::WgpuNotBuilt)
         );
     }
@@ -484,16 +484,17 @@ mod tests {
             assert_eq!(DeviceRequest::Auto.resolve(), Ok(Resolved::Cpu));
         }
         assert_eq!(
-            dispatch(Resolved::Cuda(0), CpuBackend::Flex, &BackendName),
+            dispatch(Resolved::Cuda(0), CpuBackend::Flex, &BackendName::<true>),
             Err(DeviceError::CudaNotBuilt)
         );
     }
 
-    /// The name of the backend a job runs on.
-    struct BackendName;
+    /// The name of the backend a job runs on; compiled for ndarray too when `NDARRAY`.
+    struct BackendName<const NDARRAY: bool>;
 
-    impl OnBackend for BackendName {
+    impl<const NDARRAY: bool> OnBackend for BackendName<NDARRAY> {
         type Output = String;
+        const ON_NDARRAY: bool = NDARRAY;
 
         fn run<B: TrainingBackend>(&self, device: &B::Device) -> String {
             B::name(device)
@@ -503,35 +504,23 @@ mod tests {
     #[test]
     fn dispatch_runs_the_job_on_the_chosen_cpu_backend() {
         assert_eq!(
-            dispatch(Resolved::Cpu, CpuBackend::Flex, &BackendName),
+            dispatch(Resolved::Cpu, CpuBackend::Flex, &BackendName::<true>),
             Ok("autodiff<flex>".to_string())
         );
         assert_eq!(
-            dispatch(Resolved::Cpu, CpuBackend::NdArray, &BackendName),
+            dispatch(Resolved::Cpu, CpuBackend::NdArray, &BackendName::<true>),
             Ok("autodiff<ndarray>".to_string())
         );
-    }
-
-    /// A job compiled for flex alone.
-    struct FlexOnly;
-
-    impl OnBackend for FlexOnly {
-        type Output = String;
-        const ON_NDARRAY: bool = false;
-
-        fn run<B: TrainingBackend>(&self, device: &B::Device) -> String {
-            B::name(device)
-        }
     }
 
     #[test]
     fn a_job_without_ndarray_says_so_and_runs_on_flex() {
         assert_eq!(
-            dispatch(Resolved::Cpu, CpuBackend::NdArray, &FlexOnly),
+            dispatch(Resolved::Cpu, CpuBackend::NdArray, &BackendName::<false>),
             Err(DeviceError::JobNotBuiltFor(CpuBackend::NdArray))
         );
         assert_eq!(
-            dispatch(Resolved::Cpu, CpuBackend::Flex, &FlexOnly),
+            dispatch(Resolved::Cpu, CpuBackend::Flex, &BackendName::<false>),
             Ok("autodiff<flex>".to_string())
         );
     }

@@ -138,10 +138,9 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 /// Every seed x method on backend `B`, as a job for [`cli::dispatch_into`]; per seed, one
 /// decision-boundary figure.
 impl OnBackend for Options {
-    type Output = Result<Vec<Run>, Box<dyn Error>>;
-    /// ndarray with the lab's feature `ndarray` only: every other build compiles the training
-    /// for one backend less.
+    /// As `digits`: ndarray in a build with the lab's feature `ndarray` alone.
     const ON_NDARRAY: bool = cfg!(feature = "ndarray");
+    type Output = Result<Vec<Run>, Box<dyn Error>>;
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
         let options = self;
