@@ -333,8 +333,8 @@ where
 {
 }
 
-/// The dense layer as one `gemm` call on flex's storage ([`super::flex`]); Burn's own ops for
-/// what that does not cover (other element types, negative strides).
+/// The dense layer as one `gemm` call on flex's storage (the module `lowering::flex`); Burn's
+/// own ops for what that does not cover (other element types, negative strides).
 #[cfg(feature = "flex")]
 impl<E, I> LoweringBackend for burn::backend::Flex<E, I>
 where
