@@ -46,11 +46,10 @@ fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Option<FlexTensor> {
 
 /// `x W + b`: flex's `linear` (its product, then the bias added to each row).
 pub(crate) fn dense(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> Option<FlexTensor> {
-    let (x, weight) = (matrix(x)?, matrix(weight)?);
-    if bias.dtype() != DType::F32 || bias.layout().shape().as_slice() != [weight.cols] {
+    let (x, weight, bias) = (matrix(x)?, matrix(weight)?, bias_values(bias)?);
+    if bias.len() != weight.cols {
         return None;
     }
-    let bias = bias_values(bias)?;
     let mut out = product(x, weight)?;
     let values = out.storage_mut::<f32>();
     if !bias.is_empty() {
@@ -63,8 +62,12 @@ pub(crate) fn dense(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> O
     Some(out)
 }
 
-/// The bias as a contiguous vector, whatever its stride.
+/// The `f32` values of a rank-1 flex tensor (the bias) as a contiguous vector, whatever its
+/// stride.
 fn bias_values(bias: &FlexTensor) -> Option<Vec<f32>> {
+    if bias.dtype() != DType::F32 {
+        return None;
+    }
     let layout = bias.layout();
     let [stride] = <[isize; 1]>::try_from(layout.strides()).ok()?;
     let stride = usize::try_from(stride).ok()?;

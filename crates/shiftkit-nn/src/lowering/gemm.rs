@@ -95,17 +95,6 @@ impl<'a> MatRef<'a> {
 ///
 /// When the shapes do not chain, `dst` has the wrong length, or a view leaves its slice.
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
-    matmul_on(dst, lhs, rhs, accumulate, Threads::Caller);
-}
-
-/// [`matmul`] on `threads`.
-pub(crate) fn matmul_on(
-    dst: &mut [f32],
-    lhs: MatRef<'_>,
-    rhs: MatRef<'_>,
-    accumulate: bool,
-    threads: Threads,
-) {
     let [m, k, n] = checked_dims(lhs, rhs);
     assert_eq!(Some(dst.len()), m.checked_mul(n), "output length");
     if k == 0 {
@@ -119,7 +108,14 @@ pub(crate) fn matmul_on(
     // `accumulate`; `k > 0`.
     #[allow(unsafe_code)]
     unsafe {
-        kernel(dst.as_mut_ptr(), lhs, rhs, [m, k, n], accumulate, threads);
+        kernel(
+            dst.as_mut_ptr(),
+            lhs,
+            rhs,
+            [m, k, n],
+            accumulate,
+            Threads::Caller,
+        );
     }
 }
 
