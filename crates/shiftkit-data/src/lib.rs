@@ -73,7 +73,6 @@ pub mod moons;
 pub mod optdigits;
 mod pair;
 mod points;
-mod reference_indices;
 mod resident;
 mod resize;
 mod rng;

@@ -28,7 +28,6 @@ use crate::digits::DigitDataset;
 use crate::error::DataError;
 use crate::gzip;
 use crate::items::{IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES};
-use crate::reference_indices;
 use crate::resize;
 
 /// Side of an optdigits block, in cells.
@@ -114,11 +113,19 @@ pub fn to_mnist_geometry(block: &[u8; BLOCK_PIXELS]) -> Vec<f32> {
 /// accuracies directly comparable with the reference's. The split is random, not
 /// stratified; use [`stratified_split`](crate::stratified_split) for a seeded stratified one.
 pub fn reference_split() -> (Vec<usize>, Vec<usize>) {
-    let widen = |indices: &[u16]| indices.iter().map(|&i| usize::from(i)).collect();
-    (
-        widen(&reference_indices::TRAIN),
-        widen(&reference_indices::TEST),
-    )
+    let split: DumpedSplit = serde_json::from_str(REFERENCE_SPLIT)
+        .expect("the shipped split parses (the test reference_split_partitions_the_digits)");
+    (split.train, split.test)
+}
+
+/// The reference's split as `dann_ref.py --split-seed 0 --dump-split` writes it.
+const REFERENCE_SPLIT: &str = include_str!("../assets/optdigits_split_seed0.json");
+
+/// The fields of [`REFERENCE_SPLIT`] the split is read from.
+#[derive(serde::Deserialize)]
+struct DumpedSplit {
+    train: Vec<usize>,
+    test: Vec<usize>,
 }
 
 /// Checks and decodes a decompressed CSV file.

@@ -63,9 +63,10 @@ pub fn fail<C: clap::CommandFactory>(message: impl std::fmt::Display) -> ! {
         .exit()
 }
 
-/// Settles `--device`, exiting with status 2 when it cannot be met.
-pub fn resolve_device<C: clap::CommandFactory>(request: DeviceRequest) -> Resolved {
-    request.resolve().unwrap_or_else(|e| fail::<C>(e))
+/// Settles `--device` for job `J` (`auto` considers only the GPU backends `J` is built for),
+/// exiting with status 2 when it cannot be met.
+pub fn resolve_device<C: clap::CommandFactory, J: OnBackend>(request: DeviceRequest) -> Resolved {
+    request.resolve_for::<J>().unwrap_or_else(|e| fail::<C>(e))
 }
 
 /// Creates `out`, says on stderr which device and backend run, and runs `job` there.

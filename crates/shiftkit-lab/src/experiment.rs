@@ -11,17 +11,15 @@ use std::sync::Arc;
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
 use burn::data::dataset::{Dataset, InMemDataset};
-use burn::module::{AutodiffModule, ModuleDisplay};
-use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DataError, DomainBatch, DomainPair, ResidentLoader, shard_indices};
 use shiftkit::nn::{NnError, host_backend};
-use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, Encoder, EpochRecord};
-use shiftkit::train::TrainError;
+use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, EpochRecord};
 use shiftkit::train::checkpoint;
 use shiftkit::train::peers::PeerConfig;
+use shiftkit::train::{TrainError, TrainableEncoder};
 
 use crate::Method;
 use crate::progress::Progress;
@@ -107,27 +105,6 @@ pub struct Run {
     pub history: Vec<EpochRecord>,
 }
 
-/// What the trainer needs of a model on backend `B` with inputs of rank `D`: an encoder that
-/// trains on `B` and evaluates on its inner backend.
-pub trait TrainModel<B: TrainingBackend, const D: usize>:
-    Encoder<B, Input = Tensor<B, D>>
-    + AutodiffModule<
-        B,
-        InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
-    > + ModuleDisplay
-{
-}
-
-impl<T, B: TrainingBackend, const D: usize> TrainModel<B, D> for T where
-    T: Encoder<B, Input = Tensor<B, D>>
-        + AutodiffModule<
-            B,
-            InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>>
-                             + ModuleDisplay,
-        > + ModuleDisplay
-{
-}
-
 /// What a loader's items must be.
 pub trait Item: Send + Sync + Clone + fmt::Debug + 'static {}
 
@@ -204,48 +181,34 @@ where
     loader(data.clone(), batcher, 512, None, device)
 }
 
-/// A trainer of a fresh model on `pair`: the backend seeded with `seed` before `build_model`
-/// draws the weights, training loaders of `batch_size` shuffled with `seed + 1` (source) and
-/// `seed + 2` (target), and `config` with its seed set to `seed`.
-///
-/// # Errors
-///
-/// The model's or the trainer's configuration refused.
-pub fn new_trainer<B, M, I, Ds, Bt, const D: usize>(
-    pair: &DomainPair<Ds>,
-    batcher: Bt,
-    batch_size: usize,
-    seed: u64,
-    config: DannConfig,
-    build_model: impl FnOnce(&B::Device) -> Result<M, NnError>,
-    device: &B::Device,
-) -> Result<DannTrainer<B, M, D>, TrainError>
-where
-    B: TrainingBackend,
-    M: TrainModel<B, D>,
-    Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
-    I: Item,
-    Ds: Dataset<I> + Clone + 'static,
-{
-    let data = (pair.source_train.clone(), pair.target_train.clone());
-    let loaders = Loaders {
-        batcher,
-        batch_size,
-        shuffle_seeds: (seed + 1, seed + 2),
-    };
-    trainer_on(data, loaders, seed, config, build_model, device)
-}
-
 /// How a trainer's loaders batch and shuffle.
-struct Loaders<Bt> {
+pub(crate) struct Loaders<Bt> {
     batcher: Bt,
     batch_size: usize,
     /// The source's and the target's.
     shuffle_seeds: (u64, u64),
 }
 
-/// [`new_trainer`] on the datasets `(source, target)`.
-fn trainer_on<B, M, I, Ds, Bt, const D: usize>(
+impl<Bt> Loaders<Bt> {
+    /// The one-process run's: `batch_size` rows, shuffled with `seed + 1` (source) and
+    /// `seed + 2` (target).
+    pub(crate) fn for_run(batcher: Bt, batch_size: usize, seed: u64) -> Self {
+        Self {
+            batcher,
+            batch_size,
+            shuffle_seeds: (seed + 1, seed + 2),
+        }
+    }
+}
+
+/// A trainer of a fresh model on the training sets `(source, target)`: the backend seeded
+/// with `seed` before `build_model` draws the weights, training loaders as `loaders` says, and
+/// `config` with its seed set to `seed`.
+///
+/// # Errors
+///
+/// The model's or the trainer's configuration refused.
+pub(crate) fn new_trainer<B, M, I, Ds, Bt, const D: usize>(
     (source, target): (Ds, Ds),
     loaders: Loaders<Bt>,
     seed: u64,
@@ -255,7 +218,7 @@ fn trainer_on<B, M, I, Ds, Bt, const D: usize>(
 ) -> Result<DannTrainer<B, M, D>, TrainError>
 where
     B: TrainingBackend,
-    M: TrainModel<B, D>,
+    M: TrainableEncoder<B, D>,
     Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
     I: Item,
     Ds: Dataset<I> + 'static,
@@ -315,7 +278,7 @@ fn train_peers<B, M, I, Ds, Bt, const D: usize>(
 ) -> PeerRuns<DannTrainer<B, M, D>>
 where
     B: TrainingBackend,
-    M: TrainModel<B, D>,
+    M: TrainableEncoder<B, D>,
     Bt: PairBatcher<B, I, D>,
     I: Item,
     Ds: Dataset<I> + Clone + 'static,
@@ -343,7 +306,7 @@ where
             shuffle_seeds: (spec.seed + 1 + stream, spec.seed + 2 + stream),
         };
         let config = spec.config.clone();
-        trainers.push(trainer_on(
+        trainers.push(new_trainer(
             shards,
             loaders,
             spec.seed,
@@ -422,7 +385,7 @@ pub fn train_and_evaluate<B, M, I, Ds, Bt, const D: usize>(
 where
     // What DannTrainer needs of the backend and the model (see its impl block).
     B: TrainingBackend,
-    M: TrainModel<B, D>,
+    M: TrainableEncoder<B, D>,
     Bt: PairBatcher<B, I, D>,
     I: Item,
     Ds: Dataset<I> + Clone + 'static,
@@ -448,9 +411,8 @@ where
         (first.trainer, progress, first.seconds, first.steps, note)
     } else {
         let mut trainer = new_trainer(
-            pair,
-            batcher.clone(),
-            spec.batch_size,
+            (pair.source_train.clone(), pair.target_train.clone()),
+            Loaders::for_run(batcher.clone(), spec.batch_size, spec.seed),
             spec.seed,
             spec.config.clone(),
             build_model,
@@ -522,7 +484,7 @@ fn resume<B, M, const D: usize>(
 ) -> Result<(), Box<dyn Error>>
 where
     B: TrainingBackend,
-    M: TrainModel<B, D>,
+    M: TrainableEncoder<B, D>,
 {
     match checkpoint::latest(dir)? {
         Some(path) => {

@@ -11,11 +11,11 @@ use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::DomainPair;
 use shiftkit::nn::NnError;
-use shiftkit::train::evaluate;
 use shiftkit::train::select::{Candidate, SelectConfig, Selection, select};
+use shiftkit::train::{TrainableEncoder, evaluate};
 use shiftkit::validate::ValidationInputs;
 
-use crate::experiment::{Item, Length, PairBatcher, TrainModel, eval_loader, new_trainer};
+use crate::experiment::{Item, Length, Loaders, PairBatcher, eval_loader, new_trainer};
 
 /// One candidate's line of `selection.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -132,16 +132,15 @@ pub fn run_selection<B, M, I, Ds, Bt, const D: usize>(
 ) -> Result<(SelectionRecord, Selection<M>), Box<dyn Error>>
 where
     B: TrainingBackend,
-    M: TrainModel<B, D>,
+    M: TrainableEncoder<B, D>,
     Bt: PairBatcher<B, I, D>,
     I: Item,
     Ds: Dataset<I> + Clone + 'static,
 {
     let build = |candidate: &Candidate| {
         new_trainer(
-            pair,
-            batcher.clone(),
-            spec.batch_size,
+            (pair.source_train.clone(), pair.target_train.clone()),
+            Loaders::for_run(batcher.clone(), spec.batch_size, spec.seed),
             spec.seed,
             candidate.config.clone(),
             &build_model,

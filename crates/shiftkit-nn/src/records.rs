@@ -33,17 +33,8 @@ type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
 #[non_exhaustive]
 pub enum RecordError {
     /// Reading or writing the file failed.
-    #[error("cannot {action} {path}: {message}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// `"read"`, `"write"`, ...
-        action: &'static str,
-        /// The kind of the operating system's error.
-        kind: io::ErrorKind,
-        /// The operating system's message.
-        message: String,
-    },
+    #[error(transparent)]
+    Io(IoFailure),
     /// The bytes are not a record (truncated, damaged, or another format).
     #[error("{path} is not a readable network record: {problem}")]
     Decode {
@@ -86,7 +77,29 @@ pub enum RecordError {
 impl RecordError {
     /// An I/O error on `path`.
     pub fn io(path: &Path, action: &'static str, error: &io::Error) -> Self {
-        Self::Io {
+        Self::Io(IoFailure::new(path, action, error))
+    }
+}
+
+/// A file or directory that could not be read, written, synced, renamed, ...: the error of
+/// every file operation of shiftkit's records and checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("cannot {action} {path}: {message}")]
+pub struct IoFailure {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// `"read"`, `"write"`, `"sync"`, `"rename"`, ...
+    pub action: &'static str,
+    /// The kind of the operating system's error.
+    pub kind: io::ErrorKind,
+    /// The operating system's message.
+    pub message: String,
+}
+
+impl IoFailure {
+    /// `error`, met doing `action` on `path`.
+    pub fn new(path: &Path, action: &'static str, error: &io::Error) -> Self {
+        Self {
             path: path.to_path_buf(),
             action,
             kind: error.kind(),

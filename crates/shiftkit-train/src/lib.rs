@@ -55,7 +55,7 @@ pub use evaluate::{EvalResult, evaluate};
 pub use guard::{Alarm, CollapsePolicy, alarms};
 pub use history::EpochRecord;
 pub use method::{Method, UnknownMethod};
-pub use model::DannModel;
+pub use model::{DannModel, TrainableEncoder};
 pub use observer::{Silent, StepReport, TrainObserver};
 pub use plan::BatchShapes;
 pub use reads::{DeviceReads, READ_EVERY};

@@ -29,11 +29,9 @@
 
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::Encoder;
 
 use shiftkit_data::DomainBatch;
 
@@ -41,7 +39,7 @@ use crate::metrics::EpochSums;
 use crate::observer::TrainObserver;
 use crate::optim::Adam;
 use crate::step::{Launched, StepAt};
-use crate::{DannModel, DannTrainer, TrainError};
+use crate::{DannModel, DannTrainer, TrainError, TrainableEncoder};
 
 /// The steps [`fit`](crate::DannTrainer::fit) takes between two reads of the device with
 /// [`DeviceReads::Windowed`] (an epoch's end also reads). 32 keeps a GPU's queue full (one wait
@@ -121,8 +119,7 @@ where
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     /// Starts reading an epoch's steps as the configuration asks on this backend.
     pub(crate) fn start_reading(&mut self) -> Reading<B, M> {

@@ -35,7 +35,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use burn::data::dataloader::DataLoader;
-use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -47,7 +46,7 @@ use shiftkit_validate::{
     information_maximization,
 };
 
-use crate::{DannConfig, DannTrainer, EpochRecord, Method, TrainError};
+use crate::{DannConfig, DannTrainer, EpochRecord, Method, TrainError, TrainableEncoder};
 
 /// A hyper-parameter a selection can vary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -558,8 +557,7 @@ pub fn select<B, M, const D: usize>(
 ) -> Result<Selection<M>, SelectError>
 where
     B: AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     if candidates.is_empty() {
         return Err(SelectError::NoCandidate);

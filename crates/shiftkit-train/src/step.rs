@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 
-use burn::module::{AutodiffModule, ModuleDisplay};
+use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
@@ -17,7 +17,7 @@ use crate::metrics::StepNumbers;
 use crate::peers::Peers;
 use crate::split::SplitGraphs;
 use crate::terms::{AdaptationTerm, TermInputs};
-use crate::{DannModel, DannTrainer, TrainError};
+use crate::{DannModel, DannTrainer, TrainError, TrainableEncoder};
 
 /// The features of a step.
 struct Encoded<B: AutodiffBackend, M> {
@@ -51,8 +51,7 @@ pub(crate) struct StepAt {
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     /// One optimiser step whose numbers stay on the device: `fit` reads them with the other
     /// steps of its read window ([`reads`](crate::reads)). The step is applied whatever its

@@ -28,7 +28,8 @@ use crate::terms::{
     DomainAdversarial, MeanDiscrepancy,
 };
 use crate::{
-    Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError, alarms,
+    Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError,
+    TrainableEncoder, alarms,
 };
 
 /// A data loader of one domain's batches, as Burn builds them.
@@ -154,8 +155,7 @@ where
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     /// Builds a trainer for `model`, a labelled `source` loader and a `target` loader (whose
     /// labels serve only to track `tgt_acc`), on `device`.

@@ -89,10 +89,10 @@ pub enum DeviceError {
     /// The CPU backend asked for is not in this build.
     #[error("this build has no {0} backend: enable the `{0}` feature of the shiftkit crate")]
     CpuBackendNotBuilt(CpuBackend),
-    /// The job was not compiled for the CPU backend asked for
-    /// ([`OnBackend::ON_NDARRAY`]).
+    /// The job was not compiled for the backend asked for, `"ndarray"`, `"cuda"` or `"wgpu"`
+    /// ([`OnBackend::ON_NDARRAY`], [`OnBackend::ON_CUDA`], [`OnBackend::ON_WGPU`]).
     #[error("this program was built without the {0} backend: enable its own `{0}` feature")]
-    JobNotBuiltFor(CpuBackend),
+    JobNotBuiltFor(&'static str),
     /// The text is not `flex` or `ndarray`.
     #[error("unknown CPU backend `{0}`: expected flex or ndarray")]
     UnknownCpuBackend(String),
@@ -145,6 +145,16 @@ pub trait OnBackend {
     /// asking for it gives [`DeviceError::JobNotBuiltFor`].
     const ON_NDARRAY: bool = true;
 
+    /// Whether [`dispatch`] compiles the job for CUDA (in a build with this crate's `cuda`
+    /// feature), as [`ON_NDARRAY`](Self::ON_NDARRAY) for ndarray;
+    /// [`DeviceRequest::resolve_for`] then never chooses it.
+    const ON_CUDA: bool = true;
+
+    /// Whether [`dispatch`] compiles the job for wgpu (in a build with this crate's `wgpu`
+    /// feature), as [`ON_NDARRAY`](Self::ON_NDARRAY) for ndarray;
+    /// [`DeviceRequest::resolve_for`] then never chooses it.
+    const ON_WGPU: bool = true;
+
     /// Runs the job on backend `B`, with tensors on `device`.
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output;
 }
@@ -177,15 +187,26 @@ pub fn dispatch<J: OnBackend>(
             if J::ON_NDARRAY {
                 Ok(job.run::<crate::backend::NdArray>(&Default::default()))
             } else {
-                Err(DeviceError::JobNotBuiltFor(CpuBackend::NdArray))
+                Err(DeviceError::JobNotBuiltFor("ndarray"))
             }
         }
         #[cfg(feature = "cuda")]
         (Resolved::Cuda(index), _) => {
-            Ok(job.run::<crate::backend::Cuda>(&burn::backend::cuda::CudaDevice::new(index)))
+            if J::ON_CUDA {
+                let device = burn::backend::cuda::CudaDevice::new(index);
+                Ok(job.run::<crate::backend::Cuda>(&device))
+            } else {
+                Err(DeviceError::JobNotBuiltFor("cuda"))
+            }
         }
         #[cfg(feature = "wgpu")]
-        (Resolved::Wgpu, _) => Ok(job.run::<crate::backend::Wgpu>(&Default::default())),
+        (Resolved::Wgpu, _) => {
+            if J::ON_WGPU {
+                Ok(job.run::<crate::backend::Wgpu>(&Default::default()))
+            } else {
+                Err(DeviceError::JobNotBuiltFor("wgpu"))
+            }
+        }
         // Reached only in builds without one of the backend features.
         #[allow(unreachable_patterns)]
         (Resolved::Cpu, cpu) => Err(DeviceError::CpuBackendNotBuilt(cpu)),
@@ -233,11 +254,31 @@ impl DeviceRequest {
     /// feature; [`DeviceError::CudaUnavailable`] when it is asked for and no GPU answers;
     /// [`DeviceError::WgpuNotBuilt`] and [`DeviceError::WgpuUnavailable`] likewise for wgpu.
     pub fn resolve(self) -> Result<Resolved, DeviceError> {
+        self.resolve_among(true, true)
+    }
+
+    /// [`resolve`](Self::resolve) for `J`: [`Auto`](Self::Auto) considers only the GPU backends
+    /// [`dispatch`] runs `J` on ([`OnBackend::ON_CUDA`], [`OnBackend::ON_WGPU`]), and nothing is
+    /// probed for the others.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`resolve`](Self::resolve), and [`DeviceError::JobNotBuiltFor`] when CUDA or
+    /// wgpu is asked for by name in a build that has it but `J` is not compiled for it.
+    pub fn resolve_for<J: OnBackend>(self) -> Result<Resolved, DeviceError> {
+        self.resolve_among(J::ON_CUDA, J::ON_WGPU)
+    }
+
+    /// [`resolve`](Self::resolve) with CUDA and wgpu each allowed or not.
+    fn resolve_among(self, cuda: bool, wgpu: bool) -> Result<Resolved, DeviceError> {
         match self {
             Self::Cpu => Ok(Resolved::Cpu),
             Self::Cuda(index) => {
                 if !cfg!(feature = "cuda") {
                     return Err(DeviceError::CudaNotBuilt);
+                }
+                if !cuda {
+                    return Err(DeviceError::JobNotBuiltFor("cuda"));
                 }
                 if cuda_answers(index) {
                     Ok(Resolved::Cuda(index))
@@ -249,15 +290,18 @@ impl DeviceRequest {
                 if !cfg!(feature = "wgpu") {
                     return Err(DeviceError::WgpuNotBuilt);
                 }
+                if !wgpu {
+                    return Err(DeviceError::JobNotBuiltFor("wgpu"));
+                }
                 if wgpu_answers(|_| true) {
                     Ok(Resolved::Wgpu)
                 } else {
                     Err(DeviceError::WgpuUnavailable)
                 }
             }
-            Self::Auto => Ok(if cfg!(feature = "cuda") && cuda_answers(0) {
+            Self::Auto => Ok(if cfg!(feature = "cuda") && cuda && cuda_answers(0) {
                 Resolved::Cuda(0)
-            } else if cfg!(feature = "wgpu") && wgpu_answers(|adapter| adapter.gpu) {
+            } else if cfg!(feature = "wgpu") && wgpu && wgpu_answers(|adapter| adapter.gpu) {
                 Resolved::Wgpu
             } else {
                 Resolved::Cpu
@@ -517,12 +561,53 @@ mod tests {
     fn a_job_without_ndarray_says_so_and_runs_on_flex() {
         assert_eq!(
             dispatch(Resolved::Cpu, CpuBackend::NdArray, &BackendName::<false>),
-            Err(DeviceError::JobNotBuiltFor(CpuBackend::NdArray))
+            Err(DeviceError::JobNotBuiltFor("ndarray"))
         );
         assert_eq!(
             dispatch(Resolved::Cpu, CpuBackend::Flex, &BackendName::<false>),
             Ok("autodiff<flex>".to_string())
         );
+    }
+
+    /// A job compiled for the CPU backends alone.
+    struct CpuOnly;
+
+    impl OnBackend for CpuOnly {
+        type Output = ();
+        const ON_CUDA: bool = false;
+        const ON_WGPU: bool = false;
+
+        fn run<B: TrainingBackend>(&self, _: &B::Device) {}
+    }
+
+    #[test]
+    fn a_job_without_gpu_backends_resolves_auto_to_the_cpu_and_refuses_them_by_name() {
+        assert_eq!(
+            DeviceRequest::Auto.resolve_for::<CpuOnly>(),
+            Ok(Resolved::Cpu)
+        );
+        let cuda = if cfg!(feature = "cuda") {
+            DeviceError::JobNotBuiltFor("cuda")
+        } else {
+            DeviceError::CudaNotBuilt
+        };
+        assert_eq!(DeviceRequest::Cuda(0).resolve_for::<CpuOnly>(), Err(cuda));
+        let wgpu = if cfg!(feature = "wgpu") {
+            DeviceError::JobNotBuiltFor("wgpu")
+        } else {
+            DeviceError::WgpuNotBuilt
+        };
+        assert_eq!(
+            DeviceRequest::Wgpu.resolve_for::<CpuOnly>(),
+            Err(wgpu.clone())
+        );
+        // The resolved device handed to `dispatch` directly: refused the same way.
+        if cfg!(feature = "wgpu") {
+            assert_eq!(
+                dispatch(Resolved::Wgpu, CpuBackend::Flex, &CpuOnly),
+                Err(wgpu)
+            );
+        }
     }
 
     #[test]

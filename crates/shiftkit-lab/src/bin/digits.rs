@@ -337,7 +337,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         }
     }
     cli::size_thread_pool::<Args>(args.threads);
-    let device = cli::resolve_device::<Args>(args.device);
+    let device = cli::resolve_device::<Args, Options>(args.device);
     let options = Options {
         methods: args.method.map_or(MAIN_JOB.to_vec(), |list| list.0),
         models,
@@ -371,9 +371,12 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 /// history and curves written as soon as it ends.
 impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
-    /// ndarray with the lab's feature `ndarray` only: every other build compiles the training
-    /// for one backend less.
+    /// Each backend but flex with the lab's feature of its name only: a build compiles the
+    /// training for the backends it offers, whatever features Burn and shiftkit were unified
+    /// with (a workspace test build turns shiftkit's `wgpu` on).
     const ON_NDARRAY: bool = cfg!(feature = "ndarray");
+    const ON_CUDA: bool = cfg!(feature = "cuda");
+    const ON_WGPU: bool = cfg!(feature = "wgpu");
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {
         let options = self;

@@ -110,7 +110,7 @@ fn main() {
     if let Err(error) = base.check() {
         fail(error.to_string());
     }
-    let device = cli::resolve_device::<Args>(args.device);
+    let device = cli::resolve_device::<Args, Options>(args.device);
     let options = Options {
         methods,
         seeds: args.seeds.map_or(vec![args.seed], |list| list.0),
@@ -138,8 +138,10 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 /// Every seed x method on backend `B`, as a job for [`cli::dispatch_into`]; per seed, one
 /// decision-boundary figure.
 impl OnBackend for Options {
-    /// As `digits`: ndarray in a build with the lab's feature `ndarray` alone.
+    /// As `digits`: each backend but flex in a build with the lab's feature of its name alone.
     const ON_NDARRAY: bool = cfg!(feature = "ndarray");
+    const ON_CUDA: bool = cfg!(feature = "cuda");
+    const ON_WGPU: bool = cfg!(feature = "wgpu");
     type Output = Result<Vec<Run>, Box<dyn Error>>;
 
     fn run<B: TrainingBackend>(&self, device: &B::Device) -> Self::Output {

@@ -48,6 +48,7 @@ use shiftkit::data::{
 };
 use shiftkit::methods::DannConfig;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
+use shiftkit::train::TrainableEncoder;
 use shiftkit::train::evaluate;
 use shiftkit::train::select::{
     EpochScore, NoTransfer, ScoredRun, SelectConfig, SelectWarning, decide, grid,
@@ -55,7 +56,7 @@ use shiftkit::train::select::{
 use shiftkit::train::{Alarm, Method};
 use shiftkit::validate::{Validator, effective_classes};
 use shiftkit_lab::cli::{self, List};
-use shiftkit_lab::experiment::{Item, Length, PairBatcher, TrainModel, eval_loader};
+use shiftkit_lab::experiment::{Item, Length, PairBatcher, eval_loader};
 use shiftkit_lab::report::write_json;
 use shiftkit_lab::selection::{SelectionSpec, run_selection};
 use shiftkit_lab::stats::{mean_std, spearman};
@@ -408,7 +409,7 @@ fn run_pair<Bt, M, I, Ds, const D: usize>(
     build: impl Fn(&burn::backend::flex::FlexDevice) -> Result<M, NnError>,
 ) -> Result<PairRun, Box<dyn Error>>
 where
-    M: TrainModel<Cpu, D>,
+    M: TrainableEncoder<Cpu, D>,
     Bt: PairBatcher<Cpu, I, D>,
     I: Item,
     Ds: Dataset<I> + Clone + 'static,

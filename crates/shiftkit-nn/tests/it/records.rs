@@ -143,7 +143,7 @@ fn an_exported_encoder_loads_on_the_plain_backend_with_equal_predictions() {
     ));
     // A missing file is an I/O error naming it.
     match load_encoder::<Inner, MlpEncoderConfig>(&dir.join("absent.mpk"), &device) {
-        Err(RecordError::Io { path, .. }) => assert_eq!(path, dir.join("absent.json")),
+        Err(RecordError::Io(failure)) => assert_eq!(failure.path, dir.join("absent.json")),
         other => panic!("{other:?}"),
     }
     std::fs::remove_dir_all(dir).unwrap();

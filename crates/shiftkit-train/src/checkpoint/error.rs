@@ -2,6 +2,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use shiftkit_nn::RecordError;
+use shiftkit_nn::records::IoFailure;
 use thiserror::Error;
 
 /// Why a checkpoint could not be written or read. Every variant names the file or directory;
@@ -10,17 +11,8 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum CheckpointError {
     /// A file or directory could not be read, written, synced or renamed.
-    #[error("cannot {action} {path}: {message}")]
-    Io {
-        /// The file or directory.
-        path: PathBuf,
-        /// `"read"`, `"write"`, `"sync"`, `"rename"`, ...
-        action: &'static str,
-        /// The kind of the operating system's error.
-        kind: io::ErrorKind,
-        /// The operating system's message.
-        message: String,
-    },
+    #[error(transparent)]
+    Io(IoFailure),
     /// The directory holds no complete checkpoint.
     #[error("no complete checkpoint in {dir}")]
     NoCheckpoint {
@@ -89,12 +81,7 @@ pub enum CheckpointError {
 
 impl CheckpointError {
     pub(crate) fn io(path: &Path, action: &'static str, error: &io::Error) -> Self {
-        Self::Io {
-            path: path.to_path_buf(),
-            action,
-            kind: error.kind(),
-            message: error.to_string(),
-        }
+        Self::Io(IoFailure::new(path, action, error))
     }
 
     pub(crate) fn corrupt(file: &Path, problem: impl Into<String>) -> Self {
@@ -118,17 +105,7 @@ impl CheckpointError {
                 expected,
                 found,
             },
-            RecordError::Io {
-                path,
-                action,
-                kind,
-                message,
-            } => Self::Io {
-                path,
-                action,
-                kind,
-                message,
-            },
+            RecordError::Io(failure) => Self::Io(failure),
             other => Self::corrupt(file, other.to_string()),
         }
     }

@@ -40,20 +40,17 @@ mod store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::optim::Optimizer;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
-use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::Encoder;
 use shiftkit_nn::records::{load_bytes, to_bytes};
 
 pub use error::CheckpointError;
 pub use store::{FORMAT, FileEntry, MANIFEST, Manifest, latest, list, read_manifest};
 
 use crate::trainer::{DannTrainer, DomainLoader};
-use crate::{DannConfig, EpochRecord, TrainError};
+use crate::{DannConfig, EpochRecord, TrainError, TrainableEncoder};
 
 /// Where and how many checkpoints a trainer keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +110,7 @@ type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: burn::tensor::backend::AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     /// Saves a checkpoint after every epoch that [`fit`](Self::fit) completes (see the
     /// [module](crate::checkpoint) for what it holds and how it is written).

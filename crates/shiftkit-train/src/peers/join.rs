@@ -1,21 +1,18 @@
 //! A trainer's side of a data-parallel run: joining the group, the gradients' mean, the
 //! running statistics' average, leaving.
 
-use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::Encoder;
 
 use super::Peers;
-use crate::{DannModel, DannTrainer, TrainError};
+use crate::{DannModel, DannTrainer, TrainError, TrainableEncoder};
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: AutodiffBackend + GradientReversalBackend,
-    M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
-    M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
+    M: TrainableEncoder<B, D>,
 {
     /// Joins the data-parallel run described by `peer`, before training: registers with Burn's
     /// collective engine (returning when every peer of this process has, and across nodes when

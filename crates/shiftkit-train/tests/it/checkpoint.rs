@@ -306,7 +306,7 @@ proptest! {
                     | CheckpointError::Version { file, .. }
                     | CheckpointError::WrongModel { file, .. }
                     | CheckpointError::OtherRun { file, .. } => file.clone(),
-                    CheckpointError::Io { path, .. } => path.clone(),
+                    CheckpointError::Io(failure) => failure.path.clone(),
                     other => panic!("unexpected {other:?}"),
                 };
                 prop_assert!(named.starts_with(&newest), "{error}");
