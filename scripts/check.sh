@@ -24,17 +24,23 @@ cargo fmt --all -- --check
 phase "cargo clippy (all targets, CUDA and wgpu features on, warnings are errors)"
 cargo clippy --workspace --all-targets --features shiftkit-lab/cuda,shiftkit-lab/wgpu --locked -- -D warnings
 
-# With the facade's `wgpu` feature: its tests on wgpu (the reversal's gradient checks, a DANN
-# run against flex's) run with the others, on lavapipe where there is no GPU; each is skipped,
-# saying so, where no adapter answers. The lab's programs are not compiled for wgpu: their jobs
-# follow the lab's own `wgpu` feature (`OnBackend::ON_WGPU`), off here.
-phase "cargo test (workspace and the tests on wgpu; the demos in examples/ run as tests, on tiny data)"
+# Burn is built with the wgpu backend's features (shiftkit-testkit's `burn-wgpu`), but the
+# workspace's crates without it: the lab's programs are not compiled for wgpu here.
+phase "cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
+cargo test --workspace --locked --features shiftkit-testkit/burn-wgpu
+
+# The facade's tests on wgpu (the reversal's gradient checks, a DANN run against flex's): on
+# lavapipe where there is no GPU; each is skipped, saying so, where no adapter answers. The lab
+# is selected too, though none of its targets is built, so that every dependency has the
+# features it had above: only the shiftkit crates are compiled again, with `wgpu`.
+phase "cargo test on wgpu (the facade's wgpu tests)"
 # Mesa's Vulkan driver complains on every device it opens without a runtime directory.
 [ -n "${XDG_RUNTIME_DIR:-}" ] || { XDG_RUNTIME_DIR=$(mktemp -d); export XDG_RUNTIME_DIR; }
-cargo test --workspace --locked --features shiftkit/wgpu
+cargo test -p shiftkit -p shiftkit-lab --locked \
+    --features shiftkit/wgpu,shiftkit-testkit/burn-wgpu --test it -- wgpu::
 
-# The program the test phase built for the lab's tests (same features): nothing is compiled
-# again.
+# The program the test phase built for the lab's tests (same features): Burn is not compiled a
+# second time.
 phase "kill and resume: a run killed mid-epoch and resumed equals the run in one go"
 DIGITS="${CARGO_TARGET_DIR:-target}/debug/digits" STEPS=500 bash scripts/resume-check.sh
 

@@ -372,8 +372,8 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
     /// Each backend but flex with the lab's feature of its name only: a build compiles the
-    /// training for the backends it offers, whatever features Burn and shiftkit were unified
-    /// with (a workspace test build turns shiftkit's `wgpu` on).
+    /// training for the backends it offers, whatever features shiftkit was unified with in a
+    /// workspace build.
     const ON_NDARRAY: bool = cfg!(feature = "ndarray");
     const ON_CUDA: bool = cfg!(feature = "cuda");
     const ON_WGPU: bool = cfg!(feature = "wgpu");
