@@ -12,7 +12,9 @@ use burn::tensor::backend::Backend;
 use shiftkit::backend::{Cpu, TrainingBackend, Wgpu};
 use shiftkit::data::moons::MoonsConfig;
 use shiftkit::data::{DomainBatch, MoonsPair, PointBatcher, PointDataset};
-use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch, wgpu_adapter};
+use shiftkit::device::{
+    CpuBackend, DeviceError, DeviceRequest, OnBackend, Resolved, dispatch, wgpu_adapter,
+};
 use shiftkit::methods::{DannConfig, DannTrainer};
 use shiftkit::nn::records::{load_bytes, to_bytes};
 use shiftkit::nn::{ShallowEncoder, ShallowEncoderConfig, host_backend};
@@ -221,4 +223,40 @@ fn the_wgpu_device_resolves_and_runs_jobs_as_a_device_backend() {
         };
         assert_eq!(auto, expected, "adapter {adapter}");
     }
+}
+
+/// [`Where`], compiled for the CPU backends alone.
+struct OnTheCpu;
+
+impl OnBackend for OnTheCpu {
+    type Output = (String, bool);
+    const ON_WGPU: bool = false;
+
+    fn run<B: TrainingBackend>(&self, device: &B::Device) -> (String, bool) {
+        Where.run::<B>(device)
+    }
+}
+
+#[test]
+fn a_job_not_built_for_wgpu_is_refused_there_and_auto_leaves_it_out() {
+    if !adapter() {
+        return;
+    }
+    let refused = DeviceError::JobNotBuiltFor("wgpu");
+    assert_eq!(
+        DeviceRequest::Wgpu.resolve_for::<OnTheCpu>(),
+        Err(refused.clone())
+    );
+    assert_eq!(
+        dispatch(Resolved::Wgpu, CpuBackend::Flex, &OnTheCpu),
+        Err(refused)
+    );
+    if !cfg!(feature = "cuda") {
+        assert_eq!(
+            DeviceRequest::Auto.resolve_for::<OnTheCpu>(),
+            Ok(Resolved::Cpu)
+        );
+    }
+    let (name, host) = dispatch(Resolved::Cpu, CpuBackend::Flex, &OnTheCpu).unwrap();
+    assert_eq!((name.as_str(), host), ("autodiff<flex>", true));
 }
