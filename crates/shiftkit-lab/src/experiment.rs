@@ -190,8 +190,8 @@ pub(crate) struct Loaders<Bt> {
 }
 
 impl<Bt> Loaders<Bt> {
-    /// The one-process run's: `batch_size` rows, shuffled with `seed + 1` (source) and
-    /// `seed + 2` (target).
+    /// `batch_size` rows, shuffled with `seed + 1` (source) and `seed + 2` (target): a
+    /// one-process run's with its seed, a peer's with its stream's.
     pub(crate) fn for_run(batcher: Bt, batch_size: usize, seed: u64) -> Self {
         Self {
             batcher,
@@ -299,12 +299,10 @@ where
             shard(&pair.source_train, rank, peers, spec.seed + 1)?,
             shard(&pair.target_train, rank, peers, spec.seed + 2)?,
         );
+        // Each peer's shuffling streams 1000 seeds apart.
         let stream = 1000 * rank as u64;
-        let loaders = Loaders {
-            batcher: batcher.clone(),
-            batch_size: spec.batch_size / peers,
-            shuffle_seeds: (spec.seed + 1 + stream, spec.seed + 2 + stream),
-        };
+        let loaders =
+            Loaders::for_run(batcher.clone(), spec.batch_size / peers, spec.seed + stream);
         let config = spec.config.clone();
         trainers.push(new_trainer(
             shards,
