@@ -2,7 +2,6 @@
 //! running statistics' average, leaving.
 
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
 
@@ -55,7 +54,7 @@ where
         // Equal steps on every peer, else a peer would wait forever in a step the others never
         // take: all equal exactly when (sum s)^2 = P sum s^2, which every peer computes alike.
         let steps = self.steps_per_epoch() as f64;
-        let moments = Tensor::<B::InnerBackend, 1>::from_floats(
+        let moments = burn::tensor::Tensor::<B::InnerBackend, 1>::from_floats(
             [steps as f32, (steps * steps) as f32],
             &self.device,
         );
