@@ -42,8 +42,8 @@ impl Planes {
 /// `src[x + kx - 1]` (the rest of output row `y` is padding), and `f(y, None)` when the whole
 /// output row is padding.
 ///
-/// One walk shared by the lowering and its adjoint, so the two cannot disagree on which value
-/// goes where.
+/// The adjoint's walk ([`col2im_3x3_add`]); the lowering copies whole planes instead
+/// ([`shifted_plane`]), and the tests check the two against the definition and each other.
 fn for_each_tap_row(
     width: usize,
     height: usize,
@@ -74,29 +74,62 @@ fn for_each_tap_row(
 /// value under tap `(ky, kx)` of channel `c` (zero outside the image).
 pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
     debug_assert_eq!(input.len(), shape.len());
-    let (plane, width) = (shape.plane(), shape.width);
+    let plane = shape.plane();
     let row_len = shape.images * plane;
     // Written front to back, each value once (no zero fill first: the buffer is large).
     let mut cols = Vec::with_capacity(shape.channels * 9 * row_len);
     if row_len == 0 {
         return cols;
     }
-    let zeros = |cols: &mut Vec<f32>, n: usize| cols.resize(cols.len() + n, 0.0);
     for source in input.chunks_exact(row_len) {
         for tap in 0..9 {
             for image in source.chunks_exact(plane) {
-                for_each_tap_row(width, shape.height, tap / 3, tap % 3, |y, pair| {
-                    let Some((dst, src)) = pair else {
-                        return zeros(&mut cols, width);
-                    };
-                    zeros(&mut cols, dst.start - y * width);
-                    cols.extend_from_slice(&image[src]);
-                    zeros(&mut cols, (y + 1) * width - dst.end);
-                });
+                shifted_plane(&mut cols, image, shape.height, shape.width, tap);
             }
         }
     }
     cols
+}
+
+/// Appends to `cols` tap `(ky, kx)`'s view of one `height x width` plane: output pixel `(y, x)`
+/// holds input pixel `(y + ky - 1, x + kx - 1)`, zero outside the plane.
+///
+/// The rows of the plane that have a source row are one contiguous copy of the input shifted by
+/// `(ky - 1) * width + kx - 1`: copied in one piece, then the column that a shift by one pulls
+/// across a row boundary (the first for `kx = 0`, the last for `kx = 2`) set to zero. One copy
+/// per plane instead of one per row: the rows are short (14 values in the second block).
+fn shifted_plane(cols: &mut Vec<f32>, image: &[f32], height: usize, width: usize, tap: usize) {
+    let (ky, kx) = (tap / 3, tap % 3);
+    let zeros = |cols: &mut Vec<f32>, n: usize| cols.resize(cols.len() + n, 0.0);
+    // Output rows [y0, y1) read input rows [y0 + ky - 1, y1 + ky - 1).
+    let (y0, y1) = (
+        usize::from(ky == 0),
+        height - usize::from(ky == 2).min(height),
+    );
+    if y0 >= y1 || (width < 2 && kx != 1) {
+        return zeros(cols, height * width);
+    }
+    let (from, to) = ((y0 + ky - 1) * width, (y1 + ky - 1) * width);
+    zeros(cols, y0 * width);
+    let start = cols.len();
+    match kx {
+        0 => {
+            cols.push(0.0);
+            cols.extend_from_slice(&image[from..to - 1]);
+            for row in cols[start..].chunks_exact_mut(width).skip(1) {
+                row[0] = 0.0;
+            }
+        }
+        1 => cols.extend_from_slice(&image[from..to]),
+        _ => {
+            cols.extend_from_slice(&image[from + 1..to]);
+            cols.push(0.0);
+            for row in cols[start..].chunks_exact_mut(width) {
+                row[width - 1] = 0.0;
+            }
+        }
+    }
+    zeros(cols, (height - y1) * width);
 }
 
 /// The adjoint of [`im2col_3x3`]: `[C * 9, N * H * W]` -> `[C, N, H, W]`, each input pixel
@@ -579,6 +612,8 @@ mod tests {
             shape(1, 2, 1, 1),
             shape(3, 1, 2, 7),
             shape(1, 1, 3, 1),
+            shape(2, 2, 1, 5),
+            shape(1, 3, 14, 14),
         ] {
             let x = values(s.len(), 7);
             assert_eq!(im2col_3x3(&x, s), im2col_naive(&x, s), "{s:?}");
