@@ -1,6 +1,7 @@
-//! The dense layer on flex's own storage: the `gemm` calls flex's `linear` and its backward
-//! make, with the same views of the same values and the same choice of threads
-//! ([`Threads::as_flex`]), each written straight into a buffer of its own.
+//! The dense layer on flex's own storage: the products flex's `linear` and its backward compute,
+//! from the same views of the same values with the same choice of threads
+//! ([`Threads::as_flex`]), each written straight into a buffer of its own. The values are
+//! flex's bit for bit, whichever way round [`product_on`] lays a product out.
 //!
 //! Flex runs each product into a fresh zero-filled byte buffer and then copies it once more to
 //! align it; on the MLP, whose weight gradients are megabytes, that was 8% of a step

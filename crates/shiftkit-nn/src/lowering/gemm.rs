@@ -18,8 +18,9 @@ pub(crate) enum Threads {
 
 impl Threads {
     /// The choice Burn's flex backend makes for an `m x k` by `k x n` product: the pool from
-    /// `192^3` multiply-adds on. A product here with the same views and the same choice makes
-    /// the same `gemm` call as flex's `matmul`, so the two agree bit for bit.
+    /// `192^3` multiply-adds on. A product here with the same views and the same choice gives
+    /// the values of flex's `matmul` bit for bit (`gemm` splits the output over threads, never
+    /// a sum).
     pub fn as_flex(m: usize, k: usize, n: usize) -> Self {
         const POOL_FROM: usize = 192 * 192 * 192;
         if m.saturating_mul(n).saturating_mul(k) >= POOL_FROM {
