@@ -141,8 +141,9 @@ pub(crate) fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
     input
 }
 
-/// [`col2im_3x3`] of the columns of `images` only (`cols`: `[C * 9, images.len() * H * W]`),
-/// added to those images' pixels of `input` (`[C, N, H, W]`), tap after tap.
+/// The adjoint of [`im2col_3x3`] for the columns of `images` only (`cols`:
+/// `[C * 9, images.len() * H * W]`): each of those images' pixels of `input` (`[C, N, H, W]`)
+/// gets the entries it was copied to added, tap after tap.
 fn col2im_3x3_add(cols: &[f32], shape: Planes, images: Range<usize>, input: &mut [f32]) {
     let plane = shape.plane();
     let (row_len, chunk_len) = (shape.images * plane, images.len() * plane);
