@@ -36,6 +36,16 @@ impl Planes {
     }
 }
 
+/// Runs `f` compiled for the widest vector instructions the processor has (AVX-512 or AVX2,
+/// chosen at run time by `pulp`, as gemm chooses its kernels) instead of baseline x86-64's four
+/// lanes. The kernels it runs add, multiply and compare per lane, with their sums' order
+/// written out (`blocked_sum`'s lanes, a row's additions one after the other), so the values
+/// are the same bit for bit on any processor.
+#[inline(always)]
+fn wide<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
 /// Walks the output rows `y` of tap `(ky, kx)` of a 3x3 convolution with padding 1 on one
 /// `height x width` plane: calls `f(y, Some((dst, src)))` when the source row `y + ky - 1`
 /// lies inside the image, with `dst` and `src` the plane indices where `dst[x]` pairs with
@@ -44,6 +54,7 @@ impl Planes {
 ///
 /// The adjoint's walk ([`col2im_3x3_add`]); the lowering copies whole planes instead
 /// ([`shifted_plane`]), and the tests check the two against the definition and each other.
+#[inline(always)] // Into the callers' vector width (`wide`).
 fn for_each_tap_row(
     width: usize,
     height: usize,
@@ -145,6 +156,15 @@ pub(crate) fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
 /// `[C * 9, images.len() * H * W]`): each of those images' pixels of `input` (`[C, N, H, W]`)
 /// gets the entries it was copied to added, tap after tap.
 fn col2im_3x3_add(cols: &[f32], shape: Planes, images: Range<usize>, input: &mut [f32]) {
+    wide(
+        #[inline(always)]
+        || col2im_3x3_add_body(cols, shape, images, input),
+    )
+}
+
+/// [`col2im_3x3_add`]'s body, compiled where [`wide`] says.
+#[inline(always)]
+fn col2im_3x3_add_body(cols: &[f32], shape: Planes, images: Range<usize>, input: &mut [f32]) {
     let plane = shape.plane();
     let (row_len, chunk_len) = (shape.images * plane, images.len() * plane);
     debug_assert_eq!(cols.len(), shape.channels * 9 * chunk_len);
@@ -259,10 +279,14 @@ pub(crate) fn conv_3x3_backward(
     let (taps, pixels, c_out) = (shape.taps(), shape.pixels(), shape.out_channels);
     let grad_view = MatRef::row_major(grad, c_out, pixels);
     let weight_grad = product(grad_view, MatRef::row_major(cols, taps, pixels).t());
-    let bias_grad = grad
-        .chunks_exact(pixels.max(1))
-        .map(|row| blocked_sum(row, |g| g) as f32)
-        .collect();
+    let bias_grad = wide(
+        #[inline(always)]
+        || {
+            grad.chunks_exact(pixels.max(1))
+                .map(|row| blocked_sum(row, |g| g) as f32)
+                .collect()
+        },
+    );
     let input_grad = input_grad.then(|| input_gradient(grad, weight, shape));
     (input_grad, weight_grad, bias_grad)
 }
@@ -307,6 +331,20 @@ fn input_gradient(grad: &[f32], weight: &[f32], shape: ConvShape) -> Vec<f32> {
 /// Ties go to the first entry in row-major order; an output that is not positive has no
 /// source (the ReLU's gradient is zero there, as at 0 in PyTorch and Burn).
 pub(crate) fn affine_relu_max_pool_2x2(
+    input: &[f32],
+    shape: Planes,
+    affine: Affine<'_>,
+    layout: PooledLayout,
+) -> (Vec<f32>, Vec<u8>) {
+    wide(
+        #[inline(always)]
+        || affine_relu_max_pool_2x2_body(input, shape, affine, layout),
+    )
+}
+
+/// [`affine_relu_max_pool_2x2`]'s body, compiled where [`wide`] says.
+#[inline(always)]
+fn affine_relu_max_pool_2x2_body(
     input: &[f32],
     shape: Planes,
     affine: Affine<'_>,
@@ -382,6 +420,7 @@ fn pick_u8(mask: bool, yes: u8, no: u8) -> u8 {
 /// and `taps` the row's output gradients and sources (`grad` laid out as `layout` says),
 /// `top_left` the input index of the row's first window's top-left entry, so that output `ox`
 /// with source `tap` came from input [`source_index`]`(top_left, ox, tap, width)`.
+#[inline(always)] // Into the callers' vector width (`wide`).
 fn for_each_pooled_row(
     grad: &[f32],
     taps: &[u8],
@@ -425,6 +464,15 @@ fn gradient_if_source(g: f32, tap: u8) -> f32 {
 /// Batch statistics of channel-major `[C, N, H, W]` values, per channel: the mean and the
 /// biased variance (what batch norm normalises with), accumulated in `f64`.
 pub(crate) fn channel_statistics(input: &[f32], shape: Planes) -> (Vec<f32>, Vec<f32>) {
+    wide(
+        #[inline(always)]
+        || channel_statistics_body(input, shape),
+    )
+}
+
+/// [`channel_statistics`]'s body, compiled where [`wide`] says.
+#[inline(always)]
+fn channel_statistics_body(input: &[f32], shape: Planes) -> (Vec<f32>, Vec<f32>) {
     let per_channel = shape.images * shape.plane();
     let mut means = Vec::with_capacity(shape.channels);
     let mut variances = Vec::with_capacity(shape.channels);
@@ -444,6 +492,7 @@ pub(crate) fn channel_statistics(input: &[f32], shape: Planes) -> (Vec<f32>, Vec
 }
 
 /// `sum(f(x))` over `values`, in f32 lanes over blocks of 1,024, the blocks added in f64.
+#[inline(always)] // Into the callers' vector width (`wide`).
 fn blocked_sum(values: &[f32], f: impl Fn(f32) -> f32 + Copy) -> f64 {
     values
         .chunks(1024)
@@ -492,6 +541,18 @@ pub(crate) struct NormPoolInputs<'a> {
 /// `g` is sparse (one entry per pooling window at most), so the sums run over the sources and
 /// `dx` is one dense pass plus the sources.
 pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
+    grad: &[f32],
+    saved: &NormPoolInputs<'_>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    wide(
+        #[inline(always)]
+        || batch_norm_relu_max_pool_2x2_backward_body(grad, saved),
+    )
+}
+
+/// [`batch_norm_relu_max_pool_2x2_backward`]'s body, compiled where [`wide`] says.
+#[inline(always)]
+fn batch_norm_relu_max_pool_2x2_backward_body(
     grad: &[f32],
     saved: &NormPoolInputs<'_>,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
