@@ -170,7 +170,8 @@ pub(crate) fn product_on(lhs: MatRef<'_>, rhs: MatRef<'_>, threads: Threads) -> 
     }
     match orientation {
         Orientation::RowMajor => out,
-        Orientation::ColumnMajor => row_major_copy(MatRef::row_major(&out, n, m).t()),
+        // Column-major `m x n` is row-major `n x m`.
+        Orientation::ColumnMajor => transposed(&out, n, m),
     }
 }
 
@@ -197,28 +198,17 @@ impl Orientation {
     }
 }
 
-/// The values of `view` in a new row-major buffer, copied in square tiles so that both the
-/// reads and the writes stay in cache whatever the view's strides (a transpose, here).
-fn row_major_copy(view: MatRef<'_>) -> Vec<f32> {
+/// The transpose of the row-major `rows x cols` matrix `values`, row-major, in square tiles so
+/// that the scattered writes stay in cache.
+fn transposed(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     const TILE: usize = 32;
-    let (rows, cols) = (view.rows, view.cols);
-    let mut out = vec![0.0; rows * cols];
-    let at = |i: usize, j: usize| view.data[i * view.row_stride + j * view.col_stride];
-    for i0 in (0..rows).step_by(TILE) {
-        for j0 in (0..cols).step_by(TILE) {
-            let (i1, j1) = ((i0 + TILE).min(rows), (j0 + TILE).min(cols));
-            if view.row_stride < view.col_stride {
-                // Down the columns: the reads are the contiguous ones.
-                for j in j0..j1 {
-                    for i in i0..i1 {
-                        out[i * cols + j] = at(i, j);
-                    }
-                }
-            } else {
-                for i in i0..i1 {
-                    for j in j0..j1 {
-                        out[i * cols + j] = at(i, j);
-                    }
+    debug_assert_eq!(values.len(), rows * cols);
+    let mut out = vec![0.0; values.len()];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = values[r * cols + c];
                 }
             }
         }

@@ -115,7 +115,7 @@ fn shifted_plane(cols: &mut Vec<f32>, image: &[f32], height: usize, width: usize
     // Output rows [y0, y1) read input rows [y0 + ky - 1, y1 + ky - 1).
     let (y0, y1) = (
         usize::from(ky == 0),
-        height - usize::from(ky == 2).min(height),
+        height.saturating_sub(usize::from(ky == 2)),
     );
     if y0 >= y1 || (width < 2 && kx != 1) {
         return zeros(cols, height * width);
