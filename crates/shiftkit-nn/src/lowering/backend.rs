@@ -7,9 +7,10 @@ use burn::tensor::ops::{FloatTensor, ModuleOps};
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
 use super::host::{self, Affine, ConvShape, NormPoolInputs, Planes, PooledLayout};
+use super::winograd;
 
-/// What the backward of [`LoweringBackend::conv_3x3`] needs: the im2col matrix of the input
-/// and the weight.
+/// What the backward of [`LoweringBackend::conv_3x3`] needs: the input (or its im2col matrix,
+/// when the forward built it) and the weight.
 #[derive(Debug, Clone)]
 pub struct ConvState {
     saved: Arc<ConvSaved>,
@@ -17,9 +18,19 @@ pub struct ConvState {
 
 #[derive(Debug)]
 struct ConvSaved {
-    cols: Vec<f32>,
+    input: ConvInput,
     weight: Vec<f32>,
     shape: ConvShape,
+}
+
+/// The input a convolution's weight gradient reads.
+#[derive(Debug)]
+enum ConvInput {
+    /// The im2col matrix the forward's product used.
+    Columns(Vec<f32>),
+    /// The input itself (a forward by Winograd's algorithm builds no columns); the backward
+    /// builds them.
+    Planes(TensorData),
 }
 
 /// What the backward of [`LoweringBackend::batch_norm_relu_max_pool_2x2`] needs: the values
@@ -130,12 +141,24 @@ pub trait LoweringBackend: Backend {
             input: Planes::from_dims(dims),
             out_channels,
         };
-        let cols = host::im2col_3x3(values(&data), shape.input);
         let weight = values(&weight).to_vec();
-        let out = host::conv_3x3(&cols, &weight, values(&bias), shape);
+        let (out, input) = if winograd::pays(shape.input.channels) {
+            let out = winograd::conv_3x3(
+                values(&data),
+                &weight,
+                Some(values(&bias)),
+                shape.input,
+                out_channels,
+            );
+            (out, ConvInput::Planes(data))
+        } else {
+            let cols = host::im2col_3x3(values(&data), shape.input);
+            let out = host::conv_3x3(&cols, &weight, values(&bias), shape);
+            (out, ConvInput::Columns(cols))
+        };
         let state = ConvState {
             saved: Arc::new(ConvSaved {
-                cols,
+                input,
                 weight,
                 shape,
             }),
@@ -162,8 +185,16 @@ pub trait LoweringBackend: Backend {
         let (grad, _) = read::<Self, 4>(grad);
         let saved = &state.saved;
         let shape = saved.shape;
+        let built;
+        let cols = match &saved.input {
+            ConvInput::Columns(cols) => cols,
+            ConvInput::Planes(input) => {
+                built = host::im2col_3x3(values(input), shape.input);
+                &built
+            }
+        };
         let (input, weight, bias) =
-            host::conv_3x3_backward(values(&grad), &saved.cols, &saved.weight, shape, input_grad);
+            host::conv_3x3_backward(values(&grad), cols, &saved.weight, shape, input_grad);
         let input_dims = [
             shape.input.channels,
             shape.input.images,

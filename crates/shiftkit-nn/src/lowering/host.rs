@@ -7,6 +7,7 @@
 use std::ops::Range;
 
 use super::gemm::{MatRef, matmul, product};
+use super::winograd;
 
 /// Size of one activation tensor, channel-major: channels, images, height, width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl Planes {
 /// written out (`blocked_sum`'s lanes, a row's additions one after the other), so the values
 /// are the same bit for bit on any processor.
 #[inline(always)]
-fn wide<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(f)
 }
 
@@ -287,7 +288,19 @@ pub(crate) fn conv_3x3_backward(
                 .collect()
         },
     );
-    let input_grad = input_grad.then(|| input_gradient(grad, weight, shape));
+    let input_grad = input_grad.then(|| {
+        if winograd::pays(c_out) {
+            // The full correlation of the output's gradient with the flipped weight.
+            let planes = Planes {
+                channels: c_out,
+                ..shape.input
+            };
+            let flipped = winograd::flipped(weight, c_out, shape.input.channels);
+            winograd::conv_3x3(grad, &flipped, None, planes, shape.input.channels)
+        } else {
+            input_gradient(grad, weight, shape)
+        }
+    });
     (input_grad, weight_grad, bias_grad)
 }
 
