@@ -6,7 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::{FloatTensor, ModuleOps};
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
-use super::host::{self, Affine, ConvShape, NormPoolInputs, Planes, PooledLayout};
+use super::host::{self, Affine, ConvShape, ConvSource, NormPoolInputs, Planes, PooledLayout};
 use super::winograd;
 
 /// What the backward of [`LoweringBackend::conv_3x3`] needs: the input (or its im2col matrix,
@@ -28,8 +28,8 @@ struct ConvSaved {
 enum ConvInput {
     /// The im2col matrix the forward's product used.
     Columns(Vec<f32>),
-    /// The input itself (a forward by Winograd's algorithm builds no columns); the backward
-    /// builds them.
+    /// The input itself: a forward by Winograd's algorithm builds no columns, and the weight
+    /// gradient takes the same way.
     Planes(TensorData),
 }
 
@@ -185,16 +185,12 @@ pub trait LoweringBackend: Backend {
         let (grad, _) = read::<Self, 4>(grad);
         let saved = &state.saved;
         let shape = saved.shape;
-        let built;
-        let cols = match &saved.input {
-            ConvInput::Columns(cols) => cols,
-            ConvInput::Planes(input) => {
-                built = host::im2col_3x3(values(input), shape.input);
-                &built
-            }
+        let source = match &saved.input {
+            ConvInput::Columns(cols) => ConvSource::Columns(cols),
+            ConvInput::Planes(input) => ConvSource::Planes(values(input)),
         };
         let (input, weight, bias) =
-            host::conv_3x3_backward(values(&grad), cols, &saved.weight, shape, input_grad);
+            host::conv_3x3_backward(values(&grad), source, &saved.weight, shape, input_grad);
         let input_dims = [
             shape.input.channels,
             shape.input.images,

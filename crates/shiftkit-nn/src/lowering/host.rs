@@ -268,18 +268,34 @@ pub(crate) fn conv_3x3(cols: &[f32], weight: &[f32], bias: &[f32], shape: ConvSh
     out
 }
 
-/// The gradients of [`conv_3x3`] from the gradient of its output (`[C_out, N * H * W]`):
-/// the input's (`[C_in, N, H, W]`, when `input_grad`), the weight's and the bias's.
+/// What a convolution's weight gradient is computed from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ConvSource<'a> {
+    /// The im2col matrix of the input: one product `g x cols^T`.
+    Columns(&'a [f32]),
+    /// The input itself, `[C_in, N, H, W]`: by Winograd's algorithm
+    /// ([`winograd::weight_gradient`]).
+    Planes(&'a [f32]),
+}
+
+/// The gradients of a 3x3 convolution (stride 1, padding 1) from the gradient of its output
+/// (`[C_out, N * H * W]`): the input's (`[C_in, N, H, W]`, when `input_grad`), the weight's
+/// and the bias's.
 pub(crate) fn conv_3x3_backward(
     grad: &[f32],
-    cols: &[f32],
+    source: ConvSource<'_>,
     weight: &[f32],
     shape: ConvShape,
     input_grad: bool,
 ) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
     let (taps, pixels, c_out) = (shape.taps(), shape.pixels(), shape.out_channels);
-    let grad_view = MatRef::row_major(grad, c_out, pixels);
-    let weight_grad = product(grad_view, MatRef::row_major(cols, taps, pixels).t());
+    let weight_grad = match source {
+        ConvSource::Columns(cols) => product(
+            MatRef::row_major(grad, c_out, pixels),
+            MatRef::row_major(cols, taps, pixels).t(),
+        ),
+        ConvSource::Planes(input) => winograd::weight_gradient(input, grad, shape.input, c_out),
+    };
     let bias_grad = wide(
         #[inline(always)]
         || {

@@ -339,10 +339,135 @@ fn conv_3x3_body(
     out
 }
 
+/// The weight gradient of [`conv_3x3`] (without bias) from its input (`[C_in, N, H, W]`) and
+/// the gradient of its output (`[C_out, N, H, W]`): `[C_out, C_in, 3, 3]`.
+///
+/// The forward's products `M[p] = U[p] V[p]` give `dU[p] = dM[p] V[p]^T`, summed over the
+/// tiles (16 products `[C_out, tiles] x [tiles, C_in]`), with `dM = A dY A^T` the output
+/// gradient of each tile spread back over its 16 points, and `dW = G^T dU G`.
+pub(crate) fn weight_gradient(
+    input: &[f32],
+    grad: &[f32],
+    shape: Planes,
+    c_out: usize,
+) -> Vec<f32> {
+    wide(
+        #[inline(always)]
+        || weight_gradient_body(input, grad, shape, c_out),
+    )
+}
+
+#[inline(always)]
+fn weight_gradient_body(input: &[f32], grad: &[f32], shape: Planes, c_out: usize) -> Vec<f32> {
+    let c_in = shape.channels;
+    let mut du = vec![0.0f32; POINTS * c_out * c_in];
+    let per_image = Tiles::of(shape).per_image();
+    if shape.images > 0 && per_image > 0 {
+        let per_chunk =
+            (CHUNK_VALUES / (POINTS * per_image * (c_in + c_out))).clamp(1, shape.images);
+        let mut v = vec![0.0f32; POINTS * c_in * per_chunk * per_image];
+        let mut dm = vec![0.0f32; POINTS * c_out * per_chunk * per_image];
+        let grad_shape = Planes {
+            channels: c_out,
+            ..shape
+        };
+        for first in (0..shape.images).step_by(per_chunk) {
+            let images = first..(first + per_chunk).min(shape.images);
+            let tiles = images.len() * per_image;
+            let v = &mut v[..POINTS * c_in * tiles];
+            let dm = &mut dm[..POINTS * c_out * tiles];
+            transform_input(input, shape, images.clone(), v);
+            transform_gradient(grad, grad_shape, images, dm);
+            for p in 0..POINTS {
+                matmul(
+                    &mut du[p * c_out * c_in..][..c_out * c_in],
+                    MatRef::row_major(&dm[p * c_out * tiles..][..c_out * tiles], c_out, tiles),
+                    MatRef::row_major(&v[p * c_in * tiles..][..c_in * tiles], c_in, tiles).t(),
+                    first > 0,
+                );
+            }
+        }
+    }
+    // G^T dU G for every channel pair: down the columns, then along the rows.
+    let g_transpose =
+        |[a, b, c, d]: [f32; 4]| [a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d];
+    let mut out = vec![0.0f32; c_out * c_in * 9];
+    for (pair, out) in out.chunks_exact_mut(9).enumerate() {
+        let point = |p: usize| du[p * c_out * c_in + pair];
+        let columns: [[f32; 3]; 4] = std::array::from_fn(|j| {
+            g_transpose([point(j), point(4 + j), point(8 + j), point(12 + j)])
+        });
+        for u in 0..3 {
+            let row = g_transpose([columns[0][u], columns[1][u], columns[2][u], columns[3][u]]);
+            out[u * 3..u * 3 + 3].copy_from_slice(&row);
+        }
+    }
+    out
+}
+
+/// `A dY A^T` of every tile of `images` in `grad` (`[C_out, N, H, W]`, the gradient of the
+/// convolution's output), into `dm` as `[16, C_out, tiles]`, numbered as [`transform_input`]
+/// numbers them: the extra tile of each row, and the outputs outside an odd-sized plane, zero.
+#[inline(always)] // Into the caller's vector width (`wide`).
+fn transform_gradient(grad: &[f32], shape: Planes, images: Range<usize>, dm: &mut [f32]) {
+    let (h, w) = (shape.height, shape.width);
+    let grid = Tiles::of(shape);
+    let (stride, per_image) = (grid.stride(), grid.per_image());
+    let tiles = images.len() * per_image;
+    // The four phases of a plane, `q[a][b][ty][tx] = grad[2ty + a][2tx + b]`; the positions
+    // outside the plane are never written.
+    let mut phases = vec![0.0f32; 4 * per_image];
+    let mut across = vec![0.0f32; 8 * per_image];
+    let mut rows: Vec<&mut [f32]> = dm.chunks_exact_mut(tiles).collect();
+    for c in 0..shape.channels {
+        for (local, n) in images.clone().enumerate() {
+            let plane = &grad[(c * shape.images + n) * h * w..][..h * w];
+            for (y, row) in plane.chunks_exact(w).enumerate() {
+                let at = (y % 2 * 2) * per_image + y / 2 * stride;
+                let (even, odd) = phases[at..].split_at_mut(per_image);
+                let pairs = row.chunks_exact(2);
+                if let [last] = pairs.remainder() {
+                    even[w / 2] = *last;
+                }
+                let (even, odd) = (&mut even[..w / 2], &mut odd[..w / 2]);
+                for ((pair, even), odd) in pairs.zip(even).zip(odd) {
+                    (*even, *odd) = (pair[0], pair[1]);
+                }
+            }
+            let q = |phase: usize| &phases[phase * per_image..][..per_image];
+            // A along each row of the 2 x 2 block (`across`: `[2 (a), 4 (j), per_image]`),
+            // then down the columns into the 16 points.
+            for (a, out) in across.chunks_exact_mut(4 * per_image).enumerate() {
+                let mut out = out.chunks_exact_mut(per_image);
+                a_spread(
+                    [q(2 * a), q(2 * a + 1)],
+                    std::array::from_fn(|_| out.next().expect("4 columns")),
+                );
+            }
+            let first = local * per_image;
+            for j in 0..4 {
+                let r = |a: usize| &across[(a * 4 + j) * per_image..][..per_image];
+                let targets = [0, 1, 2, 3].map(|i| (i * 4 + j) * shape.channels + c);
+                let outputs = rows
+                    .get_disjoint_mut(targets)
+                    .expect("four distinct points")
+                    .map(|row| &mut row[first..first + per_image]);
+                a_spread([r(0), r(1)], outputs);
+            }
+        }
+    }
+}
+
+/// `A x` element by element for the 2-vector `x = (x, y)`: `[x, x + y, x - y, -y]`.
+#[inline(always)]
+fn a_spread(x: [&[f32]; 2], out: [&mut [f32]; 4]) {
+    by_lanes(x, out, |[x, y]| [x, x + y, x - y, -y]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lowering::host::{ConvShape, col2im_3x3};
+    use crate::lowering::host::{ConvShape, col2im_3x3, im2col_3x3};
 
     fn values(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
@@ -433,6 +558,35 @@ mod tests {
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()), "{s:?}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_weight_gradient_matches_im2col() {
+        // `g x cols^T`, against Winograd's from the input and the output's gradient: odd
+        // sizes (tiles half outside the plane), and several chunks of images.
+        for (s, c_out) in [
+            (Planes::from_dims([3, 2, 6, 6]), 4),
+            (Planes::from_dims([2, 3, 5, 7]), 3),
+            (Planes::from_dims([32, 9, 14, 14]), 64),
+        ] {
+            let shape = ConvShape {
+                input: s,
+                out_channels: c_out,
+            };
+            let x = values(s.len(), 7);
+            let grad = values(c_out * shape.pixels(), 8);
+            let cols = im2col_3x3(&x, s);
+            let want = crate::lowering::gemm::product(
+                MatRef::row_major(&grad, c_out, shape.pixels()),
+                MatRef::row_major(&cols, shape.taps(), shape.pixels()).t(),
+            );
+            let got = weight_gradient(&x, &grad, s, c_out);
+            assert_eq!(got.len(), want.len());
+            let scale = want.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-4 * scale.max(1.0), "{s:?}: {g} vs {w}");
             }
         }
     }
