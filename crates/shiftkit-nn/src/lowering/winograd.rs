@@ -84,8 +84,8 @@ pub(crate) fn flipped(weight: &[f32], c_out: usize, c_in: usize) -> Vec<f32> {
 }
 
 /// The tiles of one plane, 2 x 2 outputs each (the last row or column of tiles half outside an
-/// odd-sized plane), and how they are numbered: row by row, each row of `columns + 1` (the
-/// last one unused; see [`transform_input`]).
+/// odd-sized plane), numbered row by row: the products' numbering. Inside a plane the
+/// transforms also number them with one extra tile per row (see [`transform_input`]).
 #[derive(Debug, Clone, Copy)]
 struct Tiles {
     rows: usize,
@@ -100,14 +100,48 @@ impl Tiles {
         }
     }
 
-    /// Numbers from one tile row to the next.
+    /// Tiles of one image.
+    fn per_image(self) -> usize {
+        self.rows * self.columns
+    }
+
+    /// From one tile row to the next in the numbering with an extra tile per row.
     fn stride(self) -> usize {
         self.columns + 1
     }
 
-    /// Numbers one image takes.
-    fn per_image(self) -> usize {
+    /// Tiles of one image in the numbering with an extra tile per row.
+    fn wide(self) -> usize {
         self.rows * self.stride()
+    }
+
+    /// Runs `op` over the tiles of one plane, element by element, from slices `x` in the
+    /// numbering with an extra tile per row into slices `out` in the products' numbering (each
+    /// starting at the plane's first tile). A tile row of up to 7 columns is one run of
+    /// [`LANES`]: its extra tile is written too, onto the next row's first tile, which the
+    /// next row (or the next plane) writes afterwards; where `out` ends there, the extra tile
+    /// is left out.
+    #[inline(always)]
+    fn compact<const I: usize, const O: usize>(
+        self,
+        x: [&[f32]; I],
+        mut out: [&mut [f32]; O],
+        op: impl Fn([f32; I]) -> [f32; O] + Copy,
+    ) {
+        let room = out.iter().map(|o| o.len()).min().unwrap_or(0);
+        for ty in 0..self.rows {
+            let (from, to) = (ty * self.stride(), ty * self.columns);
+            let len = if to + self.stride() <= room {
+                self.stride()
+            } else {
+                self.columns
+            };
+            by_lanes(
+                x.map(|x| &x[from..from + len]),
+                out.each_mut().map(|o| &mut o[to..to + len]),
+                op,
+            );
+        }
     }
 }
 
@@ -118,19 +152,20 @@ impl Tiles {
 /// (rows of `columns + 1`): the input `d[r][s]` of tile `(ty, tx)` is then
 /// `q[r % 2][s % 2][ty + r / 2][tx + s / 2]`, so over the tiles of a plane, numbered
 /// `f = ty * (columns + 1) + tx`, every `d[r][s]` is a contiguous window of a phase, and the
-/// transform runs over whole slices (the extra tile of each row is computed and unused).
+/// first pass (`B^T` along the rows of the tiles) runs over whole slices; the second (down the
+/// columns) writes the tiles in the products' numbering ([`Tiles::compact`]).
 #[inline(always)] // Into the caller's vector width (`wide`).
 fn transform_input(input: &[f32], shape: Planes, images: Range<usize>, v: &mut [f32]) {
     let (h, w) = (shape.height, shape.width);
     let grid = Tiles::of(shape);
-    let (stride, per_image) = (grid.stride(), grid.per_image());
+    let (stride, per_image, wide) = (grid.stride(), grid.per_image(), grid.wide());
     let tiles = images.len() * per_image;
     // A phase, and one more value the last window reaches.
     let phase_len = (grid.rows + 1) * stride + 1;
     // The phases; the positions of the zero border are never written.
     let mut phases = vec![0.0f32; 4 * phase_len];
-    // `B^T` along the rows of every tile: `[4 (r), 4 (j), per_image]`.
-    let mut across = vec![0.0f32; POINTS * per_image];
+    // `B^T` along the rows of every tile: `[4 (r), 4 (j), wide]`.
+    let mut across = vec![0.0f32; POINTS * wide];
     let mut rows: Vec<&mut [f32]> = v.chunks_exact_mut(tiles).collect();
     for c in 0..shape.channels {
         for (local, n) in images.clone().enumerate() {
@@ -153,10 +188,10 @@ fn transform_input(input: &[f32], shape: Planes, images: Range<usize>, v: &mut [
             }
             let d = |r: usize, s: usize| {
                 let phase = (r % 2) * 2 + s % 2;
-                &phases[phase * phase_len + (r / 2) * stride + s / 2..][..per_image]
+                &phases[phase * phase_len + (r / 2) * stride + s / 2..][..wide]
             };
-            for (r, out) in across.chunks_exact_mut(4 * per_image).enumerate() {
-                let mut out = out.chunks_exact_mut(per_image);
+            for (r, out) in across.chunks_exact_mut(4 * wide).enumerate() {
+                let mut out = out.chunks_exact_mut(wide);
                 b_transpose(
                     [d(r, 0), d(r, 1), d(r, 2), d(r, 3)],
                     std::array::from_fn(|_| out.next().expect("4 rows")),
@@ -164,27 +199,32 @@ fn transform_input(input: &[f32], shape: Planes, images: Range<usize>, v: &mut [
             }
             let first = local * per_image;
             for j in 0..4 {
-                let t = |r: usize| &across[(r * 4 + j) * per_image..][..per_image];
+                let t = |r: usize| &across[(r * 4 + j) * wide..][..wide];
                 let [o0, o1, o2, o3] = [0, 1, 2, 3].map(|i| (i * 4 + j) * shape.channels + c);
                 // Four distinct rows of `v`, borrowed at once.
                 let [r0, r1, r2, r3] = rows
                     .get_disjoint_mut([o0, o1, o2, o3])
                     .expect("four distinct points");
-                b_transpose(
+                grid.compact(
                     [t(0), t(1), t(2), t(3)],
-                    [r0, r1, r2, r3].map(|row| &mut row[first..first + per_image]),
+                    [r0, r1, r2, r3].map(|row| &mut row[first..]),
+                    b_rows,
                 );
             }
         }
     }
 }
 
-/// `B^T x` element by element: `[a - c, b + c, c - b, b - d]`.
+/// `B^T x` element by element.
 #[inline(always)]
-fn b_transpose([a, b, c, d]: [&[f32]; 4], [o0, o1, o2, o3]: [&mut [f32]; 4]) {
-    by_lanes([a, b, c, d], [o0, o1, o2, o3], |[a, b, c, d]| {
-        [a - c, b + c, c - b, b - d]
-    });
+fn b_transpose(x: [&[f32]; 4], out: [&mut [f32]; 4]) {
+    by_lanes(x, out, b_rows);
+}
+
+/// `B^T x`: `[a - c, b + c, c - b, b - d]`.
+#[inline(always)]
+fn b_rows([a, b, c, d]: [f32; 4]) -> [f32; 4] {
+    [a - c, b + c, c - b, b - d]
 }
 
 /// Lanes the element-wise transforms work in at a time: loops of a plane's tiles are short
@@ -236,7 +276,7 @@ fn transform_output(
 ) {
     let (h, w) = (shape.height, shape.width);
     let grid = Tiles::of(shape);
-    let (stride, per_image) = (grid.stride(), grid.per_image());
+    let per_image = grid.per_image();
     let tiles = images.len() * per_image;
     // `A^T` down the columns: `[2 (row), 4 (s), tiles]`, then `A` along the rows:
     // `[2 (row), 2 (column), tiles]`.
@@ -265,7 +305,7 @@ fn transform_output(
         for (local, n) in images.clone().enumerate() {
             let plane = &mut out[(o * shape.images + n) * h * w..][..h * w];
             for (py, line) in plane.chunks_exact_mut(w).enumerate() {
-                let t = local * per_image + py / 2 * stride;
+                let t = local * per_image + py / 2 * grid.columns;
                 let (left, right) = (&y(py % 2, 0)[t..], &y(py % 2, 1)[t..]);
                 let mut pairs = line.chunks_exact_mut(2);
                 for ((pair, &l), &r) in pairs.by_ref().zip(left).zip(right) {
@@ -412,19 +452,19 @@ fn weight_gradient_body(input: &[f32], grad: &[f32], shape: Planes, c_out: usize
 fn transform_gradient(grad: &[f32], shape: Planes, images: Range<usize>, dm: &mut [f32]) {
     let (h, w) = (shape.height, shape.width);
     let grid = Tiles::of(shape);
-    let (stride, per_image) = (grid.stride(), grid.per_image());
+    let (stride, per_image, wide) = (grid.stride(), grid.per_image(), grid.wide());
     let tiles = images.len() * per_image;
-    // The four phases of a plane, `q[a][b][ty][tx] = grad[2ty + a][2tx + b]`; the positions
-    // outside the plane are never written.
-    let mut phases = vec![0.0f32; 4 * per_image];
-    let mut across = vec![0.0f32; 8 * per_image];
+    // The four phases of a plane, `q[a][b][ty][tx] = grad[2ty + a][2tx + b]`, in the numbering
+    // with an extra tile per row; the positions outside the plane are never written.
+    let mut phases = vec![0.0f32; 4 * wide];
+    let mut across = vec![0.0f32; 8 * wide];
     let mut rows: Vec<&mut [f32]> = dm.chunks_exact_mut(tiles).collect();
     for c in 0..shape.channels {
         for (local, n) in images.clone().enumerate() {
             let plane = &grad[(c * shape.images + n) * h * w..][..h * w];
             for (y, row) in plane.chunks_exact(w).enumerate() {
-                let at = (y % 2 * 2) * per_image + y / 2 * stride;
-                let (even, odd) = phases[at..].split_at_mut(per_image);
+                let at = (y % 2 * 2) * wide + y / 2 * stride;
+                let (even, odd) = phases[at..].split_at_mut(wide);
                 let pairs = row.chunks_exact(2);
                 if let [last] = pairs.remainder() {
                     even[w / 2] = *last;
@@ -434,11 +474,11 @@ fn transform_gradient(grad: &[f32], shape: Planes, images: Range<usize>, dm: &mu
                     (*even, *odd) = (pair[0], pair[1]);
                 }
             }
-            let q = |phase: usize| &phases[phase * per_image..][..per_image];
+            let q = |phase: usize| &phases[phase * wide..][..wide];
             // A along each row of the 2 x 2 block (`across`: `[2 (a), 4 (j), per_image]`),
             // then down the columns into the 16 points.
-            for (a, out) in across.chunks_exact_mut(4 * per_image).enumerate() {
-                let mut out = out.chunks_exact_mut(per_image);
+            for (a, out) in across.chunks_exact_mut(4 * wide).enumerate() {
+                let mut out = out.chunks_exact_mut(wide);
                 a_spread(
                     [q(2 * a), q(2 * a + 1)],
                     std::array::from_fn(|_| out.next().expect("4 columns")),
@@ -446,22 +486,28 @@ fn transform_gradient(grad: &[f32], shape: Planes, images: Range<usize>, dm: &mu
             }
             let first = local * per_image;
             for j in 0..4 {
-                let r = |a: usize| &across[(a * 4 + j) * per_image..][..per_image];
+                let r = |a: usize| &across[(a * 4 + j) * wide..][..wide];
                 let targets = [0, 1, 2, 3].map(|i| (i * 4 + j) * shape.channels + c);
                 let outputs = rows
                     .get_disjoint_mut(targets)
                     .expect("four distinct points")
-                    .map(|row| &mut row[first..first + per_image]);
-                a_spread([r(0), r(1)], outputs);
+                    .map(|row| &mut row[first..]);
+                grid.compact([r(0), r(1)], outputs, a_columns);
             }
         }
     }
 }
 
-/// `A x` element by element for the 2-vector `x = (x, y)`: `[x, x + y, x - y, -y]`.
+/// `A x` element by element for 2-vectors `x`.
 #[inline(always)]
 fn a_spread(x: [&[f32]; 2], out: [&mut [f32]; 4]) {
-    by_lanes(x, out, |[x, y]| [x, x + y, x - y, -y]);
+    by_lanes(x, out, a_columns);
+}
+
+/// `A x` for the 2-vector `x = (x, y)`: `[x, x + y, x - y, -y]`.
+#[inline(always)]
+fn a_columns([x, y]: [f32; 2]) -> [f32; 4] {
+    [x, x + y, x - y, -y]
 }
 
 #[cfg(test)]
@@ -514,6 +560,9 @@ mod tests {
             (Planes::from_dims([3, 2, 6, 6]), 4),
             (Planes::from_dims([2, 3, 5, 7]), 3),
             (Planes::from_dims([1, 1, 1, 1]), 2),
+            // Tile rows longer than a run of lanes (9 and 14 tiles).
+            (Planes::from_dims([2, 2, 3, 17]), 3),
+            (Planes::from_dims([1, 2, 28, 28]), 2),
             (Planes::from_dims([32, 9, 14, 14]), 5),
         ] {
             let x = values(s.len(), 1);
@@ -569,6 +618,7 @@ mod tests {
         for (s, c_out) in [
             (Planes::from_dims([3, 2, 6, 6]), 4),
             (Planes::from_dims([2, 3, 5, 7]), 3),
+            (Planes::from_dims([2, 2, 3, 17]), 3),
             (Planes::from_dims([32, 9, 14, 14]), 64),
         ] {
             let shape = ConvShape {
