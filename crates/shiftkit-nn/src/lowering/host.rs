@@ -651,11 +651,12 @@ fn batch_norm_relu_max_pool_2x2_backward_body(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// Deterministic values with ties and negatives.
-    fn values(len: usize, seed: u32) -> Vec<f32> {
+    /// Deterministic values with ties and negatives: small integers, so that sums of a few
+    /// products are exact.
+    pub(in crate::lowering) fn values(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
             .map(|i| {
                 let h = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 27;

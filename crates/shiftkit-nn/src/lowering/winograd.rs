@@ -513,15 +513,27 @@ fn a_columns([x, y]: [f32; 2]) -> [f32; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lowering::host::{ConvShape, col2im_3x3, im2col_3x3};
+    use crate::lowering::gemm::product;
+    use crate::lowering::host::{self, ConvShape, col2im_3x3, im2col_3x3};
 
+    /// The host kernels' test values, scaled into about [-1, 1].
     fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len)
-            .map(|i| {
-                let h = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 20;
-                h as f32 / 4096.0 - 0.5
-            })
+        host::tests::values(len, seed)
+            .into_iter()
+            .map(|v| v / 16.0)
             .collect()
+    }
+
+    /// `got` and `want` agree element by element to 1e-4 of `scale` (at least 1).
+    fn assert_close(got: &[f32], want: &[f32], scale: f32, what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: lengths");
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-4 * scale.max(1.0), "{what}: {g} vs {w}");
+        }
+    }
+
+    fn largest(values: &[f32]) -> f32 {
+        values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
     }
 
     /// The direct definition in f64.
@@ -554,17 +566,28 @@ mod tests {
         out
     }
 
+    /// `([C_in, N, H, W], C_out)` of every test: even and odd planes, tile rows longer than a
+    /// run of lanes (9 tiles), and the reference CNN's second convolution over two chunks of
+    /// images.
+    const SHAPES: [([usize; 4], usize); 5] = [
+        ([3, 2, 6, 6], 4),
+        ([2, 3, 5, 7], 16),
+        ([1, 1, 1, 1], 2),
+        ([2, 2, 3, 17], 3),
+        ([32, 9, 14, 14], 64),
+    ];
+
+    fn shapes() -> impl Iterator<Item = (Planes, usize)> {
+        SHAPES
+            .into_iter()
+            .map(|(dims, c_out)| (Planes::from_dims(dims), c_out))
+    }
+
     #[test]
     fn winograd_matches_the_direct_convolution() {
-        for (s, c_out) in [
-            (Planes::from_dims([3, 2, 6, 6]), 4),
-            (Planes::from_dims([2, 3, 5, 7]), 3),
-            (Planes::from_dims([1, 1, 1, 1]), 2),
-            // Tile rows longer than a run of lanes (9 and 14 tiles).
-            (Planes::from_dims([2, 2, 3, 17]), 3),
-            (Planes::from_dims([1, 2, 28, 28]), 2),
-            (Planes::from_dims([32, 9, 14, 14]), 5),
-        ] {
+        // And 14 tiles a row.
+        let wider = (Planes::from_dims([1, 2, 28, 28]), 2);
+        for (s, c_out) in shapes().chain([wider]) {
             let x = values(s.len(), 1);
             let wt = values(c_out * s.channels * 9, 2);
             let b = values(c_out, 3);
@@ -580,64 +603,38 @@ mod tests {
     }
 
     #[test]
-    fn the_flipped_weight_gives_the_input_gradient() {
-        // The input gradient of a convolution is the full correlation of the output gradient
-        // with the flipped weight: against im2col's `W^T g` folded back (odd sizes too).
-        for (s, c_out) in [
-            (Planes::from_dims([3, 2, 6, 6]), 4),
-            (Planes::from_dims([2, 3, 5, 7]), 16),
-        ] {
+    fn both_gradients_match_im2col() {
+        // The input gradient is the full correlation of the output's gradient with the flipped
+        // weight: against im2col's `W^T g` folded back. The weight gradient, from the input
+        // and the output's gradient: against `g x cols^T`. Odd sizes (tiles half outside the
+        // plane) and several chunks of images included.
+        for (s, c_out) in shapes() {
             let shape = ConvShape {
                 input: s,
                 out_channels: c_out,
             };
-            let grad = values(c_out * shape.pixels(), 5);
+            let (x, grad) = (values(s.len(), 7), values(c_out * shape.pixels(), 8));
             let weight = values(c_out * shape.taps(), 6);
-            let product = crate::lowering::gemm::product(
+            let taps_x_pixels = |data| MatRef::row_major(data, shape.taps(), shape.pixels());
+            let grad_view = MatRef::row_major(&grad, c_out, shape.pixels());
+
+            let columns = product(
                 MatRef::row_major(&weight, c_out, shape.taps()).t(),
-                MatRef::row_major(&grad, c_out, shape.pixels()),
+                grad_view,
             );
-            let want = col2im_3x3(&product, s);
+            let want = col2im_3x3(&columns, s);
             let planes = Planes {
                 channels: c_out,
                 ..s
             };
             let flipped = flipped(&weight, c_out, s.channels);
             let got = conv_3x3(&grad, &flipped, None, planes, s.channels);
-            assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()), "{s:?}: {g} vs {w}");
-            }
-        }
-    }
+            assert_close(&got, &want, largest(&want), &format!("input, {s:?}"));
 
-    #[test]
-    fn the_weight_gradient_matches_im2col() {
-        // `g x cols^T`, against Winograd's from the input and the output's gradient: odd
-        // sizes (tiles half outside the plane), and several chunks of images.
-        for (s, c_out) in [
-            (Planes::from_dims([3, 2, 6, 6]), 4),
-            (Planes::from_dims([2, 3, 5, 7]), 3),
-            (Planes::from_dims([2, 2, 3, 17]), 3),
-            (Planes::from_dims([32, 9, 14, 14]), 64),
-        ] {
-            let shape = ConvShape {
-                input: s,
-                out_channels: c_out,
-            };
-            let x = values(s.len(), 7);
-            let grad = values(c_out * shape.pixels(), 8);
             let cols = im2col_3x3(&x, s);
-            let want = crate::lowering::gemm::product(
-                MatRef::row_major(&grad, c_out, shape.pixels()),
-                MatRef::row_major(&cols, shape.taps(), shape.pixels()).t(),
-            );
+            let want = product(grad_view, taps_x_pixels(&cols).t());
             let got = weight_gradient(&x, &grad, s, c_out);
-            assert_eq!(got.len(), want.len());
-            let scale = want.iter().fold(0.0f32, |m, w| m.max(w.abs()));
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < 1e-4 * scale.max(1.0), "{s:?}: {g} vs {w}");
-            }
+            assert_close(&got, &want, largest(&want), &format!("weight, {s:?}"));
         }
     }
 }
