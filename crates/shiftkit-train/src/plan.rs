@@ -165,13 +165,11 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
     domain: &str,
     num_classes: usize,
 ) -> Result<Scan, TrainError> {
-    let mut batches = 0;
     let mut lengths = Vec::new();
     let mut input_dims: Option<Vec<usize>> = None;
     for batch in loader.iter() {
         let dims = batch.inputs.dims();
-        let inputs = dims[0];
-        let labels = batch.len();
+        let (inputs, labels) = (dims[0], batch.len());
         if inputs != labels {
             return Err(TrainError::BatchLengthMismatch {
                 domain: domain.to_string(),
@@ -182,45 +180,22 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
         if labels == 0 {
             continue;
         }
-        match &input_dims {
-            Some(first) if first[..] != dims[1..] => {
-                return Err(TrainError::InputShape {
-                    domain: domain.to_string(),
-                    expected: first.clone(),
-                    found: dims[1..].to_vec(),
-                });
-            }
-            Some(_) => {}
-            None => input_dims = Some(dims[1..].to_vec()),
-        }
-        let non_finite = batch.inputs.clone().is_finite().bool_not().any();
-        if non_finite.int().into_scalar().elem::<i64>() != 0 {
-            return Err(TrainError::NonFiniteInput {
+        let first = input_dims.get_or_insert_with(|| dims[1..].to_vec());
+        if first[..] != dims[1..] {
+            return Err(TrainError::InputShape {
                 domain: domain.to_string(),
-                batch: batches + 1,
+                expected: first.clone(),
+                found: dims[1..].to_vec(),
             });
         }
-        let labels: Vec<i64> = batch
-            .labels
-            .into_data()
-            .convert::<i64>()
-            .to_vec()
-            .unwrap_or_default();
-        if let Some(&label) = labels.iter().find(|&&l| l < 0 || l >= num_classes as i64) {
-            return Err(TrainError::LabelOutOfRange {
-                domain: domain.to_string(),
-                label,
-                num_classes,
-            });
-        }
-        batches += 1;
+        check_values(batch, domain, lengths.len() + 1, num_classes)?;
         lengths.push(inputs);
     }
     let batch_size = lengths.iter().copied().max().unwrap_or(0);
     let full_batches = lengths.iter().filter(|&&n| n == batch_size).count();
     match input_dims {
-        Some(input_dims) if batches > 0 => Ok(Scan {
-            batches,
+        Some(input_dims) if !lengths.is_empty() => Ok(Scan {
+            batches: lengths.len(),
             batch_size,
             full_batches,
             input_dims,
@@ -228,5 +203,36 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
         _ => Err(TrainError::EmptyLoader {
             domain: domain.to_string(),
         }),
+    }
+}
+
+/// Checks that batch number `index` (from 1) of `domain` has finite inputs and labels below
+/// `num_classes`.
+fn check_values<B: Backend, const D: usize>(
+    batch: DomainBatch<B, D>,
+    domain: &str,
+    index: usize,
+    num_classes: usize,
+) -> Result<(), TrainError> {
+    let non_finite = batch.inputs.is_finite().bool_not().any();
+    if non_finite.int().into_scalar().elem::<i64>() != 0 {
+        return Err(TrainError::NonFiniteInput {
+            domain: domain.to_string(),
+            batch: index,
+        });
+    }
+    let labels: Vec<i64> = batch
+        .labels
+        .into_data()
+        .convert::<i64>()
+        .to_vec()
+        .unwrap_or_default();
+    match labels.iter().find(|&&l| l < 0 || l >= num_classes as i64) {
+        Some(&label) => Err(TrainError::LabelOutOfRange {
+            domain: domain.to_string(),
+            label,
+            num_classes,
+        }),
+        None => Ok(()),
     }
 }

@@ -559,6 +559,56 @@ where
     B: AutodiffBackend + GradientReversalBackend,
     M: TrainableEncoder<B, D>,
 {
+    check_request(candidates, config)?;
+    let mut runs: Vec<Run<'_, M>> = Vec::with_capacity(candidates.len());
+    let mut classes = 0;
+    for candidate in candidates {
+        let trainer = build(candidate).map_err(|source| SelectError::Train {
+            candidate: candidate.label(),
+            source,
+        })?;
+        // The first source-only run's last model too: `decide` keeps it where the source's
+        // classes do not reach the target.
+        let keep_last = candidate.method == Method::SourceOnly
+            && !runs
+                .iter()
+                .any(|r| r.candidate.method == Method::SourceOnly);
+        let validation = (source_val, target);
+        let (run, run_classes) = train_candidate(
+            candidate,
+            trainer,
+            validation,
+            config,
+            keep_last,
+            &mut on_epoch,
+        )?;
+        classes = run_classes;
+        runs.push(run);
+    }
+    let scored: Vec<ScoredRun<'_>> = runs
+        .iter()
+        .map(|r| ScoredRun {
+            method: r.candidate.method,
+            label: r.candidate.label(),
+            scores: &r.scores,
+        })
+        .collect();
+    let decision = decide(&scored, config, classes)?;
+    let candidates = runs
+        .into_iter()
+        .zip(&decision.kept)
+        .map(|(run, &kept)| run.trained(kept))
+        .collect();
+    Ok(Selection {
+        validator: config.validator,
+        candidates,
+        chosen: decision.chosen,
+        warnings: decision.warnings,
+    })
+}
+
+/// The checks of [`select`] before anything is trained.
+fn check_request(candidates: &[Candidate], config: &SelectConfig) -> Result<(), SelectError> {
     if candidates.is_empty() {
         return Err(SelectError::NoCandidate);
     }
@@ -573,108 +623,103 @@ where
             return Err(SelectError::Share(share));
         }
     }
-    let mut runs: Vec<Run<'_, M>> = Vec::with_capacity(candidates.len());
+    Ok(())
+}
+
+/// The held-out source rows and the unlabelled target rows [`select`] validates on.
+type ValidationData<'a, B, const D: usize> = (
+    &'a dyn DataLoader<B, DomainBatch<B, D>>,
+    &'a dyn DataLoader<B, DomainBatch<B, D>>,
+);
+
+/// Trains one candidate for `config.epochs` epochs and scores those
+/// [`SelectConfig::choose_epoch`] asks for (else the last): its run, with the best-scored
+/// epoch's model (and the last one's with `keep_last`), and the number of classes.
+fn train_candidate<'c, B, M, const D: usize>(
+    candidate: &'c Candidate,
+    trainer: DannTrainer<B, M, D>,
+    validation: ValidationData<'_, B::InnerBackend, D>,
+    config: &SelectConfig,
+    keep_last: bool,
+    on_epoch: &mut impl FnMut(&Candidate, usize, &M::InnerModule, &ValidationInputs<B::InnerBackend>),
+) -> Result<(Run<'c, M>, usize), SelectError>
+where
+    B: AutodiffBackend + GradientReversalBackend,
+    M: TrainableEncoder<B, D>,
+{
+    let mut trainer = trainer.with_planned_epochs(config.epochs);
+    let mut scores: Vec<EpochScore> = Vec::new();
+    let mut best: Option<(usize, M)> = None;
     let mut classes = 0;
-    for candidate in candidates {
-        let train_error = |source| SelectError::Train {
+    for epoch in 1..=config.epochs {
+        let records = trainer.fit(1).map_err(|source| SelectError::Train {
             candidate: candidate.label(),
             source,
-        };
-        let mut trainer = build(candidate)
-            .map_err(train_error)?
-            .with_planned_epochs(config.epochs);
-        let mut scores: Vec<EpochScore> = Vec::new();
-        let mut best: Option<(usize, M)> = None;
-        for epoch in 1..=config.epochs {
-            let records = trainer.fit(1).map_err(train_error)?;
-            if !config.choose_epoch && epoch < config.epochs {
-                continue;
-            }
-            let alarmed = records.iter().any(|r| !r.alarms.is_empty());
-            let validate_error = |source| SelectError::Validate {
-                candidate: candidate.label(),
-                epoch,
-                source,
-            };
-            let model = trainer.model().valid();
-            let inputs = validation_inputs(&model, source_val, target, config.max_rows)
-                .map_err(validate_error)?;
-            let score = config
-                .validator
-                .score_with(&inputs, &config.validator_config)
-                .map_err(validate_error)?;
-            let effective_classes =
-                effective_classes(inputs.target_logits()).map_err(validate_error)?;
-            classes = inputs.target_logits().dims()[1];
-            let information =
-                information_maximization(inputs.target_logits()).map_err(validate_error)?;
-            let structure = if classes > 1 {
-                information / (classes as f64).ln()
-            } else {
-                1.0
-            };
-            on_epoch(candidate, epoch, &model, &inputs);
-            let scored = EpochScore {
-                epoch,
-                score,
-                alarmed,
-                effective_classes,
-                structure,
-            };
-            if better(&scored, best.as_ref().map(|(i, _)| &scores[*i])) {
-                best = Some((scores.len(), trainer.model().clone()));
-            }
-            scores.push(scored);
+        })?;
+        if !config.choose_epoch && epoch < config.epochs {
+            continue;
         }
-        let (best, best_model) = best.expect("at least one epoch is scored");
-        // The first source-only run's last model too: `decide` keeps it where the source's
-        // classes do not reach the target.
-        let last_model = (candidate.method == Method::SourceOnly
-            && !runs
-                .iter()
-                .any(|r: &Run<'_, M>| r.candidate.method == Method::SourceOnly))
-        .then(|| trainer.model().clone());
-        runs.push(Run {
-            candidate,
-            scores,
-            best,
-            best_model,
-            last_model,
-            history: trainer.history().to_vec(),
-        });
+        let alarmed = records.iter().any(|r| !r.alarms.is_empty());
+        let model = trainer.model().valid();
+        let (scored, inputs) =
+            score_epoch(&model, validation, config, (epoch, alarmed)).map_err(|source| {
+                SelectError::Validate {
+                    candidate: candidate.label(),
+                    epoch,
+                    source,
+                }
+            })?;
+        classes = inputs.target_logits().dims()[1];
+        on_epoch(candidate, epoch, &model, &inputs);
+        if better(&scored, best.as_ref().map(|(i, _)| &scores[*i])) {
+            best = Some((scores.len(), trainer.model().clone()));
+        }
+        scores.push(scored);
     }
-    let scored: Vec<ScoredRun<'_>> = runs
-        .iter()
-        .map(|r| ScoredRun {
-            method: r.candidate.method,
-            label: r.candidate.label(),
-            scores: &r.scores,
-        })
-        .collect();
-    let decision = decide(&scored, config, classes)?;
-    let candidates = runs
-        .into_iter()
-        .zip(&decision.kept)
-        .map(|(run, &kept)| {
-            let model = match run.last_model {
-                Some(last) if kept != run.best => last,
-                _ => run.best_model,
-            };
-            Trained {
-                candidate: run.candidate.clone(),
-                kept: run.scores[kept],
-                scores: run.scores,
-                model,
-                history: run.history,
-            }
-        })
-        .collect();
-    Ok(Selection {
-        validator: config.validator,
-        candidates,
-        chosen: decision.chosen,
-        warnings: decision.warnings,
-    })
+    let (best, best_model) = best.expect("at least one epoch is scored");
+    let run = Run {
+        candidate,
+        scores,
+        best,
+        best_model,
+        last_model: keep_last.then(|| trainer.model().clone()),
+        history: trainer.history().to_vec(),
+    };
+    Ok((run, classes))
+}
+
+/// An epoch's model scored on the validation rows: the validator's score and the spread and
+/// structure of its target predictions, with the inputs the score was computed from.
+fn score_epoch<B, M, const D: usize>(
+    model: &M,
+    (source_val, target): ValidationData<'_, B, D>,
+    config: &SelectConfig,
+    (epoch, alarmed): (usize, bool),
+) -> Result<(EpochScore, ValidationInputs<B>), ValidateError>
+where
+    B: Backend,
+    M: Encoder<B, Input = Tensor<B, D>>,
+{
+    let inputs = validation_inputs(model, source_val, target, config.max_rows)?;
+    let score = config
+        .validator
+        .score_with(&inputs, &config.validator_config)?;
+    let effective_classes = effective_classes(inputs.target_logits())?;
+    let classes = inputs.target_logits().dims()[1];
+    let information = information_maximization(inputs.target_logits())?;
+    let structure = if classes > 1 {
+        information / (classes as f64).ln()
+    } else {
+        1.0
+    };
+    let scored = EpochScore {
+        epoch,
+        score,
+        alarmed,
+        effective_classes,
+        structure,
+    };
+    Ok((scored, inputs))
 }
 
 /// One candidate's run inside [`select`], before the decision.
@@ -687,6 +732,24 @@ struct Run<'a, M> {
     /// The last epoch's model, kept for the first source-only run only.
     last_model: Option<M>,
     history: Vec<EpochRecord>,
+}
+
+impl<M> Run<'_, M> {
+    /// The trained candidate with epoch `kept` kept: the best-scored epoch's model, or the
+    /// last epoch's where the decision kept another epoch and the run holds it.
+    fn trained(self, kept: usize) -> Trained<M> {
+        let model = match self.last_model {
+            Some(last) if kept != self.best => last,
+            _ => self.best_model,
+        };
+        Trained {
+            candidate: self.candidate.clone(),
+            kept: self.scores[kept],
+            scores: self.scores,
+            model,
+            history: self.history,
+        }
+    }
 }
 
 /// A candidate's scored epochs, as [`decide`] reads them.
@@ -741,25 +804,7 @@ pub fn decide(
     let last = runs[baseline].scores.len() - 1;
     let unreached = no_transfer(&runs[baseline].scores[last], config, classes);
     let demanding = unreached && config.no_transfer == NoTransfer::RequireStructure;
-    let kept: Vec<usize> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, run)| {
-            if demanding && i == baseline {
-                // Where the source's classes do not reach the target, source-only stands as
-                // trained, at its last epoch: no validator ranking picks among its epochs.
-                last
-            } else {
-                (1..run.scores.len()).fold(0, |best, j| {
-                    if better(&run.scores[j], Some(&run.scores[best])) {
-                        j
-                    } else {
-                        best
-                    }
-                })
-            }
-        })
-        .collect();
+    let kept = kept_epochs(runs, demanding.then_some((baseline, last)));
     let kept_score = |i: usize| &runs[i].scores[kept[i]];
     let mut chosen: Option<usize> = None;
     for i in 0..runs.len() {
@@ -800,6 +845,26 @@ pub fn decide(
         chosen,
         warnings,
     })
+}
+
+/// Each run's kept epoch: its best by [`better`]; with `fixed_last = Some((run, epoch))`,
+/// that run keeps that epoch (where the source's classes do not reach the target,
+/// source-only stands as trained, at its last epoch: no validator ranking picks among its
+/// epochs).
+fn kept_epochs(runs: &[ScoredRun<'_>], fixed_last: Option<(usize, usize)>) -> Vec<usize> {
+    runs.iter()
+        .enumerate()
+        .map(|(i, run)| match fixed_last {
+            Some((baseline, last)) if i == baseline => last,
+            _ => (1..run.scores.len()).fold(0, |best, j| {
+                if better(&run.scores[j], Some(&run.scores[best])) {
+                    j
+                } else {
+                    best
+                }
+            }),
+        })
+        .collect()
 }
 
 /// Whether `new` replaces `kept` as a candidate's kept epoch: an epoch without alarm beats one

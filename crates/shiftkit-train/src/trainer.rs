@@ -181,26 +181,7 @@ where
         device: &B::Device,
     ) -> Result<Self, TrainError> {
         config.check()?;
-        if model.num_classes() != config.num_classes {
-            return Err(TrainError::ClassCountMismatch {
-                config: config.num_classes,
-                model: model.num_classes(),
-            });
-        }
-        let source_scan = scan_loader(source.as_ref(), "source", config.num_classes)?;
-        let target_scan = scan_loader(target.as_ref(), "target", config.num_classes)?;
-        check_batch(
-            &model,
-            &[&[1], &source_scan.input_dims[..]].concat(),
-            "source",
-        )?;
-        if target_scan.input_dims != source_scan.input_dims {
-            return Err(TrainError::InputShapeMismatch {
-                source_dims: source_scan.input_dims,
-                target_dims: target_scan.input_dims,
-            });
-        }
-
+        let scans = scan_loaders(&model, &source, &target, config.num_classes)?;
         B::seed(device, config.seed);
         let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
         let mut head = None;
@@ -229,7 +210,7 @@ where
             head,
             source,
             target,
-            scans: [source_scan, target_scan],
+            scans,
             epochs_done: 0,
             steps_done: 0,
             adaptation_steps_done: 0,
@@ -574,19 +555,7 @@ where
     ) -> Result<EpochRecord, TrainError> {
         let started = Instant::now();
         let epoch = self.epochs_done + 1;
-        // An epoch's random draws depend on the seed and the epoch alone, so that a run
-        // resumed from a checkpoint draws what the uninterrupted run drew.
-        // Peer 0 of a data-parallel run draws what one process draws; the others, streams of
-        // their own.
-        let rank = self.peers.rank() as u64;
-        let rank_stream = if rank == 0 { 0 } else { mix64(rank) };
-        let seed = epoch_seed(self.config.seed, epoch) ^ rank_stream;
-        B::seed(&self.device, seed);
-        if !self.peers.alone() {
-            // Peers on threads of one process share the backend's generator: each draws its
-            // dropout masks from a stream of its own thread.
-            shiftkit_nn::seed_thread_masks(Some(seed));
-        }
+        self.seed_epoch(epoch);
         let warmup = epoch <= self.config.warmup_epochs;
         let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
         let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
@@ -602,19 +571,8 @@ where
             let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
                 break;
             };
-            let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
-            lr = scheduled_lr(self.config.lr, self.config.lr_schedule, progress);
-            let at = StepAt {
-                epoch,
-                step,
-                progress: plan.ramp_progress(
-                    self.config.schedule_granularity,
-                    self.adaptation_steps_done,
-                    adaptation_epoch,
-                ),
-                lr,
-                warmup,
-            };
+            let at = self.step_at(plan, (epoch, step), adaptation_epoch, warmup);
+            lr = at.lr;
             if (step - 1) % self.config.track_every == 0 {
                 tracking.add(self.track_target(&target_batch));
             }
@@ -638,6 +596,45 @@ where
             warmup,
             started,
         ))
+    }
+
+    /// Seeds the backend for `epoch`. An epoch's random draws depend on the seed and the epoch
+    /// alone, so that a run resumed from a checkpoint draws what the uninterrupted run drew.
+    /// Peer 0 of a data-parallel run draws what one process draws; the others, streams of
+    /// their own.
+    fn seed_epoch(&self, epoch: usize) {
+        let rank = self.peers.rank() as u64;
+        let rank_stream = if rank == 0 { 0 } else { mix64(rank) };
+        let seed = epoch_seed(self.config.seed, epoch) ^ rank_stream;
+        B::seed(&self.device, seed);
+        if !self.peers.alone() {
+            // Peers on threads of one process share the backend's generator: each draws its
+            // dropout masks from a stream of its own thread.
+            shiftkit_nn::seed_thread_masks(Some(seed));
+        }
+    }
+
+    /// Where the next step stands: its learning rate (by the steps done) and its schedules'
+    /// progress (by the adaptation steps done).
+    fn step_at(
+        &self,
+        plan: &Plan,
+        (epoch, step): (usize, usize),
+        adaptation_epoch: usize,
+        warmup: bool,
+    ) -> StepAt {
+        let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
+        StepAt {
+            epoch,
+            step,
+            progress: plan.ramp_progress(
+                self.config.schedule_granularity,
+                self.adaptation_steps_done,
+                adaptation_epoch,
+            ),
+            lr: scheduled_lr(self.config.lr, self.config.lr_schedule, progress),
+            warmup,
+        }
     }
 
     /// The history record of an epoch.
@@ -751,6 +748,32 @@ fn claim_head<B: AutodiffBackend>(
     }
     *head = Some((term.name().to_string(), width));
     Ok(())
+}
+
+/// Reads both loaders once ([`scan_loader`]) and checks them against `model` and each other:
+/// its class count, the inputs it takes, the target's inputs shaped like the source's.
+fn scan_loaders<B: AutodiffBackend, M: Encoder<B>, const D: usize>(
+    model: &M,
+    source: &DomainLoader<B, D>,
+    target: &DomainLoader<B, D>,
+    num_classes: usize,
+) -> Result<[Scan; 2], TrainError> {
+    if model.num_classes() != num_classes {
+        return Err(TrainError::ClassCountMismatch {
+            config: num_classes,
+            model: model.num_classes(),
+        });
+    }
+    let source = scan_loader(source.as_ref(), "source", num_classes)?;
+    let target = scan_loader(target.as_ref(), "target", num_classes)?;
+    check_batch(model, &[&[1], &source.input_dims[..]].concat(), "source")?;
+    if target.input_dims != source.input_dims {
+        return Err(TrainError::InputShapeMismatch {
+            source_dims: source.input_dims,
+            target_dims: target.input_dims,
+        });
+    }
+    Ok([source, target])
 }
 
 /// Builds Adam over the model and the discriminator.

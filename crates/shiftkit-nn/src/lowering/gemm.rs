@@ -12,7 +12,8 @@ pub(crate) enum Threads {
     /// On the calling thread.
     Caller,
     /// Over the rayon pool the caller is in (the global one from a plain thread), as Burn's flex
-    /// backend runs its large products.
+    /// backend runs its large products. Only flex's products take it.
+    #[cfg_attr(not(any(feature = "flex", test)), allow(dead_code))]
     Pool,
 }
 
@@ -21,6 +22,7 @@ impl Threads {
     /// `192^3` multiply-adds on. A product here with the same views and the same choice gives
     /// the values of flex's `matmul` bit for bit (`gemm` splits the output over threads, never
     /// a sum).
+    #[cfg(feature = "flex")]
     pub fn as_flex(m: usize, k: usize, n: usize) -> Self {
         const POOL_FROM: usize = 192 * 192 * 192;
         if m.saturating_mul(n).saturating_mul(k) >= POOL_FROM {

@@ -265,65 +265,37 @@ where
             })?
         };
         let (manifest, files) = store::read(&path)?;
-        let file = |name: &str| path.join(name);
-        let bytes = |name: &str| {
-            files.get(name).ok_or_else(|| {
-                CheckpointError::corrupt(&file(MANIFEST), format!("{name} is not listed"))
-            })
+        let read = Stored {
+            path: &path,
+            files: &files,
         };
-
-        if let Some(problem) = config_difference(&config_json(&self.config), &manifest.config) {
-            return Err(CheckpointError::OtherRun {
-                file: file(MANIFEST),
-                problem,
-            }
-            .into());
-        }
-        let state: TrainerState = serde_json::from_slice(bytes(STATE)?)
-            .map_err(|e| CheckpointError::corrupt(&file(STATE), e.to_string()))?;
-        if (state.epochs_done, state.steps_done) != (manifest.epoch, manifest.step)
-            || state.history.len() != state.epochs_done
-        {
-            return Err(CheckpointError::corrupt(
-                &file(STATE),
-                "its epoch and step counts disagree with the manifest or its history",
-            )
-            .into());
-        }
-        let names: Vec<&str> = self.terms.iter().map(|t| t.name()).collect();
-        let saved: Vec<&str> = state.terms.iter().map(|t| t.name.as_str()).collect();
-        if names != saved {
-            return Err(CheckpointError::OtherRun {
-                file: file(STATE),
-                problem: format!("its terms are {saved:?}, the trainer's {names:?}"),
-            }
-            .into());
-        }
+        let state = self.saved_state(&read, &manifest)?;
 
         // A model file decoded into a copy of the model.
         let load_model = |name: &str| {
             load_bytes::<B, _>(
                 self.model_ref().clone(),
-                bytes(name)?,
-                &file(name),
+                read.bytes(name)?,
+                &read.file(name),
                 &self.device,
             )
-            .map_err(|e| CheckpointError::from_record(&file(name), e))
+            .map_err(|e| CheckpointError::from_record(&read.file(name), e))
         };
         let model = load_model(MODEL)?;
         let best = match state.best {
             Some((epoch, acc)) => Some((epoch, acc, load_model(BEST)?)),
             None => None,
         };
-        let optimizer_record =
-            Recorder::<B>::load(&Format::default(), bytes(OPTIMIZER)?.clone(), &self.device)
-                .map_err(|e| CheckpointError::corrupt(&file(OPTIMIZER), e.to_string()))?;
+        let optimizer = read.bytes(OPTIMIZER)?.clone();
+        let optimizer = Recorder::<B>::load(&Format::default(), optimizer, &self.device)
+            .map_err(|e| CheckpointError::corrupt(&read.file(OPTIMIZER), e.to_string()))?;
 
         // Terms check their state before taking it.
-        for (term, saved) in self.terms.iter_mut().zip(state.terms) {
-            if let Some(value) = saved.state {
+        for (term, saved) in self.terms.iter_mut().zip(&state.terms) {
+            if let Some(value) = saved.state.clone() {
                 term.load_state(value).map_err(|e| {
-                    CheckpointError::corrupt(&file(STATE), format!("term `{}`: {e}", saved.name))
+                    let problem = format!("term `{}`: {e}", saved.name);
+                    CheckpointError::corrupt(&read.file(STATE), problem)
                 })?;
             }
         }
@@ -331,13 +303,53 @@ where
         // Decoded and checked: now replace.
         self.model = Some(model);
         self.best = best;
-        self.optimizer = crate::trainer::adam(&self.config).load_record(optimizer_record);
+        self.optimizer = crate::trainer::adam(&self.config).load_record(optimizer);
+        self.take_counters(state);
+        Ok(self.epochs_done)
+    }
+
+    /// The saved trainer state of a checkpoint, checked against its manifest and this
+    /// trainer: the same configuration, consistent counts, the same terms.
+    fn saved_state(
+        &self,
+        read: &Stored<'_>,
+        manifest: &Manifest,
+    ) -> Result<TrainerState, CheckpointError> {
+        if let Some(problem) = config_difference(&config_json(&self.config), &manifest.config) {
+            return Err(CheckpointError::OtherRun {
+                file: read.file(MANIFEST),
+                problem,
+            });
+        }
+        let state: TrainerState = serde_json::from_slice(read.bytes(STATE)?)
+            .map_err(|e| CheckpointError::corrupt(&read.file(STATE), e.to_string()))?;
+        if (state.epochs_done, state.steps_done) != (manifest.epoch, manifest.step)
+            || state.history.len() != state.epochs_done
+        {
+            return Err(CheckpointError::corrupt(
+                &read.file(STATE),
+                "its epoch and step counts disagree with the manifest or its history",
+            ));
+        }
+        let names: Vec<&str> = self.terms.iter().map(|t| t.name()).collect();
+        let saved: Vec<&str> = state.terms.iter().map(|t| t.name.as_str()).collect();
+        if names != saved {
+            return Err(CheckpointError::OtherRun {
+                file: read.file(STATE),
+                problem: format!("its terms are {saved:?}, the trainer's {names:?}"),
+            });
+        }
+        Ok(state)
+    }
+
+    /// Takes a checkpoint's counters and history, and advances the loaders' shuffling
+    /// generators by beginning (and dropping) the passes the saved run began.
+    fn take_counters(&mut self, state: TrainerState) {
         self.epochs_done = state.epochs_done;
         self.steps_done = state.steps_done;
         self.adaptation_steps_done = state.adaptation_steps_done;
         self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
         self.history = state.history;
-        // The loaders' shuffling generators: begin (and drop) the passes the saved run began.
         for (loader, (done, saved)) in [&self.source, &self.target]
             .into_iter()
             .zip(self.loader_passes.iter_mut().zip(state.loader_passes))
@@ -347,7 +359,25 @@ where
                 *done += 1;
             }
         }
-        Ok(self.epochs_done)
+    }
+}
+
+/// A checkpoint's files as read and verified ([`store::read`]).
+struct Stored<'a> {
+    path: &'a Path,
+    files: &'a BTreeMap<String, Vec<u8>>,
+}
+
+impl Stored<'_> {
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// The bytes of file `name`, which the manifest must list.
+    fn bytes(&self, name: &str) -> Result<&Vec<u8>, CheckpointError> {
+        self.files.get(name).ok_or_else(|| {
+            CheckpointError::corrupt(&self.file(MANIFEST), format!("{name} is not listed"))
+        })
     }
 }
 
