@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use clap::error::ErrorKind;
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch, wgpu_adapter};
+use shiftkit::train::peers::Nodes;
 
 /// A comma-separated list given on the command line (`0,1,2`, `dann,dann_mstn`), repeats
 /// dropped, `all` standing for every item of [`Listed::ALL`].
@@ -149,6 +150,69 @@ pub struct Persistence {
     /// Save each run's final encoder (weights, and its configuration as FILE with .json); with several runs, FILE's name gets each run's name appended
     #[arg(long, value_name = "FILE")]
     pub export: Option<PathBuf>,
+}
+
+/// Sends the libraries' `tracing` logs to stderr, warnings and errors only unless `RUST_LOG`
+/// says otherwise. Installed first, it stands in for the subscriber Burn's network stack would
+/// install (information on every connection, on stdout, amid the program's results).
+pub fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // Fails only when a subscriber is already installed, which then stays.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A data-parallel run over several processes, possibly on several machines: the same flags in
+/// every program (`#[command(flatten)]`). Every process runs the same command but for
+/// `--node-rank`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NodeArgs {
+    /// Train over several processes or machines, --peers threads each: HOST:PORT of every process, in rank order (each listens on its port)
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires_all = ["node_rank", "orchestrator"])]
+    pub nodes: Vec<String>,
+    /// This process's number among the --nodes, from 0
+    #[arg(long, value_name = "R", requires = "nodes")]
+    pub node_rank: Option<usize>,
+    /// HOST:PORT of the run's orchestrator, which the processes meet through (one per run)
+    #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
+    pub orchestrator: Option<String>,
+    /// Run the orchestrator in this process too, listening on --orchestrator's port
+    #[arg(long, requires = "nodes")]
+    pub serve_orchestrator: bool,
+}
+
+impl NodeArgs {
+    /// This process's place among the nodes, with --nodes.
+    pub fn nodes(&self) -> Option<Nodes> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        Some(Nodes {
+            rank: self.node_rank?,
+            orchestrator: self.orchestrator.clone()?,
+            addresses: self.nodes.clone(),
+        })
+    }
+
+    /// The port the orchestrator listens on, with `--serve-orchestrator`.
+    ///
+    /// # Errors
+    ///
+    /// A message when `--orchestrator` does not end in a port.
+    pub fn serve_orchestrator(&self) -> Result<Option<u16>, String> {
+        if !self.serve_orchestrator {
+            return Ok(None);
+        }
+        let address = self.orchestrator.as_deref().unwrap_or_default();
+        address
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .map(Some)
+            .ok_or_else(|| format!("--orchestrator {address} does not end in a port"))
+    }
 }
 
 impl Persistence {

@@ -18,7 +18,7 @@ use shiftkit::data::{DataError, DomainBatch, DomainPair, ResidentLoader, shard_i
 use shiftkit::nn::{NnError, host_backend};
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, EpochRecord};
 use shiftkit::train::checkpoint;
-use shiftkit::train::peers::PeerConfig;
+use shiftkit::train::peers::{Nodes, PeerConfig};
 use shiftkit::train::{TrainError, TrainableEncoder};
 
 use crate::Method;
@@ -62,10 +62,14 @@ pub struct RunSpec {
     pub checkpoint_dir: Option<PathBuf>,
     /// Whether to continue from the newest checkpoint in `checkpoint_dir`.
     pub resume: bool,
-    /// Data-parallel peers, one thread each (1: no data parallelism). Each trains on its
-    /// shard of the training data with `batch_size / peers` examples per batch, so the batch
-    /// of a step over all peers stays `batch_size`.
+    /// Data-parallel peers in this process, one thread each (1 and no `nodes`: no data
+    /// parallelism). Each of the run's peers (`peers` in each process) trains on its shard of
+    /// the training data with `batch_size / (peers x processes)` examples per batch, so the
+    /// batch of a step over all peers stays `batch_size`.
     pub peers: usize,
+    /// With several processes, possibly on several machines: this one's place among them.
+    /// Every process runs the same runs in the same order.
+    pub nodes: Option<Nodes>,
 }
 
 impl RunSpec {
@@ -266,9 +270,10 @@ struct PeerRun<T> {
     steps: usize,
 }
 
-/// Trains `spec.peers` peers, one thread each, on shards of `pair`'s training data (drawn from
-/// `spec.seed`); every peer's model starts from peer 0's (built as the one-process run builds
-/// it). Peer 0 reports progress. Returns every peer's run, peer 0 first.
+/// Trains this process's `spec.peers` peers, one thread each, on their shards of `pair`'s
+/// training data (drawn from `spec.seed`, among all the run's peers); every peer's model starts
+/// from peer 0's (built as the one-process run builds it). The process's first peer reports
+/// progress. Returns this process's peers' runs, its first peer first.
 fn train_peers<B, M, I, Ds, Bt, const D: usize>(
     spec: &RunSpec,
     pair: &DomainPair<Ds>,
@@ -284,7 +289,9 @@ where
     Ds: Dataset<I> + Clone + 'static,
     DannTrainer<B, M, D>: Send,
 {
-    let peers = spec.peers;
+    let local = spec.peers;
+    let first = spec.nodes.as_ref().map_or(0, |nodes| nodes.rank * local);
+    let peers = local * spec.nodes.as_ref().map_or(1, Nodes::count);
     if !spec.batch_size.is_multiple_of(peers) {
         return Err(format!(
             "--batch-size {} does not split over {peers} peers",
@@ -293,8 +300,8 @@ where
         .into());
     }
     // Built here, one after the other: the backend's generator is the process's.
-    let mut trainers = Vec::with_capacity(peers);
-    for rank in 0..peers {
+    let mut trainers = Vec::with_capacity(local);
+    for rank in first..first + local {
         let shards = (
             shard(&pair.source_train, rank, peers, spec.seed + 1)?,
             shard(&pair.target_train, rank, peers, spec.seed + 2)?,
@@ -320,14 +327,16 @@ where
         let handles: Vec<_> = trainers
             .into_iter()
             .enumerate()
-            .map(|(rank, trainer)| {
-                let label = format!("{label} peer {rank}/{peers}");
+            .map(|(local_rank, trainer)| {
+                let label = format!("{label} peer {}/{peers}", first + local_rank);
+                let mut peer = PeerConfig::local(local_rank, local);
+                if let Some(nodes) = &spec.nodes {
+                    peer = peer.with_nodes(nodes.clone());
+                }
                 scope.spawn(move || -> Result<_, TrainError> {
-                    let mut trainer = trainer
-                        .with_planned_epochs(epochs)
-                        .join(PeerConfig::local(rank, peers))?;
+                    let mut trainer = trainer.with_planned_epochs(epochs).join(peer)?;
                     let started = Instant::now();
-                    let result = if rank == 0 {
+                    let result = if local_rank == 0 {
                         let mut progress = Progress::new(&label, epochs, steps_per_epoch);
                         trainer.fit_observed(epochs, &mut progress)
                     } else {
@@ -390,14 +399,20 @@ where
     DannTrainer<B, M, D>: Send,
 {
     let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
-    let (trainer, mut progress, seconds, steps_trained, peer_note) = if spec.peers > 1 {
+    let parallel = spec.peers > 1 || spec.nodes.is_some();
+    let (trainer, mut progress, seconds, steps_trained, peer_note) = if parallel {
         let mut runs = train_peers(spec, pair, batcher.clone(), build_model, device)?;
+        let first = spec
+            .nodes
+            .as_ref()
+            .map_or(0, |nodes| nodes.rank * spec.peers);
         let rates: Vec<String> = runs
             .iter()
             .enumerate()
-            .map(|(rank, run)| {
+            .map(|(local_rank, run)| {
                 format!(
-                    "peer {rank}: {:.0} steps/s",
+                    "peer {}: {:.0} steps/s",
+                    first + local_rank,
                     run.steps as f64 / run.seconds.max(1e-9)
                 )
             })

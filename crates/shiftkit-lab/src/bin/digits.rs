@@ -45,9 +45,10 @@ use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved};
 use shiftkit::methods::DannConfig;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, save_encoder};
+use shiftkit::train::peers::{Nodes, run_orchestrator};
 use shiftkit::train::select::{Param, SelectConfig, grid};
 use shiftkit::validate::Validator;
-use shiftkit_lab::cli::{self, List, Persistence};
+use shiftkit_lab::cli::{self, List, NodeArgs, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
 use shiftkit_lab::latent;
 use shiftkit_lab::selection::{self, SelectionRecord, SelectionSpec, run_selection};
@@ -129,6 +130,8 @@ struct Args {
     /// trains on its shard of the data with batch-size / N examples a step, gradients averaged
     #[arg(long, value_name = "N", default_value = "1")]
     peers: NonZeroUsize,
+    #[command(flatten)]
+    nodes: NodeArgs,
     /// Where the JSON and PNG files go
     #[arg(long, value_name = "DIR", default_value = "out/digits")]
     out: PathBuf,
@@ -237,8 +240,10 @@ struct Options {
     source_size: usize,
     out: PathBuf,
     persistence: Persistence,
-    /// Data-parallel peers per run.
+    /// Data-parallel peers per run, in this process.
     peers: usize,
+    /// This process's place in a run over several processes.
+    nodes: Option<Nodes>,
     /// A label-free choice instead of the runs' table.
     selecting: Option<Selecting>,
     /// Draw each run's latent space.
@@ -247,6 +252,7 @@ struct Options {
 
 fn main() {
     let started = Instant::now();
+    cli::log_to_stderr();
     let args = Args::parse();
     let (options, device, backend) = options(args);
     if let Err(error) = run(&options, device, backend) {
@@ -324,17 +330,34 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     {
         fail("--select and --validator do not keep checkpoints".to_string());
     }
+    let nodes = args.nodes.nodes();
     let peers = args.peers.get();
-    if peers > 1 {
+    let all_peers = peers * nodes.as_ref().map_or(1, Nodes::count);
+    if all_peers > 1 {
         if selecting.is_some() || args.persistence.checkpoint_dir.is_some() {
-            cli::fail::<Args>("--peers trains one run at a time, without --select or checkpoints");
+            cli::fail::<Args>(
+                "--peers and --nodes train one run at a time, without --select or checkpoints",
+            );
         }
-        if !args.batch_size.get().is_multiple_of(peers) {
+        if !args.batch_size.get().is_multiple_of(all_peers) {
             cli::fail::<Args>(format!(
-                "--batch-size {} does not split over {peers} peers",
+                "--batch-size {} does not split over {all_peers} peers",
                 args.batch_size
             ));
         }
+    }
+    let serve = args
+        .nodes
+        .serve_orchestrator()
+        .unwrap_or_else(|e| cli::fail::<Args>(e));
+    if let Some(port) = serve {
+        // For as long as this program runs: the other nodes may still be finishing when it
+        // ends, as in a run where every node ends together.
+        std::thread::spawn(move || {
+            if let Err(error) = run_orchestrator(port) {
+                eprintln!("error: the orchestrator stopped: {error}");
+            }
+        });
     }
     cli::size_thread_pool::<Args>(args.threads);
     let device = cli::resolve_device::<Args, Options>(args.device);
@@ -351,6 +374,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         out: args.out,
         persistence: args.persistence,
         peers,
+        nodes,
         selecting,
         latent: args.latent,
     };
@@ -436,6 +460,7 @@ impl OnBackend for Options {
                         checkpoint_dir: None,
                         resume: options.persistence.resume,
                         peers: options.peers,
+                        nodes: options.nodes.clone(),
                     };
                     spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
                     let export = options.persistence.export_path(&spec.stem(), count);

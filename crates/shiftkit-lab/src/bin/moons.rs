@@ -165,6 +165,7 @@ impl OnBackend for Options {
                     checkpoint_dir: None,
                     resume: options.persistence.resume,
                     peers: 1,
+                    nodes: None,
                 };
                 spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
                 let config = ShallowEncoderConfig::new();

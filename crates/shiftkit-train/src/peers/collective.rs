@@ -2,6 +2,8 @@
 //!
 //! Every operation here is collective: each peer of the group calls it, in the same order, with
 //! tensors of the same shape. Peers are registered under their rank in the whole run.
+//!
+//! Across nodes each operation registers anew ([`super::nodes`]).
 
 use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
@@ -9,7 +11,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorPrimitive};
 use burn_collective::{CollectiveConfig, PeerId, ReduceOperation};
 
-use super::{PeerConfig, Peers};
+use super::{PeerConfig, Peers, nodes};
 use crate::TrainError;
 
 fn peer_id(rank: usize) -> PeerId {
@@ -25,43 +27,25 @@ fn failed(operation: &'static str) -> impl Fn(burn_collective::CollectiveError) 
 
 /// Registers this peer with the collective engine of backend `B` (the inner backend of the
 /// trainer: collective operations take plain tensors). Returns when every local peer has
-/// registered (and, across nodes, when the orchestrator has heard from every node).
+/// registered. Across nodes it only records what each operation registers with.
 pub(crate) fn register<B: Backend>(
     peer: &PeerConfig,
     device: &B::Device,
 ) -> Result<(), TrainError> {
-    let mut config = CollectiveConfig::default().with_num_devices(peer.local_peers());
-    if let Some(nodes) = peer.nodes() {
-        let bad_address = |address: &str| TrainError::Collective {
-            operation: "register",
-            problem: format!("`{address}` is not a host:port address"),
-        };
-        let port = nodes
-            .address
-            .rsplit_once(':')
-            .and_then(|(_, port)| port.parse::<u16>().ok())
-            .ok_or_else(|| bad_address(&nodes.address))?;
-        let url = |address: &str| format!("ws://{address}");
-        config = config
-            .with_num_nodes(u32::try_from(nodes.count).unwrap_or(u32::MAX))
-            .with_global_address(
-                url(&nodes.orchestrator)
-                    .parse()
-                    .map_err(|_| bad_address(&nodes.orchestrator))?,
-            )
-            .with_node_address(
-                url(&nodes.address)
-                    .parse()
-                    .map_err(|_| bad_address(&nodes.address))?,
-            )
-            .with_data_service_port(port);
+    let config = CollectiveConfig::default().with_num_devices(peer.local_peers());
+    match peer.nodes() {
+        Some(across) => nodes::record(peer, across, config),
+        None => burn_collective::register::<B>(peer_id(peer.rank()), device.clone(), config)
+            .map_err(failed("register")),
     }
-    burn_collective::register::<B>(peer_id(peer.rank()), device.clone(), config)
-        .map_err(failed("register"))
 }
 
 /// Leaves the group. Every peer calls it once, at the end.
 pub(crate) fn finish<B: Backend>(rank: usize) -> Result<(), TrainError> {
+    if nodes::forget(rank) {
+        // Every operation has finished its own registration.
+        return Ok(());
+    }
     burn_collective::finish_collective::<B>(peer_id(rank)).map_err(failed("finish"))
 }
 
@@ -70,9 +54,12 @@ pub(crate) fn sum<B: Backend, const D: usize>(
     rank: usize,
     tensor: Tensor<B, D>,
 ) -> Result<Tensor<B, D>, TrainError> {
+    let device = tensor.device();
     let primitive = tensor.into_primitive().tensor();
-    let summed = burn_collective::all_reduce::<B>(peer_id(rank), primitive, ReduceOperation::Sum)
-        .map_err(failed("all-reduce"))?;
+    let summed = nodes::around::<B, _>(rank, &device, move || {
+        burn_collective::all_reduce::<B>(peer_id(rank), primitive, ReduceOperation::Sum)
+            .map_err(failed("all-reduce"))
+    })?;
     Ok(Tensor::from_primitive(TensorPrimitive::Float(summed)))
 }
 
@@ -160,7 +147,7 @@ where
 /// Peer 0's parameters (and running statistics), on every peer.
 ///
 /// A sum in which every other peer adds zeros, exact: `burn-collective` 0.21 broadcasts between
-/// the devices of one process but not yet across nodes (its global broadcast is unimplemented),
+/// the devices of one process but not across nodes (its global broadcast is unimplemented),
 /// and its all-reduce works in both.
 pub(crate) fn broadcast_parameters<B, M>(peers: Peers, module: M) -> Result<M, TrainError>
 where
@@ -252,23 +239,4 @@ where
         offset: 0,
     });
     Ok(grads)
-}
-
-/// Runs the orchestrator that the nodes of a multi-process run meet through, listening on
-/// `port` on every interface, until the process is interrupted (Ctrl-C). Start it once per
-/// run, on a machine every node reaches, before or while the nodes start.
-///
-/// # Errors
-///
-/// [`TrainError::Collective`] when its runtime cannot start.
-pub fn run_orchestrator(port: u16) -> Result<(), TrainError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| TrainError::Collective {
-            operation: "orchestrator",
-            problem: error.to_string(),
-        })?;
-    runtime.block_on(burn_collective::start_global_orchestrator(port));
-    Ok(())
 }

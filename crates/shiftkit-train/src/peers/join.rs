@@ -14,9 +14,9 @@ where
     M: TrainableEncoder<B, D>,
 {
     /// Joins the data-parallel run described by `peer`, before training: registers with Burn's
-    /// collective engine (returning when every peer of this process has, and across nodes when
-    /// the orchestrator has heard from every node), checks that every peer takes as many steps
-    /// per epoch, and takes peer 0's parameters. Every peer calls it, each on its own thread
+    /// collective engine (returning when every peer of this process has; across nodes each
+    /// operation registers, and the first waits for every node), checks that every peer takes
+    /// as many steps per epoch, and takes peer 0's parameters. Every peer calls it, each on its own thread
     /// with its own device and its own shards of the source and the target data; see
     /// [`peers`](crate::peers) for what a step then does.
     ///

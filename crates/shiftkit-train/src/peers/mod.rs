@@ -3,7 +3,8 @@
 //! (`burn-collective`, feature `collective`).
 //!
 //! Each peer runs a [`DannTrainer`](crate::DannTrainer) on its shards and
-//! joins (`DannTrainer::join`) the group described by a [`PeerConfig`]. Every step, the
+//! joins (`DannTrainer::join`) the group described by a [`PeerConfig`]: threads of one
+//! process, or threads of several processes on one or several machines ([`Nodes`]). Every step, the
 //! peers' gradients are summed (one all-reduce of all of them, packed) and divided by the peer
 //! count, and every peer takes the same Adam step on the same parameters. What is not a
 //! parameter but must be global is made so:
@@ -43,6 +44,8 @@
 #[cfg(feature = "collective")]
 mod collective;
 mod join;
+#[cfg(feature = "collective")]
+mod nodes;
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -50,15 +53,9 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use crate::TrainError;
 
 #[cfg(feature = "collective")]
-pub use collective::run_orchestrator;
-#[cfg(feature = "collective")]
 pub(crate) use collective::{average_state, broadcast_parameters, finish, register, sum_gradients};
-
-/// Why a run across nodes is refused: what `burn-collective` 0.21 does across processes.
-pub const ACROSS_NODES: &str = "runs across several processes wait for burn-collective > 0.21: \
-    in 0.21 every operation between nodes after the first waits forever (the nodes' \
-    synchronisation never forgets who has synchronised) and the broadcast between nodes is \
-    unimplemented; see docs/scaling.md";
+#[cfg(feature = "collective")]
+pub use nodes::run_orchestrator;
 
 /// Where a trainer stands among the peers of a data-parallel run.
 ///
@@ -71,21 +68,29 @@ pub struct PeerConfig {
     nodes: Option<Nodes>,
 }
 
-/// How the processes of a multi-process run find each other.
+/// How the processes of a multi-process run find each other: through an orchestrator
+/// (`run_orchestrator`, one per run), then directly, each node listening at its address.
 ///
-/// Refused today ([`ACROSS_NODES`]): `burn-collective` 0.21's operations between nodes hang
-/// after the first. The configuration is kept so that programs can be written against it; the
-/// test suite holds an ignored reproduction of the defect, to run when Burn is upgraded.
+/// Each collective operation between nodes registers anew (`burn-collective` 0.21 runs one
+/// operation between nodes per registration), which costs a few connections per operation:
+/// docs/scaling.md has the measured overhead. Before each operation's transfers, a node waits
+/// until every other node's data service is listening, which is why every address is given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nodes {
-    /// This process's node number, in `0..count`.
+    /// This process's node number, an index into `addresses`.
     pub rank: usize,
-    /// The number of processes (nodes) in the run.
-    pub count: usize,
     /// `host:port` of the orchestrator every node connects to (`run_orchestrator`).
     pub orchestrator: String,
-    /// `host:port` at which the other nodes reach this one; it listens on that port.
-    pub address: String,
+    /// `host:port` of every node, in rank order: node `r` listens at `addresses[r]`'s port and
+    /// the others reach it there.
+    pub addresses: Vec<String>,
+}
+
+impl Nodes {
+    /// The number of processes (nodes) in the run.
+    pub fn count(&self) -> usize {
+        self.addresses.len()
+    }
 }
 
 impl PeerConfig {
@@ -112,7 +117,7 @@ impl PeerConfig {
 
     /// The number of peers in the whole run.
     pub fn peers(&self) -> usize {
-        self.nodes.as_ref().map_or(1, |n| n.count) * self.local_peers
+        self.nodes.as_ref().map_or(1, Nodes::count) * self.local_peers
     }
 
     /// The peers in this process.
@@ -142,16 +147,12 @@ impl PeerConfig {
             return bad("rank", self.local_rank, "below the number of peers");
         }
         if let Some(nodes) = &self.nodes {
-            if nodes.count == 0 {
+            if nodes.count() == 0 {
                 return bad("nodes", 0, ">= 1");
             }
-            if nodes.rank >= nodes.count {
+            if nodes.rank >= nodes.count() {
                 return bad("node rank", nodes.rank, "below the number of nodes");
             }
-            return Err(TrainError::Collective {
-                operation: "register",
-                problem: ACROSS_NODES.to_string(),
-            });
         }
         Ok(())
     }
