@@ -51,7 +51,9 @@ pub const READ_EVERY: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum DeviceReads {
     /// [`Windowed`](Self::Windowed) on a backend whose tensors are not in host memory (CUDA,
-    /// wgpu), [`EveryStep`](Self::EveryStep) on flex and ndarray.
+    /// wgpu) and in a data-parallel run across processes (where a read is an all-reduce between
+    /// them: [`Peers::across_nodes`](crate::peers::Peers::across_nodes)),
+    /// [`EveryStep`](Self::EveryStep) otherwise (flex and ndarray).
     #[default]
     Auto,
     /// Every step is read before it is applied: a non-finite loss leaves the trainer as it was.
@@ -62,11 +64,11 @@ pub enum DeviceReads {
 }
 
 impl DeviceReads {
-    /// Whether steps are read in windows, on a backend whose memory is (`host`) or is not the
-    /// host's.
-    pub(crate) fn windowed(self, host: bool) -> bool {
+    /// Whether steps are read in windows, where a read is `cheap` (host memory, one process)
+    /// or is not.
+    pub(crate) fn windowed(self, cheap: bool) -> bool {
         match self {
-            Self::Auto => !host,
+            Self::Auto => !cheap,
             Self::EveryStep => false,
             Self::Windowed => true,
         }
@@ -123,7 +125,8 @@ where
 {
     /// Starts reading an epoch's steps as the configuration asks on this backend.
     pub(crate) fn start_reading(&mut self) -> Reading<B, M> {
-        if self.config.device_reads.windowed(self.host) {
+        let cheap = self.host && !self.peers.across_nodes();
+        if self.config.device_reads.windowed(cheap) {
             Reading::Window(Box::new(self.open_window()))
         } else {
             Reading::EveryStep

@@ -8,7 +8,12 @@
 //! cargo run --release -p shiftkit-lab --bin digits -- --data-dir /path/to/mnist
 //! cargo run --release -p shiftkit-lab --features cuda --bin digits -- --device cuda
 //! cargo run --release -p shiftkit-lab --features wgpu --bin digits -- --device wgpu
+//! cargo run --release -p shiftkit-lab --bin digits -- --peers 2           # two threads, data-parallel
 //! ```
+//!
+//! Over several processes or machines, each runs the same command with its own `--node-rank`
+//! (docs/scaling.md): `--nodes A:3010,B:3010 --node-rank R --orchestrator A:3000`, and one of
+//! them `--serve-orchestrator`.
 //!
 //! The source is labelled MNIST, the target optdigits (UCI handwritten digits, re-rendered in
 //! MNIST's 28x28 geometry), whose labels training never reads. By default the data embedded in
@@ -351,8 +356,8 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         .serve_orchestrator()
         .unwrap_or_else(|e| cli::fail::<Args>(e));
     if let Some(port) = serve {
-        // For as long as this program runs: the other nodes may still be finishing when it
-        // ends, as in a run where every node ends together.
+        // The orchestrators serve for as long as this program runs, which is as long as the
+        // run: every node takes the same operations, and ends with the last.
         std::thread::spawn(move || {
             if let Err(error) = run_orchestrator(port) {
                 eprintln!("error: the orchestrator stopped: {error}");

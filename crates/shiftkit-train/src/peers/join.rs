@@ -34,7 +34,7 @@ where
         peer.check()?;
         super::register::<B::InnerBackend>(&peer, &self.device)?;
         self.registered = true;
-        self.peers = Peers::new(peer.rank(), peer.peers());
+        self.peers = Peers::new(&peer);
         match self.start_together() {
             Ok(()) => Ok(self),
             Err(error) => {

@@ -164,15 +164,25 @@ impl PeerConfig {
 pub struct Peers {
     rank: usize,
     count: usize,
+    /// Whether the peers are in several processes.
+    across_nodes: bool,
 }
 
 impl Peers {
     /// A run of one.
-    pub(crate) const ALONE: Self = Self { rank: 0, count: 1 };
+    pub(crate) const ALONE: Self = Self {
+        rank: 0,
+        count: 1,
+        across_nodes: false,
+    };
 
     #[cfg(feature = "collective")]
-    pub(crate) fn new(rank: usize, count: usize) -> Self {
-        Self { rank, count }
+    pub(crate) fn new(peer: &PeerConfig) -> Self {
+        Self {
+            rank: peer.rank(),
+            count: peer.peers(),
+            across_nodes: peer.nodes().is_some(),
+        }
     }
 
     /// This peer's number, in `0..count()`.
@@ -188,6 +198,12 @@ impl Peers {
     /// Whether this peer trains alone.
     pub fn alone(&self) -> bool {
         self.count == 1
+    }
+
+    /// Whether the peers are in several processes, where every collective operation is a
+    /// round trip between processes.
+    pub fn across_nodes(&self) -> bool {
+        self.across_nodes
     }
 
     /// The sum of `tensor` over the peers (detached; `tensor` itself when alone), for
