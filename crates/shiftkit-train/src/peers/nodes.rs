@@ -57,7 +57,7 @@ fn registrations() -> MutexGuard<'static, BTreeMap<usize, Registration>> {
     REGISTRATIONS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `host:port` as a WebSocket address and its port.
+/// `host:port` split into its host and its port.
 fn parse(address: &str) -> Result<(String, u16), TrainError> {
     address
         .rsplit_once(':')
