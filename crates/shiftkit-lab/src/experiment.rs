@@ -77,6 +77,15 @@ impl RunSpec {
     pub fn stem(&self) -> String {
         format!("{}_{}_seed{}", self.method, self.model, self.seed)
     }
+
+    /// Where this process's peer `local_rank` stands among all the run's peers.
+    fn peer(&self, local_rank: usize) -> PeerConfig {
+        let peer = PeerConfig::local(local_rank, self.peers);
+        match &self.nodes {
+            Some(nodes) => peer.with_nodes(nodes.clone()),
+            None => peer,
+        }
+    }
 }
 
 /// One line of `summary.json`.
@@ -290,8 +299,7 @@ where
     DannTrainer<B, M, D>: Send,
 {
     let local = spec.peers;
-    let first = spec.nodes.as_ref().map_or(0, |nodes| nodes.rank * local);
-    let peers = local * spec.nodes.as_ref().map_or(1, Nodes::count);
+    let (first, peers) = (spec.peer(0).rank(), spec.peer(0).peers());
     if !spec.batch_size.is_multiple_of(peers) {
         return Err(format!(
             "--batch-size {} does not split over {peers} peers",
@@ -328,11 +336,8 @@ where
             .into_iter()
             .enumerate()
             .map(|(local_rank, trainer)| {
-                let label = format!("{label} peer {}/{peers}", first + local_rank);
-                let mut peer = PeerConfig::local(local_rank, local);
-                if let Some(nodes) = &spec.nodes {
-                    peer = peer.with_nodes(nodes.clone());
-                }
+                let peer = spec.peer(local_rank);
+                let label = format!("{label} peer {}/{peers}", peer.rank());
                 scope.spawn(move || -> Result<_, TrainError> {
                     let mut trainer = trainer.with_planned_epochs(epochs).join(peer)?;
                     let started = Instant::now();
@@ -402,17 +407,13 @@ where
     let parallel = spec.peers > 1 || spec.nodes.is_some();
     let (trainer, mut progress, seconds, steps_trained, peer_note) = if parallel {
         let mut runs = train_peers(spec, pair, batcher.clone(), build_model, device)?;
-        let first = spec
-            .nodes
-            .as_ref()
-            .map_or(0, |nodes| nodes.rank * spec.peers);
         let rates: Vec<String> = runs
             .iter()
             .enumerate()
             .map(|(local_rank, run)| {
                 format!(
                     "peer {}: {:.0} steps/s",
-                    first + local_rank,
+                    spec.peer(local_rank).rank(),
                     run.steps as f64 / run.seconds.max(1e-9)
                 )
             })

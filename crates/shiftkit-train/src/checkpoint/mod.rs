@@ -269,7 +269,7 @@ where
             path: &path,
             files: &files,
         };
-        let state = self.saved_state(&read, &manifest)?;
+        let mut state = self.saved_state(&read, &manifest)?;
 
         // A model file decoded into a copy of the model.
         let load_model = |name: &str| {
@@ -291,8 +291,8 @@ where
             .map_err(|e| CheckpointError::corrupt(&read.file(OPTIMIZER), e.to_string()))?;
 
         // Terms check their state before taking it.
-        for (term, saved) in self.terms.iter_mut().zip(&state.terms) {
-            if let Some(value) = saved.state.clone() {
+        for (term, saved) in self.terms.iter_mut().zip(std::mem::take(&mut state.terms)) {
+            if let Some(value) = saved.state {
                 term.load_state(value).map_err(|e| {
                     let problem = format!("term `{}`: {e}", saved.name);
                     CheckpointError::corrupt(&read.file(STATE), problem)

@@ -14,11 +14,13 @@ use burn_collective::{CollectiveConfig, PeerId, ReduceOperation};
 use super::{PeerConfig, Peers, nodes};
 use crate::TrainError;
 
-fn peer_id(rank: usize) -> PeerId {
+pub(super) fn peer_id(rank: usize) -> PeerId {
     PeerId(u32::try_from(rank).unwrap_or(u32::MAX))
 }
 
-fn failed(operation: &'static str) -> impl Fn(burn_collective::CollectiveError) -> TrainError {
+pub(super) fn failed(
+    operation: &'static str,
+) -> impl Fn(burn_collective::CollectiveError) -> TrainError {
     move |error| TrainError::Collective {
         operation,
         problem: format!("{error:?}"),

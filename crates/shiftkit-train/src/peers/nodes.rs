@@ -29,8 +29,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
-use burn_collective::{CollectiveConfig, PeerId};
+use burn_collective::CollectiveConfig;
 
+use super::collective::{failed, peer_id};
 use super::{Nodes, PeerConfig};
 use crate::TrainError;
 
@@ -46,8 +47,8 @@ struct Registration {
     operations: u64,
     /// The port of the node's data service.
     port: u16,
-    /// The other nodes' `host:port`.
-    others: Vec<String>,
+    /// The other nodes' `host:port`, and the address it resolved to when joining.
+    others: Vec<(String, SocketAddr)>,
 }
 
 /// The registrations of the peers of this process that are in groups across nodes, by rank.
@@ -91,7 +92,7 @@ pub(super) fn record(
     for (rank, other) in nodes.addresses.iter().enumerate() {
         parse(other)?;
         if rank != nodes.rank {
-            others.push(other.clone());
+            others.push((other.clone(), resolve(other)?));
         }
     }
     let config = config
@@ -190,13 +191,7 @@ fn registered<B: Backend, T>(
     registration: &Registration,
     operation: impl FnOnce() -> Result<T, TrainError>,
 ) -> Result<T, TrainError> {
-    let id = PeerId(u32::try_from(rank).unwrap_or(u32::MAX));
-    let failed = |operation: &'static str| {
-        move |error: burn_collective::CollectiveError| TrainError::Collective {
-            operation,
-            problem: format!("{error:?}"),
-        }
-    };
+    let id = peer_id(rank);
     port_free(registration.port)?;
     let config = registration.configs[(registration.operations % 2) as usize].clone();
     burn_collective::register::<B>(id, device.clone(), config).map_err(failed("register"))?;
@@ -227,24 +222,29 @@ fn port_free(port: u16) -> Result<(), TrainError> {
     }
 }
 
-/// Returns once every address in `others` accepts connections.
-fn listening(others: &[String]) -> Result<(), TrainError> {
+/// The socket address `host:port` resolves to (the first, when several).
+fn resolve(address: &str) -> Result<SocketAddr, TrainError> {
+    let unresolved = |problem: String| TrainError::Collective {
+        operation: "register",
+        problem: format!("node {address}: {problem}"),
+    };
+    address
+        .to_socket_addrs()
+        .map_err(|error| unresolved(error.to_string()))?
+        .next()
+        .ok_or_else(|| unresolved("no address".to_string()))
+}
+
+/// Returns once every node in `others` accepts connections.
+fn listening(others: &[(String, SocketAddr)]) -> Result<(), TrainError> {
     let started = Instant::now();
-    for address in others {
-        let unreachable = |problem: String| TrainError::Collective {
-            operation: "all-reduce",
-            problem: format!("node {address}: {problem}"),
-        };
-        let resolved: Vec<SocketAddr> = address
-            .to_socket_addrs()
-            .map_err(|error| unreachable(error.to_string()))?
-            .collect();
-        let target = resolved
-            .first()
-            .ok_or_else(|| unreachable("no address".to_string()))?;
+    for (address, target) in others {
         while let Err(error) = TcpStream::connect_timeout(target, Duration::from_secs(1)) {
             if started.elapsed() >= PATIENCE {
-                return Err(unreachable(format!("not listening after 10 s: {error}")));
+                return Err(TrainError::Collective {
+                    operation: "all-reduce",
+                    problem: format!("node {address}: not listening after 10 s: {error}"),
+                });
             }
             thread::sleep(Duration::from_millis(1));
         }
