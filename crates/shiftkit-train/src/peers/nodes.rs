@@ -128,9 +128,9 @@ pub(super) fn forget(rank: usize) -> bool {
 /// peer is in a group across nodes, as it is otherwise.
 ///
 /// Across nodes, every operation but the first (joining, when the other nodes may still be
-/// starting) is given [`OPERATION_PATIENCE`]: a node that stopped, or a lost wake-up in
-/// `burn-collective` 0.21's synchronisation of nodes (it happens, rarely: docs/scaling.md),
-/// would otherwise leave the others waiting for ever. The operation is then left on its own
+/// starting) is given [`OPERATION_PATIENCE`]: a node that stopped, or a failure inside
+/// `burn-collective` 0.21 (a lost wake-up in its synchronisation of nodes; it happens, rarely:
+/// docs/scaling.md), would otherwise leave the others waiting for ever. The operation is then left on its own
 /// thread, and the peer gets [`TrainError::Collective`].
 pub(super) fn around<B, T>(
     rank: usize,
@@ -174,7 +174,7 @@ where
                 operation: "all-reduce",
                 problem: format!(
                     "no answer from the other nodes in {} s: one stopped, or burn-collective \
-                     0.21's synchronisation of nodes lost a wake-up (see docs/scaling.md)",
+                     0.21 failed between them (see docs/scaling.md)",
                     OPERATION_PATIENCE.as_secs()
                 ),
             })

@@ -556,18 +556,18 @@ fn processes_equal_one_process(test: &str, mstn: bool) {
 }
 
 // The processes run this same test as their role says, hence the name passed down. Not in the
-// test command: burn-collective 0.21's synchronisation of nodes loses a wake-up now and then
-// (in about one run of these tests in ten here, one node waits for ever after an all-reduce;
+// test command: burn-collective 0.21 fails between nodes now and then (in about one run of
+// these tests in ten here, mostly one node waiting for ever after an all-reduce;
 // docs/scaling.md), and a test that fails by chance would fail the project's checks by chance.
 // Run them with `--ignored`; each fails or passes on its own merits once that is fixed.
 #[test]
-#[ignore = "burn-collective 0.21 hangs now and then across nodes; run with --ignored"]
+#[ignore = "burn-collective 0.21 fails now and then across nodes; run with --ignored"]
 fn two_processes_train_dann_as_one_process() {
     processes_equal_one_process("peers::two_processes_train_dann_as_one_process", false);
 }
 
 #[test]
-#[ignore = "burn-collective 0.21 hangs now and then across nodes; run with --ignored"]
+#[ignore = "burn-collective 0.21 fails now and then across nodes; run with --ignored"]
 fn two_processes_train_dann_mstn_as_one_process() {
     processes_equal_one_process("peers::two_processes_train_dann_mstn_as_one_process", true);
 }
