@@ -41,8 +41,9 @@ cargo test -p shiftkit -p shiftkit-lab --locked \
 
 # The program the test phase built for the lab's tests (same features): Burn is not compiled a
 # second time.
-phase "kill and resume: a run killed mid-epoch and resumed equals the run in one go"
+phase "kill and resume: a run killed mid-epoch and resumed equals the run in one go (alone, then two peers)"
 DIGITS="${CARGO_TARGET_DIR:-target}/debug/digits" STEPS=500 bash scripts/resume-check.sh
+DIGITS="${CARGO_TARGET_DIR:-target}/debug/digits" STEPS=500 PEERS=2 bash scripts/resume-check.sh
 
 # With clippy's targets and features (the examples bring the dev-dependencies, as clippy's
 # `--all-targets` did): the dependencies' checks are clippy's, only the workspace is

@@ -7,6 +7,7 @@
 #   STEPS=500 bash scripts/resume-check.sh            # shorter (the test command's)
 #   PROFILE=release bash scripts/resume-check.sh      # the released program (a longer build)
 #   DIGITS=target/debug/digits bash scripts/resume-check.sh   # a program already built
+#   PEERS=2 bash scripts/resume-check.sh              # data-parallel: two peers on two threads
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +28,7 @@ else
         *) digits="$target_dir/$profile/digits" ;;
     esac
 fi
-run=(--method dann_mstn --seed 0 --steps "$steps")
+run=(--method dann_mstn --seed 0 --steps "$steps" --peers "${PEERS:-1}")
 checkpoints="$work/C/dann_mstn_mlp_seed0"
 
 echo "-- A: the run in one go"

@@ -141,7 +141,7 @@ mod tests {
 /// Checkpoints, resume and export: the same flags in every program (`#[command(flatten)]`).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Persistence {
-    /// Save a checkpoint after every epoch, each run in DIR/METHOD_MODEL_seedN/ (the newest two kept)
+    /// Save a checkpoint after every epoch, each run in DIR/METHOD_MODEL_seedN/ (the newest two kept; with --nodes, in its node-R/ there)
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
     /// Continue each run from its newest complete checkpoint in --checkpoint-dir (a run without one starts fresh)

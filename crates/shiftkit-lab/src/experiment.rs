@@ -331,6 +331,22 @@ where
     let epochs = spec.length.epochs(trainers[0].steps_per_epoch());
     let label = format!("{} {} seed {}", spec.method, spec.model, spec.seed);
     let steps_per_epoch = trainers[0].steps_per_epoch();
+    // Every peer takes the process's checkpoint before any joins: a peer that could not would
+    // leave the others waiting for it in the join. (The first peer of the process writes.)
+    let trainers = trainers
+        .into_iter()
+        .enumerate()
+        .map(|(local_rank, trainer)| {
+            let mut trainer = trainer.with_planned_epochs(epochs);
+            if let Some(dir) = &spec.checkpoint_dir {
+                if spec.resume {
+                    resume(&mut trainer, dir, &label, local_rank == 0)?;
+                }
+                trainer = trainer.with_checkpoints(Checkpoints::new(dir));
+            }
+            Ok(trainer)
+        })
+        .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
     let runs = std::thread::scope(|scope| {
         let handles: Vec<_> = trainers
             .into_iter()
@@ -339,18 +355,19 @@ where
                 let peer = spec.peer(local_rank);
                 let label = format!("{label} peer {}/{peers}", peer.rank());
                 scope.spawn(move || -> Result<_, TrainError> {
-                    let mut trainer = trainer.with_planned_epochs(epochs).join(peer)?;
-                    let started = Instant::now();
+                    let mut trainer = trainer.join(peer)?;
+                    let (steps_before, started) = (trainer.steps_done(), Instant::now());
+                    let remaining = epochs.saturating_sub(trainer.epochs_done());
                     let result = if local_rank == 0 {
                         let mut progress = Progress::new(&label, epochs, steps_per_epoch);
-                        trainer.fit_observed(epochs, &mut progress)
+                        trainer.fit_observed(remaining, &mut progress)
                     } else {
-                        trainer.fit(epochs)
+                        trainer.fit(remaining)
                     };
                     let seconds = started.elapsed().as_secs_f64();
                     trainer.leave()?;
                     result?;
-                    let steps = trainer.steps_done();
+                    let steps = trainer.steps_done() - steps_before;
                     Ok(PeerRun {
                         trainer,
                         seconds,
@@ -436,7 +453,7 @@ where
         trainer = trainer.with_planned_epochs(epochs);
         if let Some(dir) = &spec.checkpoint_dir {
             if spec.resume {
-                resume(&mut trainer, dir, &label)?;
+                resume(&mut trainer, dir, &label, true)?;
             }
             trainer = trainer.with_checkpoints(Checkpoints::new(dir));
         }
@@ -488,30 +505,35 @@ where
     Ok((run, trainer))
 }
 
-/// Continues `trainer` from the newest checkpoint in `dir`, or says that there is none (on
-/// stderr, with the programs' progress).
+/// Continues `trainer` from the newest checkpoint in `dir`, or starts it fresh when there is
+/// none; says which on stderr, with the programs' progress, when `report`.
 #[allow(clippy::print_stderr)]
 fn resume<B, M, const D: usize>(
     trainer: &mut DannTrainer<B, M, D>,
     dir: &std::path::Path,
     label: &str,
+    report: bool,
 ) -> Result<(), Box<dyn Error>>
 where
     B: TrainingBackend,
     M: TrainableEncoder<B, D>,
 {
-    match checkpoint::latest(dir)? {
-        Some(path) => {
-            let epochs = trainer.resume_from(&path)?;
-            eprintln!(
-                "{label:<26} resumed from {} (epoch {epochs})",
-                path.display()
-            );
+    let latest = checkpoint::latest(dir)?;
+    if let Some(path) = &latest {
+        trainer.resume_from(path)?;
+    }
+    if report {
+        match latest {
+            Some(path) => eprintln!(
+                "{label:<26} resumed from {} (epoch {})",
+                path.display(),
+                trainer.epochs_done()
+            ),
+            None => eprintln!(
+                "{label:<26} no checkpoint in {}: starting fresh",
+                dir.display()
+            ),
         }
-        None => eprintln!(
-            "{label:<26} no checkpoint in {}: starting fresh",
-            dir.display()
-        ),
     }
     Ok(())
 }

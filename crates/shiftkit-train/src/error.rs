@@ -170,6 +170,15 @@ pub enum TrainError {
         /// The mean over the peers.
         mean: f64,
     },
+    /// The peers of a data-parallel run joined at different points of training: they resumed
+    /// from checkpoints of different epochs (or some resumed and some did not).
+    #[error(
+        "the peers joined at different steps ({steps:?} steps done, peer by peer): resume every peer from the same epoch's checkpoint"
+    )]
+    PeersOutOfStep {
+        /// The steps each peer had done, by rank.
+        steps: Vec<usize>,
+    },
     /// A checkpoint could not be written or read.
     #[error(transparent)]
     Checkpoint(#[from] crate::checkpoint::CheckpointError),

@@ -333,9 +333,10 @@ where
             self.history.push(record.clone());
             records.push(record);
             self.guard_after_epoch()?;
-            // In a data-parallel run every peer holds the same state: peer 0 writes it.
+            // In a data-parallel run every peer holds the same state: the first peer of each
+            // process writes it, so that every machine of the run has a copy to resume from.
             if let Some(checkpoints) = &self.checkpoints
-                && self.peers.rank() == 0
+                && self.peers.local_rank() == 0
             {
                 self.save_checkpoint(checkpoints)?;
             }
@@ -442,6 +443,17 @@ where
         let ((source, _), (target, _)) =
             (self.scans[0].batches(fixed), self.scans[1].batches(fixed));
         steps_per_epoch(self.config.pairing, source, target)
+    }
+
+    /// The passes an epoch begins over the source and the target loader: as many as its
+    /// steps need, the shorter loader cycled (each pass advances a shuffling loader's
+    /// generator, which resuming repeats).
+    pub(crate) fn passes_per_epoch(&self) -> [usize; 2] {
+        let steps = self.steps_per_epoch();
+        let fixed = self.fixed_shapes();
+        self.scans
+            .each_ref()
+            .map(|scan| steps.div_ceil(scan.batches(fixed).0.max(1)).max(1))
     }
 
     /// Whether this run's training batches all have their loader's batch size

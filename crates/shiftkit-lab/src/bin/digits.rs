@@ -339,10 +339,8 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     let peers = args.peers.get();
     let all_peers = peers * nodes.as_ref().map_or(1, Nodes::count);
     if all_peers > 1 {
-        if selecting.is_some() || args.persistence.checkpoint_dir.is_some() {
-            cli::fail::<Args>(
-                "--peers and --nodes train one run at a time, without --select or checkpoints",
-            );
+        if selecting.is_some() {
+            cli::fail::<Args>("--peers and --nodes train one run at a time, without --select");
         }
         if !args.batch_size.get().is_multiple_of(all_peers) {
             cli::fail::<Args>(format!(
@@ -467,7 +465,15 @@ impl OnBackend for Options {
                         peers: options.peers,
                         nodes: options.nodes.clone(),
                     };
-                    spec.checkpoint_dir = options.persistence.checkpoint_dir(&spec.stem());
+                    // Across nodes each process keeps its own copy (they may share a disk).
+                    spec.checkpoint_dir =
+                        options
+                            .persistence
+                            .checkpoint_dir(&spec.stem())
+                            .map(|dir| match &options.nodes {
+                                Some(nodes) => dir.join(format!("node-{}", nodes.rank)),
+                                None => dir,
+                            });
                     let export = options.persistence.export_path(&spec.stem(), count);
                     let latent = options
                         .latent

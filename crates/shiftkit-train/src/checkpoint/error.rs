@@ -77,6 +77,12 @@ pub enum CheckpointError {
         /// Epochs the trainer had trained.
         epochs: usize,
     },
+    /// The trainer has joined a data-parallel run: every peer loads its checkpoint first, then
+    /// joins, so that joining can check that they all resumed at the same step.
+    #[error(
+        "a checkpoint is loaded before joining a data-parallel run, not after: resume, then join"
+    )]
+    Joined,
 }
 
 impl CheckpointError {

@@ -22,9 +22,20 @@
 //! without storing them: the backend's generator is seeded anew at the start of every epoch
 //! from the run's seed and the epoch number (so an epoch's dropout draws depend on nothing
 //! before it), and the loaders' shuffling generators are advanced by beginning, and dropping,
-//! as many passes as the saved run had begun. The loaders given to a resumed trainer must
+//! as many passes as the saved run's epochs began. The loaders given to a resumed trainer must
 //! therefore be built as the saved run's were (same data, batch size and shuffle seed);
 //! Burn's loaders keep their generator private, so this cannot be checked.
+//!
+//! # Data-parallel runs
+//!
+//! Every peer of a run ([`peers`](crate::peers)) holds the same parameters, moments, centroids
+//! and counters, so one checkpoint serves them all: the first peer of each process writes it
+//! (each machine keeps a copy; give each process its own directory). To continue, every peer
+//! loads its process's newest checkpoint ([`resume`](DannTrainer::resume) or
+//! [`resume_from`](DannTrainer::resume_from)) and then joins; joining checks that all of
+//! them resumed at the same step ([`TrainError::PeersOutOfStep`] otherwise). Each peer
+//! advances its own shards' loaders, so the resumed run ends where the uninterrupted one
+//! does.
 //!
 //! # Crash safety
 //!
@@ -85,7 +96,9 @@ struct TrainerState {
     steps_done: usize,
     adaptation_steps_done: usize,
     planned_epochs: usize,
-    /// Passes begun on the source and target loaders after the trainer's construction.
+    /// Passes begun on the source and target loaders after the trainer's construction, by the
+    /// writing peer. For the record: a resumed trainer counts its own from its loaders and
+    /// the epochs (`take_counters`).
     loader_passes: [usize; 2],
     history: Vec<EpochRecord>,
     /// Under `RestoreBest`: the best epoch and its source accuracy (its model in `best.mpk`).
@@ -248,14 +261,17 @@ where
     /// [`TrainError::Checkpoint`] with [`CheckpointError::AlreadyTrained`],
     /// [`NoCheckpoint`](CheckpointError::NoCheckpoint), [`Io`](CheckpointError::Io),
     /// [`Truncated`](CheckpointError::Truncated), [`Corrupt`](CheckpointError::Corrupt),
-    /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel) or
-    /// [`OtherRun`](CheckpointError::OtherRun).
+    /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel),
+    /// [`OtherRun`](CheckpointError::OtherRun) or [`Joined`](CheckpointError::Joined).
     pub fn resume_from(&mut self, path: &Path) -> Result<usize, TrainError> {
         if self.epochs_done > 0 {
             return Err(CheckpointError::AlreadyTrained {
                 epochs: self.epochs_done,
             }
             .into());
+        }
+        if self.registered {
+            return Err(CheckpointError::Joined.into());
         }
         let path = if path.join(MANIFEST).exists() {
             path.to_path_buf()
@@ -290,15 +306,7 @@ where
         let optimizer = Recorder::<B>::load(&Format::default(), optimizer, &self.device)
             .map_err(|e| CheckpointError::corrupt(&read.file(OPTIMIZER), e.to_string()))?;
 
-        // Terms check their state before taking it.
-        for (term, saved) in self.terms.iter_mut().zip(std::mem::take(&mut state.terms)) {
-            if let Some(value) = saved.state {
-                term.load_state(value).map_err(|e| {
-                    let problem = format!("term `{}`: {e}", saved.name);
-                    CheckpointError::corrupt(&read.file(STATE), problem)
-                })?;
-            }
-        }
+        self.load_term_states(std::mem::take(&mut state.terms), &read)?;
 
         // Decoded and checked: now replace.
         self.model = Some(model);
@@ -342,21 +350,47 @@ where
         Ok(state)
     }
 
+    /// Gives every term its saved state, all or none: each term checks its state before
+    /// taking it, and when one refuses, the terms before it get back the state they had.
+    fn load_term_states(
+        &mut self,
+        saved: Vec<TermState>,
+        read: &Stored<'_>,
+    ) -> Result<(), CheckpointError> {
+        let before: Vec<Option<serde_json::Value>> =
+            self.terms.iter().map(|term| term.state()).collect();
+        for (i, saved) in saved.into_iter().enumerate() {
+            let Some(value) = saved.state else { continue };
+            if let Err(e) = self.terms[i].load_state(value) {
+                for (term, state) in self.terms[..i].iter_mut().zip(&before) {
+                    if let Some(state) = state {
+                        // The term's own state, just taken from it: it takes it back.
+                        let _ = term.load_state(state.clone());
+                    }
+                }
+                let problem = format!("term `{}`: {e}", saved.name);
+                return Err(CheckpointError::corrupt(&read.file(STATE), problem));
+            }
+        }
+        Ok(())
+    }
+
     /// Takes a checkpoint's counters and history, and advances the loaders' shuffling
-    /// generators by beginning (and dropping) the passes the saved run began.
+    /// generators by beginning (and dropping) the passes the saved run began: as many per
+    /// epoch as this trainer's own loaders need, which in a data-parallel run may differ from
+    /// the peer that wrote the checkpoint (its shard may have a batch more or less).
     fn take_counters(&mut self, state: TrainerState) {
         self.epochs_done = state.epochs_done;
         self.steps_done = state.steps_done;
         self.adaptation_steps_done = state.adaptation_steps_done;
         self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
         self.history = state.history;
-        for (loader, (done, saved)) in [&self.source, &self.target]
-            .into_iter()
-            .zip(self.loader_passes.iter_mut().zip(state.loader_passes))
-        {
-            while *done < saved {
+        let per_epoch = self.passes_per_epoch();
+        for (i, loader) in [&self.source, &self.target].into_iter().enumerate() {
+            let saved = per_epoch[i] * state.epochs_done;
+            while self.loader_passes[i] < saved {
                 drop(loader.iter());
-                *done += 1;
+                self.loader_passes[i] += 1;
             }
         }
     }

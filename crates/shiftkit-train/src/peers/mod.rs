@@ -34,6 +34,9 @@
 //!   the backend's generator is the process's, and peers on threads would take its draws in
 //!   whatever order they reach it. A run on threads is then reproducible. Masks drawn by the
 //!   backend's own sampler (the GPU default) still come from the backend's generator.
+//! - **Checkpoints**: every peer holds the same state, so the first peer of each process writes
+//!   it; every peer resumes before joining, and joining checks that all of them resumed at the
+//!   same step (see [`checkpoint`](crate::checkpoint#data-parallel-runs)).
 //!
 //! With a BN-free encoder and no dropout, `P` peers with batch `b` each train the model that
 //! one process trains with batch `P b`, up to the order of floating-point sums (the tests check
@@ -164,6 +167,8 @@ impl PeerConfig {
 pub struct Peers {
     rank: usize,
     count: usize,
+    /// This peer's number among the peers of its process.
+    local_rank: usize,
     /// Whether the peers are in several processes.
     across_nodes: bool,
 }
@@ -173,6 +178,7 @@ impl Peers {
     pub(crate) const ALONE: Self = Self {
         rank: 0,
         count: 1,
+        local_rank: 0,
         across_nodes: false,
     };
 
@@ -181,6 +187,7 @@ impl Peers {
         Self {
             rank: peer.rank(),
             count: peer.peers(),
+            local_rank: peer.local_rank,
             across_nodes: peer.nodes().is_some(),
         }
     }
@@ -193,6 +200,12 @@ impl Peers {
     /// The number of peers.
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// This peer's number among the peers of its process, in `0..local peers`: the peer
+    /// numbered 0 there writes the process's checkpoints.
+    pub fn local_rank(&self) -> usize {
+        self.local_rank
     }
 
     /// Whether this peer trains alone.

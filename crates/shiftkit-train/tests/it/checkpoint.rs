@@ -12,6 +12,7 @@ use proptest::prelude::*;
 use shiftkit_data::MoonsPair;
 use shiftkit_nn::ShallowEncoderConfig;
 use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
+use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{CollapsePolicy, DannConfig, DannTrainer, EpochRecord, TrainError};
 
 const SEED: u64 = 5;
@@ -230,6 +231,83 @@ fn checkpoints_of_another_model_run_or_format_are_refused() {
         resume(empty.path(), &pair),
         Err(TrainError::Checkpoint(CheckpointError::NoCheckpoint { .. }))
     ));
+}
+
+/// A term of one's own with state: the steps it has seen. It takes back a saved count up to
+/// `most`.
+struct Steps {
+    seen: usize,
+    most: usize,
+}
+
+impl<Ad: burn::tensor::backend::AutodiffBackend> AdaptationTerm<Ad> for Steps {
+    fn name(&self) -> &str {
+        "steps"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, Ad>) -> Result<TermOutput<Ad>, TrainError> {
+        self.seen += 1;
+        Ok(TermOutput::loss(
+            inputs.source_features.clone().sum().mul_scalar(0.0),
+        ))
+    }
+
+    fn state(&self) -> Option<serde_json::Value> {
+        Some(self.seen.into())
+    }
+
+    fn load_state(&mut self, state: serde_json::Value) -> Result<(), TrainError> {
+        match state.as_u64() {
+            Some(seen) if seen as usize <= self.most => {
+                self.seen = seen as usize;
+                Ok(())
+            }
+            _ => Err(TrainError::TermState {
+                term: "steps".to_string(),
+                problem: format!("{state} is more than {}", self.most),
+            }),
+        }
+    }
+}
+
+#[test]
+fn a_term_that_refuses_its_state_leaves_every_term_as_it_was() {
+    let _serial = serial();
+    let pair = moons(SEED);
+    let dir = Scratch::new("checkpoint-terms");
+    let with_steps = |most| {
+        fresh(&pair, config())
+            .with_term(Steps { seen: 0, most })
+            .unwrap()
+    };
+    let mut saved = with_steps(usize::MAX).with_checkpoints(Checkpoints::new(dir.path()));
+    saved.fit(2).unwrap();
+    let centroids = saved.aligner().unwrap().to_record();
+
+    // MSTN's term comes before `steps`, and would take its centroids first.
+    let mut refusing = with_steps(0);
+    let before = refusing.aligner().unwrap().to_record();
+    assert_ne!(before, centroids);
+    match refusing.resume_from(dir.path()) {
+        Err(TrainError::Checkpoint(CheckpointError::Corrupt { problem, .. })) => {
+            assert!(problem.contains("term `steps`"), "{problem}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(refusing.aligner().unwrap().to_record(), before);
+    assert_eq!(refusing.epochs_done(), 0);
+
+    // With room for the count, the same checkpoint loads, both states with it.
+    let mut taking = with_steps(usize::MAX);
+    taking.resume_from(dir.path()).unwrap();
+    assert_eq!(taking.aligner().unwrap().to_record(), centroids);
+    let seen = |trainer: &Trainer| trainer.term::<Steps>().unwrap().seen;
+    assert!(seen(&saved) > 0);
+    assert_eq!(seen(&taking), seen(&saved));
 }
 
 /// A directory with two checkpoints (epochs 1 and 2) of a small run, written once per test

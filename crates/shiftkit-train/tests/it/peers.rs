@@ -16,6 +16,7 @@ use burn::data::dataloader::DataLoaderBuilder;
 use serde::{Deserialize, Serialize};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::ShallowEncoderConfig;
+use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
 use shiftkit_train::peers::{Nodes, PeerConfig};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, TrainError};
@@ -25,7 +26,7 @@ use shiftkit_data::moons::MoonsConfig;
 
 use burn::tensor::{Tensor, TensorPrimitive};
 
-use crate::common::{B, Inner, Loader, Scratch, parameters, serial};
+use crate::common::{B, Inner, Loader, Scratch, parameters, serial, train_loader};
 
 /// The moons pair with 800 training points per domain, enough for [`STEPS`] union batches.
 fn moons(seed: u64) -> MoonsPair {
@@ -387,6 +388,134 @@ fn a_node_rank_outside_the_nodes_or_a_bad_address_is_an_error() {
         matches!(&error, TrainError::Collective { operation: "register", problem } if problem.contains("no port")),
         "{error:?}"
     );
+}
+
+/// Peer `rank` of 2 on shuffled shards, DANN+MSTN with dropout: 10 target batches each, and 10
+/// source batches on peer 0 but 7 on peer 1, whose source loader is cycled (two passes begun an
+/// epoch against one: the passes a resumed peer must replay are its own).
+fn uneven_peer(rank: usize) -> Trainer {
+    let pair = moons(7);
+    let loader = |data: &PointDataset, batches: usize, seed: u64| -> Loader {
+        let rows: Vec<usize> = (rank * 400..rank * 400 + batches * BATCH).collect();
+        train_loader(data.subset(&rows).unwrap(), BATCH, seed)
+    };
+    let source_batches = if rank == 0 { 10 } else { 7 };
+    let device = Default::default();
+    <B as burn::tensor::backend::Backend>::seed(&device, 3);
+    let model = ShallowEncoderConfig::new().init::<B>(&device).unwrap();
+    DannTrainer::new(
+        model,
+        loader(&pair.source_train, source_batches, 11 + rank as u64),
+        loader(&pair.target_train, 10, 21 + rank as u64),
+        config(true, 0.5),
+        &device,
+    )
+    .unwrap()
+}
+
+/// `epochs` epochs of `trainer` as peer `rank` of 2; its parameters and every epoch's losses
+/// and accuracies so far.
+fn fit_as_peer(trainer: Trainer, rank: usize, epochs: usize) -> (Vec<f32>, Vec<[f64; 5]>) {
+    let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
+    trainer.fit(epochs).unwrap();
+    trainer.leave().unwrap();
+    let history = trainer
+        .history()
+        .iter()
+        .map(|r| {
+            [
+                r.ce_loss,
+                r.domain_loss,
+                r.semantic_loss,
+                r.src_acc,
+                r.tgt_acc,
+            ]
+        })
+        .collect();
+    (weights(&trainer), history)
+}
+
+#[test]
+fn two_threads_resumed_from_a_checkpoint_end_as_the_uninterrupted_run() {
+    let _serial = serial();
+    const EPOCHS: usize = 3;
+    let peers = |each: &dyn Fn(usize) -> Trainer| (0..2).map(each).collect::<Vec<_>>();
+    let whole = on_threads(
+        peers(&|rank| uneven_peer(rank).with_planned_epochs(EPOCHS)),
+        |rank, trainer| fit_as_peer(trainer, rank, EPOCHS),
+    );
+
+    // One epoch, checkpointed, then the peers are dropped as a killed process's would be.
+    let dir = Scratch::new("peers-resume");
+    on_threads(
+        peers(&|rank| {
+            uneven_peer(rank)
+                .with_planned_epochs(EPOCHS)
+                .with_checkpoints(Checkpoints::new(dir.path()))
+        }),
+        |rank, trainer| fit_as_peer(trainer, rank, 1),
+    );
+    // The peers share this process, whose first peer alone wrote.
+    let written = checkpoint::list(dir.path()).unwrap();
+    assert_eq!(written.iter().map(|c| c.0).collect::<Vec<_>>(), [1]);
+
+    let resumed = on_threads(
+        peers(&|rank| {
+            let mut trainer = uneven_peer(rank);
+            assert_eq!(trainer.resume_from(dir.path()).unwrap(), 1);
+            trainer
+        }),
+        |rank, trainer| fit_as_peer(trainer, rank, EPOCHS - 1),
+    );
+    for (rank, (whole, resumed)) in whole.iter().zip(&resumed).enumerate() {
+        assert_eq!(resumed.1, whole.1, "peer {rank}: histories");
+        assert_eq!(resumed.0, whole.0, "peer {rank}: parameters");
+    }
+    assert_eq!(resumed[0].0, resumed[1].0);
+}
+
+#[test]
+fn peers_resumed_at_different_steps_are_an_error_on_every_peer() {
+    let _serial = serial();
+    let dir = Scratch::new("peers-apart");
+    let mut first = uneven_peer(0).with_checkpoints(Checkpoints::new(dir.path()));
+    first.fit(1).unwrap();
+
+    // Peer 0 resumes after one epoch (10 steps), peer 1 starts afresh.
+    let trainers = (0..2)
+        .map(|rank| {
+            let mut trainer = uneven_peer(rank);
+            if rank == 0 {
+                trainer.resume_from(dir.path()).unwrap();
+            }
+            trainer
+        })
+        .collect();
+    let errors = on_threads(trainers, |rank, trainer| {
+        match trainer.join(PeerConfig::local(rank, 2)) {
+            Ok(mut trainer) => {
+                trainer.leave().unwrap();
+                panic!("peer {rank} joined out of step");
+            }
+            Err(error) => error,
+        }
+    });
+    for error in errors {
+        assert!(
+            matches!(&error, TrainError::PeersOutOfStep { steps } if steps == &[10, 0]),
+            "{error:?}"
+        );
+    }
+
+    // And a checkpoint is taken before joining, not after.
+    let mut joined = uneven_peer(0).join(PeerConfig::local(0, 1)).unwrap();
+    let error = joined.resume_from(dir.path()).err().unwrap();
+    joined.leave().unwrap();
+    assert!(
+        matches!(error, TrainError::Checkpoint(CheckpointError::Joined)),
+        "{error:?}"
+    );
+    assert_eq!(joined.epochs_done(), 0);
 }
 
 // Two processes over loopback. Each test starts three children, each this test binary running
