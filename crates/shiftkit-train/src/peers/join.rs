@@ -16,9 +16,9 @@ where
     /// Joins the data-parallel run described by `peer`, before training: registers with Burn's
     /// collective engine (returning when every peer of this process has; across nodes each
     /// operation registers, and the first waits for every node), checks that every peer takes
-    /// as many steps per epoch and has done as many steps, and takes peer 0's parameters. Every peer calls it, each on its own thread
-    /// with its own device and its own shards of the source and the target data; see
-    /// [`peers`](crate::peers) for what a step then does.
+    /// as many steps per epoch and has done as many steps, and takes peer 0's parameters.
+    /// Every peer calls it, each on its own thread with its own device and its own shards of
+    /// the source and the target data; see [`peers`](crate::peers) for what a step then does.
     ///
     /// Call [`leave`](Self::leave) when training is over. With checkpoints, the first peer of
     /// each process writes them (every peer holds the same state); to continue a run, every

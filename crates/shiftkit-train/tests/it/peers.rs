@@ -19,7 +19,7 @@ use shiftkit_nn::ShallowEncoderConfig;
 use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
 use shiftkit_train::peers::{Nodes, PeerConfig};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
-use shiftkit_train::{DannConfig, DannTrainer, TrainError};
+use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, TrainError};
 
 use shiftkit_data::MoonsPair;
 use shiftkit_data::moons::MoonsConfig;
@@ -113,21 +113,26 @@ fn train(mut trainer: Trainer, peer: Option<PeerConfig>) -> Result<Outcome, Trai
         aligner.state().centroids().to_data().to_vec().unwrap()
     });
     Ok(Outcome {
-        history: history
-            .iter()
-            .map(|r| {
-                [
-                    r.ce_loss,
-                    r.domain_loss,
-                    r.semantic_loss,
-                    r.src_acc,
-                    r.tgt_acc,
-                ]
-            })
-            .collect(),
+        history: numbers(&history),
         parameters: weights(&trainer),
         centroids,
     })
+}
+
+/// Per epoch: cross-entropy, domain loss, semantic loss, source and target accuracy.
+fn numbers(history: &[EpochRecord]) -> Vec<[f64; 5]> {
+    history
+        .iter()
+        .map(|r| {
+            [
+                r.ce_loss,
+                r.domain_loss,
+                r.semantic_loss,
+                r.src_acc,
+                r.tgt_acc,
+            ]
+        })
+        .collect()
 }
 
 /// The encoder's and the discriminator's parameters.
@@ -299,6 +304,20 @@ fn a_nan_on_one_peer_stops_every_peer_at_that_step_with_the_same_weights() {
     );
 }
 
+/// What joining as peers of one run gave each trainer, which must be an error.
+fn join_errors(trainers: Vec<Trainer>) -> Vec<TrainError> {
+    let count = trainers.len();
+    on_threads(trainers, |rank, trainer| {
+        match trainer.join(PeerConfig::local(rank, count)) {
+            Ok(mut trainer) => {
+                trainer.leave().unwrap();
+                panic!("peer {rank} joined");
+            }
+            Err(error) => error,
+        }
+    })
+}
+
 #[test]
 fn uneven_shards_are_an_error_on_every_peer() {
     let _serial = serial();
@@ -323,16 +342,7 @@ fn uneven_shards_are_an_error_on_every_peer() {
             .unwrap()
         })
         .collect();
-    let errors = on_threads(trainers, |rank, trainer| {
-        match trainer.join(PeerConfig::local(rank, 2)) {
-            Ok(mut trainer) => {
-                trainer.leave().unwrap();
-                panic!("peer {rank} joined uneven shards");
-            }
-            Err(error) => error,
-        }
-    });
-    for error in errors {
+    for error in join_errors(trainers) {
         assert!(
             matches!(error, TrainError::UnevenShards { peers: 2, mean, .. } if mean == 6.0),
             "{error:?}"
@@ -419,20 +429,7 @@ fn fit_as_peer(trainer: Trainer, rank: usize, epochs: usize) -> (Vec<f32>, Vec<[
     let mut trainer = trainer.join(PeerConfig::local(rank, 2)).unwrap();
     trainer.fit(epochs).unwrap();
     trainer.leave().unwrap();
-    let history = trainer
-        .history()
-        .iter()
-        .map(|r| {
-            [
-                r.ce_loss,
-                r.domain_loss,
-                r.semantic_loss,
-                r.src_acc,
-                r.tgt_acc,
-            ]
-        })
-        .collect();
-    (weights(&trainer), history)
+    (weights(&trainer), numbers(trainer.history()))
 }
 
 #[test]
@@ -491,16 +488,7 @@ fn peers_resumed_at_different_steps_are_an_error_on_every_peer() {
             trainer
         })
         .collect();
-    let errors = on_threads(trainers, |rank, trainer| {
-        match trainer.join(PeerConfig::local(rank, 2)) {
-            Ok(mut trainer) => {
-                trainer.leave().unwrap();
-                panic!("peer {rank} joined out of step");
-            }
-            Err(error) => error,
-        }
-    });
-    for error in errors {
+    for error in join_errors(trainers) {
         assert!(
             matches!(&error, TrainError::PeersOutOfStep { steps } if steps == &[10, 0]),
             "{error:?}"
