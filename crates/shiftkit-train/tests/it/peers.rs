@@ -1,6 +1,7 @@
 //! Data-parallel training is exact: 2 peers with batch `b` each train the model one process
 //! trains with batch `2b` (a BN-free network, no dropout), for DANN and DANN+MSTN, as threads of
-//! one process and as two processes over loopback (those with `--ignored`: see below).
+//! one process and as two processes over loopback (restarted from their checkpoints when the
+//! collective engine fails them: see below).
 //!
 //! The union batch of step `k` is rows `2bk .. 2b(k + 1)` of each domain, unshuffled; peer `r`
 //! holds rows `2bk + rb .. 2bk + (r + 1)b`. After 20 steps (two epochs) losses, accuracies,
@@ -102,18 +103,21 @@ fn trainer(config: DannConfig, rank: usize, peers: usize) -> Trainer {
     .unwrap()
 }
 
-/// Two epochs (20 steps) of `trainer`, in the run `peer` describes if any.
+/// Two epochs (20 steps) of `trainer` (those it has not trained yet, when it resumed), in the
+/// run `peer` describes if any.
 fn train(mut trainer: Trainer, peer: Option<PeerConfig>) -> Result<Outcome, TrainError> {
     if let Some(peer) = peer {
         trainer = trainer.join(peer)?;
     }
-    let history = trainer.fit(2)?;
+    let result = trainer.fit(2 - trainer.epochs_done());
     trainer.leave()?;
+    result?;
+    let history = trainer.history();
     let centroids = trainer.aligner().map_or_else(Vec::new, |aligner| {
         aligner.state().centroids().to_data().to_vec().unwrap()
     });
     Ok(Outcome {
-        history: numbers(&history),
+        history: numbers(history),
         parameters: weights(&trainer),
         centroids,
     })
@@ -509,10 +513,19 @@ fn peers_resumed_at_different_steps_are_an_error_on_every_peer() {
 // Two processes over loopback. Each test starts three children, each this test binary running
 // the same test again with `SHIFTKIT_PEER_ROLE` set: the orchestrators, then node 0 and node 1,
 // and stops them all when it ends (on success, failure or panic).
+//
+// burn-collective 0.21 fails between nodes now and then (about one operation in 3,000 here:
+// docs/scaling.md), always as a `TrainError::Collective` on some node, or as a wait. The nodes
+// therefore train as long runs across machines are told to: with a checkpoint after every
+// epoch, and, after such a failure of the engine, all of them started again from their
+// checkpoints (at most `ATTEMPTS` times). What they end with must still equal one process's
+// run; any other failure fails the test at once.
 
 const ROLE: &str = "SHIFTKIT_PEER_ROLE";
 const PORTS: &str = "SHIFTKIT_PEER_PORTS";
 const OUT: &str = "SHIFTKIT_PEER_OUT";
+/// Starts of the nodes, the first included, before an engine failure fails the test.
+const ATTEMPTS: usize = 3;
 
 /// `n` ports free on 127.0.0.1 when asked, the first two consecutive (the orchestrators'),
 /// below the range the system draws its connections' own ports from (32768 and up on Linux):
@@ -550,23 +563,86 @@ fn as_child(role: &str) {
     if let Some(node) = role.strip_prefix("raw ") {
         return raw_all_reduces(node.parse().unwrap(), &ports);
     }
-    // "node R mstn|dann"
+    // "node R mstn|dann [fails]"
     let mut words = role.split(' ').skip(1);
     let rank: usize = words.next().unwrap().parse().unwrap();
     let mstn = words.next() == Some("mstn");
+    let fails = words.next() == Some("fails");
     let address = |port: u16| format!("127.0.0.1:{port}");
     let peer = PeerConfig::local(0, 1).with_nodes(Nodes {
         rank,
         orchestrator: address(ports[0]),
         addresses: ports[1..].iter().map(|&p| address(p)).collect(),
     });
-    let outcome = train(trainer(config(mstn, 0.0), rank, 2), Some(peer)).unwrap();
     let out = std::env::var(OUT).unwrap();
-    std::fs::write(
-        format!("{out}.{rank}"),
-        serde_json::to_vec(&outcome).unwrap(),
-    )
-    .unwrap();
+    let checkpoints = checkpoints_of(&out, rank);
+    let mut trainer = trainer(config(mstn, 0.0), rank, 2)
+        .with_planned_epochs(2)
+        .with_checkpoints(Checkpoints::new(&checkpoints));
+    if checkpoint::latest(&checkpoints).unwrap().is_some() {
+        trainer.resume_from(&checkpoints).unwrap();
+    } else if fails {
+        return fail_after_one_epoch(trainer, peer, &out, rank);
+    }
+    match train(trainer, Some(peer)) {
+        Ok(outcome) => std::fs::write(
+            format!("{out}.{rank}"),
+            serde_json::to_vec(&outcome).unwrap(),
+        )
+        .unwrap(),
+        Err(error @ TrainError::Collective { .. }) => {
+            std::fs::write(engine_marker(&out, rank), error.to_string()).unwrap();
+            panic!("{error}");
+        }
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// A node that the engine fails (as it does now and then) once both nodes have saved the
+/// first epoch: it stops in the middle of the run with the engine's error.
+fn fail_after_one_epoch(trainer: Trainer, peer: PeerConfig, out: &str, rank: usize) {
+    let mut trainer = trainer.join(peer).unwrap();
+    trainer.fit(1).unwrap();
+    let started = Instant::now();
+    while checkpoint::list(&checkpoints_of(out, 0))
+        .unwrap()
+        .is_empty()
+    {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        thread::sleep(Duration::from_millis(20));
+    }
+    let error = TrainError::Collective {
+        operation: "all-reduce",
+        problem: "failed on purpose, as the engine now and then does".to_string(),
+    };
+    std::fs::write(engine_marker(out, rank), error.to_string()).unwrap();
+    panic!("{error}");
+}
+
+/// Where node `rank` keeps its checkpoints.
+fn checkpoints_of(out: &str, rank: usize) -> PathBuf {
+    PathBuf::from(format!("{out}.checkpoints.{rank}"))
+}
+
+/// The file in which node `rank` says that the engine failed it.
+fn engine_marker(out: &str, rank: usize) -> PathBuf {
+    PathBuf::from(format!("{out}.engine.{rank}"))
+}
+
+/// Before the nodes start again: every node's checkpoints past the newest epoch that all of
+/// them saved are removed (a node may have been stopped before it wrote the last), so that all
+/// resume at the same step.
+fn align_checkpoints(out: &str, nodes: usize) {
+    let dirs: Vec<PathBuf> = (0..nodes).map(|rank| checkpoints_of(out, rank)).collect();
+    let newest = |dir: &PathBuf| checkpoint::list(dir).unwrap().last().map_or(0, |c| c.0);
+    let common = dirs.iter().map(newest).min().unwrap_or(0);
+    for dir in &dirs {
+        for (epoch, path) in checkpoint::list(dir).unwrap() {
+            if epoch > common {
+                std::fs::remove_dir_all(path).unwrap();
+            }
+        }
+    }
 }
 
 /// Kills the children it holds when dropped: on success, on failure, on a panic.
@@ -594,6 +670,8 @@ fn child(test: &str, role: &str, ports: &str, out: &str, log: &Path) -> Child {
             "1",
         ])
         .env(ROLE, role)
+        // A failure's message, not a backtrace, in the lines `tail` shows.
+        .env("RUST_BACKTRACE", "0")
         .env(PORTS, ports)
         .env(OUT, out)
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -609,15 +687,29 @@ fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(15)..].join("\n")
 }
 
+/// How a start of the nodes ended.
+enum Ended {
+    /// Every node succeeded; the children are stopped when this is dropped.
+    Done(Children),
+    /// The collective engine failed a node, or the nodes did not finish in time: what the
+    /// nodes said last.
+    Engine(String),
+}
+
 /// Starts the orchestrators and a child per node role of `roles`, their outputs in `dir`, and
-/// waits (at most `patience`) for the nodes to succeed.
-fn run_nodes(test: &str, roles: &[String], dir: &Scratch, patience: Duration) -> Children {
+/// waits (at most `patience`) for the nodes to succeed. A node that fails otherwise than by
+/// the engine fails the test.
+fn run_nodes(test: &str, roles: &[String], dir: &Scratch, patience: Duration) -> Ended {
     let ports: Vec<String> = free_ports(1 + roles.len())
         .iter()
         .map(u16::to_string)
         .collect();
     let ports = ports.join(",");
     let out = dir.join("outcome").display().to_string();
+    for rank in 0..roles.len() {
+        let _ = std::fs::remove_file(engine_marker(&out, rank));
+        let _ = std::fs::remove_file(format!("{out}.{rank}"));
+    }
     let logs: Vec<PathBuf> = (0..=roles.len())
         .map(|i| dir.join(&format!("child{i}.log")))
         .collect();
@@ -625,42 +717,75 @@ fn run_nodes(test: &str, roles: &[String], dir: &Scratch, patience: Duration) ->
     for (role, log) in roles.iter().zip(&logs[1..]) {
         children.0.push(child(test, role, &ports, &out, log));
     }
+    let said = || {
+        (1..=roles.len())
+            .map(|node| format!("node {}:\n{}", node - 1, tail(&logs[node])))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let started = Instant::now();
-    for node in 1..=roles.len() {
-        loop {
-            if let Some(status) = children.0[node].try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "node {} failed:\n{}",
-                    node - 1,
-                    tail(&logs[node])
-                );
-                break;
+    let mut done = vec![false; roles.len()];
+    while done.contains(&false) {
+        for (rank, done) in done.iter_mut().enumerate() {
+            if *done {
+                continue;
             }
-            assert!(
-                started.elapsed() < patience,
-                "the nodes did not finish in {patience:?}:\n{}\n{}",
-                tail(&logs[1]),
-                tail(&logs[2])
-            );
-            thread::sleep(Duration::from_millis(20));
+            if let Some(status) = children.0[rank + 1].try_wait().unwrap() {
+                if status.success() {
+                    *done = true;
+                } else if engine_marker(&out, rank).exists() {
+                    return Ended::Engine(said());
+                } else {
+                    panic!("node {rank} failed:\n{}", tail(&logs[rank + 1]));
+                }
+            }
         }
+        if started.elapsed() > patience {
+            return Ended::Engine(format!(
+                "the nodes did not finish in {patience:?}:\n{}",
+                said()
+            ));
+        }
+        thread::sleep(Duration::from_millis(20));
     }
-    children
+    Ended::Done(children)
 }
 
-/// Two peers as two processes over loopback, against one process with the union batch.
-fn processes_equal_one_process(test: &str, mstn: bool) {
+/// Two peers as two processes over loopback, against one process with the union batch; with
+/// `fails`, node 1 fails in the middle of its first start. Returns the starts of the nodes
+/// (`None` in a child, which plays its role instead).
+fn processes_equal_one_process(test: &str, mstn: bool, fails: bool) -> Option<usize> {
     if let Ok(role) = std::env::var(ROLE) {
-        return as_child(&role);
+        as_child(&role);
+        return None;
     }
     let _serial = serial();
     let alone = alone(mstn);
     let dir = Scratch::new("peers");
     let method = if mstn { "mstn" } else { "dann" };
-    let roles: Vec<String> = (0..2).map(|rank| format!("node {rank} {method}")).collect();
-    let _children = run_nodes(test, &roles, &dir, Duration::from_secs(120));
+    let roles: Vec<String> = (0..2)
+        .map(|rank| match (rank, fails) {
+            (1, true) => format!("node {rank} {method} fails"),
+            _ => format!("node {rank} {method}"),
+        })
+        .collect();
     let out = dir.join("outcome").display().to_string();
+    // Past the nodes' own 120 s watchdog, which turns a wait inside the engine into an error.
+    let patience = Duration::from_secs(150);
+    let mut attempt = 1;
+    let _children = loop {
+        match run_nodes(test, &roles, &dir, patience) {
+            Ended::Done(children) => break children,
+            Ended::Engine(said) if attempt < ATTEMPTS => {
+                eprintln!("start {attempt} of the nodes failed inside the engine; again:\n{said}");
+                align_checkpoints(&out, roles.len());
+                attempt += 1;
+            }
+            Ended::Engine(said) => {
+                panic!("the engine failed all {ATTEMPTS} starts of the nodes; the last:\n{said}")
+            }
+        }
+    };
     let peers: Vec<Outcome> = (0..2)
         .map(|rank| {
             serde_json::from_slice(&std::fs::read(format!("{out}.{rank}")).unwrap()).unwrap()
@@ -670,23 +795,35 @@ fn processes_equal_one_process(test: &str, mstn: bool) {
         assert_same(&alone, peer, &format!("process {rank}"));
     }
     assert_eq!(peers[0].parameters, peers[1].parameters);
+    Some(attempt)
 }
 
-// The processes run this same test as their role says, hence the name passed down. Not in the
-// test command: burn-collective 0.21 fails between nodes now and then (in about one run of
-// these tests in ten here, mostly one node waiting for ever after an all-reduce;
-// docs/scaling.md), and a test that fails by chance would fail the project's checks by chance.
-// Run them with `--ignored`; each fails or passes on its own merits once that is fixed.
+// The processes run this same test as their role says, hence the name passed down.
 #[test]
-#[ignore = "burn-collective 0.21 fails now and then across nodes; run with --ignored"]
 fn two_processes_train_dann_as_one_process() {
-    processes_equal_one_process("peers::two_processes_train_dann_as_one_process", false);
+    processes_equal_one_process(
+        "peers::two_processes_train_dann_as_one_process",
+        false,
+        false,
+    );
 }
 
 #[test]
-#[ignore = "burn-collective 0.21 fails now and then across nodes; run with --ignored"]
 fn two_processes_train_dann_mstn_as_one_process() {
-    processes_equal_one_process("peers::two_processes_train_dann_mstn_as_one_process", true);
+    processes_equal_one_process(
+        "peers::two_processes_train_dann_mstn_as_one_process",
+        true,
+        false,
+    );
+}
+
+#[test]
+fn two_processes_failed_by_the_engine_resume_and_train_as_one_process() {
+    let test = "peers::two_processes_failed_by_the_engine_resume_and_train_as_one_process";
+    if let Some(starts) = processes_equal_one_process(test, true, true) {
+        // Started again once (more only if the real engine failed too).
+        assert!(starts >= 2, "{starts} starts");
+    }
 }
 
 /// Node `node` registering once with burn-collective and all-reducing twice.
@@ -734,10 +871,13 @@ fn two_processes_all_reduce_twice_in_one_registration() {
     }
     let roles = ["raw 0".to_string(), "raw 1".to_string()];
     let test = "peers::two_processes_all_reduce_twice_in_one_registration";
-    let _children = run_nodes(
+    match run_nodes(
         test,
         &roles,
         &Scratch::new("peers"),
         Duration::from_secs(60),
-    );
+    ) {
+        Ended::Done(_children) => {}
+        Ended::Engine(said) => panic!("{said}"),
+    }
 }
