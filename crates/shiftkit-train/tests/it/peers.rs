@@ -754,6 +754,8 @@ fn run_nodes(test: &str, roles: &[String], dir: &Scratch, patience: Duration) ->
 /// Two peers as two processes over loopback, against one process with the union batch; with
 /// `fails`, node 1 fails in the middle of its first start. Returns the starts of the nodes
 /// (`None` in a child, which plays its role instead).
+// It says why the nodes started again, in the test's output (`--nocapture`, or a failure's).
+#[allow(clippy::print_stderr)]
 fn processes_equal_one_process(test: &str, mstn: bool, fails: bool) -> Option<usize> {
     if let Ok(role) = std::env::var(ROLE) {
         as_child(&role);
