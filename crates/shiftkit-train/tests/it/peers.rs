@@ -525,7 +525,7 @@ const ROLE: &str = "SHIFTKIT_PEER_ROLE";
 const PORTS: &str = "SHIFTKIT_PEER_PORTS";
 const OUT: &str = "SHIFTKIT_PEER_OUT";
 /// Starts of the nodes, the first included, before an engine failure fails the test.
-const ATTEMPTS: usize = 3;
+const ATTEMPTS: usize = 4;
 
 /// `n` ports free on 127.0.0.1 when asked, the first two consecutive (the orchestrators'),
 /// below the range the system draws its connections' own ports from (32768 and up on Linux):
