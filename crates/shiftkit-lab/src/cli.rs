@@ -207,9 +207,8 @@ impl NodeArgs {
             return Ok(None);
         }
         let address = self.orchestrator.as_deref().unwrap_or_default();
-        address
-            .rsplit_once(':')
-            .and_then(|(_, port)| port.parse().ok())
+        self.nodes()
+            .and_then(|nodes| nodes.orchestrator_port().ok())
             .map(Some)
             .ok_or_else(|| format!("--orchestrator {address} does not end in a port"))
     }

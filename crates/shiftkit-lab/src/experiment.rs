@@ -336,16 +336,7 @@ where
     let trainers = trainers
         .into_iter()
         .enumerate()
-        .map(|(local_rank, trainer)| {
-            let mut trainer = trainer.with_planned_epochs(epochs);
-            if let Some(dir) = &spec.checkpoint_dir {
-                if spec.resume {
-                    resume(&mut trainer, dir, &label, local_rank == 0)?;
-                }
-                trainer = trainer.with_checkpoints(Checkpoints::new(dir));
-            }
-            Ok(trainer)
-        })
+        .map(|(local_rank, trainer)| persisted(trainer, spec, epochs, &label, local_rank == 0))
         .collect::<Result<Vec<_>, Box<dyn Error>>>()?;
     let runs = std::thread::scope(|scope| {
         let handles: Vec<_> = trainers
@@ -441,7 +432,7 @@ where
         let note = format!(", {}", rates.join(", "));
         (first.trainer, progress, first.seconds, first.steps, note)
     } else {
-        let mut trainer = new_trainer(
+        let trainer = new_trainer(
             (pair.source_train.clone(), pair.target_train.clone()),
             Loaders::for_run(batcher.clone(), spec.batch_size, spec.seed),
             spec.seed,
@@ -450,13 +441,7 @@ where
             device,
         )?;
         let epochs = spec.length.epochs(trainer.steps_per_epoch());
-        trainer = trainer.with_planned_epochs(epochs);
-        if let Some(dir) = &spec.checkpoint_dir {
-            if spec.resume {
-                resume(&mut trainer, dir, &label, true)?;
-            }
-            trainer = trainer.with_checkpoints(Checkpoints::new(dir));
-        }
+        let mut trainer = persisted(trainer, spec, epochs, &label, true)?;
         let mut progress = Progress::new(&label, epochs, trainer.steps_per_epoch());
         let steps_before = trainer.steps_done();
         let started = Instant::now();
@@ -503,6 +488,30 @@ where
         history,
     };
     Ok((run, trainer))
+}
+
+/// `trainer` planned for `epochs` in all, with `spec`'s checkpoints if it keeps any: continued
+/// from the newest in its directory when `spec.resume` (saying so when `report`), and writing
+/// one after every epoch.
+fn persisted<B, M, const D: usize>(
+    trainer: DannTrainer<B, M, D>,
+    spec: &RunSpec,
+    epochs: usize,
+    label: &str,
+    report: bool,
+) -> Result<DannTrainer<B, M, D>, Box<dyn Error>>
+where
+    B: TrainingBackend,
+    M: TrainableEncoder<B, D>,
+{
+    let mut trainer = trainer.with_planned_epochs(epochs);
+    let Some(dir) = &spec.checkpoint_dir else {
+        return Ok(trainer);
+    };
+    if spec.resume {
+        resume(&mut trainer, dir, label, report)?;
+    }
+    Ok(trainer.with_checkpoints(Checkpoints::new(dir)))
 }
 
 /// Continues `trainer` from the newest checkpoint in `dir`, or starts it fresh when there is

@@ -97,7 +97,6 @@ pub(crate) fn steps_per_epoch(pairing: Pairing, source: usize, target: usize) ->
 pub(crate) struct Cycler<'a, B: Backend, const D: usize> {
     loader: &'a dyn DataLoader<B, DomainBatch<B, D>>,
     iter: Box<dyn DataLoaderIterator<DomainBatch<B, D>> + 'a>,
-    passes: usize,
     /// The only batch length taken, when batch shapes are fixed.
     only: Option<usize>,
 }
@@ -111,14 +110,8 @@ impl<'a, B: Backend, const D: usize> Cycler<'a, B, D> {
         Self {
             loader,
             iter: loader.iter(),
-            passes: 1,
             only,
         }
-    }
-
-    /// The passes begun over the loader (each one advances a shuffling loader's generator).
-    pub(crate) fn passes(&self) -> usize {
-        self.passes
     }
 
     /// The next batch (of length `only`, when given), starting the loader over (reshuffled,
@@ -132,7 +125,6 @@ impl<'a, B: Backend, const D: usize> Cycler<'a, B, D> {
                 }
             }
             self.iter = self.loader.iter();
-            self.passes += 1;
         }
         None
     }

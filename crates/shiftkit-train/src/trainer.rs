@@ -135,9 +135,6 @@ where
     pub(crate) adaptation_steps_done: usize,
     /// The epochs the schedules run over (see [`with_planned_epochs`](Self::with_planned_epochs)).
     pub(crate) planned_epochs: usize,
-    /// Passes begun on the source and the target loader since construction: their shuffling
-    /// generators' positions, for checkpoints.
-    pub(crate) loader_passes: [usize; 2],
     pub(crate) history: Vec<EpochRecord>,
     /// Under [`CollapsePolicy::RestoreBest`]: the alarm-free epoch with the best source
     /// accuracy, and its model.
@@ -216,7 +213,6 @@ where
             adaptation_steps_done: 0,
             host_reads: 0,
             planned_epochs: 0,
-            loader_passes: [0; 2],
             history: Vec::new(),
             best: None,
             checkpoints: None,
@@ -596,8 +592,6 @@ where
             .finish_reading(reading, &mut sums, observer)?
             .unwrap_or(alpha);
         self.epochs_done = epoch;
-        self.loader_passes[0] += source.passes();
-        self.loader_passes[1] += target.passes();
         let (tgt_acc, tgt_majority) = tracking.read(self.peers, &mut self.host_reads)?;
         self.average_state()?;
         Ok(self.record(

@@ -98,7 +98,7 @@ struct TrainerState {
     planned_epochs: usize,
     /// Passes begun on the source and target loaders after the trainer's construction, by the
     /// writing peer. For the record: a resumed trainer counts its own from its loaders and
-    /// the epochs (`take_counters`).
+    /// the epochs (`passes_per_epoch`).
     loader_passes: [usize; 2],
     history: Vec<EpochRecord>,
     /// Under `RestoreBest`: the best epoch and its source accuracy (its model in `best.mpk`).
@@ -173,7 +173,9 @@ where
             steps_done: self.steps_done,
             adaptation_steps_done: self.adaptation_steps_done,
             planned_epochs: self.planned_epochs,
-            loader_passes: self.loader_passes,
+            loader_passes: self
+                .passes_per_epoch()
+                .map(|passes| passes * self.epochs_done),
             history: self.history.clone(),
             best: self.best.as_ref().map(|(epoch, acc, _)| (*epoch, *acc)),
             terms: self
@@ -386,11 +388,9 @@ where
         self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
         self.history = state.history;
         let per_epoch = self.passes_per_epoch();
-        for (i, loader) in [&self.source, &self.target].into_iter().enumerate() {
-            let saved = per_epoch[i] * state.epochs_done;
-            while self.loader_passes[i] < saved {
+        for (loader, passes) in [&self.source, &self.target].into_iter().zip(per_epoch) {
+            for _ in 0..passes * state.epochs_done {
                 drop(loader.iter());
-                self.loader_passes[i] += 1;
             }
         }
     }

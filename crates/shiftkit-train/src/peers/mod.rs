@@ -94,6 +94,28 @@ impl Nodes {
     pub fn count(&self) -> usize {
         self.addresses.len()
     }
+
+    /// The port of [`orchestrator`](Self::orchestrator): the one `run_orchestrator` serves
+    /// (with the next) in the process that runs it.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Collective`] when the address does not end in a port.
+    pub fn orchestrator_port(&self) -> Result<u16, TrainError> {
+        host_and_port(&self.orchestrator).map(|(_, port)| port)
+    }
+}
+
+/// `host:port` split into its host and its port.
+pub(crate) fn host_and_port(address: &str) -> Result<(String, u16), TrainError> {
+    address
+        .rsplit_once(':')
+        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
+        .map(|(host, port)| (host.to_string(), port))
+        .ok_or_else(|| TrainError::Collective {
+            operation: "register",
+            problem: format!("`{address}` is not a host:port address"),
+        })
 }
 
 impl PeerConfig {

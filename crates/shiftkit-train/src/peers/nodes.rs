@@ -32,7 +32,7 @@ use burn::tensor::backend::Backend;
 use burn_collective::CollectiveConfig;
 
 use super::collective::{failed, peer_id};
-use super::{Nodes, PeerConfig};
+use super::{Nodes, PeerConfig, host_and_port};
 use crate::TrainError;
 
 /// How long a node waits for a port to be free or another node to listen.
@@ -58,18 +58,6 @@ fn registrations() -> MutexGuard<'static, BTreeMap<usize, Registration>> {
     REGISTRATIONS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `host:port` split into its host and its port.
-fn parse(address: &str) -> Result<(String, u16), TrainError> {
-    address
-        .rsplit_once(':')
-        .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
-        .map(|(host, port)| (host.to_string(), port))
-        .ok_or_else(|| TrainError::Collective {
-            operation: "register",
-            problem: format!("`{address}` is not a host:port address"),
-        })
-}
-
 /// Records what peer `peer` (of a group across `nodes`) registers with in each operation.
 pub(super) fn record(
     peer: &PeerConfig,
@@ -84,13 +72,13 @@ pub(super) fn record(
                 problem: format!("`{host}:{port}` is not a host:port address"),
             })
     };
-    let (host, orchestrator) = parse(&nodes.orchestrator)?;
+    let (host, orchestrator) = host_and_port(&nodes.orchestrator)?;
     // `PeerConfig::check` has checked the rank.
     let own = nodes.addresses.get(nodes.rank).map_or("", String::as_str);
-    let (own_host, port) = parse(own)?;
+    let (own_host, port) = host_and_port(own)?;
     let mut others = Vec::with_capacity(nodes.count());
     for (rank, other) in nodes.addresses.iter().enumerate() {
-        parse(other)?;
+        host_and_port(other)?;
         if rank != nodes.rank {
             others.push((other.clone(), resolve(other)?));
         }
@@ -129,9 +117,9 @@ pub(super) fn forget(rank: usize) -> bool {
 ///
 /// Across nodes, every operation but the first (joining, when the other nodes may still be
 /// starting) is given [`OPERATION_PATIENCE`]: a node that stopped, or a failure inside
-/// `burn-collective` 0.21 (a lost wake-up in its synchronisation of nodes; it happens, rarely:
-/// docs/scaling.md), would otherwise leave the others waiting for ever. The operation is then left on its own
-/// thread, and the peer gets [`TrainError::Collective`].
+/// `burn-collective` 0.21 (rare: docs/scaling.md), would otherwise leave the others waiting for
+/// ever. The operation is then left on its own thread, and the peer gets
+/// [`TrainError::Collective`].
 pub(super) fn around<B, T>(
     rank: usize,
     device: &B::Device,
@@ -243,7 +231,10 @@ fn listening(others: &[(String, SocketAddr)]) -> Result<(), TrainError> {
             if started.elapsed() >= PATIENCE {
                 return Err(TrainError::Collective {
                     operation: "all-reduce",
-                    problem: format!("node {address}: not listening after 10 s: {error}"),
+                    problem: format!(
+                        "node {address}: not listening after {} s: {error}",
+                        PATIENCE.as_secs()
+                    ),
                 });
             }
             thread::sleep(Duration::from_millis(1));
