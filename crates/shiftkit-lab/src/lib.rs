@@ -1,5 +1,6 @@
-//! The experiment programs of shiftkit, `digits` (MNIST -> optdigits, the README's main job)
-//! and `moons` (the DANN paper's two-moons toy task), and what they share: one training run written once for every backend, progress bars, the results
+//! The experiment programs of shiftkit, `digits` (MNIST -> optdigits, the README's main job),
+//! `moons` (the DANN paper's two-moons toy task) and `suite` (the robustness suite: every
+//! method on harder domain pairs), and what they share: one training run written once for every backend, progress bars, the results
 //! table, JSON outputs and PNG plots.
 //!
 //! ```text

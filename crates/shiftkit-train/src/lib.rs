@@ -17,8 +17,9 @@
 //! - bad input is a typed [`TrainError`] before training starts, and a non-finite loss stops
 //!   training with an error instead of silently spreading NaN.
 //!
-//! Several devices: with the feature `collective`, trainers on several threads join one
-//! data-parallel run on Burn's collective engine ([`peers`]).
+//! Several devices: with the feature `collective`, trainers on several threads, and in several
+//! processes or on several machines, join one data-parallel run on Burn's collective engine
+//! ([`peers`]).
 //!
 //! Names, as in the papers: alpha is the reversal strength, gamma the steepness of its ramp
 //! (10), p the training progress in [0, 1].

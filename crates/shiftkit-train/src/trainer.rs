@@ -292,7 +292,9 @@ where
     /// epochs completed before it stay in the history. [`TrainError::Collapsed`] when the
     /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
     /// ends with the epoch that raised the alarms. [`TrainError::Checkpoint`] when a
-    /// checkpoint could not be written (the epoch's training is kept in memory).
+    /// checkpoint could not be written (the epoch's training is kept in memory), or, before
+    /// any training, when the checkpoints' directory already holds the epoch the first
+    /// checkpoint would be or a later one ([`CheckpointError::Ahead`](crate::checkpoint::CheckpointError::Ahead)).
     pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
         self.fit_observed(epochs, &mut Silent)
     }
@@ -307,6 +309,9 @@ where
         epochs: usize,
         observer: &mut dyn TrainObserver,
     ) -> Result<Vec<EpochRecord>, TrainError> {
+        if epochs > 0 {
+            self.check_checkpoints()?;
+        }
         self.planned_epochs = self.planned_epochs.max(self.epochs_done + epochs);
         let plan = Plan::new(
             self.steps_per_epoch(),

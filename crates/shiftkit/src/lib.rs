@@ -57,6 +57,8 @@
 //! - `cuda`: the CUDA backend (NVIDIA GPUs).
 //! - `wgpu`: the wgpu backend (GPUs through Vulkan, Metal or DirectX 12), `backend::Wgpu`;
 //!   [`device::wgpu_adapter`] says which adapter it runs on.
+//! - `collective`: data-parallel training on Burn's collective engine, over threads of one
+//!   process or over several processes and machines (`train::peers`).
 
 pub mod grl {
     //! Gradient reversal: see [`shiftkit_grl`].

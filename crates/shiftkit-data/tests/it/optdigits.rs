@@ -170,7 +170,10 @@ fn an_unreadable_file_is_an_io_error() {
 
 #[test]
 fn the_shared_copy_matches_the_embedded_one() {
-    let shared = common::shared_data().join("optdigits/digits.csv.gz");
+    let Some(dir) = common::shared_data("the_shared_copy_matches_the_embedded_one") else {
+        return;
+    };
+    let shared = dir.join("optdigits/digits.csv.gz");
     assert_eq!(&optdigits::load(shared).unwrap(), embedded());
 }
 

@@ -77,6 +77,21 @@ pub enum CheckpointError {
         /// Epochs the trainer had trained.
         epochs: usize,
     },
+    /// The directory already holds a checkpoint at or past the epoch the trainer would write:
+    /// another run's, or a later one of this run (a trainer resumed from an older checkpoint).
+    /// Writing would replace it, or keeping the newest would remove the new one; nothing is
+    /// written.
+    #[error(
+        "{dir} already holds a checkpoint of epoch {found}, at or past this trainer's epoch {epoch}: resume from it, or keep this run's checkpoints in another directory"
+    )]
+    Ahead {
+        /// The checkpoints' directory.
+        dir: PathBuf,
+        /// The newest epoch it holds.
+        found: usize,
+        /// The epoch the trainer would write.
+        epoch: usize,
+    },
     /// The trainer has joined a data-parallel run: every peer loads its checkpoint first, then
     /// joins, so that joining can check that they all resumed at the same step.
     #[error(

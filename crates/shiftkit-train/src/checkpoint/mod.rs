@@ -43,7 +43,10 @@
 //! then renamed into place and its parent synced: a crash at any instant leaves the previous
 //! checkpoints intact, and at most a hidden partial directory, which is never read and is
 //! removed by the next save. The newest [`Checkpoints::keep`] are kept. One run writes into a
-//! directory at a time.
+//! directory at a time, and nothing it holds is replaced: a directory that already holds the
+//! epoch a trainer would write, or a later one (another run's checkpoints, or a trainer resumed
+//! from an older checkpoint of its own), is refused with [`CheckpointError::Ahead`], by `fit`
+//! before it trains.
 
 mod error;
 mod store;
@@ -154,13 +157,27 @@ where
         self.epochs_done
     }
 
+    /// Whether the checkpoints `fit` will write after the next epoch can be written: their
+    /// directory holds no checkpoint of that epoch or later (checked before training, so that
+    /// no epoch is trained for a checkpoint that would be refused).
+    pub(crate) fn check_checkpoints(&self) -> Result<(), TrainError> {
+        if let Some(checkpoints) = &self.checkpoints
+            && self.peers.local_rank() == 0
+        {
+            store::check_not_ahead(&checkpoints.dir, self.epochs_done + 1)?;
+        }
+        Ok(())
+    }
+
     /// Writes a checkpoint of the trainer now, into `checkpoints.dir`, and keeps the newest
     /// `checkpoints.keep`. Returns the checkpoint's directory.
     ///
     /// # Errors
     ///
-    /// [`CheckpointError::Io`] (wrapped in [`TrainError::Checkpoint`]) when a file cannot be
-    /// written; the previous checkpoints are then intact.
+    /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
+    /// already holds a checkpoint of this epoch or a later one: nothing is then written or
+    /// removed. [`CheckpointError::Io`] when a file cannot be written; the previous
+    /// checkpoints are then intact.
     pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
         let label = |name: &str| checkpoints.dir.join(name);
         let record_error = |name: &str, e| CheckpointError::from_record(&label(name), e);

@@ -108,6 +108,7 @@ pub(crate) fn write(
     files: &[(&str, Vec<u8>)],
     keep: usize,
 ) -> Result<PathBuf, CheckpointError> {
+    check_not_ahead(dir, manifest.epoch)?;
     fs::create_dir_all(dir).map_err(|e| CheckpointError::io(dir, "create", &e))?;
     let name = format!("{PREFIX}{:06}", manifest.epoch);
     let partial = dir.join(format!(".partial-{name}-{}", std::process::id()));
@@ -134,9 +135,6 @@ pub(crate) fn write(
     sync_dir(&partial)?;
 
     let target = dir.join(&name);
-    if target.exists() {
-        discard(dir, &target)?;
-    }
     fs::rename(&partial, &target).map_err(|e| CheckpointError::io(&partial, "rename", &e))?;
     sync_dir(dir)?;
 
@@ -156,6 +154,23 @@ pub(crate) fn write(
     }
     sync_dir(dir)?;
     Ok(target)
+}
+
+/// Checks that `dir` holds no checkpoint of `epoch` or later, which writing `epoch` would
+/// replace or have removed as the oldest.
+///
+/// # Errors
+///
+/// [`CheckpointError::Ahead`], or [`CheckpointError::Io`] when `dir` cannot be listed.
+pub(crate) fn check_not_ahead(dir: &Path, epoch: usize) -> Result<(), CheckpointError> {
+    match list(dir)?.pop() {
+        Some((found, _)) if found >= epoch => Err(CheckpointError::Ahead {
+            dir: dir.to_path_buf(),
+            found,
+            epoch,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The complete checkpoints in `dir`, oldest first, with their epochs. A directory that does

@@ -73,16 +73,21 @@ pub(super) fn record(
             })
     };
     let (host, orchestrator) = host_and_port(&nodes.orchestrator)?;
-    // `PeerConfig::check` has checked the rank.
-    let own = nodes.addresses.get(nodes.rank).map_or("", String::as_str);
-    let (own_host, port) = host_and_port(own)?;
+    let mut own = None;
     let mut others = Vec::with_capacity(nodes.count());
-    for (rank, other) in nodes.addresses.iter().enumerate() {
-        host_and_port(other)?;
-        if rank != nodes.rank {
-            others.push((other.clone(), resolve(other)?));
+    for (rank, address) in nodes.addresses.iter().enumerate() {
+        let parsed = host_and_port(address)?;
+        if rank == nodes.rank {
+            own = Some(parsed);
+        } else {
+            others.push((address.clone(), resolve(address)?));
         }
     }
+    // `PeerConfig::check` has checked the rank: this error is for a caller that did not.
+    let (own_host, port) = own.ok_or_else(|| TrainError::Collective {
+        operation: "register",
+        problem: format!("node rank {} is not below {} nodes", nodes.rank, nodes.count()),
+    })?;
     let config = config
         .with_num_nodes(u32::try_from(nodes.count()).unwrap_or(u32::MAX))
         .with_node_address(url(&own_host, port)?)

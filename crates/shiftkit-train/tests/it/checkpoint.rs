@@ -176,6 +176,46 @@ fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
 }
 
 #[test]
+fn a_directory_holding_a_later_epoch_is_refused_before_training_and_kept() {
+    let _serial = serial();
+    let (pair, dir, mut trainer) = checkpointed("ahead", identity, 3);
+    assert_eq!(kept_epochs(dir.path()), [2, 3]);
+    let ahead = |found, epoch| {
+        TrainError::Checkpoint(CheckpointError::Ahead {
+            dir: dir.path().to_path_buf(),
+            found,
+            epoch,
+        })
+    };
+
+    // A second, fresh run pointed at the same directory: its epoch 1 would be the oldest
+    // checkpoint there, and keeping the newest two would remove it at once.
+    let mut other = fresh(&pair, config()).with_checkpoints(Checkpoints::new(dir.path()));
+    assert_eq!(other.fit(1).unwrap_err(), ahead(3, 1));
+    assert_eq!(other.epochs_done(), 0, "refused before training");
+    assert!(other.history().is_empty());
+
+    // A run resumed from its older checkpoint would overwrite epoch 3.
+    let mut older = fresh(&pair, config()).with_checkpoints(Checkpoints::new(dir.path()));
+    older.resume_from(&dir.join("epoch-000002")).unwrap();
+    assert_eq!(older.fit(1).unwrap_err(), ahead(3, 3));
+    assert_eq!(older.epochs_done(), 2);
+
+    // Saving the same epoch again.
+    assert_eq!(
+        trainer
+            .save_checkpoint(&Checkpoints::new(dir.path()))
+            .unwrap_err(),
+        ahead(3, 3)
+    );
+
+    // Nothing was written or removed, and the run itself goes on.
+    assert_eq!(kept_epochs(dir.path()), [2, 3]);
+    trainer.fit(1).unwrap();
+    assert_eq!(kept_epochs(dir.path()), [3, 4]);
+}
+
+#[test]
 fn checkpoints_of_another_model_run_or_format_are_refused() {
     let _serial = serial();
     let (pair, dir, mut trainer) = checkpointed("foreign", identity, 1);
