@@ -14,6 +14,13 @@ pub enum TrainError {
         /// What a valid value looks like.
         expected: &'static str,
     },
+    /// A batch given to [`DannTrainer::train_step`](crate::DannTrainer::train_step) holds no
+    /// example.
+    #[error("a {domain} batch holds no example")]
+    EmptyBatch {
+        /// `"source"` or `"target"`.
+        domain: String,
+    },
     /// A data loader yields no batch, or only empty ones.
     #[error("the {domain} loader is empty")]
     EmptyLoader {
@@ -99,7 +106,7 @@ pub enum TrainError {
         value: f64,
         /// The epoch (1-based) in which it happened.
         epoch: usize,
-        /// The step within that epoch (1-based).
+        /// The step within that epoch (1-based; the run's step when from `train_step`).
         step: usize,
     },
     /// A configuration read from JSON has an unknown field or a value of the wrong type.

@@ -5,7 +5,8 @@ use crate::{Alarm, EpochRecord};
 pub struct StepReport {
     /// The epoch, 1-based.
     pub epoch: usize,
-    /// The step within the epoch, 1-based.
+    /// The step within the epoch, 1-based (in [`fit`](crate::DannTrainer::fit); from
+    /// [`train_step`](crate::DannTrainer::train_step), which knows no epochs, the run's step).
     pub step: usize,
     /// The steps the epoch will take.
     pub steps_in_epoch: usize,

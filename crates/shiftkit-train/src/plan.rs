@@ -2,7 +2,7 @@
 //! schedules stand.
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator};
-use burn::tensor::ElementConversion;
+use burn::tensor::{ElementConversion, Int, Tensor};
 use burn::tensor::backend::Backend;
 use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
@@ -120,7 +120,8 @@ impl<'a, B: Backend, const D: usize> Cycler<'a, B, D> {
         // A scanned loader has a batch of length `only` in every pass: two passes find one.
         for _ in 0..2 {
             for batch in self.iter.by_ref() {
-                if self.only.is_none_or(|n| batch.len() == n) {
+                // An empty batch (which the scan does not count) is never a step.
+                if batch.len() > 0 && self.only.is_none_or(|n| batch.len() == n) {
                     return Some(batch);
                 }
             }
@@ -213,8 +214,54 @@ fn check_values<B: Backend, const D: usize>(
             batch: index,
         });
     }
-    let labels: Vec<i64> = batch
-        .labels
+    check_labels(batch.labels, domain, num_classes)
+}
+
+/// Checks a batch given to one step ([`DannTrainer::train_step`](crate::DannTrainer::train_step))
+/// against what the scan of its loader found: at least one example, as many labels as inputs,
+/// inputs shaped as the loader's, and, with `num_classes` (the source's, whose labels the step
+/// reads), labels in range. Reads only those labels from the device; a non-finite input is left
+/// to the step, which then stops with [`TrainError::NonFiniteLoss`] without applying itself.
+pub(crate) fn check_step_batch<B: Backend, const D: usize>(
+    batch: &DomainBatch<B, D>,
+    domain: &str,
+    scan: &Scan,
+    num_classes: Option<usize>,
+) -> Result<(), TrainError> {
+    let dims = batch.inputs.dims();
+    let (inputs, labels) = (dims[0], batch.len());
+    if inputs != labels {
+        return Err(TrainError::BatchLengthMismatch {
+            domain: domain.to_string(),
+            inputs,
+            labels,
+        });
+    }
+    if inputs == 0 {
+        return Err(TrainError::EmptyBatch {
+            domain: domain.to_string(),
+        });
+    }
+    if dims[1..] != scan.input_dims[..] {
+        return Err(TrainError::InputShape {
+            domain: domain.to_string(),
+            expected: scan.input_dims.clone(),
+            found: dims[1..].to_vec(),
+        });
+    }
+    match num_classes {
+        Some(classes) => check_labels(batch.labels.clone(), domain, classes),
+        None => Ok(()),
+    }
+}
+
+/// Checks that every label of `domain` is below `num_classes` (and not negative).
+fn check_labels<B: Backend>(
+    labels: Tensor<B, 1, Int>,
+    domain: &str,
+    num_classes: usize,
+) -> Result<(), TrainError> {
+    let labels: Vec<i64> = labels
         .into_data()
         .convert::<i64>()
         .to_vec()

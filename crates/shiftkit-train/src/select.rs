@@ -168,14 +168,37 @@ impl Candidate {
 /// The candidates of a grid: source-only first (with only the parameters every method reads,
 /// such as the learning rate), then every method of `methods` with every combination of the
 /// values of the parameters it reads. A method reading none of the axes is one candidate with
-/// its default weights.
-pub fn grid(methods: &[Method], base: &DannConfig, axes: &[(Param, Vec<f64>)]) -> Vec<Candidate> {
+/// its default weights. A method named twice is one.
+///
+/// # Errors
+///
+/// [`SelectError::BadValue`] for a value that is not finite and above 0: a weight of 0 would
+/// switch its term off, which [`Method::configure`] reads as "the method's default weight"
+/// (and source-only is a candidate already), and a rate of 0 trains nothing.
+pub fn grid(
+    methods: &[Method],
+    base: &DannConfig,
+    axes: &[(Param, Vec<f64>)],
+) -> Result<Vec<Candidate>, SelectError> {
+    for (param, values) in axes {
+        if let Some(&value) = values.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            return Err(SelectError::BadValue {
+                param: *param,
+                value,
+            });
+        }
+    }
     let mut methods: Vec<Method> = methods
         .iter()
         .copied()
         .filter(|&m| m != Method::SourceOnly)
         .collect();
-    methods.dedup();
+    let mut seen = Vec::new();
+    methods.retain(|m| {
+        let first = !seen.contains(m);
+        seen.push(*m);
+        first
+    });
     let mut candidates = Vec::new();
     for method in std::iter::once(Method::SourceOnly).chain(methods) {
         let mut combinations: Vec<Vec<(Param, f64)>> = vec![Vec::new()];
@@ -198,7 +221,7 @@ pub fn grid(methods: &[Method], base: &DannConfig, axes: &[(Param, Vec<f64>)]) -
             candidates.push(Candidate::new(method, base, params));
         }
     }
-    candidates
+    Ok(candidates)
 }
 
 /// How [`select`] trains and scores.
@@ -435,6 +458,14 @@ pub enum SelectError {
         "unknown parameter {0:?} (expected one of domain-weight, semantic-weight, mmd-weight, coral-weight, lr)"
     )]
     UnknownParam(String),
+    /// A value of a [`grid`]'s parameter that is not finite and above 0.
+    #[error("{param} = {value}: the values of a grid are finite and above 0")]
+    BadValue {
+        /// The parameter.
+        param: Param,
+        /// The value.
+        value: f64,
+    },
     /// Training a candidate failed.
     #[error("candidate `{candidate}`: {source}")]
     Train {
@@ -926,7 +957,8 @@ mod tests {
             (Param::DomainWeight, vec![0.1, 1.0]),
             (Param::SemanticWeight, vec![0.2, 0.5]),
         ];
-        let candidates = grid(&[Method::Dann, Method::DannMstn, Method::Mmd], &base, &axes);
+        let candidates =
+            grid(&[Method::Dann, Method::DannMstn, Method::Mmd, Method::Dann], &base, &axes).unwrap();
         let labels: Vec<String> = candidates.iter().map(Candidate::label).collect();
         assert_eq!(
             labels,
@@ -945,6 +977,20 @@ mod tests {
         assert_eq!(candidates[2].config.domain_weight, 1.0);
         assert_eq!(candidates[4].config.semantic_weight, 0.5);
         assert_eq!(candidates[7].config.mmd_weight, Method::DEFAULT_MMD_WEIGHT);
+    }
+
+    #[test]
+    fn a_grid_value_that_would_switch_a_term_off_is_an_error() {
+        let base = DannConfig::recommended();
+        for value in [0.0, -0.3, f64::NAN] {
+            let axes = vec![(Param::DomainWeight, vec![0.3, value])];
+            let error = grid(&[Method::Dann], &base, &axes).unwrap_err();
+            assert!(
+                matches!(error, SelectError::BadValue { param: Param::DomainWeight, value: v }
+                    if v.to_bits() == value.to_bits()),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

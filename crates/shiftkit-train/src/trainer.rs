@@ -19,7 +19,7 @@ use crate::metrics::{EpochSums, TargetTracking, Tracked};
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::optim::Adam;
 use crate::peers::Peers;
-use crate::plan::{Cycler, Plan, Scan, scan_loader, steps_per_epoch};
+use crate::plan::{Cycler, Plan, Scan, check_step_batch, scan_loader, steps_per_epoch};
 use crate::schedule::scheduled_lr;
 use crate::seed::{epoch_seed, mix64};
 use crate::step::StepAt;
@@ -474,10 +474,17 @@ where
     /// benchmarks. It does not advance the epoch count, and it does not run the
     /// target-tracking pass.
     ///
+    /// The batches are checked against the loaders the trainer was built with, before the
+    /// step: the step's [`StepReport::step`] counts the run's steps, not an epoch's.
+    ///
     /// # Errors
     ///
-    /// [`TrainError::NonFiniteLoss`] (the step is then not applied),
-    /// [`TrainError::Reversal`] for a non-finite reversal strength.
+    /// Before anything changes: [`TrainError::EmptyBatch`],
+    /// [`TrainError::BatchLengthMismatch`], [`TrainError::InputShape`] (inputs shaped unlike the
+    /// loaders'), [`TrainError::LabelOutOfRange`] (a source label), and
+    /// [`TrainError::InvalidHyperParameter`] for a `progress` outside `[0, 1]` or an `lr` that
+    /// is not finite and positive. [`TrainError::NonFiniteLoss`] (the step is then not
+    /// applied), [`TrainError::Reversal`] for a non-finite reversal strength.
     pub fn train_step(
         &mut self,
         source: DomainBatch<B, D>,
@@ -485,6 +492,24 @@ where
         progress: f64,
         lr: f64,
     ) -> Result<StepReport, TrainError> {
+        let [source_scan, target_scan] = &self.scans;
+        let classes = self.config.num_classes;
+        check_step_batch(&source, "source", source_scan, Some(classes))?;
+        check_step_batch(&target, "target", target_scan, None)?;
+        if !(progress.is_finite() && (0.0..=1.0).contains(&progress)) {
+            return Err(TrainError::InvalidHyperParameter {
+                name: "progress",
+                value: progress,
+                expected: "in [0, 1]",
+            });
+        }
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(TrainError::InvalidHyperParameter {
+                name: "lr",
+                value: lr,
+                expected: "finite and > 0",
+            });
+        }
         let at = StepAt {
             epoch: self.epochs_done + 1,
             step: self.steps_done + 1,

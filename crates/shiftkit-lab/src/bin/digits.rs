@@ -172,8 +172,8 @@ fn parse_axis(text: &str) -> Result<(Param, Vec<f64>), String> {
             v.trim()
                 .parse::<f64>()
                 .ok()
-                .filter(|x| x.is_finite() && *x >= 0.0)
-                .ok_or_else(|| format!("{param}: {v:?} is not a finite number >= 0"))
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| format!("{param}: {v:?} is not a finite number > 0"))
         })
         .collect::<Result<Vec<f64>, String>>()?;
     Ok((param, values))
@@ -429,7 +429,7 @@ impl OnBackend for Options {
                     let semantic_weight =
                         options.semantic_weight.unwrap_or(model.semantic_weight());
                     let base = options.base.clone().with_semantic_weight(semantic_weight);
-                    let candidates = grid(&options.methods, &base, &selecting.axes);
+                    let candidates = grid(&options.methods, &base, &selecting.axes)?;
                     let spec = SelectionSpec {
                         model: model.name(),
                         seed,

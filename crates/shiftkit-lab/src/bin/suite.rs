@@ -290,14 +290,14 @@ fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Er
     if args.model == SuiteModel::Cnn {
         base = base.with_semantic_weight(0.2);
     }
-    let candidates = grid(methods, &base, &[]);
+    let candidates = grid(methods, &base, &[])?;
     // The moons program's regime (the DANN paper's): a logistic-regression discriminator, two
     // classes, Adam at 0.05, batches of 32, 150 epochs.
     let moons_base = DannConfig::new()
         .with_lr(0.05)
         .with_discriminator_layers(0)
         .with_num_classes(2);
-    let moons_candidates = grid(methods, &moons_base, &[]);
+    let moons_candidates = grid(methods, &moons_base, &[])?;
     let mut record = SuiteRecord {
         steps: args.steps.get(),
         model: args.model.name().to_string(),

@@ -203,3 +203,120 @@ fn an_encoder_checks_a_batch_shape_before_running_it() {
     assert_eq!(mlp.input_dims(), Some(vec![784]));
     assert!(mlp.check_input(&[2, 1, 28, 28]).is_err());
 }
+
+/// One batch of `rows` as the loaders here make it.
+fn batch(rows: Vec<Row>) -> DomainBatch<B, 2> {
+    Rows.batch(rows, &Default::default())
+}
+
+#[test]
+fn a_custom_loops_bad_batch_or_rate_is_an_error_before_the_step() {
+    let mut trainer = trainer(rows(16, 2), rows(16, 2), 2).unwrap();
+    let weights = common::parameters(trainer.model());
+    let good = || batch(rows(8, 2));
+    let mut label_9 = rows(8, 2);
+    label_9[3].1 = 9;
+    let mut short_labels = good();
+    short_labels.labels = short_labels.labels.slice([0..5]);
+    let cases: Vec<(DomainBatch<B, 2>, DomainBatch<B, 2>, f64, f64)> = vec![
+        (batch(label_9), good(), 0.5, 1e-3),
+        (batch(rows(8, 3)), good(), 0.5, 1e-3),
+        (good(), batch(rows(8, 3)), 0.5, 1e-3),
+        (short_labels, good(), 0.5, 1e-3),
+        (batch(Vec::new()), good(), 0.5, 1e-3),
+        (good(), good(), 0.5, f64::NAN),
+        (good(), good(), 0.5, -1e-3),
+        (good(), good(), 1.5, 1e-3),
+    ];
+    let mut errors = Vec::new();
+    for (source, target, progress, lr) in cases {
+        let _serial = serial();
+        errors.push(trainer.train_step(source, target, progress, lr).unwrap_err());
+    }
+    let domain = |d: &str| d.to_string();
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            TrainError::LabelOutOfRange {
+                domain: domain("source"),
+                label: 9,
+                num_classes: 2
+            },
+            TrainError::InputShape {
+                domain: domain("source"),
+                expected: vec![2],
+                found: vec![3]
+            },
+            TrainError::InputShape {
+                domain: domain("target"),
+                expected: vec![2],
+                found: vec![3]
+            },
+            TrainError::BatchLengthMismatch {
+                domain: domain("source"),
+                inputs: 8,
+                labels: 5
+            },
+            TrainError::EmptyBatch {
+                domain: domain("source")
+            },
+            TrainError::InvalidHyperParameter {
+                name: "lr",
+                value: f64::NAN,
+                expected: "finite and > 0"
+            },
+            TrainError::InvalidHyperParameter {
+                name: "lr",
+                value: -1e-3,
+                expected: "finite and > 0"
+            },
+            TrainError::InvalidHyperParameter {
+                name: "progress",
+                value: 1.5,
+                expected: "in [0, 1]"
+            },
+        ]
+        .map(|e| e.to_string())
+    );
+    assert_eq!(trainer.steps_done(), 0);
+    assert_eq!(common::parameters(trainer.model()), weights);
+    let _serial = serial();
+    trainer.train_step(good(), good(), 0.5, 1e-3).unwrap();
+    assert_eq!(trainer.steps_done(), 1);
+}
+
+/// [`Rows`], but a batch shorter than 8 comes out empty, as a batcher that drops short
+/// batches by emptying them would make it.
+#[derive(Clone)]
+struct EmptiesShort;
+
+impl<Bk: Backend> Batcher<Bk, Row, DomainBatch<Bk, 2>> for EmptiesShort {
+    fn batch(&self, mut items: Vec<Row>, device: &Bk::Device) -> DomainBatch<Bk, 2> {
+        if items.len() < 8 {
+            items.clear();
+        }
+        Rows.batch(items, device)
+    }
+}
+
+#[test]
+fn a_loaders_empty_batches_are_never_a_step() {
+    let _serial = serial();
+    let device = Default::default();
+    let model = ShallowEncoderConfig::new()
+        .with_input_dim(2)
+        .init::<B>(&device)
+        .unwrap();
+    // 20 rows in batches of 8: two full batches, then an empty one; the target's four
+    // batches make the source cycle through it.
+    let source = DataLoaderBuilder::new(EmptiesShort)
+        .batch_size(8)
+        .build(InMemDataset::new(rows(20, 2)));
+    let config = DannConfig::new().with_num_classes(2);
+    let mut trainer =
+        DannTrainer::new(model, source, loader(rows(32, 2), 8), config, &device).unwrap();
+    assert_eq!(trainer.steps_per_epoch(), 4);
+    let records = trainer.fit(3).unwrap();
+    assert!(records.iter().all(|r| r.ce_loss.is_finite()), "{records:?}");
+    assert_eq!(trainer.steps_done(), 12);
+}

@@ -24,7 +24,8 @@ fn every_candidate_is_trained_scored_and_the_best_eligible_one_chosen() {
         &[Method::Dann],
         &base(),
         &[(Param::DomainWeight, vec![0.1, 1.0])],
-    );
+    )
+    .unwrap();
     let config = SelectConfig::new(Validator::Im, 3).with_choose_epoch(true);
     let mut seen = Vec::new();
     let selection = select(
@@ -83,7 +84,7 @@ fn no_target_label_reaches_the_score() {
         pair.target_train.labels().iter().map(|l| 1 - l).collect(),
     )
     .unwrap();
-    let candidates = grid(&[Method::Dann], &base(), &[]);
+    let candidates = grid(&[Method::Dann], &base(), &[]).unwrap();
     let run = |target: PointDataset, validator: Validator| {
         let config = SelectConfig::new(validator, 2);
         let selection = select(
@@ -127,6 +128,7 @@ fn a_list_without_source_only_or_epochs_is_refused() {
         .map(|_| ())
     };
     let adaptation_only: Vec<_> = grid(&[Method::Dann], &base(), &[])
+        .unwrap()
         .into_iter()
         .filter(|c| c.method != Method::SourceOnly)
         .collect();
@@ -136,7 +138,7 @@ fn a_list_without_source_only_or_epochs_is_refused() {
     ));
     assert!(matches!(try_select(&[], 1), Err(SelectError::NoCandidate)));
     assert!(matches!(
-        try_select(&grid(&[], &base(), &[]), 0),
+        try_select(&grid(&[], &base(), &[]).unwrap(), 0),
         Err(SelectError::NoEpoch)
     ));
 }
@@ -145,7 +147,7 @@ fn a_list_without_source_only_or_epochs_is_refused() {
 fn where_the_source_classes_do_not_reach_source_only_stands_at_its_last_epoch() {
     let _serial = serial();
     let pair = moons(7);
-    let candidates = grid(&[Method::Dann], &base(), &[]);
+    let candidates = grid(&[Method::Dann], &base(), &[]).unwrap();
     let run = |config: SelectConfig| {
         select(
             &candidates,
@@ -228,7 +230,7 @@ fn a_spread_or_structure_outside_0_to_1_is_refused() {
             SelectConfig::new(Validator::Im, 1).with_min_structure(share),
         ] {
             let result = select(
-                &grid(&[], &base(), &[]),
+                &grid(&[], &base(), &[]).unwrap(),
                 |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 1)),
                 eval_loader(pair.source_test.clone()).as_ref(),
                 eval_loader(pair.target_train.clone()).as_ref(),
