@@ -115,7 +115,11 @@ where
             &encoded,
             &source.labels,
             at,
-            (self.config.num_classes, self.peers),
+            (
+                self.config.num_classes,
+                self.peers,
+                self.head.as_ref().map(|claim| claim.index),
+            ),
         ) {
             Ok(losses) => losses,
             Err(error) => {
@@ -289,7 +293,7 @@ fn term_losses<B, M>(
     encoded: &Encoded<B, M>,
     labels: &Tensor<B, 1, burn::tensor::Int>,
     at: &StepAt,
-    (num_classes, peers): (usize, Peers),
+    (num_classes, peers, head_owner): (usize, Peers, Option<usize>),
 ) -> Result<Losses<B>, TrainError>
 where
     B: AutodiffBackend,
@@ -307,7 +311,7 @@ where
     let mut reversal = None;
     if let Some(z_t) = &encoded.z_t {
         let classify = |z: Tensor<B, 2>| model.encoder.classify(z);
-        let inputs = TermInputs {
+        let mut inputs = TermInputs {
             source_features: z_s,
             source_labels: labels,
             source_logits: &logits_s,
@@ -317,10 +321,11 @@ where
             joint_features: encoded.joint.as_ref(),
             classify: &classify,
             target_logits: OnceCell::new(),
-            head: Some(&model.discriminator),
+            head: None,
             peers,
         };
-        for term in terms.iter_mut() {
+        for (index, term) in terms.iter_mut().enumerate() {
+            inputs.head = (head_owner == Some(index)).then_some(&model.discriminator);
             let weight = term.weight(at.progress);
             let output = term.loss(&inputs)?;
             if let Some(correct) = output.domain_correct {

@@ -124,8 +124,8 @@ where
     pub(crate) model: Option<DannModel<B, M>>,
     pub(crate) optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
     pub(crate) terms: Vec<Box<dyn AdaptationTerm<B>>>,
-    /// The term the discriminator was built for, and its input width.
-    head: Option<(String, usize)>,
+    /// The term the discriminator was built for.
+    pub(crate) head: Option<HeadClaim>,
     pub(crate) source: DomainLoader<B, D>,
     pub(crate) target: DomainLoader<B, D>,
     /// What the scans of the two loaders found: their batches and batch sizes.
@@ -182,17 +182,15 @@ where
         B::seed(device, config.seed);
         let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
         let mut head = None;
-        for term in &terms {
+        for (index, term) in terms.iter().enumerate() {
             claim_head(
                 &mut head,
-                term.as_ref(),
+                (index, term.as_ref()),
                 model.latent_dim(),
                 config.num_classes,
             )?;
         }
-        let width = head
-            .as_ref()
-            .map_or(model.latent_dim(), |(_, width)| *width);
+        let width = head.as_ref().map_or(model.latent_dim(), |claim| claim.width);
         let discriminator = config.discriminator_for(width).init(device)?;
         let optimizer = adam(&config);
         Ok(Self {
@@ -233,9 +231,13 @@ where
     pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
         let (latent_dim, num_classes) = (self.model().latent_dim(), self.config.num_classes);
         let had_head = self.head.is_some();
-        claim_head(&mut self.head, &term, latent_dim, num_classes)?;
-        if !had_head && let Some((_, width)) = self.head {
-            let discriminator = self.config.discriminator_for(width).init(&self.device)?;
+        let index = self.terms.len();
+        claim_head(&mut self.head, (index, &term), latent_dim, num_classes)?;
+        if !had_head && let Some(claim) = &self.head {
+            let discriminator = self
+                .config
+                .discriminator_for(claim.width)
+                .init(&self.device)?;
             self.replace_discriminator(discriminator);
         }
         self.terms.push(Box::new(term));
@@ -256,7 +258,7 @@ where
         let expected = self
             .head
             .as_ref()
-            .map_or(self.model().latent_dim(), |(_, width)| *width);
+            .map_or(self.model().latent_dim(), |claim| claim.width);
         if discriminator.latent_dim() != expected {
             return Err(TrainError::LatentDimMismatch {
                 encoder: expected,
@@ -621,9 +623,11 @@ where
         alpha = self
             .finish_reading(reading, &mut sums, observer)?
             .unwrap_or(alpha);
-        self.epochs_done = epoch;
         let (tgt_acc, tgt_majority) = tracking.read(self.peers, &mut self.host_reads)?;
         self.average_state()?;
+        // Counted only once nothing can fail: the epochs done and the history's records stay
+        // one to one, which a checkpoint's reader checks.
+        self.epochs_done = epoch;
         Ok(self.record(
             epoch,
             &sums,
@@ -768,22 +772,38 @@ fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
 
 /// Records `term` as the discriminator's owner if it asks for it.
 fn claim_head<B: AutodiffBackend>(
-    head: &mut Option<(String, usize)>,
-    term: &dyn AdaptationTerm<B>,
+    head: &mut Option<HeadClaim>,
+    (index, term): (usize, &dyn AdaptationTerm<B>),
     latent_dim: usize,
     num_classes: usize,
 ) -> Result<(), TrainError> {
     let Some(width) = term.head_input(latent_dim, num_classes) else {
         return Ok(());
     };
-    if let Some((first, _)) = head {
+    if let Some(first) = head {
         return Err(TrainError::HeadTaken {
-            first: first.clone(),
+            first: first.owner.clone(),
             second: term.name().to_string(),
         });
     }
-    *head = Some((term.name().to_string(), width));
+    *head = Some(HeadClaim {
+        owner: term.name().to_string(),
+        index,
+        width,
+    });
     Ok(())
+}
+
+/// The term the discriminator belongs to: it alone is given it
+/// ([`TermInputs::head`](crate::terms::TermInputs::head)).
+#[derive(Debug)]
+pub(crate) struct HeadClaim {
+    /// The term's name.
+    owner: String,
+    /// Its place among the trainer's terms.
+    pub(crate) index: usize,
+    /// The discriminator's input width it asked for.
+    width: usize,
 }
 
 /// Reads both loaders once ([`scan_loader`]) and checks them against `model` and each other:

@@ -16,7 +16,9 @@
 //! - **MSTN's target centroids**: the per-class sums and counts of both batches are summed over
 //!   the peers before the means and the moving average are taken, so the centroids are those
 //!   of one process on the union batch ([`CentroidAligner::batch_sums`](shiftkit_align::CentroidAligner::batch_sums)).
-//!   Terms of your own do the same with [`Peers::sum`] and [`Peers::global_loss`].
+//!   Terms of your own do the same with [`Peers::union`] (a statistic of the union batch
+//!   whose gradient reaches this peer's rows) and [`Peers::global_loss`]; [`Peers::sum`] is
+//!   detached, for what carries no gradient (counts, moving averages).
 //! - **Metrics**: the steps' losses and counts are summed over the peers before they are
 //!   read (one all-reduce per read window, [`reads`](crate::reads)), so every peer's history
 //!   is the union batch's; the target tracking likewise at the end of each epoch.

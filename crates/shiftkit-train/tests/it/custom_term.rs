@@ -148,3 +148,39 @@ fn one_discriminator_per_run() {
     trainer.fit(1).unwrap();
     assert_ne!(before, parameters(trainer.discriminator()));
 }
+
+/// A term that does not ask for the discriminator, and notes whether it was given it.
+struct Bystander(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl<B: AutodiffBackend> AdaptationTerm<B> for Bystander {
+    fn name(&self) -> &str {
+        "bystander"
+    }
+
+    fn weight(&self, _progress: f64) -> f64 {
+        1.0
+    }
+
+    fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+        if inputs.head().is_some() {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(TermOutput::loss(inputs.features().sum().mul_scalar(0.0)))
+    }
+}
+
+#[test]
+fn the_discriminator_is_given_only_to_the_term_it_belongs_to() {
+    let _serial = serial();
+    let pair = moons(0);
+    let given = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let dann = Method::Dann.configure(DannConfig::new());
+    let mut trainer = moons_trainer(&pair, dann, 0)
+        .with_term(Bystander(given.clone()))
+        .unwrap();
+    let before = parameters(trainer.discriminator());
+    trainer.fit(1).unwrap();
+    // DANN's term, its owner, trained it; the other term never saw it.
+    assert_ne!(before, parameters(trainer.discriminator()));
+    assert!(!given.load(std::sync::atomic::Ordering::Relaxed));
+}
