@@ -14,6 +14,13 @@ pub enum TrainError {
         /// What a valid value looks like.
         expected: &'static str,
     },
+    /// A term added with [`DannTrainer::with_term`](crate::DannTrainer::with_term) has the
+    /// name of a term the run has already.
+    #[error("the run has a term named `{name}` already")]
+    TermName {
+        /// The name.
+        name: String,
+    },
     /// A batch given to [`DannTrainer::train_step`](crate::DannTrainer::train_step) holds no
     /// example.
     #[error("a {domain} batch holds no example")]

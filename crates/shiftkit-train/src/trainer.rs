@@ -227,8 +227,15 @@ where
     /// # Errors
     ///
     /// [`TrainError::HeadTaken`] when it asks for the discriminator and a configured term
-    /// (DANN, CDAN) already has it; a network error from building the discriminator.
+    /// (DANN, CDAN) already has it; [`TrainError::TermName`] when a term of the run already
+    /// has its name (the history and the checkpoints know terms by name); a network error from
+    /// building the discriminator.
     pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
+        if self.terms.iter().any(|other| other.name() == term.name()) {
+            return Err(TrainError::TermName {
+                name: term.name().to_string(),
+            });
+        }
         let (latent_dim, num_classes) = (self.model().latent_dim(), self.config.num_classes);
         let had_head = self.head.is_some();
         let index = self.terms.len();

@@ -39,15 +39,7 @@ impl Reversal {
     /// Checks `alpha` and `gamma` and builds the layer.
     pub(crate) fn new(alpha: f64, gamma: Option<f64>) -> Result<Self, TrainError> {
         check_non_negative("alpha", alpha)?;
-        if let Some(gamma) = gamma
-            && !(gamma.is_finite() && gamma > 0.0)
-        {
-            return Err(TrainError::InvalidHyperParameter {
-                name: "gamma",
-                value: gamma,
-                expected: "finite and > 0",
-            });
-        }
+        check_steepness(gamma)?;
         Ok(Self {
             alpha,
             gamma,
@@ -125,6 +117,20 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for DomainA
             domain_correct: Some(correct),
             reversal: Some(alpha),
         })
+    }
+}
+
+/// Checks a ramp's steepness `gamma`, when there is a ramp: finite and above 0.
+pub(crate) fn check_steepness(gamma: Option<f64>) -> Result<(), TrainError> {
+    match gamma {
+        Some(gamma) if !(gamma.is_finite() && gamma > 0.0) => {
+            Err(TrainError::InvalidHyperParameter {
+                name: "gamma",
+                value: gamma,
+                expected: "finite and > 0",
+            })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -209,7 +209,7 @@ impl<B: AutodiffBackend> TermInputs<'_, B> {
     }
 
     /// The trainable domain discriminator, for the term whose
-    /// [`head_input`](AdaptationTerm::head_input) asked for it.
+    /// [`head_input`](AdaptationTerm::head_input) asked for it (`None` for every other term).
     pub fn head(&self) -> Option<&DomainDiscriminator<B>> {
         self.head
     }

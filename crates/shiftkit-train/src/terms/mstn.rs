@@ -4,7 +4,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState};
 
-use super::adversarial::check_non_negative;
+use super::adversarial::{check_non_negative, check_steepness};
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
 use crate::schedule::scheduled_alpha;
@@ -37,7 +37,7 @@ impl<B: AutodiffBackend> CentroidAlignment<B> {
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidHyperParameter`] for a bad weight or confidence;
+    /// [`TrainError::InvalidHyperParameter`] for a bad weight, ramp steepness or confidence;
     /// [`TrainError::Alignment`] for a bad aligner configuration.
     pub fn new(
         weight: f64,
@@ -47,6 +47,7 @@ impl<B: AutodiffBackend> CentroidAlignment<B> {
         device: &B::Device,
     ) -> Result<Self, TrainError> {
         check_non_negative("semantic_weight", weight)?;
+        check_steepness(ramp)?;
         if !(0.0..1.0).contains(&confidence) {
             return Err(TrainError::InvalidHyperParameter {
                 name: "pseudo_label_confidence",

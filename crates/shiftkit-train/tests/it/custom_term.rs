@@ -184,3 +184,33 @@ fn the_discriminator_is_given_only_to_the_term_it_belongs_to() {
     assert_ne!(before, parameters(trainer.discriminator()));
     assert!(!given.load(std::sync::atomic::Ordering::Relaxed));
 }
+
+#[test]
+fn a_second_term_of_the_same_name_is_an_error() {
+    let _serial = serial();
+    let pair = moons(0);
+    let flag = || Bystander(std::sync::Arc::default());
+    let trainer = moons_trainer(&pair, source_only(), 0).with_term(flag()).unwrap();
+    assert!(matches!(
+        trainer.with_term(flag()).err(),
+        Some(TrainError::TermName { name }) if name == "bystander"
+    ));
+    // Nor may a term take a configured term's name: DANN's is "domain".
+    struct Named;
+    impl<B: AutodiffBackend> AdaptationTerm<B> for Named {
+        fn name(&self) -> &str {
+            "domain"
+        }
+        fn weight(&self, _progress: f64) -> f64 {
+            1.0
+        }
+        fn loss(&mut self, inputs: &TermInputs<'_, B>) -> Result<TermOutput<B>, TrainError> {
+            Ok(TermOutput::loss(inputs.features().sum().mul_scalar(0.0)))
+        }
+    }
+    let dann = Method::Dann.configure(DannConfig::new());
+    assert!(matches!(
+        moons_trainer(&pair, dann, 0).with_term(Named).err(),
+        Some(TrainError::TermName { name }) if name == "domain"
+    ));
+}

@@ -266,3 +266,22 @@ fn a_non_finite_loss_stops_training_and_keeps_the_last_good_model() {
         }
     }
 }
+
+#[test]
+fn terms_built_by_hand_check_their_ramps() {
+    use shiftkit_align::CentroidAlignerConfig;
+    use shiftkit_train::terms::{CentroidAlignment, DomainAdversarial};
+    let device = Default::default();
+    let aligner = CentroidAlignerConfig::new(8, 2);
+    for gamma in [0.0, -10.0, f64::NAN] {
+        let mstn = CentroidAlignment::<B>::new(0.5, Some(gamma), 0.0, &aligner, &device);
+        let dann = DomainAdversarial::<B>::new(0.3, 1.0, Some(gamma));
+        for error in [mstn.err(), dann.err()] {
+            assert!(
+                matches!(error, Some(TrainError::InvalidHyperParameter { name: "gamma", .. })),
+                "{gamma}: {error:?}"
+            );
+        }
+    }
+    assert!(CentroidAlignment::<B>::new(0.5, Some(10.0), 0.0, &aligner, &device).is_ok());
+}
