@@ -2,8 +2,8 @@
 //! schedules stand.
 
 use burn::data::dataloader::{DataLoader, DataLoaderIterator};
-use burn::tensor::{ElementConversion, Int, Tensor};
 use burn::tensor::backend::Backend;
+use burn::tensor::{ElementConversion, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use shiftkit_data::DomainBatch;
 

@@ -355,7 +355,8 @@ impl<M> Trained<M> {
 pub struct Selection<M> {
     /// The validator that ranked them.
     pub validator: Validator,
-    /// Every candidate, in the order given.
+    /// Every candidate trained to the end, in the order given (those that failed are
+    /// [`SelectWarning::Failed`]).
     pub candidates: Vec<Trained<M>>,
     /// The index of the chosen candidate: the best score among the eligible ones (where the
     /// source's classes do not reach the target, only candidates with enough class structure
@@ -388,6 +389,15 @@ pub enum SelectWarning {
     Collapsed {
         /// Their labels.
         candidates: Vec<String>,
+    },
+    /// An adapted candidate whose training failed (a non-finite loss, or the collapse guard
+    /// stopping it): it is left out of [`Selection::candidates`], and the choice is made among
+    /// the others.
+    Failed {
+        /// Its label.
+        candidate: String,
+        /// The error.
+        error: String,
     },
 }
 
@@ -424,6 +434,9 @@ impl fmt::Display for SelectWarning {
                 "every scored epoch of {} raised a collapse alarm",
                 candidates.join(", ")
             ),
+            SelectWarning::Failed { candidate, error } => {
+                write!(f, "{candidate} failed and was left out: {error}")
+            }
         }
     }
 }
@@ -575,9 +588,10 @@ where
 /// # Errors
 ///
 /// [`SelectError::NoCandidate`], [`SelectError::NoSourceOnly`], [`SelectError::NoEpoch`];
-/// [`SelectError::Train`] when a trainer cannot be built or a candidate's training fails (a
-/// non-finite loss, a collapse under a stopping policy); [`SelectError::Validate`] when a
-/// score cannot be computed.
+/// [`SelectError::Train`] when a trainer cannot be built, or when training fails otherwise
+/// than by a non-finite loss or a collapse stop, or source-only's training fails at all (an
+/// adapted candidate that diverges or collapses is left out with a
+/// [`SelectWarning::Failed`]); [`SelectError::Validate`] when a score cannot be computed.
 pub fn select<B, M, const D: usize>(
     candidates: &[Candidate],
     mut build: impl FnMut(&Candidate) -> Result<DannTrainer<B, M, D>, TrainError>,
@@ -592,6 +606,7 @@ where
 {
     check_request(candidates, config)?;
     let mut runs: Vec<Run<'_, M>> = Vec::with_capacity(candidates.len());
+    let mut failed = Vec::new();
     let mut classes = 0;
     for candidate in candidates {
         let trainer = build(candidate).map_err(|source| SelectError::Train {
@@ -605,16 +620,30 @@ where
                 .iter()
                 .any(|r| r.candidate.method == Method::SourceOnly);
         let validation = (source_val, target);
-        let (run, run_classes) = train_candidate(
+        let trained = train_candidate(
             candidate,
             trainer,
             validation,
             config,
             keep_last,
             &mut on_epoch,
-        )?;
-        classes = run_classes;
-        runs.push(run);
+        );
+        match trained {
+            Ok((run, run_classes)) => {
+                classes = run_classes;
+                runs.push(run);
+            }
+            Err(SelectError::Train {
+                candidate: label,
+                source: error @ (TrainError::NonFiniteLoss { .. } | TrainError::Collapsed { .. }),
+            }) if candidate.method != Method::SourceOnly => {
+                failed.push(SelectWarning::Failed {
+                    candidate: label,
+                    error: error.to_string(),
+                });
+            }
+            Err(error) => return Err(error),
+        }
     }
     let scored: Vec<ScoredRun<'_>> = runs
         .iter()
@@ -630,11 +659,13 @@ where
         .zip(&decision.kept)
         .map(|(run, &kept)| run.trained(kept))
         .collect();
+    let mut warnings = failed;
+    warnings.extend(decision.warnings);
     Ok(Selection {
         validator: config.validator,
         candidates,
         chosen: decision.chosen,
-        warnings: decision.warnings,
+        warnings,
     })
 }
 
@@ -957,8 +988,12 @@ mod tests {
             (Param::DomainWeight, vec![0.1, 1.0]),
             (Param::SemanticWeight, vec![0.2, 0.5]),
         ];
-        let candidates =
-            grid(&[Method::Dann, Method::DannMstn, Method::Mmd, Method::Dann], &base, &axes).unwrap();
+        let candidates = grid(
+            &[Method::Dann, Method::DannMstn, Method::Mmd, Method::Dann],
+            &base,
+            &axes,
+        )
+        .unwrap();
         let labels: Vec<String> = candidates.iter().map(Candidate::label).collect();
         assert_eq!(
             labels,

@@ -190,7 +190,9 @@ where
                 config.num_classes,
             )?;
         }
-        let width = head.as_ref().map_or(model.latent_dim(), |claim| claim.width);
+        let width = head
+            .as_ref()
+            .map_or(model.latent_dim(), |claim| claim.width);
         let discriminator = config.discriminator_for(width).init(device)?;
         let optimizer = adam(&config);
         Ok(Self {

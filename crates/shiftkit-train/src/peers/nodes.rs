@@ -86,7 +86,11 @@ pub(super) fn record(
     // `PeerConfig::check` has checked the rank: this error is for a caller that did not.
     let (own_host, port) = own.ok_or_else(|| TrainError::Collective {
         operation: "register",
-        problem: format!("node rank {} is not below {} nodes", nodes.rank, nodes.count()),
+        problem: format!(
+            "node rank {} is not below {} nodes",
+            nodes.rank,
+            nodes.count()
+        ),
     })?;
     let config = config
         .with_num_nodes(u32::try_from(nodes.count()).unwrap_or(u32::MAX))

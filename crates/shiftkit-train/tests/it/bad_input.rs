@@ -231,7 +231,11 @@ fn a_custom_loops_bad_batch_or_rate_is_an_error_before_the_step() {
     let mut errors = Vec::new();
     for (source, target, progress, lr) in cases {
         let _serial = serial();
-        errors.push(trainer.train_step(source, target, progress, lr).unwrap_err());
+        errors.push(
+            trainer
+                .train_step(source, target, progress, lr)
+                .unwrap_err(),
+        );
     }
     let domain = |d: &str| d.to_string();
     assert_eq!(

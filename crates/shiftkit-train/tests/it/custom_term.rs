@@ -190,7 +190,9 @@ fn a_second_term_of_the_same_name_is_an_error() {
     let _serial = serial();
     let pair = moons(0);
     let flag = || Bystander(std::sync::Arc::default());
-    let trainer = moons_trainer(&pair, source_only(), 0).with_term(flag()).unwrap();
+    let trainer = moons_trainer(&pair, source_only(), 0)
+        .with_term(flag())
+        .unwrap();
     assert!(matches!(
         trainer.with_term(flag()).err(),
         Some(TrainError::TermName { name }) if name == "bystander"

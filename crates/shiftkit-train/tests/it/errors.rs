@@ -278,7 +278,10 @@ fn terms_built_by_hand_check_their_ramps() {
         let dann = DomainAdversarial::<B>::new(0.3, 1.0, Some(gamma));
         for error in [mstn.err(), dann.err()] {
             assert!(
-                matches!(error, Some(TrainError::InvalidHyperParameter { name: "gamma", .. })),
+                matches!(
+                    error,
+                    Some(TrainError::InvalidHyperParameter { name: "gamma", .. })
+                ),
                 "{gamma}: {error:?}"
             );
         }

@@ -244,3 +244,46 @@ fn a_spread_or_structure_outside_0_to_1_is_refused() {
         }
     }
 }
+
+#[test]
+fn a_candidate_that_diverges_is_left_out_and_the_others_are_chosen_from() {
+    let _serial = serial();
+    let pair = moons(3);
+    let candidates = grid(
+        &[Method::Dann],
+        &base(),
+        &[(Param::DomainWeight, vec![0.1, 1.0])],
+    )
+    .unwrap();
+    let selection = select(
+        &candidates,
+        |candidate| {
+            let trainer = moons_trainer(&pair, candidate.config.clone(), 3);
+            if candidate.config.domain_weight == 1.0 {
+                // NaN in its second epoch.
+                let step = trainer.steps_per_epoch() + 2;
+                trainer.with_term(common::Poison::at(step))
+            } else {
+                Ok(trainer)
+            }
+        },
+        eval_loader(pair.source_test.clone()).as_ref(),
+        eval_loader(pair.target_train.clone()).as_ref(),
+        &SelectConfig::new(Validator::Im, 3),
+        |_, _, _, _| {},
+    )
+    .unwrap();
+    let labels: Vec<String> = selection
+        .candidates
+        .iter()
+        .map(|t| t.candidate.label())
+        .collect();
+    assert_eq!(labels, ["source_only", "dann domain-weight=0.1"]);
+    assert!(selection.chosen < 2);
+    assert!(
+        matches!(&selection.warnings[0], SelectWarning::Failed { candidate, error }
+            if candidate == "dann domain-weight=1" && error.contains("NaN")),
+        "{:?}",
+        selection.warnings
+    );
+}
