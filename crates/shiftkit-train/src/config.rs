@@ -106,7 +106,8 @@ pub struct DannConfig {
     #[config(default = true)]
     pub parallel_domains: bool,
     /// An epoch whose target predictions put more than this share in one class is reported
-    /// as a collapse to the observer.
+    /// as a collapse to the observer (and acted on as
+    /// [`collapse_policy`](Self::collapse_policy) says).
     #[config(default = 0.9)]
     pub collapse_threshold: f64,
     /// An epoch whose mean feature norm (`latent_norm`) exceeds this many times the smallest

@@ -14,6 +14,16 @@ pub enum TrainError {
         /// What a valid value looks like.
         expected: &'static str,
     },
+    /// Terms and the discriminator are set before training
+    /// ([`DannTrainer::with_term`](crate::DannTrainer::with_term),
+    /// [`DannTrainer::with_discriminator`](crate::DannTrainer::with_discriminator)).
+    #[error(
+        "terms and the discriminator are set before training; this trainer has trained {steps} steps"
+    )]
+    Trained {
+        /// The steps it had trained.
+        steps: usize,
+    },
     /// A term added with [`DannTrainer::with_term`](crate::DannTrainer::with_term) has the
     /// name of a term the run has already.
     #[error("the run has a term named `{name}` already")]
@@ -166,7 +176,7 @@ pub enum TrainError {
     /// [`peers`](crate::peers)); every peer of the group stops.
     #[error("collective {operation} failed: {problem}")]
     Collective {
-        /// `"register"`, `"all-reduce"`, `"broadcast"`, `"finish"` or `"orchestrator"`.
+        /// `"register"`, `"all-reduce"`, `"finish"` or `"orchestrator"`.
         operation: &'static str,
         /// What the collective engine said.
         problem: String,

@@ -230,9 +230,10 @@ where
     ///
     /// [`TrainError::HeadTaken`] when it asks for the discriminator and a configured term
     /// (DANN, CDAN) already has it; [`TrainError::TermName`] when a term of the run already
-    /// has its name (the history and the checkpoints know terms by name); a network error from
-    /// building the discriminator.
+    /// has its name (the history and the checkpoints know terms by name);
+    /// [`TrainError::Trained`] after a step; a network error from building the discriminator.
     pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
+        self.check_untrained()?;
         if self.terms.iter().any(|other| other.name() == term.name()) {
             return Err(TrainError::TermName {
                 name: term.name().to_string(),
@@ -259,11 +260,13 @@ where
     /// # Errors
     ///
     /// [`TrainError::LatentDimMismatch`] when its input width is not what the adversarial
-    /// term feeds it (the encoder's `latent_dim` for DANN).
+    /// term feeds it (the encoder's `latent_dim` for DANN); [`TrainError::Trained`] after a
+    /// step.
     pub fn with_discriminator(
         mut self,
         discriminator: DomainDiscriminator<B>,
     ) -> Result<Self, TrainError> {
+        self.check_untrained()?;
         let expected = self
             .head
             .as_ref()
@@ -277,6 +280,15 @@ where
         let discriminator = discriminator.fork(&self.device);
         self.replace_discriminator(discriminator);
         Ok(self)
+    }
+
+    /// Terms and the discriminator are set before training: afterwards a new discriminator
+    /// would start Adam over, and a new term would meet a run that trained without it.
+    fn check_untrained(&self) -> Result<(), TrainError> {
+        match self.steps_done {
+            0 => Ok(()),
+            steps => Err(TrainError::Trained { steps }),
+        }
     }
 
     fn replace_discriminator(&mut self, discriminator: DomainDiscriminator<B>) {
@@ -394,7 +406,9 @@ where
     ///
     /// # Errors
     ///
-    /// [`TrainError::EmptyLoader`] when the loader yields no example.
+    /// [`TrainError::EmptyLoader`] when the loader yields no example;
+    /// [`TrainError::InputShape`] (or [`TrainError::Network`]) when its inputs are not of the
+    /// shape the model takes.
     pub fn evaluate(
         &self,
         loader: &dyn DataLoader<B::InnerBackend, DomainBatch<B::InnerBackend, D>>,

@@ -3,8 +3,10 @@
 //! A run minimises `CE(classify(z_s), y_s) + sum_i w_i(p) L_i`, one [`AdaptationTerm`] per
 //! `L_i`. Each term reads the step's features and logits ([`TermInputs`]), keeps its own state
 //! (MSTN's target centroids, CDAN's random map), and has its own weight schedule `w_i(p)` over
-//! the adaptation progress `p` in `[0, 1]`. The trainer encodes once, asks each term for its
-//! loss, checks the total, differentiates once, steps the optimiser once, and only then tells
+//! the adaptation progress `p` in `[0, 1]`. The trainer encodes each batch once, asks each
+//! term for its loss, checks the total, differentiates the total (on the CPU backends, split
+//! between the two domains' graphs on two threads: [`DannConfig::parallel_domains`](crate::DannConfig::parallel_domains)),
+//! steps the optimiser once, and only then tells
 //! every term to [`commit`](AdaptationTerm::commit) its new state (or
 //! [`discard`](AdaptationTerm::discard) it, when a loss was not finite).
 //!

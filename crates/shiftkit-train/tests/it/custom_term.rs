@@ -216,3 +216,23 @@ fn a_second_term_of_the_same_name_is_an_error() {
         Some(TrainError::TermName { name }) if name == "domain"
     ));
 }
+
+#[test]
+fn terms_and_the_discriminator_are_set_before_training() {
+    let _serial = serial();
+    let pair = moons(0);
+    let mut trainer = moons_trainer(&pair, source_only(), 0);
+    trainer.fit(1).unwrap();
+    let steps = trainer.steps_done();
+    let discriminator = trainer.discriminator().clone();
+    let mut again = moons_trainer(&pair, source_only(), 0);
+    again.fit(1).unwrap();
+    assert!(matches!(
+        trainer.with_term(Bystander(std::sync::Arc::default())).err(),
+        Some(TrainError::Trained { steps: s }) if s == steps
+    ));
+    assert!(matches!(
+        again.with_discriminator(discriminator).err(),
+        Some(TrainError::Trained { steps: s }) if s == steps
+    ));
+}
