@@ -121,7 +121,7 @@ impl<'a, B: Backend, const D: usize> Cycler<'a, B, D> {
         for _ in 0..2 {
             for batch in self.iter.by_ref() {
                 // An empty batch (which the scan does not count) is never a step.
-                if batch.len() > 0 && self.only.is_none_or(|n| batch.len() == n) {
+                if !batch.is_empty() && self.only.is_none_or(|n| batch.len() == n) {
                     return Some(batch);
                 }
             }

@@ -217,7 +217,7 @@ fn a_custom_loops_bad_batch_or_rate_is_an_error_before_the_step() {
     let mut label_9 = rows(8, 2);
     label_9[3].1 = 9;
     let mut short_labels = good();
-    short_labels.labels = short_labels.labels.slice([0..5]);
+    short_labels.labels = short_labels.labels.narrow(0, 0, 5);
     let cases: Vec<(DomainBatch<B, 2>, DomainBatch<B, 2>, f64, f64)> = vec![
         (batch(label_9), good(), 0.5, 1e-3),
         (batch(rows(8, 3)), good(), 0.5, 1e-3),
