@@ -162,15 +162,8 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
     let mut input_dims: Option<Vec<usize>> = None;
     for batch in loader.iter() {
         let dims = batch.inputs.dims();
-        let (inputs, labels) = (dims[0], batch.len());
-        if inputs != labels {
-            return Err(TrainError::BatchLengthMismatch {
-                domain: domain.to_string(),
-                inputs,
-                labels,
-            });
-        }
-        if labels == 0 {
+        let inputs = batch_length(&batch, domain)?;
+        if inputs == 0 {
             continue;
         }
         let first = input_dims.get_or_insert_with(|| dims[1..].to_vec());
@@ -229,15 +222,7 @@ pub(crate) fn check_step_batch<B: Backend, const D: usize>(
     num_classes: Option<usize>,
 ) -> Result<(), TrainError> {
     let dims = batch.inputs.dims();
-    let (inputs, labels) = (dims[0], batch.len());
-    if inputs != labels {
-        return Err(TrainError::BatchLengthMismatch {
-            domain: domain.to_string(),
-            inputs,
-            labels,
-        });
-    }
-    if inputs == 0 {
+    if batch_length(batch, domain)? == 0 {
         return Err(TrainError::EmptyBatch {
             domain: domain.to_string(),
         });
@@ -253,6 +238,22 @@ pub(crate) fn check_step_batch<B: Backend, const D: usize>(
         Some(classes) => check_labels(batch.labels.clone(), domain, classes),
         None => Ok(()),
     }
+}
+
+/// The examples of a batch of `domain`: its inputs', which must be as many as its labels.
+fn batch_length<B: Backend, const D: usize>(
+    batch: &DomainBatch<B, D>,
+    domain: &str,
+) -> Result<usize, TrainError> {
+    let (inputs, labels) = (batch.inputs.dims()[0], batch.len());
+    if inputs != labels {
+        return Err(TrainError::BatchLengthMismatch {
+            domain: domain.to_string(),
+            inputs,
+            labels,
+        });
+    }
+    Ok(inputs)
 }
 
 /// Checks that every label of `domain` is below `num_classes` (and not negative).
