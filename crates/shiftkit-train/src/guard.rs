@@ -24,6 +24,7 @@ pub enum CollapsePolicy {
 
 /// A sign of collapse in an epoch, from numbers the trainer reads anyway (no target labels).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Alarm {
     /// More than `collapse_threshold` of the target predictions fall in one class (judged
     /// after warmup).
