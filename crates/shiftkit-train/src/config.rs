@@ -184,6 +184,7 @@ impl DannConfig {
     /// the adversarial game balanced; a weak one lets the encoder win too easily, and with
     /// MSTN on top the features can drift and the classifier collapse. The ramp keeps the
     /// centroid pull weak while the pseudo-labels are still poor (docs/design.md).
+    #[must_use]
     pub fn recommended() -> Self {
         Self::new()
             .with_discriminator_hidden(512)
@@ -194,6 +195,7 @@ impl DannConfig {
     }
 
     /// ShiftKit's `discriminator_hidden`: the width of the discriminator's hidden layers.
+    #[must_use]
     pub fn with_discriminator_hidden(mut self, hidden: usize) -> Self {
         self.discriminator.hidden_dim = hidden;
         self
@@ -201,24 +203,28 @@ impl DannConfig {
 
     /// The number of hidden layers of the discriminator (ShiftKit: 1; 0 gives a logistic
     /// regression on the features).
+    #[must_use]
     pub fn with_discriminator_layers(mut self, layers: usize) -> Self {
         self.discriminator.hidden_layers = layers;
         self
     }
 
     /// Dropout after each hidden layer of the discriminator, in `[0, 1)`.
+    #[must_use]
     pub fn with_discriminator_dropout(mut self, dropout: f64) -> Self {
         self.discriminator.dropout = dropout;
         self
     }
 
     /// Where the discriminator's dropout draws its masks.
+    #[must_use]
     pub fn with_discriminator_dropout_masks(mut self, masks: DropoutMasks) -> Self {
         self.discriminator.dropout_masks = masks;
         self
     }
 
     /// Batch norm in the discriminator's hidden layers.
+    #[must_use]
     pub fn with_discriminator_batch_norm(mut self, batch_norm: bool) -> Self {
         self.discriminator.batch_norm = batch_norm;
         self
@@ -226,12 +232,14 @@ impl DannConfig {
 
     /// ShiftKit's `centroid_momentum`: MSTN's moving-average weight of the newest target
     /// batch, in (0, 1].
+    #[must_use]
     pub fn with_centroid_momentum(mut self, momentum: f64) -> Self {
         self.centroids.momentum = momentum;
         self
     }
 
     /// How MSTN's target centroids start.
+    #[must_use]
     pub fn with_centroid_start(mut self, start: CentroidStart) -> Self {
         self.centroids.start = start;
         self

@@ -93,6 +93,7 @@ impl Method {
     }
 
     /// The method's configuration on top of `base`.
+    #[must_use]
     pub fn configure(self, base: DannConfig) -> DannConfig {
         let or = |weight: f64, default: f64| if weight > 0.0 { weight } else { default };
         let domain = or(base.domain_weight, Self::DEFAULT_DOMAIN_WEIGHT);

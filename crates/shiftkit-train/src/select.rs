@@ -101,6 +101,7 @@ impl Param {
     }
 
     /// `config` with this parameter set to `value`.
+    #[must_use]
     pub fn apply(self, config: DannConfig, value: f64) -> DannConfig {
         match self {
             Param::DomainWeight => config.with_domain_weight(value),
@@ -281,6 +282,7 @@ impl SelectConfig {
     }
 
     /// The least spread of the source-only model's target predictions.
+    #[must_use]
     pub fn with_min_spread(mut self, spread: f64) -> Self {
         self.min_spread = spread;
         self
@@ -288,24 +290,28 @@ impl SelectConfig {
 
     /// The least class structure asked of an adapted candidate where the source's classes do
     /// not reach the target.
+    #[must_use]
     pub fn with_min_structure(mut self, structure: f64) -> Self {
         self.min_structure = structure;
         self
     }
 
     /// What to do on a target the source's classes do not reach.
+    #[must_use]
     pub fn with_no_transfer(mut self, no_transfer: NoTransfer) -> Self {
         self.no_transfer = no_transfer;
         self
     }
 
     /// Scores every epoch and keeps each candidate's best.
+    #[must_use]
     pub fn with_choose_epoch(mut self, choose_epoch: bool) -> Self {
         self.choose_epoch = choose_epoch;
         self
     }
 
     /// The rows read per domain for a score.
+    #[must_use]
     pub fn with_max_rows(mut self, max_rows: usize) -> Self {
         self.max_rows = max_rows;
         self
