@@ -28,6 +28,23 @@ impl Listed for u64 {
     const ALL: &'static [Self] = &[];
 }
 
+/// A loss weight for the command line: finite and above 0. A weight of 0 would switch its term
+/// off, which the presets read as "the method's own weight" (`Method::configure`); no
+/// adaptation is `--method source_only`.
+///
+/// # Errors
+///
+/// A number that does not parse, is not finite, or is not above 0.
+pub fn weight(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        Ok(_) => Err(format!(
+            "{text} is not a finite number above 0 (for no adaptation: --method source_only)"
+        )),
+        Err(e) => Err(format!("`{text}`: {e}")),
+    }
+}
+
 /// Parses a [`List`]; for `value_parser = list::<T>`.
 ///
 /// # Errors
@@ -152,6 +169,35 @@ pub struct Persistence {
     pub export: Option<PathBuf>,
 }
 
+impl Persistence {
+    /// Checks `--export` before anything trains: not a `.json` file (where its configuration
+    /// goes), in a directory that exists (created here when missing).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the option and the problem.
+    pub fn check(&self) -> Result<(), String> {
+        let Some(path) = &self.export else {
+            return Ok(());
+        };
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            return Err(format!(
+                "--export {}: the configuration goes to the .json beside the weights; give the \
+                 weights another extension (.mpk)",
+                path.display()
+            ));
+        }
+        match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            Some(dir) => std::fs::create_dir_all(dir)
+                .map_err(|e| format!("--export: cannot create {}: {e}", dir.display())),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Sends the libraries' `tracing` logs to stderr, warnings and errors only unless `RUST_LOG`
 /// says otherwise. Installed first, it stands in for the subscriber Burn's network stack would
 /// install (information on every connection, on stdout, amid the program's results).
@@ -185,6 +231,31 @@ pub struct NodeArgs {
 }
 
 impl NodeArgs {
+    /// Checks `--nodes` and `--node-rank` before anything is read or trained: every address a
+    /// `HOST:PORT`, the rank one of them.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the option and the problem.
+    pub fn check(&self) -> Result<(), String> {
+        for address in &self.nodes {
+            let port = address
+                .rsplit_once(':')
+                .map(|(host, port)| (host, port.parse::<u16>()));
+            if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+                return Err(format!("--nodes: `{address}` is not a HOST:PORT address"));
+            }
+        }
+        match self.node_rank {
+            Some(rank) if rank >= self.nodes.len() => Err(format!(
+                "--node-rank {rank} is not one of the {} --nodes (0 to {})",
+                self.nodes.len(),
+                self.nodes.len().saturating_sub(1)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// This process's place among the nodes, with --nodes.
     pub fn nodes(&self) -> Option<Nodes> {
         if self.nodes.is_empty() {

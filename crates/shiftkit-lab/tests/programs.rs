@@ -44,3 +44,44 @@ fn a_bad_option_is_refused_with_status_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("nonsense"), "{stderr}");
 }
+
+#[test]
+fn options_that_would_be_ignored_or_misread_are_refused_before_training() {
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("digits_refused");
+    let cases: [(&[&str], &str); 9] = [
+        (&["--domain-weight", "0"], "--method source_only"),
+        (&["--seed", "1", "--seeds", "2,3"], "cannot be used with"),
+        (&["--source-size", "5"], "--data-dir"),
+        (&["--choose-epoch"], "--choose-epoch goes with"),
+        (&["--select", "lr=0.001", "--latent"], "no --latent"),
+        (
+            &["--method", "dann", "--select", "mmd-weight=1,2"],
+            "none of the methods",
+        ),
+        (&["--select", "lr=0.1", "--select", "lr=0.2"], "given twice"),
+        (&["--export", "encoder.json"], "another extension"),
+        (
+            &[
+                "--nodes",
+                "127.0.0.1:3010,127.0.0.1:3011",
+                "--node-rank",
+                "2",
+                "--orchestrator",
+                "127.0.0.1:3000",
+            ],
+            "--node-rank 2 is not one of the 2",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = digits()
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("digits runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert!(!out.exists(), "nothing written");
+}

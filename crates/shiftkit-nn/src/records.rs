@@ -400,12 +400,21 @@ pub fn config_path(path: &Path) -> PathBuf {
 ///
 /// # Errors
 ///
-/// [`RecordError::Io`] when a file cannot be written.
+/// [`RecordError::Io`] when a file cannot be written; [`RecordError::Config`] when `path`
+/// ends in `.json`, where the configuration would overwrite the weights (nothing is written).
 pub fn save_encoder<B: Backend, C: EncoderConfig>(
     path: &Path,
     encoder: &C::Encoder<B>,
     config: &C,
 ) -> Result<(), RecordError> {
+    if config_path(path) == path {
+        return Err(RecordError::Config {
+            path: path.to_path_buf(),
+            problem: "the weights' path ends in .json, which the configuration is written to: \
+                      give the weights another extension (.mpk)"
+                .to_string(),
+        });
+    }
     let bytes = to_bytes::<B, _>(encoder, path)?;
     let header = ExportHeader {
         kind: C::KIND.to_string(),

@@ -79,7 +79,7 @@ struct Args {
     )]
     model: Vec<ModelChoice>,
     /// The seed of data split, weights and shuffling
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "seeds")]
     seed: u64,
     /// Several seeds, comma-separated: the table shows mean ± std
     #[arg(long, value_name = "LIST", value_parser = cli::list::<u64>)]
@@ -98,10 +98,10 @@ struct Args {
     lr: Option<f64>,
     /// Weight of the adversarial loss [default: 0.3 for dann and dann_mstn, 0.6 for cdan and
     /// cdan_e]
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = cli::weight)]
     domain_weight: Option<f64>,
     /// Weight of the MSTN loss for dann_mstn [default: 0.5 for the MLP, 0.2 for the CNN]
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = cli::weight)]
     semantic_weight: Option<f64>,
     /// MSTN's target centroids: first (first sighting) or zero (ShiftKit's zero start)
     #[arg(long, value_name = "RULE", default_value = "first")]
@@ -119,7 +119,7 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// With --data-dir: source training images, the first N of MNIST's 60,000
-    #[arg(long, value_name = "N", default_value_t = NonZeroUsize::new(DigitsPair::REFERENCE_N_SOURCE).expect("positive"))]
+    #[arg(long, value_name = "N", requires = "data_dir", default_value_t = NonZeroUsize::new(DigitsPair::REFERENCE_N_SOURCE).expect("positive"))]
     source_size: NonZeroUsize,
     /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
@@ -144,7 +144,8 @@ struct Args {
     persistence: Persistence,
     /// Choose without target labels: train source-only and each --method with every value of
     /// PARAM (domain-weight, semantic-weight, mmd-weight, coral-weight or lr), keep the one
-    /// --validator ranks best, write selection.json. Repeat for several parameters
+    /// --validator ranks best, write selection.json (selection_MODEL_seedN.json for several
+    /// runs). Repeat for several parameters
     #[arg(long, value_name = "PARAM=V1,V2,...", value_parser = parse_axis)]
     select: Vec<(Param, Vec<f64>)>,
     /// The validator of the label-free choice: entropy, im, snd, iwcv or dev [default: im].
@@ -177,6 +178,22 @@ fn parse_axis(text: &str) -> Result<(Param, Vec<f64>), String> {
         })
         .collect::<Result<Vec<f64>, String>>()?;
     Ok((param, values))
+}
+
+/// Checks `--select`'s axes against the methods: each parameter once, and read by one of
+/// them at least.
+fn check_selecting(axes: &[(Param, Vec<f64>)], methods: &[Method]) -> Result<(), String> {
+    for (i, (param, _)) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|(earlier, _)| earlier == param) {
+            return Err(format!(
+                "--select {param} is given twice: list its values once"
+            ));
+        }
+        if !methods.iter().any(|&method| param.applies_to(method)) {
+            return Err(format!("--select {param}: none of the methods reads it"));
+        }
+    }
+    Ok(())
 }
 
 /// What `--select`, `--validator` and `--choose-epoch` ask for.
@@ -302,12 +319,6 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     if let Err(error) = base.check() {
         fail(error.to_string());
     }
-    if args
-        .semantic_weight
-        .is_some_and(|w| !(w.is_finite() && w >= 0.0))
-    {
-        fail("--semantic-weight must be finite and >= 0".to_string());
-    }
     if let Some(dir) = &args.data_dir
         && !dir.is_dir()
     {
@@ -331,9 +342,28 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         validator: args.validator.unwrap_or_default(),
         choose_epoch: args.choose_epoch,
     });
+    let methods = args.method.map_or(MAIN_JOB.to_vec(), |list| list.0);
+    if let Err(problem) = check_selecting(&args.select, &methods) {
+        fail(problem);
+    }
     if selecting.is_some() && (args.persistence.checkpoint_dir.is_some() || args.persistence.resume)
     {
         fail("--select and --validator do not keep checkpoints".to_string());
+    }
+    if selecting.is_some() && (args.latent || args.persistence.export.is_some()) {
+        fail(
+            "--select and --validator write selection.json only: no --latent, no --export"
+                .to_string(),
+        );
+    }
+    if args.choose_epoch && selecting.is_none() {
+        fail("--choose-epoch goes with --select or --validator".to_string());
+    }
+    if let Err(problem) = args.persistence.check() {
+        fail(problem);
+    }
+    if let Err(problem) = args.nodes.check() {
+        fail(problem);
     }
     let nodes = args.nodes.nodes();
     let peers = args.peers.get();
@@ -365,7 +395,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     cli::size_thread_pool::<Args>(args.threads);
     let device = cli::resolve_device::<Args, Options>(args.device);
     let options = Options {
-        methods: args.method.map_or(MAIN_JOB.to_vec(), |list| list.0),
+        methods,
         models,
         seeds: args.seeds.map_or(vec![args.seed], |list| list.0),
         length,

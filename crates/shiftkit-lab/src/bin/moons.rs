@@ -50,7 +50,7 @@ struct Args {
     #[arg(long, value_name = "LIST", value_parser = cli::list::<Method>)]
     method: Option<List<Method>>,
     /// The seed of data, weights and shuffling
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "seeds")]
     seed: u64,
     /// Several seeds, comma-separated: the table shows mean ± std
     #[arg(long, value_name = "LIST", value_parser = cli::list::<u64>)]
@@ -61,8 +61,9 @@ struct Args {
     /// Adam's learning rate
     #[arg(long, value_name = "X", default_value_t = 0.05)]
     lr: f64,
-    /// Weight of the domain loss for dann [default: 1.0]
-    #[arg(long, value_name = "X")]
+    /// Weight of the adversarial loss (dann, dann_mstn, cdan, cdan_e) [default: 1.0,
+    /// ShiftKit's]
+    #[arg(long, value_name = "X", value_parser = cli::weight)]
     domain_weight: Option<f64>,
     /// auto, cpu, cuda, cuda:N or wgpu (auto: CUDA, else a GPU through wgpu, else the CPU)
     #[arg(long, value_name = "DEV", default_value = "auto")]
@@ -109,6 +110,9 @@ fn main() {
     }
     if let Err(error) = base.check() {
         fail(error.to_string());
+    }
+    if let Err(problem) = args.persistence.check() {
+        fail(problem);
     }
     let device = cli::resolve_device::<Args, Options>(args.device);
     let options = Options {

@@ -232,7 +232,7 @@ struct SuiteRecord {
 fn main() {
     let started = Instant::now();
     let args = Args::parse();
-    let pairs: Vec<Pair> = if args.pairs.trim().eq_ignore_ascii_case("all") {
+    let mut pairs: Vec<Pair> = if args.pairs.trim().eq_ignore_ascii_case("all") {
         Pair::all()
     } else {
         args.pairs
@@ -243,6 +243,13 @@ fn main() {
             })
             .collect()
     };
+    // A pair named twice (`moons-35,moons-035`) is trained and counted once.
+    let mut seen = Vec::new();
+    pairs.retain(|pair| {
+        let first = !seen.contains(&pair.name());
+        seen.push(pair.name());
+        first
+    });
     let methods = args
         .method
         .clone()
@@ -271,12 +278,20 @@ fn render(
 ) -> Result<(), Box<dyn Error>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let record: SuiteRecord = serde_json::from_str(&text)?;
+    let record: SuiteRecord =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let present: Vec<Pair> = pairs
         .iter()
         .copied()
         .filter(|p| record.ends.iter().any(|e| e.pair == p.name()))
         .collect();
+    if present.is_empty() {
+        return Err(format!(
+            "{} holds none of the pairs asked for (--pairs)",
+            path.display()
+        )
+        .into());
+    }
     print!("{}", tables(&record, &present, validator, keep));
     Ok(())
 }

@@ -146,5 +146,13 @@ fn an_exported_encoder_loads_on_the_plain_backend_with_equal_predictions() {
         Err(RecordError::Io(failure)) => assert_eq!(failure.path, dir.join("absent.json")),
         other => panic!("{other:?}"),
     }
+    // Weights at a `.json` path would be overwritten by the configuration: refused, and
+    // nothing is written.
+    let json = dir.join("weights.json");
+    assert!(matches!(
+        save_encoder::<Ad, _>(&json, &trained, &config),
+        Err(RecordError::Config { path, .. }) if path == json
+    ));
+    assert!(!json.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
