@@ -510,6 +510,15 @@ where
     };
     if spec.resume {
         resume(&mut trainer, dir, label, report)?;
+        if trainer.epochs_done() > epochs {
+            return Err(format!(
+                "{label}: the checkpoint in {} has trained {} epochs, more than the {epochs} this \
+                 run asks for (--steps, --epochs): it is of a longer run",
+                dir.display(),
+                trainer.epochs_done()
+            )
+            .into());
+        }
     }
     Ok(trainer.with_checkpoints(Checkpoints::new(dir)))
 }

@@ -482,6 +482,11 @@ where
             .map(|scan| steps.div_ceil(scan.batches(fixed).0.max(1)).max(1))
     }
 
+    /// The examples of the source and target loaders' longest batches.
+    pub(crate) fn batch_sizes(&self) -> [usize; 2] {
+        self.scans.each_ref().map(|scan| scan.batch_size)
+    }
+
     /// Whether this run's training batches all have their loader's batch size
     /// ([`DannConfig::batch_shapes`] on this backend).
     pub(crate) fn fixed_shapes(&self) -> bool {

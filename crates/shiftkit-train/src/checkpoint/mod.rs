@@ -103,6 +103,10 @@ struct TrainerState {
     /// writing peer. For the record: a resumed trainer counts its own from its loaders and
     /// the epochs (`passes_per_epoch`).
     loader_passes: [usize; 2],
+    /// The examples of the source and target loaders' longest batches: a resumed run's
+    /// loaders must batch alike (absent from checkpoints written before it was recorded).
+    #[serde(default)]
+    batch_sizes: Option<[usize; 2]>,
     history: Vec<EpochRecord>,
     /// Under `RestoreBest`: the best epoch and its source accuracy (its model in `best.mpk`).
     best: Option<(usize, f64)>,
@@ -193,6 +197,7 @@ where
             loader_passes: self
                 .passes_per_epoch()
                 .map(|passes| passes * self.epochs_done),
+            batch_sizes: Some(self.batch_sizes()),
             history: self.history.clone(),
             best: self.best.as_ref().map(|(epoch, acc, _)| (*epoch, *acc)),
             terms: self
@@ -357,6 +362,18 @@ where
                 &read.file(STATE),
                 "its epoch and step counts disagree with the manifest or its history",
             ));
+        }
+        if let Some(saved) = state.batch_sizes
+            && saved != self.batch_sizes()
+        {
+            return Err(CheckpointError::OtherRun {
+                file: read.file(STATE),
+                problem: format!(
+                    "its source and target batches held {saved:?} examples, the trainer's loaders' \
+                     {:?}",
+                    self.batch_sizes()
+                ),
+            });
         }
         let names: Vec<&str> = self.terms.iter().map(|t| t.name()).collect();
         let saved: Vec<&str> = state.terms.iter().map(|t| t.name.as_str()).collect();

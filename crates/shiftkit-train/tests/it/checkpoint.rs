@@ -242,6 +242,22 @@ fn checkpoints_of_another_model_run_or_format_are_refused() {
             if problem.contains("semantic_weight")
     ));
 
+    // Loaders that batch otherwise (the same data, batches of 16 instead of 32).
+    let mut rebatched = DannTrainer::new(
+        model(15),
+        train_loader(pair.source_train.clone(), 16, SEED),
+        train_loader(pair.target_train.clone(), 16, SEED + 1),
+        config(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(matches!(
+        rebatched.resume_from(&path),
+        Err(TrainError::Checkpoint(CheckpointError::OtherRun { problem, .. }))
+            if problem.contains("[32, 32]") && problem.contains("[16, 16]")
+    ));
+    assert_eq!(rebatched.epochs_done(), 0);
+
     // A newer format.
     let manifest_path = path.join(checkpoint::MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).unwrap();
