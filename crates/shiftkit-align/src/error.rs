@@ -27,8 +27,8 @@ impl fmt::Display for Domain {
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum AlignError {
-    /// Class-level alignment needs at least two classes.
-    #[error("centroid alignment needs at least 2 classes, got {0}")]
+    /// Class-level alignment needs at least two classes (class means, at least one).
+    #[error("too few classes ({0}): centroid alignment needs at least 2, class means at least 1")]
     TooFewClasses(usize),
     /// The feature width `latent_dim` was zero.
     #[error("the latent dimension must be at least 1, got {0}")]
@@ -57,7 +57,7 @@ pub enum AlignError {
         actual: usize,
     },
     /// A feature matrix and its labels had different numbers of rows.
-    #[error("batch has {features} feature rows but {labels} labels ({domain:?})")]
+    #[error("{} batch has {features} feature rows but {labels} labels", domain.map_or("a".to_string(), |d| format!("the {d}")))]
     BatchLength {
         /// The batch concerned; `None` from the standalone [`class_means`](crate::class_means).
         domain: Option<Domain>,
@@ -87,8 +87,11 @@ pub enum AlignError {
         /// The rows given.
         actual: usize,
     },
-    /// A kernel bandwidth is not finite and positive (NaN: the list is empty).
-    #[error("kernel bandwidths must be finite and > 0 (and at least one given), got {0}")]
+    /// A kernel bandwidth is not finite and positive, or so small that `2 sigma^2` is not a
+    /// normal f32 (the kernel would give NaN); NaN: the list is empty.
+    #[error(
+        "kernel bandwidths must be finite and > 0, with 2 sigma^2 a normal f32 (and at least one given), got {0}"
+    )]
     InvalidBandwidth(f64),
     /// A state handed to [`CentroidAligner::commit`](crate::CentroidAligner::commit) has
     /// another shape than the aligner's.
@@ -133,12 +136,15 @@ pub(crate) fn check_hyper(
 }
 
 /// Checks the dimensions of a source and a target feature batch for a loss between the two
-/// domains: the same width, and at least two rows in each. Returns the rows of each and the
-/// width.
+/// domains: the same width, at least one feature, and at least two rows in each. Returns the
+/// rows of each and the width.
 pub(crate) fn check_feature_pair(
     [n_s, d]: [usize; 2],
     [n_t, d_t]: [usize; 2],
 ) -> Result<(usize, usize, usize), AlignError> {
+    if d == 0 {
+        return Err(AlignError::InvalidLatentDim(0));
+    }
     if d_t != d {
         return Err(AlignError::FeatureWidth {
             domain: Domain::Target,

@@ -51,12 +51,14 @@ impl MmdConfig {
     /// # Errors
     ///
     /// [`AlignError::InvalidBandwidth`] for an empty list or a bandwidth that is not finite
-    /// and positive.
+    /// and positive, or whose `2 sigma^2` is below f32's smallest normal number.
     pub fn check(&self) -> Result<(), AlignError> {
         if self.sigmas.is_empty() {
             return Err(AlignError::InvalidBandwidth(f64::NAN));
         }
-        if let Some(&bad) = self.sigmas.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+        let usable =
+            |s: f64| s.is_finite() && s > 0.0 && 2.0 * s * s >= f64::from(f32::MIN_POSITIVE);
+        if let Some(&bad) = self.sigmas.iter().find(|s| !usable(**s)) {
             return Err(AlignError::InvalidBandwidth(bad));
         }
         Ok(())

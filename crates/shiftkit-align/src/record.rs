@@ -65,8 +65,10 @@ impl<B: Backend> CentroidAligner<B> {
     pub fn from_record(record: &CentroidRecord, device: &B::Device) -> Result<Self, AlignError> {
         let (k, d) = (record.num_classes, record.latent_dim);
         check_hyper(k, d, record.momentum)?;
+        // A damaged record may hold any sizes: a product past usize is a length no vector has.
+        let values = k.checked_mul(d).unwrap_or(usize::MAX);
         for (field, expected, actual) in [
-            ("centroids", k * d, record.centroids.len()),
+            ("centroids", values, record.centroids.len()),
             ("seen", k, record.seen.len()),
         ] {
             if expected != actual {

@@ -25,8 +25,10 @@ use burn::tensor::backend::Backend;
 /// step, so they must agree with what [`encode`](Self::encode) and
 /// [`classify`](Self::classify) return. For the evaluation model to be an encoder too,
 /// implement the trait for every backend (`impl<B: Backend> Encoder<B> for MyNet<B>`), as the
-/// reference encoders [`MlpEncoder`](crate::MlpEncoder), [`CnnEncoder`](crate::CnnEncoder) and
-/// [`ShallowEncoder`](crate::ShallowEncoder) do.
+/// reference [`ShallowEncoder`](crate::ShallowEncoder) does. [`MlpEncoder`](crate::MlpEncoder)
+/// and [`CnnEncoder`](crate::CnnEncoder) are encoders on the backends with
+/// [`LoweringBackend`](crate::kernels::LoweringBackend): those this crate's features name
+/// (`ndarray`, `flex`, `cuda`, `wgpu`: turn one on) and `Autodiff` over them.
 pub trait Encoder<B: Backend>: Module<B> {
     /// What one batch of inputs looks like, for example `Tensor<B, 2>` or `Tensor<B, 4>`.
     type Input: Clone + Send;

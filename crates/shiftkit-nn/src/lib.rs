@@ -53,6 +53,9 @@
 //!
 //! # Example
 //!
+//! With the feature `ndarray` (the reference MLP and CNN run on the backends whose features are
+//! on; the facade `shiftkit` turns on flex and ndarray):
+//!
 //! ```
 //! use burn::backend::{Autodiff, NdArray};
 //! use burn::tensor::Tensor;

@@ -49,6 +49,7 @@ impl MlpEncoderConfig {
     /// - [`NnError::ZeroSize`] when `input_dim`, a width in `hidden_dims`, `latent_dim` or
     ///   `num_classes` is zero.
     /// - [`NnError::InvalidDropout`] when `dropout` is outside `[0, 1)`.
+    /// - [`NnError::NoHiddenLayer`] when `dropout` is positive but `hidden_dims` is empty.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Result<MlpEncoder<B>, NnError> {
         let input_dim = check_size(self.input_dim, "input_dim")?;
         for &width in &self.hidden_dims {
@@ -57,6 +58,10 @@ impl MlpEncoderConfig {
         let latent_dim = check_size(self.latent_dim, "latent_dim")?;
         let num_classes = check_size(self.num_classes, "num_classes")?;
         let dropout = check_dropout(self.dropout)?;
+        if self.hidden_dims.is_empty() && dropout > 0.0 {
+            // Dropout acts after hidden layers only: without one it would be ignored.
+            return Err(NnError::NoHiddenLayer { option: "dropout" });
+        }
 
         let mut width = input_dim;
         let hidden = self

@@ -5,7 +5,7 @@
 //! Burn's `Module::load_record` trusts its record: a tensor of another shape is taken as it is
 //! (the error surfaces later, as a panic inside an operation), and a list of layers of another
 //! length panics at once. [`load_bytes`] therefore first compares the *outline* of the saved
-//! record (its field names, list lengths, tensor shapes and element types) with the outline of
+//! record (its field names, list lengths and tensor shapes) with the outline of
 //! the network it is loaded into, and refuses a record of another network with
 //! [`RecordError::Mismatch`], naming the first place where they differ. Nothing is loaded then.
 //!
@@ -407,7 +407,10 @@ pub fn save_encoder<B: Backend, C: EncoderConfig>(
     encoder: &C::Encoder<B>,
     config: &C,
 ) -> Result<(), RecordError> {
-    if config_path(path) == path {
+    if path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+    {
         return Err(RecordError::Config {
             path: path.to_path_buf(),
             problem: "the weights' path ends in .json, which the configuration is written to: \

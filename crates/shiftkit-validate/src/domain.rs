@@ -22,7 +22,8 @@ pub struct DomainClassifierConfig {
     /// Gradient-descent steps.
     #[config(default = 300)]
     pub iterations: usize,
-    /// The L2 penalty `lambda / 2 * ||w||^2` on the weights (not the bias). It keeps the
+    /// The L2 penalty `lambda / 2 * ||w||^2` on the weights (not the bias), against the mean of
+    /// the two domains' losses (see [`fit`](Self::fit)). It keeps the
     /// classifier's logits, and so the density ratios, bounded when the domains separate.
     #[config(default = 1e-2)]
     pub l2: f64,
@@ -50,7 +51,8 @@ impl DomainClassifierConfig {
     /// - Features are standardised with the mean and standard deviation of the pooled
     ///   training rows (a constant column is only centred).
     /// - The loss weighs the two domains equally, whatever their sizes:
-    ///   `L(w, b) = mean_source ln(1 + e^{z}) + mean_target ln(1 + e^{-z}) + lambda / 2 ||w||^2`,
+    ///   `L(w, b) = (mean_source ln(1 + e^{z}) + mean_target ln(1 + e^{-z})) / 2
+    ///   + lambda / 2 ||w||^2`,
     ///   `z = w . x + b`. Its minimiser has `z(x) ~ ln(p_t(x) / p_s(x))`, the log density
     ///   ratio, with no correction for the domains' sizes.
     /// - Gradient descent from `w = 0, b = 0` with the step `1 / L`, `L = lambda_max / 4 +

@@ -262,11 +262,29 @@ fn bad_inputs_are_typed_errors() {
             ..
         })
     ));
-    for sigmas in [vec![], vec![1.0, 0.0], vec![f64::NAN], vec![-1.0]] {
+    // A bandwidth whose 2 sigma^2 is no normal f32 gave NaN.
+    for sigmas in [
+        vec![],
+        vec![1.0, 0.0],
+        vec![f64::NAN],
+        vec![-1.0],
+        vec![1e-20],
+    ] {
         let config = MmdConfig::new().with_sigmas(sigmas);
         assert!(matches!(
             mmd2(a.clone(), a.clone(), &config),
             Err(AlignError::InvalidBandwidth(_))
         ));
     }
+    assert!(MmdConfig::new().with_sigmas(vec![1e-15]).check().is_ok());
+    // Features of no width: an error, not a division by zero.
+    let empty: Tensor<Inner, 2> = Tensor::zeros([3, 0], &Default::default());
+    assert!(matches!(
+        mmd2(empty.clone(), empty.clone(), &config),
+        Err(AlignError::InvalidLatentDim(0))
+    ));
+    assert!(matches!(
+        coral(empty.clone(), empty),
+        Err(AlignError::InvalidLatentDim(0))
+    ));
 }

@@ -202,4 +202,17 @@ fn bad_records() {
             actual: 4
         })
     ));
+    // Sizes whose product overflows: a length error, not an overflow.
+    let r = CentroidRecord {
+        latent_dim: 1 << 63,
+        ..good.clone()
+    };
+    assert!(matches!(
+        restore(&r),
+        Err(AlignError::RecordLength {
+            field: "centroids",
+            expected: usize::MAX,
+            actual: 6
+        })
+    ));
 }

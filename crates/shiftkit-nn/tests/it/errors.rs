@@ -98,6 +98,12 @@ fn mlp_errors() {
     );
     assert_bad_dropouts_refused(|p| init(small().with_dropout(p)));
     assert!(init(small().with_num_classes(1)).is_ok());
+    // Dropout acts after hidden layers: without one it would be silently ignored.
+    assert!(matches!(
+        init(small().with_hidden_dims(vec![]).with_dropout(0.5)),
+        Err(NnError::NoHiddenLayer { option: "dropout" })
+    ));
+    assert!(init(small().with_hidden_dims(vec![]).with_dropout(0.0)).is_ok());
 }
 
 #[test]

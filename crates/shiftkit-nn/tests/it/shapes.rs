@@ -76,6 +76,7 @@ fn mlp_encoder_sizes_are_configurable() {
     let direct = MlpEncoderConfig::new()
         .with_input_dim(5)
         .with_hidden_dims(vec![])
+        .with_dropout(0.0)
         .with_latent_dim(3)
         .init::<Inner>(&device)
         .unwrap();
