@@ -66,7 +66,7 @@ impl<B: Backend> CentroidAligner<B> {
         let (k, d) = (record.num_classes, record.latent_dim);
         check_hyper(k, d, record.momentum)?;
         // A damaged record may hold any sizes: a product past usize is a length no vector has.
-        let values = k.checked_mul(d).unwrap_or(usize::MAX);
+        let values = k.saturating_mul(d);
         for (field, expected, actual) in [
             ("centroids", values, record.centroids.len()),
             ("seen", k, record.seen.len()),

@@ -51,8 +51,8 @@ impl DomainClassifierConfig {
     /// - Features are standardised with the mean and standard deviation of the pooled
     ///   training rows (a constant column is only centred).
     /// - The loss weighs the two domains equally, whatever their sizes:
-    ///   `L(w, b) = (mean_source ln(1 + e^{z}) + mean_target ln(1 + e^{-z})) / 2
-    ///   + lambda / 2 ||w||^2`,
+    ///   `L(w, b) = (mean_source ln(1 + e^{z}) + mean_target ln(1 + e^{-z})) / 2 +
+    ///   lambda / 2 ||w||^2`,
     ///   `z = w . x + b`. Its minimiser has `z(x) ~ ln(p_t(x) / p_s(x))`, the log density
     ///   ratio, with no correction for the domains' sizes.
     /// - Gradient descent from `w = 0, b = 0` with the step `1 / L`, `L = lambda_max / 4 +
