@@ -231,28 +231,19 @@ pub struct NodeArgs {
 }
 
 impl NodeArgs {
-    /// Checks `--nodes` and `--node-rank` before anything is read or trained: every address a
-    /// `HOST:PORT`, the rank one of them.
+    /// Checks `--nodes`, `--node-rank` and `--orchestrator` before anything is read or
+    /// trained, as the library will ([`Nodes::check`]): every address a `HOST:PORT`, the rank
+    /// one of the nodes.
     ///
     /// # Errors
     ///
-    /// A message naming the option and the problem.
+    /// A message naming the options and the problem.
     pub fn check(&self) -> Result<(), String> {
-        for address in &self.nodes {
-            let port = address
-                .rsplit_once(':')
-                .map(|(host, port)| (host, port.parse::<u16>()));
-            if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
-                return Err(format!("--nodes: `{address}` is not a HOST:PORT address"));
-            }
-        }
-        match self.node_rank {
-            Some(rank) if rank >= self.nodes.len() => Err(format!(
-                "--node-rank {rank} is not one of the {} --nodes (0 to {})",
-                self.nodes.len(),
-                self.nodes.len().saturating_sub(1)
-            )),
-            _ => Ok(()),
+        match self.nodes() {
+            Some(nodes) => nodes
+                .check()
+                .map_err(|e| format!("--nodes, --node-rank, --orchestrator: {e}")),
+            None => Ok(()),
         }
     }
 

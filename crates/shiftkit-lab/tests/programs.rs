@@ -69,7 +69,7 @@ fn options_that_would_be_ignored_or_misread_are_refused_before_training() {
                 "--orchestrator",
                 "127.0.0.1:3000",
             ],
-            "--node-rank 2 is not one of the 2",
+            "`node rank` = 2 is invalid: below the number of nodes",
         ),
     ];
     for (args, expected) in cases {

@@ -302,19 +302,13 @@ impl DannConfig {
         if self.num_classes < 2 {
             return bad("num_classes", self.num_classes as f64, ">= 2");
         }
-        if !(self.gamma.is_finite() && self.gamma > 0.0) {
-            return bad("gamma", self.gamma, "finite and > 0");
-        }
+        check_positive("gamma", self.gamma)?;
         Ok(())
     }
 
     fn check_training(&self) -> Result<(), TrainError> {
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return bad("lr", self.lr, "finite and > 0");
-        }
-        if !(self.adam_epsilon.is_finite() && self.adam_epsilon > 0.0) {
-            return bad("adam_epsilon", self.adam_epsilon, "finite and > 0");
-        }
+        check_positive("lr", self.lr)?;
+        check_positive("adam_epsilon", self.adam_epsilon)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return bad("weight_decay", self.weight_decay, "finite and >= 0");
         }
@@ -370,6 +364,15 @@ impl DannConfig {
     /// wrong type, or `"(document)"` when the text is not a JSON object.
     pub fn from_json(text: &str) -> Result<Self, TrainError> {
         crate::legacy::from_json(text)
+    }
+}
+
+/// A hyper-parameter that must be finite and above 0.
+pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        bad(name, value, "finite and > 0")
     }
 }
 

@@ -13,6 +13,7 @@ use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::{DomainDiscriminator, Encoder};
 
 use crate::checkpoint::Checkpoints;
+use crate::config::check_positive;
 use crate::evaluate::{EvalResult, check_batch, count_correct, evaluate};
 use crate::host::host_backend;
 use crate::metrics::{EpochSums, TargetTracking, Tracked};
@@ -185,6 +186,7 @@ where
         for (index, term) in terms.iter().enumerate() {
             claim_head(
                 &mut head,
+                &terms,
                 (index, term.as_ref()),
                 model.latent_dim(),
                 config.num_classes,
@@ -242,7 +244,13 @@ where
         let (latent_dim, num_classes) = (self.model().latent_dim(), self.config.num_classes);
         let had_head = self.head.is_some();
         let index = self.terms.len();
-        claim_head(&mut self.head, (index, &term), latent_dim, num_classes)?;
+        claim_head(
+            &mut self.head,
+            &self.terms,
+            (index, &term),
+            latent_dim,
+            num_classes,
+        )?;
         if !had_head && let Some(claim) = &self.head {
             let discriminator = self
                 .config
@@ -533,13 +541,7 @@ where
                 expected: "in [0, 1]",
             });
         }
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(TrainError::InvalidHyperParameter {
-                name: "lr",
-                value: lr,
-                expected: "finite and > 0",
-            });
-        }
+        check_positive("lr", lr)?;
         let at = StepAt {
             epoch: self.epochs_done + 1,
             step: self.steps_done + 1,
@@ -798,9 +800,11 @@ fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
     Ok(terms)
 }
 
-/// Records `term` as the discriminator's owner if it asks for it.
+/// Records `term`, number `index` among the run's terms (those before it in `terms`), as the
+/// discriminator's owner if it asks for it.
 fn claim_head<B: AutodiffBackend>(
     head: &mut Option<HeadClaim>,
+    terms: &[Box<dyn AdaptationTerm<B>>],
     (index, term): (usize, &dyn AdaptationTerm<B>),
     latent_dim: usize,
     num_classes: usize,
@@ -810,15 +814,11 @@ fn claim_head<B: AutodiffBackend>(
     };
     if let Some(first) = head {
         return Err(TrainError::HeadTaken {
-            first: first.owner.clone(),
+            first: terms[first.index].name().to_string(),
             second: term.name().to_string(),
         });
     }
-    *head = Some(HeadClaim {
-        owner: term.name().to_string(),
-        index,
-        width,
-    });
+    *head = Some(HeadClaim { index, width });
     Ok(())
 }
 
@@ -826,9 +826,7 @@ fn claim_head<B: AutodiffBackend>(
 /// ([`TermInputs::head`](crate::terms::TermInputs::head)).
 #[derive(Debug)]
 pub(crate) struct HeadClaim {
-    /// The term's name.
-    owner: String,
-    /// Its place among the trainer's terms.
+    /// The term's place among the trainer's terms.
     pub(crate) index: usize,
     /// The discriminator's input width it asked for.
     width: usize,

@@ -106,12 +106,42 @@ impl Nodes {
     pub fn orchestrator_port(&self) -> Result<u16, TrainError> {
         host_and_port(&self.orchestrator).map(|(_, port)| port)
     }
+
+    /// Checks the run's description before anything connects: at least one node, the rank
+    /// one of them, and every address, the orchestrator's too, a `host:port`.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] naming `nodes` or `node rank`;
+    /// [`TrainError::Collective`] for an address that is not a `host:port`.
+    pub fn check(&self) -> Result<(), TrainError> {
+        if self.count() == 0 {
+            return bad("nodes", 0, ">= 1");
+        }
+        if self.rank >= self.count() {
+            return bad("node rank", self.rank, "below the number of nodes");
+        }
+        for address in std::iter::once(&self.orchestrator).chain(&self.addresses) {
+            host_and_port(address)?;
+        }
+        Ok(())
+    }
 }
 
-/// `host:port` split into its host and its port.
+/// A count or an index out of its range.
+fn bad(name: &'static str, value: usize, expected: &'static str) -> Result<(), TrainError> {
+    Err(TrainError::InvalidHyperParameter {
+        name,
+        value: value as f64,
+        expected,
+    })
+}
+
+/// `host:port` split into its host (not empty) and its port.
 pub(crate) fn host_and_port(address: &str) -> Result<(String, u16), TrainError> {
     address
         .rsplit_once(':')
+        .filter(|(host, _)| !host.is_empty())
         .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
         .map(|(host, port)| (host.to_string(), port))
         .ok_or_else(|| TrainError::Collective {
@@ -160,28 +190,16 @@ impl PeerConfig {
     /// Checks the numbers: ranks within their counts, counts at least 1.
     #[cfg(feature = "collective")]
     pub(crate) fn check(&self) -> Result<(), TrainError> {
-        let bad = |name: &'static str, value: usize, expected: &'static str| {
-            Err(TrainError::InvalidHyperParameter {
-                name,
-                value: value as f64,
-                expected,
-            })
-        };
         if self.local_peers == 0 {
             return bad("peers", 0, ">= 1");
         }
         if self.local_rank >= self.local_peers {
             return bad("rank", self.local_rank, "below the number of peers");
         }
-        if let Some(nodes) = &self.nodes {
-            if nodes.count() == 0 {
-                return bad("nodes", 0, ">= 1");
-            }
-            if nodes.rank >= nodes.count() {
-                return bad("node rank", nodes.rank, "below the number of nodes");
-            }
+        match &self.nodes {
+            Some(nodes) => nodes.check(),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

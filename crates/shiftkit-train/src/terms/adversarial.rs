@@ -6,6 +6,7 @@ use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReve
 
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
+use crate::config::check_positive;
 use crate::losses::binary_cross_entropy_with_logits;
 use crate::schedule::scheduled_alpha;
 
@@ -122,16 +123,7 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for DomainA
 
 /// Checks a ramp's steepness `gamma`, when there is a ramp: finite and above 0.
 pub(crate) fn check_steepness(gamma: Option<f64>) -> Result<(), TrainError> {
-    match gamma {
-        Some(gamma) if !(gamma.is_finite() && gamma > 0.0) => {
-            Err(TrainError::InvalidHyperParameter {
-                name: "gamma",
-                value: gamma,
-                expected: "finite and > 0",
-            })
-        }
-        _ => Ok(()),
-    }
+    gamma.map_or(Ok(()), |gamma| check_positive("gamma", gamma))
 }
 
 /// A weight that must be finite and non-negative.

@@ -7,7 +7,7 @@ use common::{eval_loader, moons, moons_trainer, parameters, serial};
 
 use shiftkit_data::PointDataset;
 use shiftkit_train::select::{
-    NoTransfer, Param, SelectConfig, SelectError, SelectWarning, grid, select,
+    Candidate, NoTransfer, Param, SelectConfig, SelectError, SelectWarning, grid, select,
 };
 use shiftkit_train::{DannConfig, Method};
 use shiftkit_validate::Validator;
@@ -16,16 +16,21 @@ fn base() -> DannConfig {
     DannConfig::new().with_domain_weight(0.0)
 }
 
-#[test]
-fn every_candidate_is_trained_scored_and_the_best_eligible_one_chosen() {
-    let _serial = serial();
-    let pair = moons(3);
-    let candidates = grid(
+/// Source-only, then DANN at domain weights 0.1 and 1.0.
+fn dann_at_two_weights() -> Vec<Candidate> {
+    grid(
         &[Method::Dann],
         &base(),
         &[(Param::DomainWeight, vec![0.1, 1.0])],
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn every_candidate_is_trained_scored_and_the_best_eligible_one_chosen() {
+    let _serial = serial();
+    let pair = moons(3);
+    let candidates = dann_at_two_weights();
     let config = SelectConfig::new(Validator::Im, 3).with_choose_epoch(true);
     let mut seen = Vec::new();
     let selection = select(
@@ -249,12 +254,7 @@ fn a_spread_or_structure_outside_0_to_1_is_refused() {
 fn a_candidate_that_diverges_is_left_out_and_the_others_are_chosen_from() {
     let _serial = serial();
     let pair = moons(3);
-    let candidates = grid(
-        &[Method::Dann],
-        &base(),
-        &[(Param::DomainWeight, vec![0.1, 1.0])],
-    )
-    .unwrap();
+    let candidates = dann_at_two_weights();
     let selection = select(
         &candidates,
         |candidate| {
