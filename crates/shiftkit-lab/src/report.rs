@@ -1,6 +1,7 @@
 //! What a run leaves behind: the results table, `summary.json`, each run's history as JSON,
 //! and a PNG of its training curves.
 
+use std::collections::BTreeSet;
 use std::error::Error;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -39,6 +40,19 @@ pub fn finish(out: &Path, runs: &[Run]) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Keeps a run that has just ended: writes its history and curves, adds it to `runs`, and
+/// writes `summary.json` again with every run so far, so that a program stopped by a later
+/// run's failure (or killed) leaves the summary of the runs it finished.
+///
+/// # Errors
+///
+/// Writing or drawing failed.
+pub fn keep(out: &Path, runs: &mut Vec<Run>, run: Run) -> Result<(), Box<dyn Error>> {
+    write_run(out, &run)?;
+    runs.push(run);
+    write_summary(out, runs)
+}
+
 /// Writes `summary.json`: `{"runs": [...]}`, one record per run.
 ///
 /// # Errors
@@ -65,6 +79,44 @@ pub fn write_run(out: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
     let path = out.join(format!("curves_{stem}.png"));
     curves(&path, run).map_err(|e| format!("cannot draw {}: {e}", path.display()))?;
     Ok(())
+}
+
+/// A number of an epoch's record.
+type Field = fn(&EpochRecord) -> f64;
+
+/// The losses panel's curves: the cross-entropy, each term the run has (a term whose loss is
+/// 0 in every epoch is one the method does not use), and the total.
+fn losses(history: &[EpochRecord]) -> Vec<Series<'_>> {
+    let curve = |name, value: &dyn Fn(&EpochRecord) -> f64| Series {
+        name,
+        points: history.iter().map(|r| (r.epoch as f64, value(r))).collect(),
+    };
+    let mut series = vec![curve("ce", &|r| r.ce_loss)];
+    let fields: [(&str, Field); 3] = [
+        ("domain", |r| r.domain_loss),
+        ("semantic", |r| r.semantic_loss),
+        ("mmd", |r| r.mmd_loss),
+    ];
+    for (name, value) in fields {
+        if history.iter().any(|r| value(r) != 0.0) {
+            series.push(curve(name, &value));
+        }
+    }
+    let others: BTreeSet<&str> = history
+        .iter()
+        .flat_map(|r| r.other_losses.keys().map(String::as_str))
+        .collect();
+    for name in others {
+        series.push(Series {
+            name,
+            points: history
+                .iter()
+                .filter_map(|r| Some((r.epoch as f64, *r.other_losses.get(name)?)))
+                .collect(),
+        });
+    }
+    series.push(curve("total", &|r| r.total_loss));
+    series
 }
 
 /// Three panels side by side: the loss terms, alpha with the discriminator's accuracy, and
@@ -94,12 +146,7 @@ fn curves(path: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
         &panels[0],
         &title("losses"),
         ("epoch", "mean loss"),
-        &[
-            curve("ce", |r| r.ce_loss),
-            curve("domain", |r| r.domain_loss),
-            curve("semantic", |r| r.semantic_loss),
-            curve("total", |r| r.total_loss),
-        ],
+        &losses(&run.history),
         None,
     )?;
     line_chart(
@@ -168,4 +215,42 @@ pub fn table(runs: &[Run]) -> String {
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(epoch: usize, mmd: f64, others: &[(&str, f64)]) -> EpochRecord {
+        let others: serde_json::Map<String, serde_json::Value> = others
+            .iter()
+            .map(|&(name, value)| (name.to_string(), value.into()))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "epoch": epoch, "ce_loss": 1.0, "domain_loss": 0.0, "semantic_loss": 0.0,
+            "mmd_loss": mmd, "total_loss": 1.5, "src_acc": 0.9, "tgt_acc": 0.5, "alpha": 0.0,
+            "lr": 0.001, "disc_acc": 0.0, "tgt_majority": 0.2, "latent_norm": 3.0,
+            "warmup": false, "steps": 10, "seconds": 0.1, "other_losses": others,
+        }))
+        .unwrap()
+    }
+
+    fn names(history: &[EpochRecord]) -> Vec<&str> {
+        losses(history).iter().map(|s| s.name).collect()
+    }
+
+    #[test]
+    fn the_losses_panel_draws_the_terms_the_run_has() {
+        // MMD from its field, even when 0 in one epoch; no adversarial or centroid curve.
+        let mmd = [epoch(1, 0.0, &[]), epoch(2, 0.4, &[])];
+        assert_eq!(names(&mmd), ["ce", "mmd", "total"]);
+        // CORAL and a user's term from `other_losses`, drawn where they were recorded.
+        let others = [
+            epoch(1, 0.0, &[("coral", 0.2)]),
+            epoch(2, 0.0, &[("coral", 0.1), ("entropy", 0.7)]),
+        ];
+        assert_eq!(names(&others), ["ce", "coral", "entropy", "total"]);
+        let entropy = &losses(&others)[2];
+        assert_eq!(entropy.points, [(2.0, 0.7)]);
+    }
 }

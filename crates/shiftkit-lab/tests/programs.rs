@@ -85,3 +85,33 @@ fn options_that_would_be_ignored_or_misread_are_refused_before_training() {
     }
     assert!(!out.exists(), "nothing written");
 }
+
+#[test]
+fn a_run_that_fails_leaves_the_summary_of_the_runs_before_it() {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("digits_part_way");
+    let _ = std::fs::remove_dir_all(&root);
+    let (out, checkpoints) = (root.join("out"), root.join("checkpoints"));
+    // The second run's checkpoint directory already holds a later epoch: it is refused
+    // before it trains, after the first run has ended.
+    std::fs::create_dir_all(checkpoints.join("dann_mlp_seed0").join("epoch-000009")).unwrap();
+    let output = digits()
+        .args(["--method", "source_only,dann", "--steps", "20", "--out"])
+        .arg(&out)
+        .arg("--checkpoint-dir")
+        .arg(&checkpoints)
+        .output()
+        .expect("digits runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("epoch-000009") || stderr.contains("epoch 9"),
+        "{stderr}"
+    );
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("a summary");
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let runs = summary["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1, "{summary}");
+    assert_eq!(runs[0]["method"], "source_only", "{summary}");
+    assert!(out.join("history_source_only_mlp_seed0.json").exists());
+    assert!(!out.join("history_dann_mlp_seed0.json").exists());
+}

@@ -226,7 +226,19 @@ where
 
     /// Adds an adaptation term of your own after the configuration's, before training. If it
     /// asks for the discriminator ([`AdaptationTerm::head_input`]), the discriminator is built
-    /// anew from the configuration at the width it asks for.
+    /// anew from the configuration at the width it asks for. [`add_term`](Self::add_term) does
+    /// the same through `&mut self`, keeping the trainer when the term is refused.
+    ///
+    /// # Errors
+    ///
+    /// As [`add_term`](Self::add_term); the trainer is dropped with the error.
+    pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
+        self.add_term(term)?;
+        Ok(self)
+    }
+
+    /// Adds an adaptation term of your own after the configuration's, before training, as
+    /// [`with_term`](Self::with_term) does. On an error the trainer is as it was.
     ///
     /// # Errors
     ///
@@ -234,7 +246,7 @@ where
     /// (DANN, CDAN) already has it; [`TrainError::TermName`] when a term of the run already
     /// has its name (the history and the checkpoints know terms by name);
     /// [`TrainError::Trained`] after a step; a network error from building the discriminator.
-    pub fn with_term(mut self, term: impl AdaptationTerm<B> + 'static) -> Result<Self, TrainError> {
+    pub fn add_term(&mut self, term: impl AdaptationTerm<B> + 'static) -> Result<(), TrainError> {
         self.check_untrained()?;
         if self.terms.iter().any(|other| other.name() == term.name()) {
             return Err(TrainError::TermName {
@@ -242,38 +254,59 @@ where
             });
         }
         let (latent_dim, num_classes) = (self.model().latent_dim(), self.config.num_classes);
-        let had_head = self.head.is_some();
+        // Claimed on a copy, kept only once the discriminator it asks for is built.
+        let mut head = self.head.clone();
         let index = self.terms.len();
         claim_head(
-            &mut self.head,
+            &mut head,
             &self.terms,
             (index, &term),
             latent_dim,
             num_classes,
         )?;
-        if !had_head && let Some(claim) = &self.head {
+        if self.head.is_none()
+            && let Some(claim) = &head
+        {
             let discriminator = self
                 .config
                 .discriminator_for(claim.width)
                 .init(&self.device)?;
             self.replace_discriminator(discriminator);
         }
+        self.head = head;
         self.terms.push(Box::new(term));
-        Ok(self)
+        Ok(())
     }
 
     /// Replaces the discriminator built from the configuration with one of your own, before
-    /// training.
+    /// training. [`set_discriminator`](Self::set_discriminator) does the same through
+    /// `&mut self`, keeping the trainer when the discriminator is refused.
+    ///
+    /// # Errors
+    ///
+    /// As [`set_discriminator`](Self::set_discriminator); the trainer is dropped with the
+    /// error.
+    pub fn with_discriminator(
+        mut self,
+        discriminator: DomainDiscriminator<B>,
+    ) -> Result<Self, TrainError> {
+        self.set_discriminator(discriminator)?;
+        Ok(self)
+    }
+
+    /// Replaces the discriminator with one of your own, before training, as
+    /// [`with_discriminator`](Self::with_discriminator) does. On an error the trainer is as it
+    /// was.
     ///
     /// # Errors
     ///
     /// [`TrainError::LatentDimMismatch`] when its input width is not what the adversarial
     /// term feeds it (the encoder's `latent_dim` for DANN); [`TrainError::Trained`] after a
     /// step.
-    pub fn with_discriminator(
-        mut self,
+    pub fn set_discriminator(
+        &mut self,
         discriminator: DomainDiscriminator<B>,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<(), TrainError> {
         self.check_untrained()?;
         let expected = self
             .head
@@ -287,7 +320,7 @@ where
         }
         let discriminator = discriminator.fork(&self.device);
         self.replace_discriminator(discriminator);
-        Ok(self)
+        Ok(())
     }
 
     /// Terms and the discriminator are set before training: afterwards a new discriminator
@@ -824,7 +857,7 @@ fn claim_head<B: AutodiffBackend>(
 
 /// The term the discriminator belongs to: it alone is given it
 /// ([`TermInputs::head`](crate::terms::TermInputs::head)).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct HeadClaim {
     /// The term's place among the trainer's terms.
     pub(crate) index: usize,

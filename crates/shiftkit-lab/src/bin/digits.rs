@@ -23,7 +23,8 @@
 //! It prints a table of target-test and source-test accuracy (evaluation mode), training time
 //! and speed, and writes under `--out` (default `out/digits`): `summary.json`, each run's
 //! history (`history_<method>_<model>_seed<N>.json`) and its training curves
-//! (`curves_<method>_<model>_seed<N>.png`).
+//! (`curves_<method>_<model>_seed<N>.png`). Each run's files are written as it ends, and
+//! `summary.json` again with it, so a program stopped part-way keeps the runs it finished.
 //!
 //! With `--select` (or `--validator`) it chooses without target labels instead: it trains
 //! source-only and each `--method` with every value of the parameters given, scores each with
@@ -425,7 +426,7 @@ fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), B
 }
 
 /// Every seed x model x method on backend `B`, as a job for [`cli::dispatch_into`], each run's
-/// history and curves written as soon as it ends.
+/// history and curves, and the summary so far, written as soon as it ends.
 impl OnBackend for Options {
     type Output = Result<Vec<Run>, Box<dyn Error>>;
     /// Each backend but flex with the lab's feature of its name only: a build compiles the
@@ -516,8 +517,7 @@ impl OnBackend for Options {
                         latent.as_deref(),
                         device,
                     )?;
-                    report::write_run(&options.out, &run)?;
-                    runs.push(run);
+                    report::keep(&options.out, &mut runs, run)?;
                 }
             }
         }

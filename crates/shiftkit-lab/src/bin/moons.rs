@@ -12,7 +12,8 @@
 //! logistic-regression domain classifier on it; Adam at 0.05, batches of 32, 150 epochs.
 //!
 //! It prints a table of target-test and source-test accuracy, and writes under `--out`
-//! (default `out/moons`): `summary.json`, each run's history and training curves, and
+//! (default `out/moons`): `summary.json` (written again as each run ends), each run's
+//! history and training curves, and
 //! `boundary_seed<N>.png`, one panel per method: the predicted class over the plane (pale
 //! colours) with the source points (dots) and the target points (crosses) coloured by class.
 
@@ -184,11 +185,10 @@ impl OnBackend for Options {
                 if let Some(path) = options.persistence.export_path(&spec.stem(), count) {
                     save_encoder::<B, _>(&path, trainer.model(), &config)?;
                 }
-                report::write_run(&options.out, &run)?;
                 let window = Window::around(&pair);
                 let classes = predict(&trainer.model().valid(), &window.grid(), device)?;
                 panels.push((run.clone(), classes));
-                runs.push(run);
+                report::keep(&options.out, &mut runs, run)?;
             }
             let path = options.out.join(format!("boundary_seed{seed}.png"));
             boundary_figure(&path, &pair, &panels)

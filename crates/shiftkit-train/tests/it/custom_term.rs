@@ -6,8 +6,9 @@ use crate::common;
 
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::AutodiffBackend;
-use common::{Trainer, moons, moons_trainer, parameters, serial};
+use common::{B, Trainer, moons, moons_trainer, parameters, serial};
 use shiftkit_data::MoonsPair;
+use shiftkit_nn::DomainDiscriminatorConfig;
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, Method, TrainError};
 
@@ -215,6 +216,43 @@ fn a_second_term_of_the_same_name_is_an_error() {
         moons_trainer(&pair, dann, 0).with_term(Named).err(),
         Some(TrainError::TermName { name }) if name == "domain"
     ));
+}
+
+#[test]
+fn a_refused_term_or_discriminator_leaves_the_trainer_as_it_was() {
+    let _serial = serial();
+    let pair = moons(0);
+    let dann = || Method::Dann.configure(DannConfig::new());
+    let flag = || Bystander(std::sync::Arc::default());
+    let mut trainer = moons_trainer(&pair, dann(), 0);
+    trainer.add_term(flag()).unwrap();
+    assert!(matches!(
+        trainer.add_term(flag()),
+        Err(TrainError::TermName { .. })
+    ));
+    assert!(matches!(
+        trainer.add_term(Adversary),
+        Err(TrainError::HeadTaken { .. })
+    ));
+    let wrong = DomainDiscriminatorConfig::new(7)
+        .init::<B>(&Default::default())
+        .unwrap();
+    assert!(matches!(
+        trainer.set_discriminator(wrong),
+        Err(TrainError::LatentDimMismatch {
+            discriminator: 7,
+            ..
+        })
+    ));
+    // It trains exactly as the trainer that was never refused anything.
+    let mut untouched = moons_trainer(&pair, dann(), 0).with_term(flag()).unwrap();
+    trainer.fit(2).unwrap();
+    untouched.fit(2).unwrap();
+    assert_eq!(parameters(trainer.model()), parameters(untouched.model()));
+    assert_eq!(
+        parameters(trainer.discriminator()),
+        parameters(untouched.discriminator())
+    );
 }
 
 #[test]
