@@ -63,6 +63,7 @@ pub fn line_chart(
     register_embedded_font();
     let all = || series.iter().flat_map(|s| s.points.iter());
     let x = nice_range(bounds(all().map(|p| p.0)));
+    let whole = all().all(|p| p.0.fract() == 0.0);
     let y = y_range.unwrap_or_else(|| nice_range(bounds(all().map(|p| p.1))));
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FAMILY, 20))
@@ -73,8 +74,14 @@ pub fn line_chart(
     chart
         .configure_mesh()
         .x_desc(x_label)
-        // `5` rather than `5.0` for whole numbers (epochs).
-        .x_label_formatter(&|x| format!("{x}"))
+        // `5` rather than `5.0` for whole numbers (epochs), and no `1.5` between them.
+        .x_label_formatter(&|x| {
+            if whole && x.fract() != 0.0 {
+                String::new()
+            } else {
+                format!("{x}")
+            }
+        })
         .y_desc(y_label)
         .label_style((FAMILY, 14))
         .axis_desc_style((FAMILY, 15))
