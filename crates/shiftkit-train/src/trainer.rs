@@ -146,6 +146,11 @@ where
     pub(crate) peers: Peers,
     /// Whether it is registered with the collective engine, and must leave it.
     pub(crate) registered: bool,
+    /// When the last `fit` failed inside an epoch after applying some of its steps: that
+    /// epoch and the steps applied. No checkpoint is written of such a state (it would resume
+    /// as if the epoch had not begun); cleared when an epoch completes or a checkpoint is
+    /// loaded.
+    pub(crate) stopped_inside: Option<(usize, usize)>,
     /// Reads of the device by the training loop (see [`host_reads`](Self::host_reads)).
     pub(crate) host_reads: usize,
 }
@@ -220,6 +225,7 @@ where
             checkpoints: None,
             peers: Peers::ALONE,
             registered: false,
+            stopped_inside: None,
             config,
         })
     }
@@ -353,7 +359,9 @@ where
     /// # Errors
     ///
     /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
-    /// epochs completed before it stay in the history. [`TrainError::Collapsed`] when the
+    /// epochs completed before it stay in the history, and the steps of the failed epoch
+    /// applied before it stay in the model (so [`save_checkpoint`](Self::save_checkpoint)
+    /// refuses that state, [`CheckpointError::InsideEpoch`](crate::checkpoint::CheckpointError::InsideEpoch)). [`TrainError::Collapsed`] when the
     /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
     /// ends with the epoch that raised the alarms. [`TrainError::Checkpoint`] when a
     /// checkpoint could not be written (the epoch's training is kept in memory), or, before
@@ -384,7 +392,14 @@ where
         );
         let mut records = Vec::with_capacity(epochs);
         for _ in 0..epochs {
-            let mut record = self.run_epoch(&plan, observer)?;
+            let steps_before = self.steps_done;
+            let mut record = self.run_epoch(&plan, observer).inspect_err(|_| {
+                if self.steps_done > steps_before {
+                    let applied = self.steps_done - steps_before;
+                    self.stopped_inside = Some((self.epochs_done + 1, applied));
+                }
+            })?;
+            self.stopped_inside = None;
             record.alarms = alarms(&record, &self.history, &self.config);
             observer.on_epoch(&record);
             for alarm in &record.alarms {

@@ -98,6 +98,18 @@ pub enum CheckpointError {
         "a checkpoint is loaded before joining a data-parallel run, not after: resume, then join"
     )]
     Joined,
+    /// The trainer's last `fit` failed inside an epoch, after applying some of its steps: a
+    /// checkpoint would label that state with the last whole epoch, and a run resumed from it
+    /// would train the epoch again on top of them.
+    #[error(
+        "the trainer stopped inside epoch {epoch} with {steps} of its steps applied: a checkpoint of it would resume as if the epoch had not begun; resume from an earlier checkpoint, or complete an epoch first"
+    )]
+    InsideEpoch {
+        /// The epoch the failure stopped.
+        epoch: usize,
+        /// Its steps applied before the failure.
+        steps: usize,
+    },
 }
 
 impl CheckpointError {

@@ -180,9 +180,13 @@ where
     ///
     /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
     /// already holds a checkpoint of this epoch or a later one: nothing is then written or
-    /// removed. [`CheckpointError::Io`] when a file cannot be written; the previous
+    /// removed. [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch
+    /// after applying some of its steps. [`CheckpointError::Io`] when a file cannot be written; the previous
     /// checkpoints are then intact.
     pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
+        if let Some((epoch, steps)) = self.stopped_inside {
+            return Err(CheckpointError::InsideEpoch { epoch, steps }.into());
+        }
         let label = |name: &str| checkpoints.dir.join(name);
         let record_error = |name: &str, e| CheckpointError::from_record(&label(name), e);
         let model = to_bytes::<B, _>(self.model_ref(), &label(MODEL))
@@ -421,6 +425,7 @@ where
         self.adaptation_steps_done = state.adaptation_steps_done;
         self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
         self.history = state.history;
+        self.stopped_inside = None;
         let per_epoch = self.passes_per_epoch();
         for (loader, passes) in [&self.source, &self.target].into_iter().zip(per_epoch) {
             for _ in 0..passes * state.epochs_done {

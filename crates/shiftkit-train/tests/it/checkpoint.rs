@@ -7,7 +7,9 @@ use crate::common;
 use std::convert::identity;
 use std::path::Path;
 
-use common::{B, Loader, Scratch, Trainer, accuracy, moons, parameters, serial, train_loader};
+use common::{
+    B, Loader, Poison, Scratch, Trainer, accuracy, moons, parameters, serial, train_loader,
+};
 use proptest::prelude::*;
 use shiftkit_data::MoonsPair;
 use shiftkit_nn::ShallowEncoderConfig;
@@ -213,6 +215,43 @@ fn a_directory_holding_a_later_epoch_is_refused_before_training_and_kept() {
     assert_eq!(kept_epochs(dir.path()), [2, 3]);
     trainer.fit(1).unwrap();
     assert_eq!(kept_epochs(dir.path()), [3, 4]);
+}
+
+#[test]
+fn a_trainer_stopped_inside_an_epoch_is_not_checkpointed() {
+    let _serial = serial();
+    let pair = moons(SEED);
+    let dir = Scratch::new("checkpoint-inside");
+    let steps = fresh(&pair, config()).steps_per_epoch();
+    // A NaN at the third step of the second epoch: two of its steps are applied before it.
+    let mut trainer = fresh(&pair, config())
+        .with_term(Poison::at(steps + 3))
+        .unwrap();
+    assert!(matches!(
+        trainer.fit(3),
+        Err(TrainError::NonFiniteLoss {
+            epoch: 2,
+            step: 3,
+            ..
+        })
+    ));
+    assert_eq!(
+        (trainer.epochs_done(), trainer.steps_done()),
+        (1, steps + 2)
+    );
+    // Saved, that state would be labelled epoch 1, and a resumed run would train epoch 2
+    // again on top of the two steps.
+    let checkpoints = Checkpoints::new(dir.path());
+    assert_eq!(
+        trainer.save_checkpoint(&checkpoints).unwrap_err(),
+        TrainError::Checkpoint(CheckpointError::InsideEpoch { epoch: 2, steps: 2 })
+    );
+    assert!(kept_epochs(dir.path()).is_empty());
+    // Once an epoch completes (the NaN was a single step's), it can be saved again.
+    trainer.fit(1).unwrap();
+    assert_eq!(trainer.epochs_done(), 2);
+    trainer.save_checkpoint(&checkpoints).unwrap();
+    assert_eq!(kept_epochs(dir.path()), [2]);
 }
 
 #[test]
