@@ -147,6 +147,7 @@ mod tests {
                 Method::Coral,
                 Method::Cdan,
                 Method::CdanE,
+                Method::Mcc,
             ]))
         );
         assert!(list::<u64>("1,x").is_err());

@@ -153,6 +153,13 @@ pub struct DannConfig {
     /// Weight of the CORAL term; 0 disables it.
     #[config(default = 0.0)]
     pub coral_weight: f64,
+    /// Weight of the minimum class confusion term (MCC); 0 disables it.
+    #[config(default = 0.0)]
+    pub mcc_weight: f64,
+    /// MCC's softmax temperature, finite and > 0 (1 is the plain softmax; above 1 softens the
+    /// predictions).
+    #[config(default = 2.5)]
+    pub mcc_temperature: f64,
     /// The domain discriminator. Its `latent_dim` is not read: the trainer builds the
     /// discriminator as wide as what the adversarial term feeds it (the encoder's features
     /// for DANN, the conditioning map for CDAN). ShiftKit's `discriminator_hidden` is its
@@ -287,6 +294,7 @@ impl DannConfig {
             ("semantic_weight", self.semantic_weight),
             ("mmd_weight", self.mmd_weight),
             ("coral_weight", self.coral_weight),
+            ("mcc_weight", self.mcc_weight),
         ] {
             if !(value.is_finite() && value >= 0.0) {
                 return bad(name, value, "finite and >= 0");
@@ -303,6 +311,7 @@ impl DannConfig {
             return bad("num_classes", self.num_classes as f64, ">= 2");
         }
         check_positive("gamma", self.gamma)?;
+        check_positive("mcc_temperature", self.mcc_temperature)?;
         Ok(())
     }
 

@@ -21,6 +21,7 @@ use crate::{Adversary, DannConfig};
 /// | `coral` | covariance alignment (Deep CORAL, Sun & Saenko, 2016) |
 /// | `cdan` | adversarial on features ⊗ predictions (Long et al., 2018) |
 /// | `cdan_e` | CDAN with entropy-weighted examples |
+/// | `mcc` | minimum class confusion of the target predictions (Jin et al., 2020) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -38,11 +39,13 @@ pub enum Method {
     Cdan,
     /// CDAN+E.
     CdanE,
+    /// Minimum class confusion.
+    Mcc,
 }
 
 impl Method {
     /// Every method, in the order of the tables.
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 8] = [
         Method::SourceOnly,
         Method::Dann,
         Method::DannMstn,
@@ -50,6 +53,7 @@ impl Method {
         Method::Coral,
         Method::Cdan,
         Method::CdanE,
+        Method::Mcc,
     ];
 
     /// DANN's adversarial weight where the base has none (the recommended regime's).
@@ -65,6 +69,8 @@ impl Method {
     /// CORAL's weight where the base has none: `1/(4 d²)` makes the raw loss tiny for wide
     /// features, so the weight is large (measured on the digits; see docs/design.md).
     pub const DEFAULT_CORAL_WEIGHT: f64 = 100.0;
+    /// MCC's weight where the base has none (the method's trade-off of 1).
+    pub const DEFAULT_MCC_WEIGHT: f64 = 1.0;
 
     /// The name on command lines and in outputs.
     pub fn name(self) -> &'static str {
@@ -76,6 +82,7 @@ impl Method {
             Method::Coral => "coral",
             Method::Cdan => "cdan",
             Method::CdanE => "cdan_e",
+            Method::Mcc => "mcc",
         }
     }
 
@@ -89,6 +96,7 @@ impl Method {
             Method::Coral => "CORAL",
             Method::Cdan => "CDAN",
             Method::CdanE => "CDAN+E",
+            Method::Mcc => "MCC",
         }
     }
 
@@ -101,11 +109,13 @@ impl Method {
         let semantic = or(base.semantic_weight, Self::DEFAULT_SEMANTIC_WEIGHT);
         let mmd = or(base.mmd_weight, Self::DEFAULT_MMD_WEIGHT);
         let coral = or(base.coral_weight, Self::DEFAULT_CORAL_WEIGHT);
+        let mcc = or(base.mcc_weight, Self::DEFAULT_MCC_WEIGHT);
         let off = base
             .with_domain_weight(0.0)
             .with_semantic_weight(0.0)
             .with_mmd_weight(0.0)
-            .with_coral_weight(0.0);
+            .with_coral_weight(0.0)
+            .with_mcc_weight(0.0);
         match self {
             Method::SourceOnly => off,
             Method::Dann => off
@@ -117,6 +127,7 @@ impl Method {
                 .with_semantic_weight(semantic),
             Method::Mmd => off.with_mmd_weight(mmd),
             Method::Coral => off.with_coral_weight(coral),
+            Method::Mcc => off.with_mcc_weight(mcc),
             Method::Cdan | Method::CdanE => {
                 let cdan = off.cdan.clone().with_entropy(self == Method::CdanE);
                 off.with_domain_weight(cdan_domain)
@@ -141,7 +152,7 @@ impl fmt::Display for Method {
 /// A name that is not a [`Method`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown method `{0}`: expected one of source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e"
+    "unknown method `{0}`: expected one of source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e, mcc"
 )]
 pub struct UnknownMethod(pub String);
 

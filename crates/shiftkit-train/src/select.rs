@@ -60,28 +60,32 @@ pub enum Param {
     MmdWeight,
     /// CORAL's weight.
     CoralWeight,
+    /// MCC's weight.
+    MccWeight,
     /// Adam's learning rate (every method, source-only included).
     Lr,
 }
 
 impl Param {
     /// Every parameter.
-    pub const ALL: [Param; 5] = [
+    pub const ALL: [Param; 6] = [
         Param::DomainWeight,
         Param::SemanticWeight,
         Param::MmdWeight,
         Param::CoralWeight,
+        Param::MccWeight,
         Param::Lr,
     ];
 
     /// The name on command lines and in `selection.json`: `domain-weight`, `semantic-weight`,
-    /// `mmd-weight`, `coral-weight`, `lr`.
+    /// `mmd-weight`, `coral-weight`, `mcc-weight`, `lr`.
     pub fn name(self) -> &'static str {
         match self {
             Param::DomainWeight => "domain-weight",
             Param::SemanticWeight => "semantic-weight",
             Param::MmdWeight => "mmd-weight",
             Param::CoralWeight => "coral-weight",
+            Param::MccWeight => "mcc-weight",
             Param::Lr => "lr",
         }
     }
@@ -96,6 +100,7 @@ impl Param {
             Param::SemanticWeight => method == Method::DannMstn,
             Param::MmdWeight => method == Method::Mmd,
             Param::CoralWeight => method == Method::Coral,
+            Param::MccWeight => method == Method::Mcc,
             Param::Lr => true,
         }
     }
@@ -108,6 +113,7 @@ impl Param {
             Param::SemanticWeight => config.with_semantic_weight(value),
             Param::MmdWeight => config.with_mmd_weight(value),
             Param::CoralWeight => config.with_coral_weight(value),
+            Param::MccWeight => config.with_mcc_weight(value),
             Param::Lr => config.with_lr(value),
         }
     }
@@ -474,7 +480,7 @@ pub enum SelectError {
     Share(f64),
     /// A name that is not a [`Param`].
     #[error(
-        "unknown parameter {0:?} (expected one of domain-weight, semantic-weight, mmd-weight, coral-weight, lr)"
+        "unknown parameter {0:?} (expected one of domain-weight, semantic-weight, mmd-weight, coral-weight, mcc-weight, lr)"
     )]
     UnknownParam(String),
     /// A value of a [`grid`]'s parameter that is not finite and above 0.

@@ -25,7 +25,7 @@ use crate::schedule::scheduled_lr;
 use crate::seed::{epoch_seed, mix64};
 use crate::step::StepAt;
 use crate::terms::{
-    AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
+    AdaptationTerm, CentroidAlignment, ClassConfusion, ConditionalAdversarial, CovarianceAlignment,
     DomainAdversarial, MeanDiscrepancy,
 };
 use crate::{
@@ -51,7 +51,7 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// The configuration's weights choose the built-in terms, in this order: the adversarial term
 /// ([`DannConfig::adversary`], weight `domain_weight`), MSTN (`semantic_weight`), MMD
-/// (`mmd_weight`), CORAL (`coral_weight`); [`Method`](crate::Method) names the usual
+/// (`mmd_weight`), CORAL (`coral_weight`), MCC (`mcc_weight`); [`Method`](crate::Method) names the usual
 /// combinations. With DANN's term (source is domain 0, target domain 1)
 /// `L = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])`: the reversal
 /// makes the discriminator learn to tell the domains apart while the encoder learns to make
@@ -844,6 +844,12 @@ fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
     }
     if config.coral_weight > 0.0 {
         terms.push(Box::new(CovarianceAlignment::new(config.coral_weight)?));
+    }
+    if config.mcc_weight > 0.0 {
+        terms.push(Box::new(ClassConfusion::new(
+            config.mcc_weight,
+            config.mcc_temperature,
+        )?));
     }
     Ok(terms)
 }

@@ -101,8 +101,9 @@ pub mod methods {
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig};
     pub use shiftkit_train::terms::{
-        AdaptationTerm, CentroidAlignment, ConditionalAdversarial, CovarianceAlignment,
-        DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
+        AdaptationTerm, CentroidAlignment, ClassConfusion, ConditionalAdversarial,
+        CovarianceAlignment, DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
+        class_confusion,
     };
     pub use shiftkit_train::{DannConfig, DannTrainer, Method};
 }

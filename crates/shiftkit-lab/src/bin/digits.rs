@@ -67,7 +67,7 @@ const MAIN_JOB: [Method; 3] = [Method::SourceOnly, Method::Dann, Method::DannMst
 #[derive(Debug, Parser)]
 #[command(name = "digits")]
 struct Args {
-    /// source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e or all, comma-separated
+    /// source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e, mcc or all, comma-separated
     /// [default: source_only,dann,dann_mstn]
     #[arg(long, value_name = "LIST", value_parser = cli::list::<Method>)]
     method: Option<List<Method>>,
@@ -144,7 +144,7 @@ struct Args {
     #[command(flatten)]
     persistence: Persistence,
     /// Choose without target labels: train source-only and each --method with every value of
-    /// PARAM (domain-weight, semantic-weight, mmd-weight, coral-weight or lr), keep the one
+    /// PARAM (domain-weight, semantic-weight, mmd-weight, coral-weight, mcc-weight or lr), keep the one
     /// --validator ranks best, write selection.json (selection_MODEL_seedN.json for several
     /// runs). Repeat for several parameters
     #[arg(long, value_name = "PARAM=V1,V2,...", value_parser = parse_axis)]

@@ -46,7 +46,7 @@ use shiftkit_lab::{Method, report};
 #[derive(Debug, Parser)]
 #[command(name = "moons")]
 struct Args {
-    /// source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e or all, comma-separated
+    /// source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e, mcc or all, comma-separated
     /// [default: source_only,dann]
     #[arg(long, value_name = "LIST", value_parser = cli::list::<Method>)]
     method: Option<List<Method>>,

@@ -11,8 +11,8 @@
 //! [`discard`](AdaptationTerm::discard) it, when a loss was not finite).
 //!
 //! The terms shipped: [`DomainAdversarial`] (DANN), [`ConditionalAdversarial`] (CDAN and
-//! CDAN+E), [`CentroidAlignment`] (MSTN), [`MeanDiscrepancy`] (MMD, as in DAN) and
-//! [`CovarianceAlignment`] (CORAL). [`Method`](crate::Method) names the usual combinations.
+//! CDAN+E), [`CentroidAlignment`] (MSTN), [`MeanDiscrepancy`] (MMD, as in DAN),
+//! [`CovarianceAlignment`] (CORAL) and [`ClassConfusion`] (MCC). [`Method`](crate::Method) names the usual combinations.
 //!
 //! # Why a trait
 //!
@@ -28,6 +28,7 @@
 mod adversarial;
 mod cdan;
 mod coral;
+mod mcc;
 mod mmd;
 mod mstn;
 
@@ -44,6 +45,7 @@ pub use cdan::{
     reversed_entropy_weights, weighted_domain_loss,
 };
 pub use coral::CovarianceAlignment;
+pub use mcc::{ClassConfusion, class_confusion};
 pub use mmd::MeanDiscrepancy;
 pub use mstn::CentroidAlignment;
 

@@ -9,6 +9,7 @@ mod errors;
 mod evaluate;
 mod guard;
 mod history;
+mod mcc;
 mod methods;
 mod moons;
 mod parallel_domains;

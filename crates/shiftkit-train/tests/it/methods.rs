@@ -20,6 +20,7 @@ fn every_preset_trains_with_its_terms() {
             Method::DannMstn => &["domain", "semantic"],
             Method::Mmd => &["mmd"],
             Method::Coral => &["coral"],
+            Method::Mcc => &["mcc"],
         };
         assert_eq!(names, expected, "{method}");
         let history = trainer.fit(2).unwrap();
@@ -28,6 +29,7 @@ fn every_preset_trains_with_its_terms() {
         match method {
             Method::Mmd => assert!(last.mmd_loss != 0.0, "mmd_loss is filled"),
             Method::Coral => assert!(last.other_losses["coral"] > 0.0),
+            Method::Mcc => assert!(last.other_losses["mcc"] > 0.0),
             Method::Dann | Method::DannMstn | Method::Cdan | Method::CdanE => {
                 assert!(last.domain_loss > 0.0 && last.disc_acc > 0.0)
             }
@@ -57,7 +59,8 @@ fn configure_switches_off_what_the_method_does_not_use() {
     let base = DannConfig::new()
         .with_semantic_weight(0.2)
         .with_mmd_weight(0.7)
-        .with_coral_weight(3.0);
+        .with_coral_weight(3.0)
+        .with_mcc_weight(0.4);
     let mmd = Method::Mmd.configure(base.clone());
     assert_eq!(
         (
@@ -67,6 +70,12 @@ fn configure_switches_off_what_the_method_does_not_use() {
             mmd.coral_weight
         ),
         (0.0, 0.0, 0.7, 0.0)
+    );
+    assert_eq!(mmd.mcc_weight, 0.0);
+    let mcc = Method::Mcc.configure(base.clone());
+    assert_eq!(
+        (mcc.mcc_weight, mcc.mmd_weight, mcc.domain_weight),
+        (0.4, 0.0, 0.0)
     );
     let mstn = Method::DannMstn.configure(base);
     assert_eq!((mstn.domain_weight, mstn.semantic_weight), (1.0, 0.2));
