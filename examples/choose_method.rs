@@ -1,7 +1,7 @@
 //! Choosing a method is choosing a `DannConfig`: the same trainer runs every method, a
 //! `Method` preset naming which adaptation terms join the source cross-entropy (none for
 //! source-only; the domain-adversarial term for DANN; plus MSTN's centroids; MMD; CORAL;
-//! CDAN and CDAN+E).
+//! CDAN and CDAN+E; MCC).
 //!
 //! Here: the reference MLP on a few hundred digits, MNIST as the labelled source and optdigits
 //! as the unlabelled target, two epochs per method (the `digits` program of `shiftkit-lab`

@@ -14,14 +14,22 @@ use crate::experiment::{Run, RunRecord};
 use crate::plot::{Series, line_chart};
 use crate::stats::mean_std;
 
-/// Writes `value` as pretty JSON to `path`.
+/// Writes `value` as pretty JSON to `path`: into a hidden file beside it first, renamed over
+/// `path` once written, so that a program killed while writing leaves the previous file whole
+/// (`summary.json` is written again after every run).
 ///
 /// # Errors
 ///
 /// Serialisation or writing failed.
 pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Error>> {
     let text = serde_json::to_string_pretty(value)?;
-    std::fs::write(path, text + "\n")
+    let name = path.file_name().map_or_else(
+        || "output".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let partial = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&partial, text + "\n")
+        .and_then(|()| std::fs::rename(&partial, path))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(())
 }

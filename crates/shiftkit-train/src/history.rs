@@ -53,8 +53,8 @@ pub struct EpochRecord {
     pub steps: usize,
     /// Wall-clock seconds of the epoch.
     pub seconds: f64,
-    /// Mean losses of the terms without a field of their own (`"coral"`, terms of your own),
-    /// by name; absent from the JSON when empty.
+    /// Mean losses of the terms without a field of their own (`"coral"`, `"mcc"`, terms of your
+    /// own), by name; absent from the JSON when empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_losses: BTreeMap<String, f64>,
     /// The collapse guard's alarms for this epoch (see [`Alarm`]); absent from the JSON when

@@ -38,7 +38,7 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 
 /// Domain adaptation training: the source cross-entropy plus any combination of
 /// [adaptation terms](crate::terms) — DANN's adversarial term, MSTN's centroids, MMD, CORAL,
-/// CDAN(+E), or terms of your own ([`with_term`](Self::with_term)).
+/// CDAN(+E), MCC, or terms of your own ([`with_term`](Self::with_term)).
 ///
 /// Each step draws a labelled source batch `(x_s, y_s)` and a target batch `x_t`, and
 /// minimises, with one backward pass and one Adam step over the encoder and the
@@ -146,8 +146,8 @@ where
     pub(crate) peers: Peers,
     /// Whether it is registered with the collective engine, and must leave it.
     pub(crate) registered: bool,
-    /// When the last `fit` failed inside an epoch after applying some of its steps: that
-    /// epoch and the steps applied. No checkpoint is written of such a state (it would resume
+    /// When `fit` failed inside an epoch after applying some of its steps: that epoch and the
+    /// steps applied since the last whole epoch (over every failed attempt). No checkpoint is written of such a state (it would resume
     /// as if the epoch had not begun); cleared when an epoch completes or a checkpoint is
     /// loaded.
     pub(crate) stopped_inside: Option<(usize, usize)>,
@@ -360,7 +360,8 @@ where
     ///
     /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
     /// epochs completed before it stay in the history, and the steps of the failed epoch
-    /// applied before it stay in the model (so [`save_checkpoint`](Self::save_checkpoint)
+    /// applied before it (on a GPU, those up to the last read of the device) stay in the
+    /// model (so [`save_checkpoint`](Self::save_checkpoint)
     /// refuses that state, [`CheckpointError::InsideEpoch`](crate::checkpoint::CheckpointError::InsideEpoch)). [`TrainError::Collapsed`] when the
     /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
     /// ends with the epoch that raised the alarms. [`TrainError::Checkpoint`] when a
@@ -394,9 +395,11 @@ where
         for _ in 0..epochs {
             let steps_before = self.steps_done;
             let mut record = self.run_epoch(&plan, observer).inspect_err(|_| {
-                if self.steps_done > steps_before {
-                    let applied = self.steps_done - steps_before;
-                    self.stopped_inside = Some((self.epochs_done + 1, applied));
+                // Counted over every failed attempt since the last whole epoch.
+                let earlier = self.stopped_inside.map_or(0, |(_, steps)| steps);
+                let steps = earlier + self.steps_done.saturating_sub(steps_before);
+                if steps > 0 {
+                    self.stopped_inside = Some((self.epochs_done + 1, steps));
                 }
             })?;
             self.stopped_inside = None;
@@ -804,7 +807,8 @@ where
     }
 }
 
-/// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL.
+/// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL,
+/// MCC.
 fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
     config: &DannConfig,
     latent_dim: usize,

@@ -4,8 +4,9 @@
 //! domain (other writers, other scanners, other hospitals). shiftkit trains models that carry
 //! over, with adversarial domain adaptation (DANN, Ganin et al., JMLR 2016; CDAN, Long et al.,
 //! NeurIPS 2018), class-level centroid alignment (MSTN, Xie et al., ICML 2018) and feature
-//! statistics matching (MMD as in DAN, Long et al., ICML 2015; CORAL, Sun & Saenko, 2016), on
-//! the [Burn](https://burn.dev) framework.
+//! statistics matching (MMD as in DAN, Long et al., ICML 2015; CORAL, Sun & Saenko, 2016), and
+//! minimum class confusion of the target predictions (MCC, Jin et al., ECCV 2020), on the
+//! [Burn](https://burn.dev) framework.
 //!
 //! This crate is the facade: it re-exports the layered crates under short module names, so one
 //! dependency gives the whole toolkit, and each layer stays usable on its own.

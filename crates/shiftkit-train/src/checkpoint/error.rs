@@ -5,8 +5,8 @@ use shiftkit_nn::RecordError;
 use shiftkit_nn::records::IoFailure;
 use thiserror::Error;
 
-/// Why a checkpoint could not be written or read. Every variant names the file or directory;
-/// a failed read leaves the trainer as it was.
+/// Why a checkpoint could not be written or read. The variants about files name the file or
+/// directory; a failed read leaves the trainer as it was.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
@@ -71,11 +71,14 @@ pub enum CheckpointError {
     },
     /// A checkpoint is loaded into a trainer that has already trained.
     #[error(
-        "a checkpoint can only be loaded into a trainer that has not trained yet ({epochs} epochs done)"
+        "a checkpoint can only be loaded into a trainer that has not trained yet ({epochs} epochs, {steps} steps done)"
     )]
     AlreadyTrained {
         /// Epochs the trainer had trained.
         epochs: usize,
+        /// Steps it had applied (a failed epoch's too: its loaders have begun that epoch's
+        /// passes, so the loaded run would not shuffle as the saved one).
+        steps: usize,
     },
     /// The directory already holds a checkpoint at or past the epoch the trainer would write:
     /// another run's, or a later one of this run (a trainer resumed from an older checkpoint).

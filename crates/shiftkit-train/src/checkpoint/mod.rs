@@ -181,7 +181,8 @@ where
     /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
     /// already holds a checkpoint of this epoch or a later one: nothing is then written or
     /// removed. [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch
-    /// after applying some of its steps. [`CheckpointError::Io`] when a file cannot be written; the previous
+    /// after applying some of its steps. (A custom loop's [`train_step`](Self::train_step)s
+    /// are saved as they are: the loop, not the epoch count, knows where it stands.) [`CheckpointError::Io`] when a file cannot be written; the previous
     /// checkpoints are then intact.
     pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
         if let Some((epoch, steps)) = self.stopped_inside {
@@ -292,9 +293,10 @@ where
     /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel),
     /// [`OtherRun`](CheckpointError::OtherRun) or [`Joined`](CheckpointError::Joined).
     pub fn resume_from(&mut self, path: &Path) -> Result<usize, TrainError> {
-        if self.epochs_done > 0 {
+        if self.epochs_done > 0 || self.steps_done > 0 {
             return Err(CheckpointError::AlreadyTrained {
                 epochs: self.epochs_done,
+                steps: self.steps_done,
             }
             .into());
         }
@@ -351,7 +353,7 @@ where
         read: &Stored<'_>,
         manifest: &Manifest,
     ) -> Result<TrainerState, CheckpointError> {
-        if let Some(problem) = config_difference(&config_json(&self.config), &manifest.config) {
+        if let Some(problem) = difference_from_saved(&self.config, &manifest.config) {
             return Err(CheckpointError::OtherRun {
                 file: read.file(MANIFEST),
                 problem,
@@ -459,6 +461,16 @@ fn config_json(config: &DannConfig) -> serde_json::Value {
     serde_json::to_value(config).unwrap_or(serde_json::Value::Null)
 }
 
+/// The first field where `config` differs from a checkpoint's saved configuration, if any. The
+/// saved one is read as [`DannConfig::from_json`] reads it first, so that a field added to the
+/// configuration since the checkpoint was written takes its default rather than differing
+/// from it.
+fn difference_from_saved(config: &DannConfig, saved: &serde_json::Value) -> Option<String> {
+    let saved = DannConfig::from_json(&saved.to_string())
+        .map_or_else(|_| saved.clone(), |read| config_json(&read));
+    config_difference(&config_json(config), &saved)
+}
+
 /// The first field where two configurations differ, if any.
 fn config_difference(mine: &serde_json::Value, saved: &serde_json::Value) -> Option<String> {
     if mine == saved {
@@ -480,4 +492,26 @@ fn config_difference(mine: &serde_json::Value, saved: &serde_json::Value) -> Opt
                 show(mine.get(*key))
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_configuration_without_a_later_field_takes_its_default() {
+        let config = DannConfig::new().with_mmd_weight(0.5);
+        let mut saved = config_json(&config);
+        let fields = saved.as_object_mut().unwrap();
+        // Fields a checkpoint of an earlier version does not have.
+        fields.remove("mcc_weight");
+        fields.remove("mcc_temperature");
+        assert_eq!(difference_from_saved(&config, &saved), None);
+        // A field that differs is still named.
+        let other = config.clone().with_mmd_weight(0.7);
+        let problem = difference_from_saved(&other, &saved).unwrap();
+        assert!(problem.contains("`mmd_weight`"), "{problem}");
+        // Without the reading first, the missing fields differed.
+        assert!(config_difference(&config_json(&config), &saved).is_some());
+    }
 }

@@ -42,7 +42,7 @@
 //!
 //! With a BN-free encoder and no dropout, `P` peers with batch `b` each train the model that
 //! one process trains with batch `P b`, up to the order of floating-point sums (the tests check
-//! 20 steps of DANN and DANN+MSTN to `1e-5`). The MMD, CORAL and CDAN terms compute their
+//! 20 steps of DANN and DANN+MSTN to `1e-5`). The MMD, CORAL, CDAN and MCC terms compute their
 //! statistics on each peer's shard: a valid estimate of the same quantity from fewer samples,
 //! not the union batch's.
 

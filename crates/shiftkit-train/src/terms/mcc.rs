@@ -66,10 +66,12 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for ClassConfusion {
 /// L     = (sum_jk C~_jk - sum_j C~_jj) / K
 /// ```
 ///
-/// `L` is in `[0, (K - 1) / K)`: 0 when every prediction is one-hot, and it grows as
+/// `L` is in `[0, (K - 1) / K]`: 0 when every prediction is one-hot and every class is
+/// predicted in the batch, `(K - 1) / K` when every prediction is uniform; it grows as
 /// probability is shared between classes. The weights count certain predictions more, as
 /// CDAN+E's do. The row normalisation keeps a class that the batch predicts often from
-/// weighing more than a rare one.
+/// weighing more than a rare one. A class the batch gives no probability at all (every
+/// `Y_ij` underflowing to 0) has a row of zeros: it counts 0, not 0/0.
 ///
 /// # Shapes
 ///
@@ -87,7 +89,10 @@ pub fn class_confusion<B: Backend>(logits: Tensor<B, 2>, temperature: f64) -> Te
     let confusion = (probabilities.clone() * weights)
         .transpose()
         .matmul(probabilities);
-    let rows = confusion.clone().sum_dim(1);
+    let rows = confusion
+        .clone()
+        .sum_dim(1)
+        .clamp_min(f64::from(f32::MIN_POSITIVE));
     let normalised = confusion / rows;
     let diagonal = normalised.clone() * Tensor::eye(classes, &normalised.device());
     (normalised.sum() - diagonal.sum()).div_scalar(classes as f64)

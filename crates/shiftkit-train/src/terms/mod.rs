@@ -66,7 +66,8 @@ use crate::peers::Peers;
 /// happen in that order, so a run is reproducible for a seed.
 pub trait AdaptationTerm<B: AutodiffBackend>: Any + Send {
     /// The term's name, its key in the history and the step reports: `"domain"` for the
-    /// adversarial terms, `"semantic"` for MSTN, `"mmd"`, `"coral"`, or a name of your own.
+    /// adversarial terms, `"semantic"` for MSTN, `"mmd"`, `"coral"`, `"mcc"`, or a name of your
+    /// own.
     fn name(&self) -> &str;
 
     /// The weight of the term at adaptation progress `p` in `[0, 1]`.

@@ -252,6 +252,19 @@ fn a_trainer_stopped_inside_an_epoch_is_not_checkpointed() {
     assert_eq!(trainer.epochs_done(), 2);
     trainer.save_checkpoint(&checkpoints).unwrap();
     assert_eq!(kept_epochs(dir.path()), [2]);
+
+    // Nor does a trainer stopped inside its first epoch take a checkpoint: its loaders have
+    // begun that epoch's passes, and the loaded run would not shuffle as the saved one did.
+    let mut stopped = fresh(&pair, config()).with_term(Poison::at(3)).unwrap();
+    assert!(stopped.fit(1).is_err());
+    assert_eq!((stopped.epochs_done(), stopped.steps_done()), (0, 2));
+    assert_eq!(
+        stopped.resume_from(dir.path()).unwrap_err(),
+        TrainError::Checkpoint(CheckpointError::AlreadyTrained {
+            epochs: 0,
+            steps: 2
+        })
+    );
 }
 
 #[test]
@@ -318,7 +331,8 @@ fn checkpoints_of_another_model_run_or_format_are_refused() {
     assert!(matches!(
         trainer.resume_from(&path),
         Err(TrainError::Checkpoint(CheckpointError::AlreadyTrained {
-            epochs: 1
+            epochs: 1,
+            ..
         }))
     ));
     let empty = Scratch::new("checkpoint-empty");

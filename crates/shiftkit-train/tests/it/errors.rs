@@ -61,6 +61,8 @@ fn every_out_of_range_hyper_parameter_is_named() {
             "coral_weight",
             base.clone().with_coral_weight(f64::INFINITY),
         ),
+        ("mcc_weight", base.clone().with_mcc_weight(f64::NAN)),
+        ("mcc_temperature", base.clone().with_mcc_temperature(0.0)),
         (
             "cdan.random_dim",
             base.clone()

@@ -95,6 +95,12 @@ fn mcc_is_zero_for_one_hot_predictions_and_largest_for_uniform_ones() {
     assert!(mcc(&one_hot, 4, k) < 1e-12);
     let uniform = vec![0.7; 4 * k];
     assert_close(&[mcc(&uniform, 4, k)], &[2.0 / 3.0], 1e-12, "uniform");
+    // A class no row gives any probability (exp underflows): its row counts 0, not NaN.
+    let absent: Vec<f64> = (0..4)
+        .flat_map(|i| [if i % 2 == 0 { 3000.0 } else { 0.0 }, 0.0, -3000.0])
+        .collect();
+    let loss = mcc(&absent, 4, k);
+    assert!(loss.is_finite() && loss < 2.0 / 3.0, "{loss}");
 }
 
 #[test]
