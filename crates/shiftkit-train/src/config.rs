@@ -296,9 +296,7 @@ impl DannConfig {
             ("coral_weight", self.coral_weight),
             ("mcc_weight", self.mcc_weight),
         ] {
-            if !(value.is_finite() && value >= 0.0) {
-                return bad(name, value, "finite and >= 0");
-            }
+            check_non_negative(name, value)?;
         }
         if !(self.pseudo_label_confidence >= 0.0 && self.pseudo_label_confidence < 1.0) {
             return bad(
@@ -318,10 +316,7 @@ impl DannConfig {
     fn check_training(&self) -> Result<(), TrainError> {
         check_positive("lr", self.lr)?;
         check_positive("adam_epsilon", self.adam_epsilon)?;
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight_decay", self.weight_decay, "finite and >= 0");
-        }
-        Ok(())
+        check_non_negative("weight_decay", self.weight_decay)
     }
 
     fn check_monitoring(&self) -> Result<(), TrainError> {
@@ -376,6 +371,15 @@ impl DannConfig {
     }
 }
 
+/// A hyper-parameter (a weight) that must be finite and 0 or above.
+pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), TrainError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        bad(name, value, "finite and >= 0")
+    }
+}
+
 /// A hyper-parameter that must be finite and above 0.
 pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), TrainError> {
     if value.is_finite() && value > 0.0 {
@@ -385,7 +389,12 @@ pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), Train
     }
 }
 
-fn bad(name: &'static str, value: f64, expected: &'static str) -> Result<(), TrainError> {
+/// An [`InvalidHyperParameter`](TrainError::InvalidHyperParameter) error.
+pub(crate) fn bad(
+    name: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<(), TrainError> {
     Err(TrainError::InvalidHyperParameter {
         name,
         value,

@@ -56,6 +56,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::TrainError;
+use crate::config::bad;
 
 #[cfg(feature = "collective")]
 pub(crate) use collective::{average_state, broadcast_parameters, finish, register, sum_gradients};
@@ -116,25 +117,16 @@ impl Nodes {
     /// [`TrainError::Collective`] for an address that is not a `host:port`.
     pub fn check(&self) -> Result<(), TrainError> {
         if self.count() == 0 {
-            return bad("nodes", 0, ">= 1");
+            return bad("nodes", 0.0, ">= 1");
         }
         if self.rank >= self.count() {
-            return bad("node rank", self.rank, "below the number of nodes");
+            return bad("node rank", self.rank as f64, "below the number of nodes");
         }
         for address in std::iter::once(&self.orchestrator).chain(&self.addresses) {
             host_and_port(address)?;
         }
         Ok(())
     }
-}
-
-/// A count or an index out of its range.
-fn bad(name: &'static str, value: usize, expected: &'static str) -> Result<(), TrainError> {
-    Err(TrainError::InvalidHyperParameter {
-        name,
-        value: value as f64,
-        expected,
-    })
 }
 
 /// `host:port` split into its host (not empty) and its port.
@@ -191,10 +183,10 @@ impl PeerConfig {
     #[cfg(feature = "collective")]
     pub(crate) fn check(&self) -> Result<(), TrainError> {
         if self.local_peers == 0 {
-            return bad("peers", 0, ">= 1");
+            return bad("peers", 0.0, ">= 1");
         }
         if self.local_rank >= self.local_peers {
-            return bad("rank", self.local_rank, "below the number of peers");
+            return bad("rank", self.local_rank as f64, "below the number of peers");
         }
         match &self.nodes {
             Some(nodes) => nodes.check(),

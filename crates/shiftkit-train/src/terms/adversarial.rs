@@ -6,7 +6,7 @@ use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReve
 
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
-use crate::config::check_positive;
+use crate::config::{check_non_negative, check_positive};
 use crate::losses::binary_cross_entropy_with_logits;
 use crate::schedule::scheduled_alpha;
 
@@ -124,17 +124,4 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for DomainA
 /// Checks a ramp's steepness `gamma`, when there is a ramp: finite and above 0.
 pub(crate) fn check_steepness(gamma: Option<f64>) -> Result<(), TrainError> {
     gamma.map_or(Ok(()), |gamma| check_positive("gamma", gamma))
-}
-
-/// A weight that must be finite and non-negative.
-pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), TrainError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        Err(TrainError::InvalidHyperParameter {
-            name,
-            value,
-            expected: "finite and >= 0",
-        })
-    }
 }

@@ -3,9 +3,9 @@
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::coral;
 
-use super::adversarial::check_non_negative;
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
+use crate::config::check_non_negative;
 
 /// Deep CORAL (Sun & Saenko, 2016): the distance between the feature covariances of the two
 /// domains, [`shiftkit_align::coral`]:

@@ -4,10 +4,9 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 
-use super::adversarial::check_non_negative;
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
-use crate::config::check_positive;
+use crate::config::{check_non_negative, check_positive};
 
 /// Minimum Class Confusion (MCC, Jin et al., ECCV 2020): how much the target predictions
 /// confuse classes with one another, [`class_confusion`]. It reads the target logits alone (no

@@ -4,9 +4,10 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState};
 
-use super::adversarial::{check_non_negative, check_steepness};
+use super::adversarial::check_steepness;
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
+use crate::config::check_non_negative;
 use crate::schedule::scheduled_alpha;
 
 /// Moving semantic transfer (MSTN, Xie et al., ICML 2018): the source class centroids of the
