@@ -181,10 +181,7 @@ impl Persistence {
         let Some(path) = &self.export else {
             return Ok(());
         };
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        {
+        if shiftkit::nn::records::is_config_extension(path) {
             return Err(format!(
                 "--export {}: the configuration goes to the .json beside the weights; give the \
                  weights another extension (.mpk)",

@@ -393,6 +393,13 @@ pub fn config_path(path: &Path) -> PathBuf {
     path.with_extension("json")
 }
 
+/// Whether `path` ends in `.json` (in any case): the extension of the configuration
+/// [`save_encoder`] writes beside the weights, so weights saved there would be overwritten.
+pub fn is_config_extension(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+}
+
 /// Saves a trained encoder for inference: its weights at `path` (Burn's named MessagePack at
 /// full precision, loadable with plain Burn too) and its configuration as JSON at
 /// [`config_path`]. Train on the autodiff backend, then save `model.valid()` or the model
@@ -407,10 +414,7 @@ pub fn save_encoder<B: Backend, C: EncoderConfig>(
     encoder: &C::Encoder<B>,
     config: &C,
 ) -> Result<(), RecordError> {
-    if path
-        .extension()
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
-    {
+    if is_config_extension(path) {
         return Err(RecordError::Config {
             path: path.to_path_buf(),
             problem: "the weights' path ends in .json, which the configuration is written to: \
