@@ -51,8 +51,8 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// The configuration's weights choose the built-in terms, in this order: the adversarial term
 /// ([`DannConfig::adversary`], weight `domain_weight`), MSTN (`semantic_weight`), MMD
-/// (`mmd_weight`), CORAL (`coral_weight`), MCC (`mcc_weight`); [`Method`](crate::Method) names the usual
-/// combinations. With DANN's term (source is domain 0, target domain 1)
+/// (`mmd_weight`), CORAL (`coral_weight`), MCC (`mcc_weight`); [`Method`](crate::Method) names
+/// the usual combinations. With DANN's term (source is domain 0, target domain 1)
 /// `L = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])`: the reversal
 /// makes the discriminator learn to tell the domains apart while the encoder learns to make
 /// that impossible.
@@ -146,10 +146,10 @@ where
     pub(crate) peers: Peers,
     /// Whether it is registered with the collective engine, and must leave it.
     pub(crate) registered: bool,
-    /// When `fit` failed inside an epoch after applying some of its steps: that epoch and the
-    /// steps applied since the last whole epoch (over every failed attempt). No checkpoint is written of such a state (it would resume
-    /// as if the epoch had not begun); cleared when an epoch completes or a checkpoint is
-    /// loaded.
+    /// When `fit` failed inside an epoch after applying some of its steps: that epoch and the steps
+    /// applied since the last whole epoch (over every failed attempt). No checkpoint is written of
+    /// such a state (it would resume as if the epoch had not begun); cleared when an epoch
+    /// completes or a checkpoint is loaded.
     pub(crate) stopped_inside: Option<(usize, usize)>,
     /// Reads of the device by the training loop (see [`host_reads`](Self::host_reads)).
     pub(crate) host_reads: usize,
@@ -358,16 +358,17 @@ where
     ///
     /// # Errors
     ///
-    /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the
-    /// epochs completed before it stay in the history, and the steps of the failed epoch
-    /// applied before it (on a GPU, those up to the last read of the device) stay in the
-    /// model (so [`save_checkpoint`](Self::save_checkpoint)
-    /// refuses that state, [`CheckpointError::InsideEpoch`](crate::checkpoint::CheckpointError::InsideEpoch)). [`TrainError::Collapsed`] when the
-    /// collapse guard stopped training ([`DannConfig::collapse_policy`]); the history then
-    /// ends with the epoch that raised the alarms. [`TrainError::Checkpoint`] when a
-    /// checkpoint could not be written (the epoch's training is kept in memory), or, before
-    /// any training, when the checkpoints' directory already holds the epoch the first
-    /// checkpoint would be or a later one ([`CheckpointError::Ahead`](crate::checkpoint::CheckpointError::Ahead)).
+    /// [`TrainError::NonFiniteLoss`] when a loss becomes NaN or infinite; the records of the epochs
+    /// completed before it stay in the history, and the steps of the failed epoch applied before it
+    /// (on a GPU, those up to the last read of the device) stay in the model (so
+    /// [`save_checkpoint`](Self::save_checkpoint) refuses that state,
+    /// [`CheckpointError::InsideEpoch`](crate::checkpoint::CheckpointError::InsideEpoch)).
+    /// [`TrainError::Collapsed`] when the collapse guard stopped training
+    /// ([`DannConfig::collapse_policy`]); the history then ends with the epoch that raised the
+    /// alarms. [`TrainError::Checkpoint`] when a checkpoint could not be written (the epoch's
+    /// training is kept in memory), or, before any training, when the checkpoints' directory
+    /// already holds the epoch the first checkpoint would be or a later one
+    /// ([`CheckpointError::Ahead`](crate::checkpoint::CheckpointError::Ahead)).
     pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
         self.fit_observed(epochs, &mut Silent)
     }

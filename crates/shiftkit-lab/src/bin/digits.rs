@@ -143,8 +143,8 @@ struct Args {
     out: PathBuf,
     #[command(flatten)]
     persistence: Persistence,
-    /// Choose without target labels: train source-only and each --method with every value of
-    /// PARAM (domain-weight, semantic-weight, mmd-weight, coral-weight, mcc-weight or lr), keep the one
+    /// Choose without target labels: train source-only and each --method with every value of PARAM
+    /// (domain-weight, semantic-weight, mmd-weight, coral-weight, mcc-weight or lr), keep the one
     /// --validator ranks best, write selection.json (selection_MODEL_seedN.json for several
     /// runs). Repeat for several parameters
     #[arg(long, value_name = "PARAM=V1,V2,...", value_parser = parse_axis)]

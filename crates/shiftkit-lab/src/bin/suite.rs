@@ -2,7 +2,7 @@
 //! choice among them, and how well each validator ranks the runs.
 //!
 //! ```text
-//! cargo suite                                          # every pair and method but MCC, seeds 0,1,2
+//! cargo suite                                          # every pair, every method but MCC
 //! cargo suite --pairs mnist-textured --seeds 0 --steps 500
 //! cargo suite --model cnn --pairs mnist-inverted,mnist-textured
 //! cargo suite --pairs moons-20,moons-35,moons-50

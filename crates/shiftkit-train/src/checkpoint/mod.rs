@@ -179,11 +179,11 @@ where
     /// # Errors
     ///
     /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
-    /// already holds a checkpoint of this epoch or a later one: nothing is then written or
-    /// removed. [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch
-    /// after applying some of its steps. (A custom loop's [`train_step`](Self::train_step)s
-    /// are saved as they are: the loop, not the epoch count, knows where it stands.) [`CheckpointError::Io`] when a file cannot be written; the previous
-    /// checkpoints are then intact.
+    /// already holds a checkpoint of this epoch or a later one: nothing is then written or removed.
+    /// [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch after applying
+    /// some of its steps. (A custom loop's [`train_step`](Self::train_step)s are saved as they are:
+    /// the loop, not the epoch count, knows where it stands.) [`CheckpointError::Io`] when a file
+    /// cannot be written; the previous checkpoints are then intact.
     pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
         if let Some((epoch, steps)) = self.stopped_inside {
             return Err(CheckpointError::InsideEpoch { epoch, steps }.into());

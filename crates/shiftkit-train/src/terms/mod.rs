@@ -1,18 +1,18 @@
 //! Adaptation terms: the losses that a run adds to the source cross-entropy.
 //!
-//! A run minimises `CE(classify(z_s), y_s) + sum_i w_i(p) L_i`, one [`AdaptationTerm`] per
-//! `L_i`. Each term reads the step's features and logits ([`TermInputs`]), keeps its own state
-//! (MSTN's target centroids, CDAN's random map), and has its own weight schedule `w_i(p)` over
-//! the adaptation progress `p` in `[0, 1]`. The trainer encodes each batch once, asks each
-//! term for its loss, checks the total, differentiates the total (on the CPU backends, split
-//! between the two domains' graphs on two threads: [`DannConfig::parallel_domains`](crate::DannConfig::parallel_domains)),
-//! steps the optimiser once, and only then tells
-//! every term to [`commit`](AdaptationTerm::commit) its new state (or
+//! A run minimises `CE(classify(z_s), y_s) + sum_i w_i(p) L_i`, one [`AdaptationTerm`] per `L_i`.
+//! Each term reads the step's features and logits ([`TermInputs`]), keeps its own state (MSTN's
+//! target centroids, CDAN's random map), and has its own weight schedule `w_i(p)` over the
+//! adaptation progress `p` in `[0, 1]`. The trainer encodes each batch once, asks each term for its
+//! loss, checks the total, differentiates the total (on the CPU backends, split between the two
+//! domains' graphs on two threads:
+//! [`DannConfig::parallel_domains`](crate::DannConfig::parallel_domains)), steps the optimiser
+//! once, and only then tells every term to [`commit`](AdaptationTerm::commit) its new state (or
 //! [`discard`](AdaptationTerm::discard) it, when a loss was not finite).
 //!
-//! The terms shipped: [`DomainAdversarial`] (DANN), [`ConditionalAdversarial`] (CDAN and
-//! CDAN+E), [`CentroidAlignment`] (MSTN), [`MeanDiscrepancy`] (MMD, as in DAN),
-//! [`CovarianceAlignment`] (CORAL) and [`ClassConfusion`] (MCC). [`Method`](crate::Method) names the usual combinations.
+//! The terms shipped: [`DomainAdversarial`] (DANN), [`ConditionalAdversarial`] (CDAN and CDAN+E),
+//! [`CentroidAlignment`] (MSTN), [`MeanDiscrepancy`] (MMD, as in DAN), [`CovarianceAlignment`]
+//! (CORAL) and [`ClassConfusion`] (MCC). [`Method`](crate::Method) names the usual combinations.
 //!
 //! # Why a trait
 //!
