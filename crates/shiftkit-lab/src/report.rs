@@ -92,14 +92,18 @@ pub fn write_run(out: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
 /// A number of an epoch's record.
 type Field = fn(&EpochRecord) -> f64;
 
+/// One curve: `value` of every epoch of `history`.
+fn curve<'a>(history: &[EpochRecord], name: &'a str, value: Field) -> Series<'a> {
+    Series {
+        name,
+        points: history.iter().map(|r| (r.epoch as f64, value(r))).collect(),
+    }
+}
+
 /// The losses panel's curves: the cross-entropy, each term the run has (a term whose loss is
 /// 0 in every epoch is one the method does not use), and the total.
 fn losses(history: &[EpochRecord]) -> Vec<Series<'_>> {
-    let curve = |name, value: &dyn Fn(&EpochRecord) -> f64| Series {
-        name,
-        points: history.iter().map(|r| (r.epoch as f64, value(r))).collect(),
-    };
-    let mut series = vec![curve("ce", &|r| r.ce_loss)];
+    let mut series = vec![curve(history, "ce", |r| r.ce_loss)];
     let fields: [(&str, Field); 3] = [
         ("domain", |r| r.domain_loss),
         ("semantic", |r| r.semantic_loss),
@@ -107,7 +111,7 @@ fn losses(history: &[EpochRecord]) -> Vec<Series<'_>> {
     ];
     for (name, value) in fields {
         if history.iter().any(|r| value(r) != 0.0) {
-            series.push(curve(name, &value));
+            series.push(curve(history, name, value));
         }
     }
     let others: BTreeSet<&str> = history
@@ -123,7 +127,7 @@ fn losses(history: &[EpochRecord]) -> Vec<Series<'_>> {
                 .collect(),
         });
     }
-    series.push(curve("total", &|r| r.total_loss));
+    series.push(curve(history, "total", |r| r.total_loss));
     series
 }
 
@@ -133,14 +137,7 @@ fn curves(path: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
     let root = BitMapBackend::new(path, (1860, 460)).into_drawing_area();
     root.fill(&WHITE)?;
     let panels = root.split_evenly((1, 3));
-    let curve = |name, value: fn(&EpochRecord) -> f64| Series {
-        name,
-        points: run
-            .history
-            .iter()
-            .map(|r| (r.epoch as f64, value(r)))
-            .collect(),
-    };
+    let run_curve = |name, value| curve(&run.history, name, value);
     let spec = &run.spec;
     let title = |what: &str| {
         format!(
@@ -162,9 +159,9 @@ fn curves(path: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
         &title("adversary"),
         ("epoch", "value"),
         &[
-            curve("alpha", |r| r.alpha),
-            curve("disc acc", |r| r.disc_acc),
-            curve("tgt majority", |r| r.tgt_majority),
+            run_curve("alpha", |r| r.alpha),
+            run_curve("disc acc", |r| r.disc_acc),
+            run_curve("tgt majority", |r| r.tgt_majority),
         ],
         Some((0.0, 1.0)),
     )?;
@@ -173,8 +170,8 @@ fn curves(path: &Path, run: &Run) -> Result<(), Box<dyn Error>> {
         &title("accuracy"),
         ("epoch", "training-batch accuracy"),
         &[
-            curve("source", |r| r.src_acc),
-            curve("target", |r| r.tgt_acc),
+            run_curve("source", |r| r.src_acc),
+            run_curve("target", |r| r.tgt_acc),
         ],
         Some((0.0, 1.0)),
     )?;
