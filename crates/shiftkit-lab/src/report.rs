@@ -34,18 +34,13 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Box<dyn Err
     Ok(())
 }
 
-/// Prints the runs' table, writes `summary.json` under `out`, and says where the results are.
-///
-/// # Errors
-///
-/// The summary cannot be written.
+/// Prints the runs' table and says where the results are: under `out`, where [`keep`] wrote
+/// each run's files and the summary as the run ended.
 // The programs' results go to stdout.
 #[allow(clippy::print_stdout)]
-pub fn finish(out: &Path, runs: &[Run]) -> Result<(), Box<dyn Error>> {
+pub fn finish(out: &Path, runs: &[Run]) {
     print!("\n{}", table(runs));
-    write_summary(out, runs)?;
     println!("\nresults written to {}/", out.display());
-    Ok(())
 }
 
 /// Keeps a run that has just ended: writes its history and curves, adds it to `runs`, and

@@ -415,14 +415,16 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     (options, device, args.backend)
 }
 
-/// Trains every requested run on the requested device, then prints and writes the results.
+/// Trains every requested run on the requested device (each run's files written as it ends),
+/// then prints the results.
 fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), Box<dyn Error>> {
     let runs = cli::dispatch_into(&options.out, device, backend, options)??;
     if options.selecting.is_some() {
         println!("\nresults written to {}/", options.out.display());
         return Ok(());
     }
-    report::finish(&options.out, &runs)
+    report::finish(&options.out, &runs);
+    Ok(())
 }
 
 /// Every seed x model x method on backend `B`, as a job for [`cli::dispatch_into`], each run's

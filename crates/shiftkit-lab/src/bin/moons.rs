@@ -134,10 +134,12 @@ fn main() {
     );
 }
 
-/// Trains every requested run on the requested device, then prints and writes the results.
+/// Trains every requested run on the requested device (each run's files written as it ends),
+/// then prints the results.
 fn run(options: &Options, device: Resolved, backend: CpuBackend) -> Result<(), Box<dyn Error>> {
     let runs = cli::dispatch_into(&options.out, device, backend, options)??;
-    report::finish(&options.out, &runs)
+    report::finish(&options.out, &runs);
+    Ok(())
 }
 
 /// Every seed x method on backend `B`, as a job for [`cli::dispatch_into`]; per seed, one
