@@ -18,6 +18,10 @@ phase() {
 phase "cargo fmt --check"
 cargo fmt --all -- --check
 
+# Every crate's modules use one another without a cycle (each module a room of its own).
+phase "module cycles"
+python3 scripts/module-cycles.py crates/*
+
 # With the CUDA and wgpu features on: one pass lints every target and checks that both GPU
 # backends (the facade's and the lab's programs') build, without a second check of the
 # dependency tree.
@@ -28,6 +32,21 @@ cargo clippy --workspace --all-targets --features shiftkit-lab/cuda,shiftkit-lab
 # workspace's crates without it: the lab's programs are not compiled for wgpu here.
 phase "cargo test (workspace; the demos in examples/ run as tests, on tiny data)"
 cargo test --workspace --locked --features shiftkit-testkit/burn-wgpu
+
+# The CPU kernels at the lower vector width. gemm and pulp choose their kernels by the
+# processor's features at run time, so a machine with AVX-512 never runs the AVX2 ones that
+# users' processors run: here the kernels' tests, Adam's, and the lowered CNN's comparison with
+# f64 run again under QEMU's user-mode emulation of a processor with AVX2 and FMA and without
+# AVX-512 (on an AVX2 machine this repeats the native run). The test binaries are the phase
+# before's, with the same features. Skipped, saying so, without qemu-x86_64.
+phase "the kernels with AVX2 forced (QEMU, no AVX-512)"
+if command -v qemu-x86_64 >/dev/null; then
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="qemu-x86_64 -cpu max,avx512f=off" \
+        cargo test --workspace --locked --features shiftkit-testkit/burn-wgpu --lib --test it \
+        -- product:: lowered:: winograd:: adam:: conv_algorithm
+else
+    echo "skipped: qemu-x86_64 is missing (Debian's qemu-user), so AVX2 was not forced" >&2
+fi
 
 # The facade's tests on wgpu (the reversal's gradient checks, a DANN run against flex's): on
 # lavapipe where there is no GPU; each is skipped, saying so, where no adapter answers. The lab

@@ -1,9 +1,9 @@
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
-use crate::config::CentroidStart;
 use crate::error::{AlignError, Domain};
 use crate::means::class_sums_unchecked;
+use crate::start::CentroidStart;
 use crate::state::CentroidState;
 
 /// MSTN semantic alignment: per-batch source class centroids pulled towards moving-average

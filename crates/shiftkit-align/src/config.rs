@@ -1,9 +1,9 @@
 use burn::config::Config;
 use burn::tensor::backend::Backend;
-use serde::{Deserialize, Serialize};
 
 use crate::aligner::CentroidAligner;
 use crate::error::{AlignError, check_hyper};
+use crate::start::CentroidStart;
 use crate::state::CentroidState;
 
 /// Configuration of a [`CentroidAligner`].
@@ -31,20 +31,6 @@ pub struct CentroidAlignerConfig {
     /// How a target centroid starts and which classes the loss averages over.
     #[config(default = "CentroidStart::FirstSighting")]
     pub start: CentroidStart,
-}
-
-/// How target centroids start, which decides the classes the loss averages over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum CentroidStart {
-    /// A class seen for the first time takes its batch mean; the loss averages over the
-    /// classes present in the source batch *and* already seen in the target.
-    #[default]
-    FirstSighting,
-    /// ShiftKit's and the MSTN paper's rule: every centroid starts at zero and the first batch
-    /// mean is blended into it like any other; the loss averages over every class present in
-    /// the source batch. Early on this pulls source class means towards the origin, which
-    /// restrains the growth of the features.
-    Zero,
 }
 
 impl CentroidAlignerConfig {

@@ -67,13 +67,15 @@ mod error;
 mod means;
 mod mmd;
 mod record;
+mod start;
 mod state;
 
 pub use aligner::CentroidAligner;
-pub use config::{CentroidAlignerConfig, CentroidStart};
+pub use config::CentroidAlignerConfig;
 pub use coral::coral;
 pub use error::{AlignError, Domain};
 pub use means::{ClassMeans, class_means};
 pub use mmd::{MmdConfig, MmdEstimator, mmd2};
 pub use record::CentroidRecord;
+pub use start::CentroidStart;
 pub use state::CentroidState;

@@ -3,8 +3,8 @@ use burn::tensor::{Bool, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::aligner::CentroidAligner;
-use crate::config::CentroidStart;
 use crate::error::{AlignError, check_hyper};
+use crate::start::CentroidStart;
 use crate::state::CentroidState;
 
 /// A host-side snapshot of a [`CentroidAligner`], for checkpoints.

@@ -240,6 +240,11 @@ pub enum DataError {
     InvalidElementSize(usize),
 
     /// A name that is not one of the robustness suite's pairs.
-    #[error("unknown suite pair {0:?} (expected one of {known})", known = crate::suite::SuitePair::names())]
-    UnknownSuitePair(String),
+    #[error("unknown suite pair {name:?} (expected one of {expected})")]
+    UnknownSuitePair {
+        /// The name given.
+        name: String,
+        /// The pairs' names, comma-separated.
+        expected: String,
+    },
 }

@@ -149,7 +149,10 @@ impl FromStr for SuitePair {
         Self::ALL
             .into_iter()
             .find(|pair| pair.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| DataError::UnknownSuitePair(s.to_owned()))
+            .ok_or_else(|| DataError::UnknownSuitePair {
+                name: s.to_owned(),
+                expected: Self::names(),
+            })
     }
 }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use clap::error::ErrorKind;
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved, dispatch, wgpu_adapter};
-use shiftkit::train::peers::Nodes;
+use shiftkit::peers::Nodes;
 
 /// A comma-separated list given on the command line (`0,1,2`, `dann,dann_mstn`), repeats
 /// dropped, `all` standing for every item of [`Listed::ALL`].
@@ -20,8 +20,8 @@ pub trait Listed: FromStr + Clone + PartialEq + Send + Sync + 'static {
     const ALL: &'static [Self];
 }
 
-impl Listed for crate::Method {
-    const ALL: &'static [Self] = &crate::Method::ALL;
+impl Listed for shiftkit::methods::Method {
+    const ALL: &'static [Self] = &shiftkit::methods::Method::ALL;
 }
 
 impl Listed for u64 {
@@ -132,7 +132,7 @@ pub fn size_thread_pool<C: clap::CommandFactory>(threads: Option<NonZeroUsize>) 
 #[cfg(test)]
 mod tests {
     use super::{List, list};
-    use crate::Method;
+    use shiftkit::methods::Method;
 
     #[test]
     fn lists_drop_repeats_and_expand_all() {

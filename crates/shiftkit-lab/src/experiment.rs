@@ -16,13 +16,13 @@ use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DataError, DomainBatch, DomainPair, ResidentLoader, shard_indices};
 use shiftkit::nn::{NnError, host_backend};
+use shiftkit::peers::{Nodes, PeerConfig};
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, EpochRecord};
 use shiftkit::train::checkpoint;
-use shiftkit::train::peers::{Nodes, PeerConfig};
 use shiftkit::train::{TrainError, TrainableEncoder};
 
-use crate::Method;
 use crate::progress::Progress;
+use shiftkit::methods::Method;
 
 /// How long to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

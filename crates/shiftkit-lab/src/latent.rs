@@ -13,7 +13,7 @@ use burn::tensor::{Tensor, TensorData};
 use plotters::prelude::*;
 use shiftkit::data::{DomainBatch, DomainPair};
 use shiftkit::nn::Encoder;
-use shiftkit::train::select::validation_inputs;
+use shiftkit::select::validation_inputs;
 use shiftkit::validate::{DomainClassifierConfig, Pca2, proxy_a_distance};
 
 use crate::experiment::{Item, eval_loader};

@@ -21,9 +21,6 @@ pub mod report;
 pub mod selection;
 pub mod stats;
 
-/// The methods compared: the library's presets.
-pub use shiftkit::train::Method;
-
 /// Training allocates and frees the same large buffers every step; an allocator that keeps
 /// them (instead of handing them back to the kernel and faulting them in again) saves about
 /// 15% of a step (docs/performance.md).

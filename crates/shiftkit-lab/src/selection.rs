@@ -1,5 +1,5 @@
 //! A label-free choice in the programs: train the candidates of a grid with
-//! [`shiftkit::train::select`], then, for the report only, measure every candidate's target
+//! [`shiftkit::select`], then, for the report only, measure every candidate's target
 //! accuracy, and write `selection.json`.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use shiftkit::backend::TrainingBackend;
 use shiftkit::data::DomainPair;
 use shiftkit::nn::NnError;
-use shiftkit::train::select::{Candidate, SelectConfig, Selection, select};
+use shiftkit::select::{Candidate, SelectConfig, Selection, select};
 use shiftkit::train::{TrainableEncoder, evaluate};
 use shiftkit::validate::ValidationInputs;
 
@@ -173,7 +173,7 @@ where
             params: params(&trained.candidate),
             score: trained.kept.score,
             epoch: trained.kept.epoch,
-            eligible: trained.eligible(),
+            eligible: trained.eligible,
             target_accuracy: evaluate(&model, target_test.as_ref(), "target-test")?.accuracy,
             source_accuracy: evaluate(&model, source_val.as_ref(), "source-test")?.accuracy,
         });

@@ -4,7 +4,8 @@ use shiftkit_align::{CentroidAlignerConfig, CentroidStart, MmdConfig};
 use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 
 use crate::TrainError;
-use crate::guard::CollapsePolicy;
+use crate::alarm::CollapsePolicy;
+use crate::check::{bad, check_non_negative, check_positive};
 use crate::plan::BatchShapes;
 use crate::reads::DeviceReads;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
@@ -355,49 +356,4 @@ impl DannConfig {
     pub fn semantic(&self) -> bool {
         self.semantic_weight > 0.0
     }
-
-    /// Reads a configuration from JSON, in this version's layout or in the flat layout of
-    /// earlier versions (`discriminator_hidden`, `discriminator_layers`,
-    /// `discriminator_dropout`, `discriminator_dropout_masks`, `discriminator_batch_norm`,
-    /// `centroid_momentum`, `centroid_start` at the top level), which is moved into the
-    /// nested configurations. Missing fields take their defaults.
-    ///
-    /// # Errors
-    ///
-    /// [`TrainError::ConfigField`] naming the field that is unknown or has a value of the
-    /// wrong type, or `"(document)"` when the text is not a JSON object.
-    pub fn from_json(text: &str) -> Result<Self, TrainError> {
-        crate::legacy::from_json(text)
-    }
-}
-
-/// A hyper-parameter (a weight) that must be finite and 0 or above.
-pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), TrainError> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(())
-    } else {
-        bad(name, value, "finite and >= 0")
-    }
-}
-
-/// A hyper-parameter that must be finite and above 0.
-pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), TrainError> {
-    if value.is_finite() && value > 0.0 {
-        Ok(())
-    } else {
-        bad(name, value, "finite and > 0")
-    }
-}
-
-/// An [`InvalidHyperParameter`](TrainError::InvalidHyperParameter) error.
-pub(crate) fn bad(
-    name: &'static str,
-    value: f64,
-    expected: &'static str,
-) -> Result<(), TrainError> {
-    Err(TrainError::InvalidHyperParameter {
-        name,
-        value,
-        expected,
-    })
 }

@@ -173,7 +173,7 @@ pub enum TrainError {
         problem: String,
     },
     /// A collective operation of data-parallel training failed (see
-    /// [`peers`](crate::peers)); every peer of the group stops.
+    /// [`peers`](shiftkit_peers)); every peer of the group stops.
     #[error("collective {operation} failed: {problem}")]
     Collective {
         /// `"register"`, `"all-reduce"`, `"finish"` or `"orchestrator"`.
@@ -215,4 +215,29 @@ pub enum TrainError {
     /// The reversal rejected its strength.
     #[error(transparent)]
     Reversal(#[from] shiftkit_grl::GrlError),
+}
+
+impl From<shiftkit_peers::PeerError> for TrainError {
+    /// A collective operation's failure is [`TrainError::Collective`]; a count or rank out of
+    /// range, [`TrainError::InvalidHyperParameter`].
+    fn from(error: shiftkit_peers::PeerError) -> Self {
+        match error {
+            shiftkit_peers::PeerError::Collective { operation, problem } => {
+                TrainError::Collective { operation, problem }
+            }
+            shiftkit_peers::PeerError::Setting {
+                name,
+                value,
+                expected,
+            } => TrainError::InvalidHyperParameter {
+                name,
+                value,
+                expected,
+            },
+            other => TrainError::Collective {
+                operation: "peers",
+                problem: other.to_string(),
+            },
+        }
+    }
 }

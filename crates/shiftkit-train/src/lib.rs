@@ -19,41 +19,39 @@
 //!
 //! Several devices: with the feature `collective`, trainers on several threads, and in several
 //! processes or on several machines, join one data-parallel run on Burn's collective engine
-//! ([`peers`]).
+//! ([`peers`](shiftkit_peers)).
 //!
 //! Names, as in the papers: alpha is the reversal strength, gamma the steepness of its ramp
 //! (10), p the training progress in [0, 1].
 
+mod alarm;
+mod check;
 pub mod checkpoint;
 mod config;
+mod config_json;
 mod error;
 mod evaluate;
 mod guard;
 mod history;
-mod host;
-mod legacy;
-pub mod losses;
+mod losses;
 mod method;
 mod metrics;
 mod model;
 mod observer;
-mod optim;
-pub mod peers;
 mod plan;
 pub mod reads;
 mod schedule;
 mod seed;
-pub mod select;
 mod split;
-mod step;
 pub mod terms;
 mod trainer;
 
+pub use alarm::{Alarm, CollapsePolicy};
 pub use checkpoint::{CheckpointError, Checkpoints};
 pub use config::{Adversary, DannConfig};
 pub use error::TrainError;
 pub use evaluate::{EvalResult, evaluate};
-pub use guard::{Alarm, CollapsePolicy, alarms};
+pub use guard::alarms;
 pub use history::EpochRecord;
 pub use method::{Method, UnknownMethod};
 pub use model::{DannModel, TrainableEncoder};

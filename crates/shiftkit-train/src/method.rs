@@ -24,6 +24,7 @@ use crate::{Adversary, DannConfig};
 /// | `mcc` | minimum class confusion of the target predictions (Jin et al., 2020) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Method {
     /// No adaptation term.
     SourceOnly,

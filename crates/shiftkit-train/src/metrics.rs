@@ -4,8 +4,17 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::TrainError;
-use crate::peers::Peers;
-use crate::step::StepAt;
+use shiftkit_peers::Peers;
+
+/// Where a step stands: its place in the run and the schedules' values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StepAt {
+    pub(crate) epoch: usize,
+    pub(crate) step: usize,
+    pub(crate) progress: f64,
+    pub(crate) lr: f64,
+    pub(crate) warmup: bool,
+}
 
 /// What one step measured, read back from the device.
 pub(crate) struct StepNumbers {

@@ -17,8 +17,11 @@
 //! | [`nn`] | `shiftkit-nn` | the encoder trait, the domain discriminator, reference encoders |
 //! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
 //! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
-//! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation, the label-free choice ([`train::select`]) |
+//! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation, the collapse guard |
 //! | [`validate`] | `shiftkit-validate` | label-free validators, proxy A-distance, 2-D PCA |
+//! | [`peers`] | `shiftkit-peers` | data-parallel runs: peers on threads, processes and machines |
+//! | [`select`] | `shiftkit-select` | the label-free choice of a method, weight and epoch |
+//! | [`kernels`] | `shiftkit-kernels` | the CPU kernels: products, lowered and Winograd convolutions, Adam |
 //! | [`methods`] | all | the methods: presets, trainer, adaptation terms and their building blocks |
 //! | [`prelude`] | all | what a training program names first, for a glob import |
 //! | [`backend`], [`device`] | this crate | backend aliases, device choice, and running a job on the chosen backend |
@@ -82,13 +85,37 @@ pub mod data {
 }
 
 pub mod train {
-    //! The DANN training loop: see [`shiftkit_train`].
-    pub use shiftkit_train::*;
+    //! What a run reports and how it runs: history, errors, the collapse guard, checkpoints,
+    //! schedules, device reads, evaluation (see [`shiftkit_train`]). The trainer, its
+    //! configuration and the presets are in [`methods`](crate::methods).
+    pub use shiftkit_train::{
+        Adversary, Alarm, BatchShapes, CheckpointError, Checkpoints, CollapsePolicy, DannModel,
+        DeviceReads, DomainLoader, EpochRecord, EvalResult, GAMMA, LrSchedule, Pairing, READ_EVERY,
+        ScheduleGranularity, Silent, StepReport, TrainError, TrainObserver, TrainableEncoder,
+        UnknownMethod, alarms, checkpoint, evaluate, reads, scheduled_alpha, scheduled_lr,
+    };
 }
 
 pub mod validate {
     //! Label-free validators and pictures of the feature space: see [`shiftkit_validate`].
     pub use shiftkit_validate::*;
+}
+
+pub mod peers {
+    //! Data-parallel training's peers and the operations between them: see
+    //! [`shiftkit_peers`].
+    pub use shiftkit_peers::*;
+}
+
+pub mod select {
+    //! Choosing a method, a weight and an epoch without target labels: see
+    //! [`shiftkit_select`].
+    pub use shiftkit_select::*;
+}
+
+pub mod kernels {
+    //! The CPU kernels under the networks and the optimiser: see [`shiftkit_kernels`].
+    pub use shiftkit_kernels::*;
 }
 
 pub mod methods {
@@ -102,9 +129,10 @@ pub mod methods {
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig};
     pub use shiftkit_train::terms::{
-        AdaptationTerm, CentroidAlignment, ClassConfusion, ConditionalAdversarial,
+        AdaptationTerm, CdanConfig, CentroidAlignment, ClassConfusion, ConditionalAdversarial,
         CovarianceAlignment, DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
-        class_confusion,
+        class_confusion, conditional_domain_loss, entropy_weights, multilinear_map,
+        reversed_entropy_weights, weighted_domain_loss,
     };
     pub use shiftkit_train::{DannConfig, DannTrainer, Method};
 }

@@ -208,7 +208,7 @@ fn bad_arguments_are_typed_errors() {
     ));
     assert!(matches!(
         "mnist-svhn".parse::<SuitePair>(),
-        Err(DataError::UnknownSuitePair(name)) if name == "mnist-svhn"
+        Err(DataError::UnknownSuitePair { name, .. }) if name == "mnist-svhn"
     ));
 }
 

@@ -50,15 +50,16 @@ use shiftkit::backend::TrainingBackend;
 use shiftkit::data::{DigitBatcher, DigitsPair, FlatDigitBatcher};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved};
 use shiftkit::methods::DannConfig;
+use shiftkit::methods::Method;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, save_encoder};
-use shiftkit::train::peers::{Nodes, run_orchestrator};
-use shiftkit::train::select::{Param, SelectConfig, grid};
+use shiftkit::peers::{Nodes, run_orchestrator};
+use shiftkit::select::{Param, SelectConfig, grid};
 use shiftkit::validate::Validator;
 use shiftkit_lab::cli::{self, List, NodeArgs, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
 use shiftkit_lab::latent;
+use shiftkit_lab::report;
 use shiftkit_lab::selection::{self, SelectionRecord, SelectionSpec, run_selection};
-use shiftkit_lab::{Method, report};
 
 /// The methods of the main job.
 const MAIN_JOB: [Method; 3] = [Method::SourceOnly, Method::Dann, Method::DannMstn];
@@ -531,13 +532,13 @@ impl OnBackend for Options {
 /// as it ends.
 fn choose<B: TrainingBackend>(
     spec: &SelectionSpec,
-    candidates: &[shiftkit::train::select::Candidate],
+    candidates: &[shiftkit::select::Candidate],
     config: SelectConfig,
     model: Model,
     pair: &DigitsPair,
     device: &B::Device,
 ) -> Result<SelectionRecord, Box<dyn Error>> {
-    let epochs_seen = |candidate: &shiftkit::train::select::Candidate, epoch: usize| {
+    let epochs_seen = |candidate: &shiftkit::select::Candidate, epoch: usize| {
         eprintln!("{:<44} epoch {epoch} scored", candidate.label());
     };
     let record = match model {

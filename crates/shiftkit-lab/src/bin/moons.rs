@@ -35,12 +35,13 @@ use shiftkit::data::moons::MoonsConfig;
 use shiftkit::data::{MoonsPair, PointBatcher, PointDataset};
 use shiftkit::device::{CpuBackend, DeviceRequest, OnBackend, Resolved};
 use shiftkit::methods::DannConfig;
+use shiftkit::methods::Method;
 use shiftkit::nn::Encoder;
 use shiftkit::nn::{ShallowEncoderConfig, save_encoder};
 use shiftkit_lab::cli::{self, List, Persistence};
 use shiftkit_lab::experiment::{Length, Run, RunSpec, train_and_evaluate};
 use shiftkit_lab::plot::{self, FAMILY, PALETTE};
-use shiftkit_lab::{Method, report};
+use shiftkit_lab::report;
 
 /// Two moons, target rotated 35 degrees: source-only against DANN, with decision boundaries.
 #[derive(Debug, Parser)]

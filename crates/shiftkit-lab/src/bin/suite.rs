@@ -2,7 +2,7 @@
 //! choice among them, and how well each validator ranks the runs.
 //!
 //! ```text
-//! cargo suite                                          # every pair, every method but MCC
+//! cargo suite                                          # every pair, every method
 //! cargo suite --pairs mnist-textured --seeds 0 --steps 500
 //! cargo suite --model cnn --pairs mnist-inverted,mnist-textured
 //! cargo suite --pairs moons-20,moons-35,moons-50
@@ -47,13 +47,14 @@ use shiftkit::data::{
     DigitBatcher, DigitsPair, DomainPair, FlatDigitBatcher, PointBatcher, SuitePair,
 };
 use shiftkit::methods::DannConfig;
+use shiftkit::methods::Method;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
-use shiftkit::train::TrainableEncoder;
-use shiftkit::train::evaluate;
-use shiftkit::train::select::{
+use shiftkit::select::{
     EpochScore, NoTransfer, ScoredRun, SelectConfig, SelectWarning, decide, grid,
 };
-use shiftkit::train::{Alarm, Method};
+use shiftkit::train::Alarm;
+use shiftkit::train::TrainableEncoder;
+use shiftkit::train::evaluate;
 use shiftkit::validate::{Validator, effective_classes};
 use shiftkit_lab::cli::{self, List};
 use shiftkit_lab::experiment::{Item, Length, PairBatcher, eval_loader};
@@ -61,13 +62,10 @@ use shiftkit_lab::report::write_json;
 use shiftkit_lab::selection::{SelectionSpec, run_selection};
 use shiftkit_lab::stats::{mean_std, spearman};
 
-/// The methods the suite runs unless `--method` says otherwise: every method but MCC, the set
-/// its tables in docs/design.md were measured with (MCC came later; `--method all` adds it).
+/// The methods the suite runs unless `--method` says otherwise: every preset, as a user's
+/// `--method all` or [`Method::ALL`] gives them.
 fn suite_methods() -> Vec<Method> {
-    Method::ALL
-        .into_iter()
-        .filter(|&method| method != Method::Mcc)
-        .collect()
+    Method::ALL.to_vec()
 }
 
 /// Every method on every pair of the robustness suite, and the label-free choice among them.
@@ -79,8 +77,7 @@ struct Args {
     /// any whole angle) or all, comma-separated
     #[arg(long, value_name = "LIST", default_value = "all")]
     pairs: String,
-    /// Methods, comma-separated, or all (source_only is always run) [default: every method but
-    /// mcc, the set docs/design.md's suite tables were measured with]
+    /// Methods, comma-separated, or all (source_only is always run) [default: all]
     #[arg(long, value_name = "LIST", value_parser = cli::list::<Method>)]
     method: Option<List<Method>>,
     /// Seeds, comma-separated
@@ -161,7 +158,7 @@ const MOONS_SAMPLES: usize = 600;
 /// The moons' rotations in the suite (degrees).
 const MOONS_ANGLES: [u32; 3] = [20, 35, 50];
 
-/// The name of the encoder of a suite.json written before the suite had `--model`.
+/// The encoder of a suite.json that names none: the MLP.
 fn default_model() -> String {
     "mlp".to_string()
 }
@@ -199,8 +196,8 @@ struct Point {
     scores: BTreeMap<String, f64>,
     /// Whether the collapse guard raised an alarm this epoch.
     alarmed: bool,
-    /// The effective number of classes of the target predictions (absent in a suite.json
-    /// written before it was recorded: see [`Point::classes_used`]).
+    /// The effective number of classes of the target predictions (optional in a suite.json:
+    /// [`Point::classes_used`] derives it where it is absent).
     #[serde(default)]
     effective_classes: Option<f64>,
 }
@@ -396,6 +393,9 @@ fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Er
                 100.0 * run.chosen_target_accuracy,
                 started.elapsed().as_secs_f64()
             );
+            for warning in &run.warnings {
+                eprintln!("{:<16} seed {seed}: warning: {warning}", pair_name.name());
+            }
             record.points.extend(run.points);
             record.ends.extend(run.ends);
             write_json(&args.out.join("suite.json"), &record)?;
@@ -420,13 +420,14 @@ struct PairRun {
     chosen_label: String,
     chosen_epoch: usize,
     chosen_target_accuracy: f64,
+    warnings: Vec<String>,
 }
 
 /// Every candidate on one pair and seed with one encoder: every epoch scored by every
 /// validator and tested on both test sets (for the report only), and the label-free choice.
 fn run_pair<Bt, M, I, Ds, const D: usize>(
     spec: &SelectionSpec,
-    candidates: &[shiftkit::train::select::Candidate],
+    candidates: &[shiftkit::select::Candidate],
     validator: Validator,
     pair_name: Pair,
     pair: &DomainPair<Ds>,
@@ -513,27 +514,36 @@ where
         chosen_label: selection.best().candidate.label(),
         chosen_epoch: chosen.epoch,
         chosen_target_accuracy: chosen.target_accuracy,
+        warnings: selection.warnings.iter().map(ToString::to_string).collect(),
     })
 }
 
-/// The points of one pair and seed.
+/// The points of one pair and seed, of the runs that trained to the end (a run that failed
+/// has points up to its failure and no end: the choice leaves it out, as the library's does).
 fn points_of<'a>(record: &'a SuiteRecord, pair: &str, seed: u64) -> Vec<&'a Point> {
+    let ended = |method: &str| {
+        record
+            .ends
+            .iter()
+            .any(|e| e.pair == pair && e.seed == seed && e.method == method)
+    };
     record
         .points
         .iter()
-        .filter(|p| p.pair == pair && p.seed == seed)
+        .filter(|p| p.pair == pair && p.seed == seed && ended(&p.method))
         .collect()
 }
 
 /// What `validator` picks among `points` (one pair and seed, every run in training order):
 /// the library's decision ([`decide`], with its defaults, or `NoTransfer::Choose` unless
-/// `keep`) replayed on the recorded scores. An epoch without a score for `validator` counts
-/// as scoring minus infinity. The second value says whether the no-transfer rule fired.
+/// `keep`, and ranking every run by the validator with `rank_own`) replayed on the recorded
+/// scores. An epoch without a score for `validator` counts as scoring minus infinity. The
+/// second value says whether the no-transfer rule fired.
 fn pick<'a>(
     points: &[&'a Point],
     classes: usize,
     validator: Validator,
-    keep: bool,
+    (keep, rank_own): (bool, bool),
 ) -> Option<(&'a Point, bool)> {
     let mut runs: Vec<(&str, Vec<&Point>)> = Vec::new();
     for &point in points {
@@ -571,7 +581,7 @@ fn pick<'a>(
             scores,
         })
         .collect();
-    let mut config = SelectConfig::new(validator, 1);
+    let mut config = SelectConfig::new(validator, 1).with_rank_own_objective(rank_own);
     if !keep {
         config = config.with_no_transfer(NoTransfer::Choose);
     }
@@ -678,7 +688,7 @@ fn tables(record: &SuiteRecord, pairs: &[Pair], validator: Validator, keep: bool
                     &points_of(record, &pair.name(), seed),
                     pair.classes(),
                     validator,
-                    keep,
+                    (keep, false),
                 )
             })
             .collect();
@@ -691,12 +701,24 @@ fn tables(record: &SuiteRecord, pairs: &[Pair], validator: Validator, keep: bool
                 .iter()
                 .map(|p| format!("{}@{}", p.method, p.epoch))
                 .collect();
+            // Each pick against its own seed's source-only run at its end.
+            let worst = picks
+                .iter()
+                .filter_map(|p| {
+                    let baseline = record.ends.iter().find(|e| {
+                        e.pair == pair.name() && e.seed == p.seed && e.method == "source_only"
+                    })?;
+                    Some(p.target_accuracy - baseline.target_accuracy)
+                })
+                .fold(f64::INFINITY, f64::min);
             let _ = writeln!(
                 out,
-                "| {} | **selected** ({}; no transfer {no_transfer}/{}) | {} | {} | {:+.1} | |",
+                "| {} | **selected** ({}; no transfer {no_transfer}/{}; worst run {:+.1} against \
+                 its seed's source-only) | {} | {} | {:+.1} | |",
                 pair.name(),
                 names.join(", "),
                 picks.len(),
+                100.0 * worst,
                 row(&target),
                 row(&source),
                 100.0 * (mean_std(&target).0 - baseline_mean),
@@ -707,53 +729,70 @@ fn tables(record: &SuiteRecord, pairs: &[Pair], validator: Validator, keep: bool
     let _ = writeln!(
         out,
         "\nValidators over all candidates and epochs of a pair and seed: Spearman rank \
-         correlation of the score with the target accuracy, and regret (points of target \
-         accuracy: the best epoch's minus the pick's; the pick skips alarmed epochs and reads \
-         the scores alone, without the no-transfer rule), mean ± \
-         std over pairs and seeds; then the mean regret per pair.\n"
+         correlation of the score with the target accuracy, over every run and over the runs \
+         but MCC's; regret (points of target accuracy: the best epoch's minus the pick's; the \
+         pick skips alarmed epochs and reads the scores alone, without the no-transfer rule) \
+         with MCC ranked by every validator, and as the choice makes it (MCC not ranked by a \
+         validator its loss optimises: entropy, IM, SND); mean ± std over pairs and seeds; \
+         then the mean regret per pair, as the choice makes it.\n"
     );
-    let mut header = "| validator | Spearman | regret |".to_string();
-    let mut rule = "|---|---|---|".to_string();
+    let mut header =
+        "| validator | Spearman | Spearman without MCC | regret, MCC ranked | regret |".to_string();
+    let mut rule = "|---|---|---|---|---|".to_string();
     for pair in pairs {
         header.push_str(&format!(" {} |", pair.name()));
         rule.push_str("---|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
     for v in Validator::ALL {
-        let (mut rhos, mut regrets, mut per_pair) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rhos, mut rhos_without) = (Vec::new(), Vec::new());
+        let (mut regrets, mut regrets_ranked, mut per_pair) = (Vec::new(), Vec::new(), Vec::new());
         for pair in pairs {
             let mut pair_regrets = Vec::new();
             for &seed in &seeds {
                 let points = points_of(record, &pair.name(), seed);
-                let scored: Vec<&Point> = points
-                    .iter()
-                    .copied()
-                    .filter(|p| p.scores.contains_key(v.name()))
-                    .collect();
-                let scores: Vec<f64> = scored.iter().map(|p| p.scores[v.name()]).collect();
-                let accuracies: Vec<f64> = scored.iter().map(|p| p.target_accuracy).collect();
-                if let Some(rho) = spearman(&scores, &accuracies) {
-                    rhos.push(rho);
-                }
+                let correlation = |keep: &dyn Fn(&Point) -> bool| {
+                    let scored: Vec<&Point> = points
+                        .iter()
+                        .copied()
+                        .filter(|p| p.scores.contains_key(v.name()) && keep(p))
+                        .collect();
+                    let scores: Vec<f64> = scored.iter().map(|p| p.scores[v.name()]).collect();
+                    let accuracies: Vec<f64> = scored.iter().map(|p| p.target_accuracy).collect();
+                    spearman(&scores, &accuracies)
+                };
+                rhos.extend(correlation(&|_| true));
+                rhos_without.extend(correlation(&|p| p.method != Method::Mcc.name()));
                 let oracle = points
                     .iter()
                     .map(|p| p.target_accuracy)
                     .fold(f64::NEG_INFINITY, f64::max);
-                if let Some((chosen, _)) = pick(&points, pair.classes(), v, false) {
+                if let Some((chosen, _)) = pick(&points, pair.classes(), v, (false, false)) {
                     pair_regrets.push(oracle - chosen.target_accuracy);
+                }
+                if let Some((chosen, _)) = pick(&points, pair.classes(), v, (false, true)) {
+                    regrets_ranked.push(oracle - chosen.target_accuracy);
                 }
             }
             per_pair.push(format!("{:.1}", 100.0 * mean_std(&pair_regrets).0));
             regrets.extend(pair_regrets);
         }
-        let (rho, rho_std) = mean_std(&rhos);
-        let (regret, regret_std) = mean_std(&regrets);
+        let spread = |values: &[f64]| {
+            let (m, s) = mean_std(values);
+            format!("{m:.2} ± {s:.2}")
+        };
+        let points = |values: &[f64]| {
+            let (m, s) = mean_std(values);
+            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s)
+        };
         let _ = writeln!(
             out,
-            "| {} | {rho:.2} ± {rho_std:.2} | {:.1} ± {:.1} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             v.name(),
-            100.0 * regret,
-            100.0 * regret_std,
+            spread(&rhos),
+            spread(&rhos_without),
+            points(&regrets_ranked),
+            points(&regrets),
             per_pair.join(" | ")
         );
     }

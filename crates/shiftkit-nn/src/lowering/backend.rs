@@ -6,8 +6,11 @@ use burn::tensor::backend::Backend;
 use burn::tensor::ops::{FloatTensor, ModuleOps};
 use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive};
 
-use super::host::{self, Affine, ConvShape, ConvSource, NormPoolInputs, Planes, PooledLayout};
-use super::winograd;
+use shiftkit_kernels::lowered::{
+    self as host, Affine, ConvShape, ConvSource, NormPoolInputs, PooledLayout,
+};
+use shiftkit_kernels::planes::Planes;
+use shiftkit_kernels::winograd;
 
 /// What the backward of [`LoweringBackend::conv_3x3`] needs: the input (or its im2col matrix,
 /// when the forward built it) and the weight.

@@ -1,6 +1,6 @@
 //! The dense layer on flex's own storage: the products flex's `linear` and its backward compute,
 //! from the same views of the same values with the same choice of threads
-//! ([`Threads::as_flex`]), each written straight into a buffer of its own. The values are
+//! ([`threads_as_flex`]), each written straight into a buffer of its own. The values are
 //! flex's bit for bit, whichever way round [`product_on`] lays a product out.
 //!
 //! Flex runs each product into a fresh zero-filled byte buffer and then copies it once more to
@@ -12,9 +12,21 @@
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, TensorData};
 
-use super::gemm::{MatRef, Threads, product_on};
+use shiftkit_kernels::product::{MatRef, Threads, product_on};
 
 /// The `f32` matrix a rank-2 flex tensor holds, as a strided view of its storage.
+/// The choice Burn's flex backend makes for an `m x k` by `k x n` product: the pool from
+/// `192^3` multiply-adds on. A product here with the same views and the same choice gives the
+/// values of flex's `matmul` bit for bit (`gemm` splits the output over threads, never a sum).
+fn threads_as_flex(m: usize, k: usize, n: usize) -> Threads {
+    const POOL_FROM: usize = 192 * 192 * 192;
+    if m.saturating_mul(n).saturating_mul(k) >= POOL_FROM {
+        Threads::Pool
+    } else {
+        Threads::Caller
+    }
+}
+
 fn matrix(tensor: &FlexTensor) -> Option<MatRef<'_>> {
     if tensor.dtype() != DType::F32 {
         return None;
@@ -41,7 +53,7 @@ fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Option<FlexTensor> {
         return None;
     }
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    let values = product_on(lhs, rhs, Threads::as_flex(m, k, n));
+    let values = product_on(lhs, rhs, threads_as_flex(m, k, n));
     Some(FlexTensor::from_data(TensorData::new(values, [m, n])))
 }
 

@@ -27,9 +27,6 @@ mod autodiff;
 mod backend;
 #[cfg(feature = "flex")]
 mod flex;
-mod gemm;
-mod host;
-mod winograd;
 
 pub use backend::{BatchNormPoolState, ConvState, LoweringBackend};
 

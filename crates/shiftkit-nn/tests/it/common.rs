@@ -5,7 +5,7 @@
 use burn::backend::{Autodiff, NdArray};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Element, Tensor, TensorData};
 use shiftkit_nn::CnnEncoderConfig;
 
 pub use shiftkit_testkit::{max_abs_diff, serial, weights};
@@ -49,14 +49,23 @@ pub fn parameter_gradients<B: AutodiffBackend, M: Module<B>>(
     module: &M,
     grads: &B::Gradients,
 ) -> Vec<Vec<f32>> {
-    struct Collect<'a, B: AutodiffBackend> {
+    parameter_gradients_as::<f32, B, M>(module, grads)
+}
+
+/// [`parameter_gradients`] as values of `E`.
+pub fn parameter_gradients_as<E: Element, B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    grads: &B::Gradients,
+) -> Vec<Vec<E>> {
+    struct Collect<'a, E, B: AutodiffBackend> {
         grads: &'a B::Gradients,
-        found: Vec<Vec<f32>>,
+        found: Vec<Vec<E>>,
     }
-    impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
+    impl<E: Element, B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, E, B> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
             if let Some(g) = param.val().grad(self.grads) {
-                self.found.push(to_vec(g));
+                self.found
+                    .push(g.into_data().convert::<E>().to_vec::<E>().unwrap());
             }
         }
     }

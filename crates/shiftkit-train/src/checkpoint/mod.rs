@@ -28,12 +28,12 @@
 //!
 //! # Data-parallel runs
 //!
-//! Every peer of a run ([`peers`](crate::peers)) holds the same parameters, moments, centroids
+//! Every peer of a run ([`peers`](shiftkit_peers)) holds the same parameters, moments, centroids
 //! and counters, so one checkpoint serves them all: the first peer of each process writes it
 //! (each machine keeps a copy; give each process its own directory). To continue, every peer
-//! loads its process's newest checkpoint ([`resume`](DannTrainer::resume) or
-//! [`resume_from`](DannTrainer::resume_from)) and then joins; joining checks that all of
-//! them resumed at the same step ([`TrainError::PeersOutOfStep`] otherwise). Each peer
+//! loads its process's newest checkpoint ([`resume`](crate::DannTrainer::resume) or
+//! [`resume_from`](crate::DannTrainer::resume_from)) and then joins; joining checks that all of
+//! them resumed at the same step ([`TrainError::PeersOutOfStep`](crate::TrainError::PeersOutOfStep) otherwise). Each peer
 //! advances its own shards' loaders, so the resumed run ends where the uninterrupted one
 //! does.
 //!
@@ -49,22 +49,21 @@
 //! before it trains.
 
 mod error;
-mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use burn::optim::Optimizer;
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder};
 use serde::{Deserialize, Serialize};
-use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::records::{load_bytes, to_bytes};
 
 pub use error::CheckpointError;
-pub use store::{FORMAT, FileEntry, MANIFEST, Manifest, latest, list, read_manifest};
+pub use store::{FileEntry, Manifest, latest, list, read_manifest};
 
-use crate::trainer::{DannTrainer, DomainLoader};
-use crate::{DannConfig, EpochRecord, TrainError, TrainableEncoder};
+use store::MANIFEST;
+
+use crate::config::DannConfig;
+use crate::history::EpochRecord;
 
 /// Where and how many checkpoints a trainer keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,362 +93,52 @@ impl Checkpoints {
 
 /// `state.json`: what a checkpoint holds besides tensors.
 #[derive(Debug, Serialize, Deserialize)]
-struct TrainerState {
-    epochs_done: usize,
-    steps_done: usize,
-    adaptation_steps_done: usize,
-    planned_epochs: usize,
+pub(crate) struct TrainerState {
+    pub(crate) epochs_done: usize,
+    pub(crate) steps_done: usize,
+    pub(crate) adaptation_steps_done: usize,
+    pub(crate) planned_epochs: usize,
     /// Passes begun on the source and target loaders after the trainer's construction, by the
     /// writing peer. For the record: a resumed trainer counts its own from its loaders and
     /// the epochs (`passes_per_epoch`).
-    loader_passes: [usize; 2],
+    pub(crate) loader_passes: [usize; 2],
     /// The examples of the source and target loaders' longest batches: a resumed run's
     /// loaders must batch alike (absent from checkpoints written before it was recorded).
     #[serde(default)]
-    batch_sizes: Option<[usize; 2]>,
-    history: Vec<EpochRecord>,
+    pub(crate) batch_sizes: Option<[usize; 2]>,
+    pub(crate) history: Vec<EpochRecord>,
     /// Under `RestoreBest`: the best epoch and its source accuracy (its model in `best.mpk`).
-    best: Option<(usize, f64)>,
-    terms: Vec<TermState>,
+    pub(crate) best: Option<(usize, f64)>,
+    pub(crate) terms: Vec<TermState>,
 }
 
 /// One adaptation term's saved state.
 #[derive(Debug, Serialize, Deserialize)]
-struct TermState {
-    name: String,
-    state: Option<serde_json::Value>,
+pub(crate) struct TermState {
+    pub(crate) name: String,
+    pub(crate) state: Option<serde_json::Value>,
 }
 
-const STATE: &str = "state.json";
-const MODEL: &str = "model.mpk";
-const OPTIMIZER: &str = "optimizer.mpk";
-const BEST: &str = "best.mpk";
+pub(crate) const STATE: &str = "state.json";
+pub(crate) const MODEL: &str = "model.mpk";
+pub(crate) const OPTIMIZER: &str = "optimizer.mpk";
+pub(crate) const BEST: &str = "best.mpk";
 
-type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
-
-impl<B, M, const D: usize> DannTrainer<B, M, D>
-where
-    B: burn::tensor::backend::AutodiffBackend + GradientReversalBackend,
-    M: TrainableEncoder<B, D>,
-{
-    /// Saves a checkpoint after every epoch that [`fit`](Self::fit) completes (see the
-    /// [module](crate::checkpoint) for what it holds and how it is written).
-    #[must_use]
-    pub fn with_checkpoints(mut self, checkpoints: Checkpoints) -> Self {
-        self.checkpoints = Some(checkpoints);
-        self
-    }
-
-    /// Fixes the length of the whole run for the schedules (alpha's ramp, the learning rate):
-    /// they run over `epochs` epochs in all, however many calls of [`fit`](Self::fit) train
-    /// them. Without it, the plan is the epochs asked for so far. Needed to train a run in
-    /// parts that equals the run in one go: `with_planned_epochs(10)`, `fit(4)`, then (maybe
-    /// in another process, after [`resume`](Self::resume)) `fit(6)` equals `fit(10)`.
-    #[must_use]
-    pub fn with_planned_epochs(mut self, epochs: usize) -> Self {
-        self.planned_epochs = self.planned_epochs.max(epochs);
-        self
-    }
-
-    /// The epochs the schedules run over: at least the epochs trained and planned so far.
-    pub fn planned_epochs(&self) -> usize {
-        self.planned_epochs
-    }
-
-    /// Epochs trained so far.
-    pub fn epochs_done(&self) -> usize {
-        self.epochs_done
-    }
-
-    /// Whether the checkpoints `fit` will write after the next epoch can be written: their
-    /// directory holds no checkpoint of that epoch or later (checked before training, so that
-    /// no epoch is trained for a checkpoint that would be refused).
-    pub(crate) fn check_checkpoints(&self) -> Result<(), TrainError> {
-        if let Some(checkpoints) = &self.checkpoints
-            && self.peers.local_rank() == 0
-        {
-            store::check_not_ahead(&checkpoints.dir, self.epochs_done + 1)?;
-        }
-        Ok(())
-    }
-
-    /// Writes a checkpoint of the trainer now, into `checkpoints.dir`, and keeps the newest
-    /// `checkpoints.keep`. Returns the checkpoint's directory.
-    ///
-    /// # Errors
-    ///
-    /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
-    /// already holds a checkpoint of this epoch or a later one: nothing is then written or removed.
-    /// [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch after applying
-    /// some of its steps. (A custom loop's [`train_step`](Self::train_step)s are saved as they are:
-    /// the loop, not the epoch count, knows where it stands.) [`CheckpointError::Io`] when a file
-    /// cannot be written; the previous checkpoints are then intact.
-    pub fn save_checkpoint(&self, checkpoints: &Checkpoints) -> Result<PathBuf, TrainError> {
-        if let Some((epoch, steps)) = self.stopped_inside {
-            return Err(CheckpointError::InsideEpoch { epoch, steps }.into());
-        }
-        let label = |name: &str| checkpoints.dir.join(name);
-        let record_error = |name: &str, e| CheckpointError::from_record(&label(name), e);
-        let model = to_bytes::<B, _>(self.model_ref(), &label(MODEL))
-            .map_err(|e| record_error(MODEL, e))?;
-        let optimizer = Recorder::<B>::record(&Format::default(), self.optimizer.to_record(), ())
-            .map_err(|e| CheckpointError::corrupt(&label(OPTIMIZER), e.to_string()))?;
-        let state = TrainerState {
-            epochs_done: self.epochs_done,
-            steps_done: self.steps_done,
-            adaptation_steps_done: self.adaptation_steps_done,
-            planned_epochs: self.planned_epochs,
-            loader_passes: self
-                .passes_per_epoch()
-                .map(|passes| passes * self.epochs_done),
-            batch_sizes: Some(self.batch_sizes()),
-            history: self.history.clone(),
-            best: self.best.as_ref().map(|(epoch, acc, _)| (*epoch, *acc)),
-            terms: self
-                .terms
-                .iter()
-                .map(|term| TermState {
-                    name: term.name().to_string(),
-                    state: term.state(),
-                })
-                .collect(),
-        };
-        let state = serde_json::to_vec_pretty(&state)
-            .map_err(|e| CheckpointError::corrupt(&label(STATE), e.to_string()))?;
-        let mut files = vec![(MODEL, model), (OPTIMIZER, optimizer), (STATE, state)];
-        if let Some((_, _, best)) = &self.best {
-            files.push((
-                BEST,
-                to_bytes::<B, _>(best, &label(BEST)).map_err(|e| record_error(BEST, e))?,
-            ));
-        }
-        let manifest = Manifest {
-            format: FORMAT,
-            shiftkit_version: env!("CARGO_PKG_VERSION").to_string(),
-            epoch: self.epochs_done,
-            step: self.steps_done,
-            config: config_json(&self.config),
-            files: Vec::new(),
-            checksum: String::new(),
-        };
-        Ok(store::write(
-            &checkpoints.dir,
-            manifest,
-            &files,
-            checkpoints.keep,
-        )?)
-    }
-
-    /// Builds a trainer that continues the run saved in `dir` (its newest complete
-    /// checkpoint), with the checkpoint's configuration, and keeps checkpointing into `dir`
-    /// (the newest two; [`with_checkpoints`](Self::with_checkpoints) changes that).
-    ///
-    /// `model` is a network of the saved architecture (its weights are replaced), and the
-    /// loaders must be built as the saved run's were (see the [module](crate::checkpoint)).
-    /// Then [`fit`](Self::fit) with the epochs that remain: `planned_epochs() -
-    /// epochs_done()` finishes the run as the uninterrupted one would have.
-    ///
-    /// A run with adaptation terms of its own ([`with_term`](Self::with_term)) builds its
-    /// trainer as before and calls [`resume_from`](Self::resume_from) instead.
-    ///
-    /// # Errors
-    ///
-    /// [`CheckpointError::NoCheckpoint`] when `dir` holds none; the errors of
-    /// [`new`](Self::new) and of [`resume_from`](Self::resume_from).
-    pub fn resume(
-        dir: &Path,
-        model: M,
-        source: DomainLoader<B, D>,
-        target: DomainLoader<B, D>,
-        device: &B::Device,
-    ) -> Result<Self, TrainError> {
-        let path = latest(dir)?.ok_or_else(|| CheckpointError::NoCheckpoint {
-            dir: dir.to_path_buf(),
-        })?;
-        let manifest = read_manifest(&path)?;
-        let config: DannConfig = serde_json::from_value(manifest.config).map_err(|e| {
-            CheckpointError::corrupt(&path.join(MANIFEST), format!("configuration: {e}"))
-        })?;
-        let mut trainer = Self::new(model, source, target, config, device)?
-            .with_checkpoints(Checkpoints::new(dir));
-        trainer.resume_from(&path)?;
-        Ok(trainer)
-    }
-
-    /// Loads a checkpoint into this trainer, which must be freshly built (no epoch trained)
-    /// with the saved run's configuration, adaptation terms, model architecture and loaders.
-    /// `path` is a checkpoint directory (`epoch-NNNNNN`) or a directory of checkpoints (its
-    /// newest is read). Returns the epochs the checkpoint had trained.
-    ///
-    /// Every file is verified (length, CRC-32), the weights' outline is compared with the
-    /// model's, and everything is decoded before anything is replaced: on any error the
-    /// trainer is as it was.
-    ///
-    /// # Errors
-    ///
-    /// [`TrainError::Checkpoint`] with [`CheckpointError::AlreadyTrained`],
-    /// [`NoCheckpoint`](CheckpointError::NoCheckpoint), [`Io`](CheckpointError::Io),
-    /// [`Truncated`](CheckpointError::Truncated), [`Corrupt`](CheckpointError::Corrupt),
-    /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel),
-    /// [`OtherRun`](CheckpointError::OtherRun) or [`Joined`](CheckpointError::Joined).
-    pub fn resume_from(&mut self, path: &Path) -> Result<usize, TrainError> {
-        if self.epochs_done > 0 || self.steps_done > 0 {
-            return Err(CheckpointError::AlreadyTrained {
-                epochs: self.epochs_done,
-                steps: self.steps_done,
-            }
-            .into());
-        }
-        if self.registered {
-            return Err(CheckpointError::Joined.into());
-        }
-        let path = if path.join(MANIFEST).exists() {
-            path.to_path_buf()
-        } else {
-            latest(path)?.ok_or_else(|| CheckpointError::NoCheckpoint {
-                dir: path.to_path_buf(),
-            })?
-        };
-        let (manifest, files) = store::read(&path)?;
-        let read = Stored {
-            path: &path,
-            files: &files,
-        };
-        let mut state = self.saved_state(&read, &manifest)?;
-
-        // A model file decoded into a copy of the model.
-        let load_model = |name: &str| {
-            load_bytes::<B, _>(
-                self.model_ref().clone(),
-                read.bytes(name)?,
-                &read.file(name),
-                &self.device,
-            )
-            .map_err(|e| CheckpointError::from_record(&read.file(name), e))
-        };
-        let model = load_model(MODEL)?;
-        let best = match state.best {
-            Some((epoch, acc)) => Some((epoch, acc, load_model(BEST)?)),
-            None => None,
-        };
-        let optimizer = read.bytes(OPTIMIZER)?.clone();
-        let optimizer = Recorder::<B>::load(&Format::default(), optimizer, &self.device)
-            .map_err(|e| CheckpointError::corrupt(&read.file(OPTIMIZER), e.to_string()))?;
-
-        self.load_term_states(std::mem::take(&mut state.terms), &read)?;
-
-        // Decoded and checked: now replace.
-        self.model = Some(model);
-        self.best = best;
-        self.optimizer = crate::trainer::adam(&self.config).load_record(optimizer);
-        self.take_counters(state);
-        Ok(self.epochs_done)
-    }
-
-    /// The saved trainer state of a checkpoint, checked against its manifest and this
-    /// trainer: the same configuration, consistent counts, the same terms.
-    fn saved_state(
-        &self,
-        read: &Stored<'_>,
-        manifest: &Manifest,
-    ) -> Result<TrainerState, CheckpointError> {
-        if let Some(problem) = difference_from_saved(&self.config, &manifest.config) {
-            return Err(CheckpointError::OtherRun {
-                file: read.file(MANIFEST),
-                problem,
-            });
-        }
-        let state: TrainerState = serde_json::from_slice(read.bytes(STATE)?)
-            .map_err(|e| CheckpointError::corrupt(&read.file(STATE), e.to_string()))?;
-        if (state.epochs_done, state.steps_done) != (manifest.epoch, manifest.step)
-            || state.history.len() != state.epochs_done
-        {
-            return Err(CheckpointError::corrupt(
-                &read.file(STATE),
-                "its epoch and step counts disagree with the manifest or its history",
-            ));
-        }
-        if let Some(saved) = state.batch_sizes
-            && saved != self.batch_sizes()
-        {
-            return Err(CheckpointError::OtherRun {
-                file: read.file(STATE),
-                problem: format!(
-                    "its source and target batches held {saved:?} examples, the trainer's loaders' \
-                     {:?}",
-                    self.batch_sizes()
-                ),
-            });
-        }
-        let names: Vec<&str> = self.terms.iter().map(|t| t.name()).collect();
-        let saved: Vec<&str> = state.terms.iter().map(|t| t.name.as_str()).collect();
-        if names != saved {
-            return Err(CheckpointError::OtherRun {
-                file: read.file(STATE),
-                problem: format!("its terms are {saved:?}, the trainer's {names:?}"),
-            });
-        }
-        Ok(state)
-    }
-
-    /// Gives every term its saved state, all or none: each term checks its state before
-    /// taking it, and when one refuses, the terms before it get back the state they had.
-    fn load_term_states(
-        &mut self,
-        saved: Vec<TermState>,
-        read: &Stored<'_>,
-    ) -> Result<(), CheckpointError> {
-        let before: Vec<Option<serde_json::Value>> =
-            self.terms.iter().map(|term| term.state()).collect();
-        for (i, saved) in saved.into_iter().enumerate() {
-            let Some(value) = saved.state else { continue };
-            if let Err(e) = self.terms[i].load_state(value) {
-                for (term, state) in self.terms[..i].iter_mut().zip(&before) {
-                    if let Some(state) = state {
-                        // The term's own state, just taken from it: it takes it back.
-                        let _ = term.load_state(state.clone());
-                    }
-                }
-                let problem = format!("term `{}`: {e}", saved.name);
-                return Err(CheckpointError::corrupt(&read.file(STATE), problem));
-            }
-        }
-        Ok(())
-    }
-
-    /// Takes a checkpoint's counters and history, and advances the loaders' shuffling
-    /// generators by beginning (and dropping) the passes the saved run began: as many per
-    /// epoch as this trainer's own loaders need, which in a data-parallel run may differ from
-    /// the peer that wrote the checkpoint (its shard may have a batch more or less).
-    fn take_counters(&mut self, state: TrainerState) {
-        self.epochs_done = state.epochs_done;
-        self.steps_done = state.steps_done;
-        self.adaptation_steps_done = state.adaptation_steps_done;
-        self.planned_epochs = self.planned_epochs.max(state.planned_epochs);
-        self.history = state.history;
-        self.stopped_inside = None;
-        let per_epoch = self.passes_per_epoch();
-        for (loader, passes) in [&self.source, &self.target].into_iter().zip(per_epoch) {
-            for _ in 0..passes * state.epochs_done {
-                drop(loader.iter());
-            }
-        }
-    }
-}
+pub(crate) type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
 /// A checkpoint's files as read and verified ([`store::read`]).
-struct Stored<'a> {
-    path: &'a Path,
-    files: &'a BTreeMap<String, Vec<u8>>,
+pub(crate) struct Stored<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) files: &'a BTreeMap<String, Vec<u8>>,
 }
 
 impl Stored<'_> {
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
     /// The bytes of file `name`, which the manifest must list.
-    fn bytes(&self, name: &str) -> Result<&Vec<u8>, CheckpointError> {
+    pub(crate) fn bytes(&self, name: &str) -> Result<&Vec<u8>, CheckpointError> {
         self.files.get(name).ok_or_else(|| {
             CheckpointError::corrupt(&self.file(MANIFEST), format!("{name} is not listed"))
         })
@@ -457,7 +146,7 @@ impl Stored<'_> {
 }
 
 /// The configuration as JSON, as the manifest stores it.
-fn config_json(config: &DannConfig) -> serde_json::Value {
+pub(crate) fn config_json(config: &DannConfig) -> serde_json::Value {
     serde_json::to_value(config).unwrap_or(serde_json::Value::Null)
 }
 
@@ -465,7 +154,10 @@ fn config_json(config: &DannConfig) -> serde_json::Value {
 /// saved one is read as [`DannConfig::from_json`] reads it first, so that a field added to the
 /// configuration since the checkpoint was written takes its default rather than differing
 /// from it.
-fn difference_from_saved(config: &DannConfig, saved: &serde_json::Value) -> Option<String> {
+pub(crate) fn difference_from_saved(
+    config: &DannConfig,
+    saved: &serde_json::Value,
+) -> Option<String> {
     let saved = DannConfig::from_json(&saved.to_string())
         .map_or_else(|_| saved.clone(), |read| config_json(&read));
     config_difference(&config_json(config), &saved)
@@ -503,7 +195,7 @@ mod tests {
         let config = DannConfig::new().with_mmd_weight(0.5);
         let mut saved = config_json(&config);
         let fields = saved.as_object_mut().unwrap();
-        // Fields a checkpoint of an earlier version does not have.
+        // Fields a checkpoint written without them does not have.
         fields.remove("mcc_weight");
         fields.remove("mcc_temperature");
         assert_eq!(difference_from_saved(&config, &saved), None);

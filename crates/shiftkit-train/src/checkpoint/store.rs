@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::CheckpointError;
 
 /// The checkpoint format this version writes and reads.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// The name of the manifest in a checkpoint directory.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// Prefix of a checkpoint's directory name: `epoch-000012`.
 const PREFIX: &str = "epoch-";
@@ -22,7 +22,7 @@ const PREFIX: &str = "epoch-";
 /// A checkpoint's table of contents, `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The checkpoint format ([`FORMAT`]).
+    /// The checkpoint format (1).
     pub format: u32,
     /// The version of shiftkit that wrote it.
     pub shiftkit_version: String,

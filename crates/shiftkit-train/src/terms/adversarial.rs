@@ -6,7 +6,7 @@ use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReve
 
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
-use crate::config::{check_non_negative, check_positive};
+use crate::check::{check_non_negative, check_positive};
 use crate::losses::binary_cross_entropy_with_logits;
 use crate::schedule::scheduled_alpha;
 

@@ -9,7 +9,7 @@ use shiftkit_grl::{GradientReversalBackend, reverse_gradient};
 use super::adversarial::Reversal;
 use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
-use crate::config::check_non_negative;
+use crate::check::check_non_negative;
 use crate::losses::binary_cross_entropy_with_logits;
 use crate::seed::{GOLDEN_GAMMA, mix64};
 

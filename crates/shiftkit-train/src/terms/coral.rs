@@ -5,7 +5,7 @@ use shiftkit_align::coral;
 
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
-use crate::config::check_non_negative;
+use crate::check::check_non_negative;
 
 /// Deep CORAL (Sun & Saenko, 2016): the distance between the feature covariances of the two
 /// domains, [`shiftkit_align::coral`]:

@@ -6,7 +6,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
-use crate::config::{check_non_negative, check_positive};
+use crate::check::{check_non_negative, check_positive};
 
 /// Minimum Class Confusion (MCC, Jin et al., ECCV 2020): how much the target predictions
 /// confuse classes with one another, [`class_confusion`]. It reads the target logits alone (no
@@ -69,30 +69,32 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for ClassConfusion {
 /// predicted in the batch, `(K - 1) / K` when every prediction is uniform; it grows as
 /// probability is shared between classes. The weights count certain predictions more, as
 /// CDAN+E's do. The row normalisation keeps a class that the batch predicts often from
-/// weighing more than a rare one. A class the batch gives no probability at all (every
-/// `Y_ij` underflowing to 0) has a row of zeros: it counts 0, not 0/0.
+/// weighing more than a rare one.
+///
+/// Computed without dividing by a row's sum: since each `Y_i` sums to 1, row `j` of `C~` is
+/// the batch's predictions averaged with the shares `A_bj = W_bb Y_bj / sum_b W_bb Y_bj`, a
+/// softmax over the batch of `log W_bb + log Y_bj`, so `L = 1 - sum_j sum_b A_bj Y_bj / K`.
+/// The shares stay exact where a class has all but no probability in the batch: a row sum
+/// of `1e-29`, which a confident classifier gives in f32, has a square of 0, and the
+/// division's gradient would be infinite. A class with no probability at all counts at the
+/// limit of a vanishing one, its row the predictions of the rows that come closest to it.
 ///
 /// # Shapes
 ///
 /// - logits: `[B, K]`
 /// - output: `[1]`
 pub fn class_confusion<B: Backend>(logits: Tensor<B, 2>, temperature: f64) -> Tensor<B, 1> {
-    let [batch, classes] = logits.dims();
-    let scaled = logits.div_scalar(temperature);
-    let probabilities = softmax(scaled.clone(), 1);
-    let entropy = (probabilities.clone() * log_softmax(scaled, 1))
+    let classes = logits.dims()[1];
+    let log_probabilities = log_softmax(logits.div_scalar(temperature), 1);
+    let probabilities = log_probabilities.clone().exp();
+    let entropy = (probabilities.clone() * log_probabilities.clone())
         .sum_dim(1)
         .neg();
-    let certainty = entropy.neg().exp().add_scalar(1.0).detach();
-    let weights = certainty.clone().mul_scalar(batch as f64) / certainty.sum().unsqueeze::<2>();
-    let confusion = (probabilities.clone() * weights)
-        .transpose()
-        .matmul(probabilities);
-    let rows = confusion
-        .clone()
-        .sum_dim(1)
-        .clamp_min(f64::from(f32::MIN_POSITIVE));
-    let normalised = confusion / rows;
-    let diagonal = normalised.clone() * Tensor::eye(classes, &normalised.device());
-    (normalised.sum() - diagonal.sum()).div_scalar(classes as f64)
+    // `log (1 + exp(-H))`: the weights' normalisation over the batch cancels in the shares.
+    let log_certainty = entropy.neg().exp().add_scalar(1.0).log().detach();
+    let shares = softmax(log_probabilities + log_certainty, 0);
+    let kept = (shares * probabilities).sum();
+    kept.neg()
+        .add_scalar(classes as f64)
+        .div_scalar(classes as f64)
 }

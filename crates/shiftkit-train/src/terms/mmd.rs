@@ -5,7 +5,7 @@ use shiftkit_align::{MmdConfig, mmd2};
 
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
-use crate::config::check_non_negative;
+use crate::check::check_non_negative;
 
 /// Deep adaptation by kernel mean matching (DAN, Long et al., ICML 2015): the squared maximum
 /// mean discrepancy between the source and target features under a mean of Gaussian kernels,

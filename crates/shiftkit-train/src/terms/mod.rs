@@ -50,7 +50,7 @@ pub use mmd::MeanDiscrepancy;
 pub use mstn::CentroidAlignment;
 
 use crate::TrainError;
-use crate::peers::Peers;
+use shiftkit_peers::Peers;
 
 /// A loss term of domain adaptation, with its own state and weight schedule.
 ///
@@ -208,7 +208,7 @@ impl<B: AutodiffBackend> TermInputs<'_, B> {
     /// of per-sample losses; a term whose loss depends on statistics of the whole batch
     /// (class means, covariances) takes them over the union batch with
     /// [`Peers::union`] and returns [`Peers::global_loss`] of its loss, as MSTN's
-    /// [`CentroidAlignment`] does. See [`peers`](crate::peers).
+    /// [`CentroidAlignment`] does. See [`peers`](shiftkit_peers).
     pub fn peers(&self) -> Peers {
         self.peers
     }

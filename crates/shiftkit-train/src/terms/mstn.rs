@@ -7,7 +7,7 @@ use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, Cen
 use super::adversarial::check_steepness;
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
-use crate::config::check_non_negative;
+use crate::check::check_non_negative;
 use crate::schedule::scheduled_alpha;
 
 /// Moving semantic transfer (MSTN, Xie et al., ICML 2018): the source class centroids of the

@@ -18,7 +18,6 @@ mod peers;
 mod pseudo_labels;
 mod reads;
 mod schedule;
-mod select;
 mod shapes;
 mod terms;
 mod warmup;

@@ -95,7 +95,8 @@ fn mcc_is_zero_for_one_hot_predictions_and_largest_for_uniform_ones() {
     assert!(mcc(&one_hot, 4, k) < 1e-12);
     let uniform = vec![0.7; 4 * k];
     assert_close(&[mcc(&uniform, 4, k)], &[2.0 / 3.0], 1e-12, "uniform");
-    // A class no row gives any probability (exp underflows): its row counts 0, not NaN.
+    // A class no row gives any probability (exp underflows): finite, not NaN (its row is the
+    // predictions of the rows closest to it, the limit of a vanishing probability).
     let absent: Vec<f64> = (0..4)
         .flat_map(|i| [if i % 2 == 0 { 3000.0 } else { 0.0 }, 0.0, -3000.0])
         .collect();
@@ -114,4 +115,45 @@ fn mcc_gradient_matches_finite_differences_with_the_weights_held() {
     let loss = class_confusion(x.clone(), TEMPERATURE);
     let got = to_vec(x.grad(&loss.backward()).unwrap());
     assert_close(&got, &fd, 1e-6, "dMCC/dz");
+}
+
+/// In f32, as training runs: an epoch's short last target batch (3 rows) of logits as far
+/// apart as the MLP's grow on textured digits (up to about 120). Some classes then get a
+/// probability of about `e^-80` in every row, and the confusion's row of such a class sums
+/// to about 1e-35: dividing the row by its sum has a gradient of `-C / sum^2`, and the square
+/// is 0 in f32, so the gradient was infinite or NaN (the loss itself finite), and the next
+/// step's weights NaN. Computed without that division, the value and the gradient are finite
+/// and equal the f64 computation's.
+#[test]
+fn mcc_stays_finite_in_f32_where_a_class_is_all_but_absent() {
+    // flex, the default CPU backend: no test here runs it in f64, so its tensors stay f32.
+    type F32 = Autodiff<burn::backend::Flex>;
+    let (n, k) = (3, 10);
+    // Rounded to f32 first, so that both computations see the same logits.
+    let z: Vec<f64> = values(n * k, 2)
+        .iter()
+        .map(|v| f64::from((v * 120.0) as f32))
+        .collect();
+    let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+    let x = burn::tensor::Tensor::<F32, 2>::from_data(
+        burn::tensor::TensorData::new(z32, [n, k]),
+        &Default::default(),
+    )
+    .require_grad();
+    assert_eq!(x.dtype(), burn::tensor::DType::F32);
+    let loss = class_confusion(x.clone(), TEMPERATURE);
+    let grad = to_vec(x.grad(&loss.backward()).unwrap());
+    let value = to_vec(loss)[0];
+    assert!(value.is_finite(), "loss {value}");
+    assert!(grad.iter().all(|g| g.is_finite()), "gradient {grad:?}");
+    let x = matrix::<Ad>(&z, n, k).require_grad();
+    let loss = class_confusion(x.clone(), TEMPERATURE);
+    let grad_f64 = to_vec(x.grad(&loss.backward()).unwrap());
+    assert_close(&[value], &to_vec(loss), 1e-5, "f32 MCC");
+    // The rows are confident, so the gradient is small: compared relative to its largest.
+    let largest = grad_f64.iter().fold(0.0_f64, |m, g| m.max(g.abs()));
+    assert!(largest > 0.0);
+    for (g, e) in grad.iter().zip(&grad_f64) {
+        assert!((g - e).abs() <= 1e-3 * largest, "dMCC/dz: {g} against {e}");
+    }
 }

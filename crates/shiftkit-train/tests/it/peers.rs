@@ -17,8 +17,8 @@ use burn::data::dataloader::DataLoaderBuilder;
 use serde::{Deserialize, Serialize};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::ShallowEncoderConfig;
+use shiftkit_peers::{Nodes, PeerConfig};
 use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
-use shiftkit_train::peers::{Nodes, PeerConfig};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, TrainError};
 
@@ -557,7 +557,7 @@ fn as_child(role: &str) {
         .map(|p| p.parse().unwrap())
         .collect();
     if role == "orchestrator" {
-        shiftkit_train::peers::run_orchestrator(ports[0]).unwrap();
+        shiftkit_peers::run_orchestrator(ports[0]).unwrap();
         return;
     }
     if let Some(node) = role.strip_prefix("raw ") {

@@ -1,4 +1,4 @@
-//! Matrix products on host slices, written straight into a buffer this crate owns.
+//! Matrix products on host slices, written straight into a buffer the caller owns.
 //!
 //! The one place in the workspace with `unsafe` code: a call of the `gemm` crate (the kernels
 //! Burn's flex backend uses), behind safe functions that check every extent first, and an
@@ -8,39 +8,27 @@
 
 /// Where a product runs: on the calling thread, or split over Burn's thread pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Threads {
+pub enum Threads {
     /// On the calling thread.
     Caller,
     /// Over the rayon pool the caller is in (the global one from a plain thread), as Burn's flex
-    /// backend runs its large products. Only flex's products take it.
-    #[cfg_attr(not(any(feature = "flex", test)), allow(dead_code))]
+    /// backend runs its large products.
     Pool,
-}
-
-impl Threads {
-    /// The choice Burn's flex backend makes for an `m x k` by `k x n` product: the pool from
-    /// `192^3` multiply-adds on. A product here with the same views and the same choice gives
-    /// the values of flex's `matmul` bit for bit (`gemm` splits the output over threads, never
-    /// a sum).
-    #[cfg(feature = "flex")]
-    pub fn as_flex(m: usize, k: usize, n: usize) -> Self {
-        const POOL_FROM: usize = 192 * 192 * 192;
-        if m.saturating_mul(n).saturating_mul(k) >= POOL_FROM {
-            Self::Pool
-        } else {
-            Self::Caller
-        }
-    }
 }
 
 /// A read-only strided matrix view of a slice: element `(i, j)` is
 /// `data[i * row_stride + j * col_stride]`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct MatRef<'a> {
+pub struct MatRef<'a> {
+    /// The slice the matrix lives in.
     pub data: &'a [f32],
+    /// Rows.
     pub rows: usize,
+    /// Columns.
     pub cols: usize,
+    /// Elements from one row to the next.
     pub row_stride: usize,
+    /// Elements from one column to the next.
     pub col_stride: usize,
 }
 
@@ -97,7 +85,7 @@ impl<'a> MatRef<'a> {
 /// # Panics
 ///
 /// When the shapes do not chain, `dst` has the wrong length, or a view leaves its slice.
-pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
+pub fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
     let [m, k, n] = checked_dims(lhs, rhs);
     assert_eq!(Some(dst.len()), m.checked_mul(n), "output length");
     if k == 0 {
@@ -129,7 +117,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
 /// # Panics
 ///
 /// As [`matmul`].
-pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
+pub fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
     product_on(lhs, rhs, Threads::Caller)
 }
 
@@ -139,10 +127,10 @@ pub(crate) fn product(lhs: MatRef<'_>, rhs: MatRef<'_>) -> Vec<f32> {
 /// operand, and first copies a left operand whose rows are not contiguous element by element.
 /// When that copy is the larger one (a weight gradient: both operands `[channels, pixels]`,
 /// `rhs` the wider), the product is computed column-major instead, copying `lhs`, and
-/// transposed into place ([`Orientation`]). Each element is the same sum in the same order
+/// transposed into place (`Orientation`). Each element is the same sum in the same order
 /// either way: `gemm` blocks the inner dimension by `k` alone. (Copying the strided operand
 /// tile by tile before `gemm` was tried: slower, `gemm` still packs it again.)
-pub(crate) fn product_on(lhs: MatRef<'_>, rhs: MatRef<'_>, threads: Threads) -> Vec<f32> {
+pub fn product_on(lhs: MatRef<'_>, rhs: MatRef<'_>, threads: Threads) -> Vec<f32> {
     let [m, k, n] = checked_dims(lhs, rhs);
     let len = m.checked_mul(n).expect("output length overflows");
     if k == 0 {

@@ -11,13 +11,14 @@ use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::Encoder;
 
+use super::DannTrainer;
 use crate::evaluate::count_correct;
 use crate::losses::cross_entropy;
-use crate::metrics::StepNumbers;
-use crate::peers::Peers;
+use crate::metrics::{StepAt, StepNumbers};
 use crate::split::SplitGraphs;
 use crate::terms::{AdaptationTerm, TermInputs};
-use crate::{DannModel, DannTrainer, TrainError, TrainableEncoder};
+use crate::{DannModel, TrainError, TrainableEncoder};
+use shiftkit_peers::Peers;
 
 /// The features of a step.
 struct Encoded<B: AutodiffBackend, M> {
@@ -36,16 +37,6 @@ struct Losses<B: AutodiffBackend> {
     /// `ce, total, source_correct, disc_correct, latent_norm_sum`, then each term's loss.
     summary: Vec<Tensor<B, 1>>,
     reversal: Option<f64>,
-}
-
-/// Where a step stands: its place in the run and the schedules' values.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StepAt {
-    pub(crate) epoch: usize,
-    pub(crate) step: usize,
-    pub(crate) progress: f64,
-    pub(crate) lr: f64,
-    pub(crate) warmup: bool,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>

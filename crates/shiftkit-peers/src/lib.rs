@@ -1,8 +1,10 @@
 //! Data-parallel training: several peers, each with its own device and its own shard of the
 //! source and target data, train one model together on Burn's collective engine
-//! (`burn-collective`, feature `collective`).
+//! (`burn-collective`, feature `collective`). This crate is the communication: who the peers
+//! are ([`PeerConfig`], [`Nodes`], [`Peers`]) and the operations between them; the trainer
+//! (`shiftkit-train`'s `DannTrainer::join`) runs a step over them.
 //!
-//! Each peer runs a [`DannTrainer`](crate::DannTrainer) on its shards and
+//! Each peer runs a `DannTrainer` on its shards and
 //! joins (`DannTrainer::join`) the group described by a [`PeerConfig`]: threads of one
 //! process, or threads of several processes on one or several machines ([`Nodes`]). Every step, the
 //! peers' gradients are summed (one all-reduce of all of them, packed) and divided by the peer
@@ -15,15 +17,15 @@
 //!   the same on every peer (joining checks that every peer has as many steps per epoch).
 //! - **MSTN's target centroids**: the per-class sums and counts of both batches are summed over
 //!   the peers before the means and the moving average are taken, so the centroids are those
-//!   of one process on the union batch ([`CentroidAligner::batch_sums`](shiftkit_align::CentroidAligner::batch_sums)).
+//!   of one process on the union batch (`shiftkit_align::CentroidAligner::batch_sums`).
 //!   Terms of your own do the same with [`Peers::union`] (a statistic of the union batch
 //!   whose gradient reaches this peer's rows) and [`Peers::global_loss`]; [`Peers::sum`] is
 //!   detached, for what carries no gradient (counts, moving averages).
 //! - **Metrics**: the steps' losses and counts are summed over the peers before they are
-//!   read (one all-reduce per read window, [`reads`](crate::reads)), so every peer's history
+//!   read (one all-reduce per read window of the trainer's device reads), so every peer's history
 //!   is the union batch's; the target tracking likewise at the end of each epoch.
 //! - **Non-finite losses**: a NaN on any peer is in the sum every peer reads, so every peer
-//!   stops with [`TrainError::NonFiniteLoss`] naming the same step, back on the same weights
+//!   stops with the trainer's non-finite-loss error naming the same step, back on the same weights
 //!   (those of the window's start).
 //! - **Batch normalisation**: each peer normalises with its own shard's statistics (as
 //!   PyTorch's `DistributedDataParallel` without `SyncBatchNorm`); synchronising them would
@@ -31,14 +33,14 @@
 //!   does not expose. The running statistics are averaged over the peers at the end of every
 //!   epoch, so every peer holds the same model for evaluation.
 //! - **Random draws** (dropout): each peer draws its host-drawn masks (the CPU default,
-//!   [`DropoutMasks::Host`](shiftkit_nn::DropoutMasks::Host)) from a stream of its own thread,
-//!   seeded from the run's seed, the epoch and its rank ([`shiftkit_nn::seed_thread_masks`]):
+//!   `shiftkit_nn::DropoutMasks::Host`) from a stream of its own thread,
+//!   seeded from the run's seed, the epoch and its rank (`shiftkit_nn::seed_thread_masks`):
 //!   the backend's generator is the process's, and peers on threads would take its draws in
 //!   whatever order they reach it. A run on threads is then reproducible. Masks drawn by the
 //!   backend's own sampler (the GPU default) still come from the backend's generator.
 //! - **Checkpoints**: every peer holds the same state, so the first peer of each process writes
 //!   it; every peer resumes before joining, and joining checks that all of them resumed at the
-//!   same step (see [`checkpoint`](crate::checkpoint#data-parallel-runs)).
+//!   same step (see `shiftkit_train::checkpoint`).
 //!
 //! With a BN-free encoder and no dropout, `P` peers with batch `b` each train the model that
 //! one process trains with batch `P b`, up to the order of floating-point sums (the tests check
@@ -48,18 +50,20 @@
 
 #[cfg(feature = "collective")]
 mod collective;
-mod join;
 #[cfg(feature = "collective")]
 mod nodes;
 
 use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 
-use crate::TrainError;
-use crate::config::bad;
+mod error;
+
+pub use error::PeerError;
+
+use crate::error::bad;
 
 #[cfg(feature = "collective")]
-pub(crate) use collective::{average_state, broadcast_parameters, finish, register, sum_gradients};
+pub use collective::{average_state, broadcast_parameters, finish, register, sum_gradients};
 #[cfg(feature = "collective")]
 pub use nodes::run_orchestrator;
 
@@ -103,8 +107,8 @@ impl Nodes {
     ///
     /// # Errors
     ///
-    /// [`TrainError::Collective`] when the address does not end in a port.
-    pub fn orchestrator_port(&self) -> Result<u16, TrainError> {
+    /// [`PeerError::Collective`] when the address does not end in a port.
+    pub fn orchestrator_port(&self) -> Result<u16, PeerError> {
         host_and_port(&self.orchestrator).map(|(_, port)| port)
     }
 
@@ -113,9 +117,9 @@ impl Nodes {
     ///
     /// # Errors
     ///
-    /// [`TrainError::InvalidHyperParameter`] naming `nodes` or `node rank`;
-    /// [`TrainError::Collective`] for an address that is not a `host:port`.
-    pub fn check(&self) -> Result<(), TrainError> {
+    /// [`PeerError::Setting`] naming `nodes` or `node rank`;
+    /// [`PeerError::Collective`] for an address that is not a `host:port`.
+    pub fn check(&self) -> Result<(), PeerError> {
         if self.count() == 0 {
             return bad("nodes", 0.0, ">= 1");
         }
@@ -130,13 +134,13 @@ impl Nodes {
 }
 
 /// `host:port` split into its host (not empty) and its port.
-pub(crate) fn host_and_port(address: &str) -> Result<(String, u16), TrainError> {
+pub(crate) fn host_and_port(address: &str) -> Result<(String, u16), PeerError> {
     address
         .rsplit_once(':')
         .filter(|(host, _)| !host.is_empty())
         .and_then(|(host, port)| Some((host, port.parse::<u16>().ok()?)))
         .map(|(host, port)| (host.to_string(), port))
-        .ok_or_else(|| TrainError::Collective {
+        .ok_or_else(|| PeerError::Collective {
             operation: "register",
             problem: format!("`{address}` is not a host:port address"),
         })
@@ -180,8 +184,12 @@ impl PeerConfig {
     }
 
     /// Checks the numbers: ranks within their counts, counts at least 1.
+    ///
+    /// # Errors
+    ///
+    /// [`PeerError::Setting`] naming the number out of range.
     #[cfg(feature = "collective")]
-    pub(crate) fn check(&self) -> Result<(), TrainError> {
+    pub fn check(&self) -> Result<(), PeerError> {
         if self.local_peers == 0 {
             return bad("peers", 0.0, ">= 1");
         }
@@ -209,15 +217,16 @@ pub struct Peers {
 
 impl Peers {
     /// A run of one.
-    pub(crate) const ALONE: Self = Self {
+    pub const ALONE: Self = Self {
         rank: 0,
         count: 1,
         local_rank: 0,
         across_nodes: false,
     };
 
+    /// Where the peer `peer` describes stands.
     #[cfg(feature = "collective")]
-    pub(crate) fn new(peer: &PeerConfig) -> Self {
+    pub fn new(peer: &PeerConfig) -> Self {
         Self {
             rank: peer.rank(),
             count: peer.peers(),
@@ -259,11 +268,11 @@ impl Peers {
     ///
     /// # Errors
     ///
-    /// [`TrainError::Collective`] when the collective operation failed.
+    /// [`PeerError::Collective`] when the collective operation failed.
     pub fn sum<B: AutodiffBackend, const D: usize>(
         &self,
         tensor: Tensor<B, D>,
-    ) -> Result<Tensor<B, D>, TrainError> {
+    ) -> Result<Tensor<B, D>, PeerError> {
         if self.alone() {
             return Ok(tensor.detach());
         }
@@ -279,7 +288,7 @@ impl Peers {
     pub fn union<B: AutodiffBackend, const D: usize>(
         &self,
         local: Tensor<B, D>,
-    ) -> Result<Tensor<B, D>, TrainError> {
+    ) -> Result<Tensor<B, D>, PeerError> {
         if self.alone() {
             return Ok(local);
         }
@@ -302,19 +311,19 @@ impl Peers {
 
     /// The sum over the peers of a tensor of the registered (inner) backend.
     #[cfg(feature = "collective")]
-    pub(crate) fn sum_inner<B: Backend, const D: usize>(
+    pub fn sum_inner<B: Backend, const D: usize>(
         &self,
         tensor: Tensor<B, D>,
-    ) -> Result<Tensor<B, D>, TrainError> {
+    ) -> Result<Tensor<B, D>, PeerError> {
         collective::sum(self.rank, tensor)
     }
 
     /// Without the `collective` feature no group can be joined, so there is nothing to sum.
     #[cfg(not(feature = "collective"))]
-    pub(crate) fn sum_inner<B: Backend, const D: usize>(
+    pub fn sum_inner<B: Backend, const D: usize>(
         &self,
         tensor: Tensor<B, D>,
-    ) -> Result<Tensor<B, D>, TrainError> {
+    ) -> Result<Tensor<B, D>, PeerError> {
         Ok(tensor)
     }
 }

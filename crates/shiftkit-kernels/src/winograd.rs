@@ -24,14 +24,14 @@
 
 use std::ops::Range;
 
-use super::gemm::{MatRef, matmul};
-use super::host::{Planes, wide};
+use crate::planes::{Planes, wide};
+use crate::product::{MatRef, matmul};
 
 /// Whether a convolution over `channels` input channels runs faster by Winograd's algorithm
 /// than by im2col and one product: from 16 channels on, where the 16 products outweigh the
 /// transforms (measured at 32 and 64: docs/performance.md). The reference CNN's second
 /// convolution and its input gradient take it; the first (one input channel) does not.
-pub(crate) fn pays(channels: usize) -> bool {
+pub fn pays(channels: usize) -> bool {
     channels >= 16
 }
 
@@ -69,7 +69,7 @@ fn transformed_filters(weight: &[f32], c_out: usize, c_in: usize) -> Vec<f32> {
 
 /// The weight of a convolution's input gradient: `w'[i, o, ky, kx] = w[o, i, 2 - ky, 2 - kx]`
 /// for `weight` `[C_out, C_in, 3, 3]`; `[C_in, C_out, 3, 3]`.
-pub(crate) fn flipped(weight: &[f32], c_out: usize, c_in: usize) -> Vec<f32> {
+pub fn flipped(weight: &[f32], c_out: usize, c_in: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; weight.len()];
     for o in 0..c_out {
         for i in 0..c_in {
@@ -329,7 +329,7 @@ fn a_transpose([a, b, c, d]: [&[f32]; 4], [o0, o1]: [&mut [f32]; 2], shift: f32)
 
 /// A 3x3 convolution (stride 1, padding 1) of `input` (`[C_in, N, H, W]`) with `weight`
 /// (`[C_out, C_in, 3, 3]`) plus `bias` (`[C_out]`, or none): `[C_out, N, H, W]`.
-pub(crate) fn conv_3x3(
+pub fn conv_3x3(
     input: &[f32],
     weight: &[f32],
     bias: Option<&[f32]>,
@@ -385,12 +385,7 @@ fn conv_3x3_body(
 /// The forward's products `M[p] = U[p] V[p]` give `dU[p] = dM[p] V[p]^T`, summed over the
 /// tiles (16 products `[C_out, tiles] x [tiles, C_in]`), with `dM = A dY A^T` the output
 /// gradient of each tile spread back over its 16 points, and `dW = G^T dU G`.
-pub(crate) fn weight_gradient(
-    input: &[f32],
-    grad: &[f32],
-    shape: Planes,
-    c_out: usize,
-) -> Vec<f32> {
+pub fn weight_gradient(input: &[f32], grad: &[f32], shape: Planes, c_out: usize) -> Vec<f32> {
     wide(
         #[inline(always)]
         || weight_gradient_body(input, grad, shape, c_out),
@@ -513,12 +508,12 @@ fn a_columns([x, y]: [f32; 2]) -> [f32; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lowering::gemm::product;
-    use crate::lowering::host::{self, ConvShape, col2im_3x3, im2col_3x3};
+    use crate::lowered::{ConvShape, col2im_3x3, im2col_3x3};
+    use crate::product::product;
 
     /// The host kernels' test values, scaled into about [-1, 1].
     fn values(len: usize, seed: u32) -> Vec<f32> {
-        host::tests::values(len, seed)
+        crate::lowered::tests::values(len, seed)
             .into_iter()
             .map(|v| v / 16.0)
             .collect()

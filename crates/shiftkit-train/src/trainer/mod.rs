@@ -1,6 +1,11 @@
+mod checkpoint;
+mod epoch;
+mod join;
+mod reads;
+mod step;
+
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Instant;
 
 use burn::data::dataloader::DataLoader;
 use burn::module::{AutodiffModule, Module, ModuleDisplay};
@@ -12,18 +17,12 @@ use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::{DomainDiscriminator, Encoder};
 
+use crate::check::check_positive;
 use crate::checkpoint::Checkpoints;
-use crate::config::check_positive;
-use crate::evaluate::{EvalResult, check_batch, count_correct, evaluate};
-use crate::host::host_backend;
-use crate::metrics::{EpochSums, TargetTracking, Tracked};
+use crate::evaluate::{EvalResult, check_batch, evaluate};
+use crate::metrics::StepAt;
 use crate::observer::{Silent, StepReport, TrainObserver};
-use crate::optim::Adam;
-use crate::peers::Peers;
-use crate::plan::{Cycler, Plan, Scan, check_step_batch, scan_loader, steps_per_epoch};
-use crate::schedule::scheduled_lr;
-use crate::seed::{epoch_seed, mix64};
-use crate::step::StepAt;
+use crate::plan::{Plan, Scan, check_step_batch, scan_loader, steps_per_epoch};
 use crate::terms::{
     AdaptationTerm, CentroidAlignment, ClassConfusion, ConditionalAdversarial, CovarianceAlignment,
     DomainAdversarial, MeanDiscrepancy,
@@ -32,6 +31,9 @@ use crate::{
     Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError,
     TrainableEncoder, alarms,
 };
+use shiftkit_nn::host_backend;
+use shiftkit_optim::Adam;
+use shiftkit_peers::Peers;
 
 /// A data loader of one domain's batches, as Burn builds them.
 pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, D>>>;
@@ -89,7 +91,7 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 ///
 /// With the feature `collective`, trainers on several threads (one device each, each with its
 /// shards of the data) `join` one data-parallel run on Burn's collective engine
-/// and train one model: see [`peers`](crate::peers).
+/// and train one model: see [`peers`](shiftkit_peers).
 ///
 /// # Observability
 ///
@@ -117,42 +119,42 @@ where
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: ModuleDisplay,
 {
-    pub(crate) config: DannConfig,
-    pub(crate) device: B::Device,
+    config: DannConfig,
+    device: B::Device,
     /// Whether the backend computes in host memory, where the two domains' passes can run on
     /// two threads.
-    pub(crate) host: bool,
-    pub(crate) model: Option<DannModel<B, M>>,
-    pub(crate) optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
-    pub(crate) terms: Vec<Box<dyn AdaptationTerm<B>>>,
+    host: bool,
+    model: Option<DannModel<B, M>>,
+    optimizer: OptimizerAdaptor<Adam, DannModel<B, M>, B>,
+    terms: Vec<Box<dyn AdaptationTerm<B>>>,
     /// The term the discriminator was built for.
-    pub(crate) head: Option<HeadClaim>,
-    pub(crate) source: DomainLoader<B, D>,
-    pub(crate) target: DomainLoader<B, D>,
+    head: Option<HeadClaim>,
+    source: DomainLoader<B, D>,
+    target: DomainLoader<B, D>,
     /// What the scans of the two loaders found: their batches and batch sizes.
     scans: [Scan; 2],
-    pub(crate) epochs_done: usize,
-    pub(crate) steps_done: usize,
-    pub(crate) adaptation_steps_done: usize,
+    epochs_done: usize,
+    steps_done: usize,
+    adaptation_steps_done: usize,
     /// The epochs the schedules run over (see [`with_planned_epochs`](Self::with_planned_epochs)).
-    pub(crate) planned_epochs: usize,
-    pub(crate) history: Vec<EpochRecord>,
+    planned_epochs: usize,
+    history: Vec<EpochRecord>,
     /// Under [`CollapsePolicy::RestoreBest`]: the alarm-free epoch with the best source
     /// accuracy, and its model.
-    pub(crate) best: Option<(usize, f64, DannModel<B, M>)>,
+    best: Option<(usize, f64, DannModel<B, M>)>,
     /// Where a checkpoint is written after every epoch, if anywhere.
-    pub(crate) checkpoints: Option<Checkpoints>,
+    checkpoints: Option<Checkpoints>,
     /// The group of a data-parallel run this trainer has joined (one peer, itself, when none).
-    pub(crate) peers: Peers,
+    peers: Peers,
     /// Whether it is registered with the collective engine, and must leave it.
-    pub(crate) registered: bool,
+    registered: bool,
     /// When `fit` failed inside an epoch after applying some of its steps: that epoch and the steps
     /// applied since the last whole epoch (over every failed attempt). No checkpoint is written of
     /// such a state (it would resume as if the epoch had not begun); cleared when an epoch
     /// completes or a checkpoint is loaded.
-    pub(crate) stopped_inside: Option<(usize, usize)>,
+    stopped_inside: Option<(usize, usize)>,
     /// Reads of the device by the training loop (see [`host_reads`](Self::host_reads)).
-    pub(crate) host_reads: usize,
+    host_reads: usize,
 }
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
@@ -613,198 +615,6 @@ where
     /// checkpoints are not counted. See [`reads`](crate::reads).
     pub fn host_reads(&self) -> usize {
         self.host_reads
-    }
-
-    /// What a step reports to observers.
-    pub(crate) fn report(&self, numbers: &crate::metrics::StepNumbers) -> StepReport {
-        let at = &numbers.at;
-        let term = |name: &str| {
-            self.terms
-                .iter()
-                .zip(&numbers.terms)
-                .find(|(term, _)| term.name() == name)
-                .map_or(0.0, |(_, value)| *value)
-        };
-        StepReport {
-            epoch: at.epoch,
-            step: at.step,
-            steps_in_epoch: self.steps_per_epoch(),
-            ce_loss: numbers.ce,
-            domain_loss: term("domain"),
-            semantic_loss: term("semantic"),
-            mmd_loss: term("mmd"),
-            term_losses: self
-                .terms
-                .iter()
-                .zip(&numbers.terms)
-                .map(|(term, value)| (term.name().to_string(), *value))
-                .collect(),
-            total_loss: numbers.total,
-            alpha: numbers.reversal,
-            lr: at.lr,
-        }
-    }
-
-    /// The evaluation-mode predictions on a target batch: correct count and per-class counts,
-    /// left on the device. It neither trains nor touches batch-norm statistics.
-    fn track_target(&self, target: &DomainBatch<B, D>) -> Tracked<B::InnerBackend> {
-        let n = target.len();
-        let logits = self
-            .model_ref()
-            .encoder
-            .valid()
-            .forward(target.inputs.clone().inner());
-        let correct = count_correct(logits.clone(), target.labels.clone().inner());
-        let histogram = logits
-            .argmax(1)
-            .reshape([n])
-            .one_hot::<2>(self.config.num_classes)
-            .sum_dim(0)
-            .reshape([self.config.num_classes]);
-        (correct, histogram, n)
-    }
-
-    pub(crate) fn model_ref(&self) -> &DannModel<B, M> {
-        self.model
-            .as_ref()
-            .expect("the model is present between steps")
-    }
-
-    fn run_epoch(
-        &mut self,
-        plan: &Plan,
-        observer: &mut dyn TrainObserver,
-    ) -> Result<EpochRecord, TrainError> {
-        let started = Instant::now();
-        let epoch = self.epochs_done + 1;
-        self.seed_epoch(epoch);
-        let warmup = epoch <= self.config.warmup_epochs;
-        let adaptation_epoch = epoch.saturating_sub(self.config.warmup_epochs);
-        let (source_loader, target_loader) = (self.source.clone(), self.target.clone());
-        let fixed = self.fixed_shapes();
-        let mut source = Cycler::new(source_loader.as_ref(), self.scans[0].batches(fixed).1);
-        let mut target = Cycler::new(target_loader.as_ref(), self.scans[1].batches(fixed).1);
-        let mut sums = EpochSums::new(self.terms.len());
-        let mut tracking = TargetTracking::default();
-        let (mut alpha, mut lr) = (0.0, self.config.lr);
-        let mut reading = self.start_reading();
-
-        for step in 1..=plan.steps_per_epoch {
-            let (Some(source_batch), Some(target_batch)) = (source.next(), target.next()) else {
-                break;
-            };
-            let at = self.step_at(plan, (epoch, step), adaptation_epoch, warmup);
-            lr = at.lr;
-            if (step - 1) % self.config.track_every == 0 {
-                tracking.add(self.track_target(&target_batch));
-            }
-            let batches = (source_batch, target_batch, &at);
-            let (next, read) = self.read_step(reading, batches, &mut sums, observer)?;
-            (reading, alpha) = (next, read.unwrap_or(alpha));
-        }
-        alpha = self
-            .finish_reading(reading, &mut sums, observer)?
-            .unwrap_or(alpha);
-        let (tgt_acc, tgt_majority) = tracking.read(self.peers, &mut self.host_reads)?;
-        self.average_state()?;
-        // Counted only once nothing can fail: the epochs done and the history's records stay
-        // one to one, which a checkpoint's reader checks.
-        self.epochs_done = epoch;
-        Ok(self.record(
-            epoch,
-            &sums,
-            (tgt_acc, tgt_majority),
-            (alpha, lr),
-            warmup,
-            started,
-        ))
-    }
-
-    /// Seeds the backend for `epoch`. An epoch's random draws depend on the seed and the epoch
-    /// alone, so that a run resumed from a checkpoint draws what the uninterrupted run drew.
-    /// Peer 0 of a data-parallel run draws what one process draws; the others, streams of
-    /// their own.
-    fn seed_epoch(&self, epoch: usize) {
-        let rank = self.peers.rank() as u64;
-        let rank_stream = if rank == 0 { 0 } else { mix64(rank) };
-        let seed = epoch_seed(self.config.seed, epoch) ^ rank_stream;
-        B::seed(&self.device, seed);
-        if !self.peers.alone() {
-            // Peers on threads of one process share the backend's generator: each draws its
-            // dropout masks from a stream of its own thread.
-            shiftkit_nn::seed_thread_masks(Some(seed));
-        }
-    }
-
-    /// Where the next step stands: its learning rate (by the steps done) and its schedules'
-    /// progress (by the adaptation steps done).
-    fn step_at(
-        &self,
-        plan: &Plan,
-        (epoch, step): (usize, usize),
-        adaptation_epoch: usize,
-        warmup: bool,
-    ) -> StepAt {
-        let progress = self.steps_done as f64 / plan.total_steps.max(1) as f64;
-        StepAt {
-            epoch,
-            step,
-            progress: plan.ramp_progress(
-                self.config.schedule_granularity,
-                self.adaptation_steps_done,
-                adaptation_epoch,
-            ),
-            lr: scheduled_lr(self.config.lr, self.config.lr_schedule, progress),
-            warmup,
-        }
-    }
-
-    /// The history record of an epoch.
-    fn record(
-        &self,
-        epoch: usize,
-        sums: &EpochSums,
-        (tgt_acc, tgt_majority): (f64, f64),
-        (alpha, lr): (f64, f64),
-        warmup: bool,
-        started: Instant,
-    ) -> EpochRecord {
-        let mut record = EpochRecord {
-            epoch,
-            ce_loss: sums.mean(sums.ce),
-            domain_loss: 0.0,
-            semantic_loss: 0.0,
-            mmd_loss: 0.0,
-            total_loss: sums.mean(sums.total),
-            src_acc: sums.source_correct / sums.source_seen.max(1) as f64,
-            tgt_acc,
-            alpha,
-            lr,
-            disc_acc: if sums.disc_seen == 0 {
-                0.0
-            } else {
-                sums.disc_correct / sums.disc_seen as f64
-            },
-            tgt_majority,
-            latent_norm: sums.latent_norm / sums.source_seen.max(1) as f64,
-            warmup,
-            steps: sums.steps,
-            seconds: started.elapsed().as_secs_f64(),
-            other_losses: Default::default(),
-            alarms: Vec::new(),
-        };
-        for (term, sum) in self.terms.iter().zip(&sums.terms) {
-            let mean = sums.mean(*sum);
-            match term.name() {
-                "domain" => record.domain_loss = mean,
-                "semantic" => record.semantic_loss = mean,
-                "mmd" => record.mmd_loss = mean,
-                other => {
-                    record.other_losses.insert(other.to_string(), mean);
-                }
-            }
-        }
-        record
     }
 }
 

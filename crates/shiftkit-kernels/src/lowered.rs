@@ -6,46 +6,9 @@
 
 use std::ops::Range;
 
-use super::gemm::{MatRef, matmul, product};
-use super::winograd;
-
-/// Size of one activation tensor, channel-major: channels, images, height, width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Planes {
-    pub channels: usize,
-    pub images: usize,
-    pub height: usize,
-    pub width: usize,
-}
-
-impl Planes {
-    pub fn from_dims([channels, images, height, width]: [usize; 4]) -> Self {
-        Self {
-            channels,
-            images,
-            height,
-            width,
-        }
-    }
-
-    fn plane(&self) -> usize {
-        self.height * self.width
-    }
-
-    pub fn len(&self) -> usize {
-        self.channels * self.images * self.plane()
-    }
-}
-
-/// Runs `f` compiled for the widest vector instructions the processor has (AVX-512 or AVX2,
-/// chosen at run time by `pulp`, as gemm chooses its kernels) instead of baseline x86-64's four
-/// lanes. The kernels it runs add, multiply and compare per lane, with their sums' order
-/// written out (`blocked_sum`'s lanes, a row's additions one after the other), so the values
-/// are the same bit for bit on any processor.
-#[inline(always)]
-pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(f)
-}
+use crate::planes::{Planes, wide};
+use crate::product::{MatRef, matmul, product};
+use crate::winograd;
 
 /// Walks the output rows `y` of tap `(ky, kx)` of a 3x3 convolution with padding 1 on one
 /// `height x width` plane: calls `f(y, Some((dst, src)))` when the source row `y + ky - 1`
@@ -84,7 +47,7 @@ fn for_each_tap_row(
 /// im2col for a 3x3 convolution with stride 1 and padding 1: `[C, N, H, W]` ->
 /// `[C * 9, N * H * W]`, row `c * 9 + ky * 3 + kx` holding, for every output pixel, the input
 /// value under tap `(ky, kx)` of channel `c` (zero outside the image).
-pub(crate) fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
+pub fn im2col_3x3(input: &[f32], shape: Planes) -> Vec<f32> {
     debug_assert_eq!(input.len(), shape.len());
     let plane = shape.plane();
     let row_len = shape.images * plane;
@@ -147,7 +110,7 @@ fn shifted_plane(cols: &mut Vec<f32>, image: &[f32], height: usize, width: usize
 /// The adjoint of [`im2col_3x3`]: `[C * 9, N * H * W]` -> `[C, N, H, W]`, each input pixel
 /// receiving the sum of the entries it was copied to.
 #[cfg(test)]
-pub(crate) fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
+pub fn col2im_3x3(cols: &[f32], shape: Planes) -> Vec<f32> {
     let mut input = vec![0.0f32; shape.len()];
     col2im_3x3_add(cols, shape, 0..shape.images, &mut input);
     input
@@ -193,12 +156,12 @@ fn col2im_3x3_add_body(cols: &[f32], shape: Planes, images: Range<usize>, input:
 
 /// Which input entry each pooled output came from: 0..4 for the window's top-left, top-right,
 /// bottom-left and bottom-right, [`NO_SOURCE`] where the ReLU cut the output to zero.
-pub(crate) const NO_SOURCE: u8 = 4;
+pub const NO_SOURCE: u8 = 4;
 
 /// Where a pooled output is written: its index in the output tensor for channel `c`, image
 /// `n`, pixel `p` of `pooled` pixels per plane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PooledLayout {
+pub enum PooledLayout {
     /// `[C, N, H / 2, W / 2]`, the input's order.
     ChannelMajor,
     /// `[N, C, H / 2, W / 2]`, the images' order (what a dense layer reads after flattening).
@@ -225,14 +188,16 @@ impl PooledLayout {
 
 /// Per-channel scale and shift applied before the pooling: `y = x * scale[c] + shift[c]`.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Affine<'a> {
+pub struct Affine<'a> {
+    /// The factor of each channel.
     pub scale: &'a [f32],
+    /// The offset of each channel.
     pub shift: &'a [f32],
 }
 
 /// Sizes of one lowered 3x3 convolution: `[C_out, C_in * 9] x [C_in * 9, N * H * W]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ConvShape {
+pub struct ConvShape {
     /// The input, `[C_in, N, H, W]`.
     pub input: Planes,
     /// Output channels.
@@ -253,7 +218,7 @@ impl ConvShape {
 
 /// A 3x3 convolution (stride 1, padding 1) of im2col's `cols` (`[C_in * 9, N * H * W]`) with
 /// `weight` (`[C_out, C_in * 9]`) plus `bias` (`[C_out]`): `[C_out, N * H * W]`.
-pub(crate) fn conv_3x3(cols: &[f32], weight: &[f32], bias: &[f32], shape: ConvShape) -> Vec<f32> {
+pub fn conv_3x3(cols: &[f32], weight: &[f32], bias: &[f32], shape: ConvShape) -> Vec<f32> {
     let (taps, pixels) = (shape.taps(), shape.pixels());
     let mut out = Vec::with_capacity(shape.out_channels * pixels);
     for &b in bias {
@@ -270,7 +235,7 @@ pub(crate) fn conv_3x3(cols: &[f32], weight: &[f32], bias: &[f32], shape: ConvSh
 
 /// What a convolution's weight gradient is computed from.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum ConvSource<'a> {
+pub enum ConvSource<'a> {
     /// The im2col matrix of the input: one product `g x cols^T`.
     Columns(&'a [f32]),
     /// The input itself, `[C_in, N, H, W]`: by Winograd's algorithm
@@ -281,7 +246,7 @@ pub(crate) enum ConvSource<'a> {
 /// The gradients of a 3x3 convolution (stride 1, padding 1) from the gradient of its output
 /// (`[C_out, N * H * W]`): the input's (`[C_in, N, H, W]`, when `input_grad`), the weight's
 /// and the bias's.
-pub(crate) fn conv_3x3_backward(
+pub fn conv_3x3_backward(
     grad: &[f32],
     source: ConvSource<'_>,
     weight: &[f32],
@@ -359,7 +324,7 @@ fn input_gradient(grad: &[f32], weight: &[f32], shape: ConvShape) -> Vec<f32> {
 ///
 /// Ties go to the first entry in row-major order; an output that is not positive has no
 /// source (the ReLU's gradient is zero there, as at 0 in PyTorch and Burn).
-pub(crate) fn affine_relu_max_pool_2x2(
+pub fn affine_relu_max_pool_2x2(
     input: &[f32],
     shape: Planes,
     affine: Affine<'_>,
@@ -492,7 +457,7 @@ fn gradient_if_source(g: f32, tap: u8) -> f32 {
 
 /// Batch statistics of channel-major `[C, N, H, W]` values, per channel: the mean and the
 /// biased variance (what batch norm normalises with), accumulated in `f64`.
-pub(crate) fn channel_statistics(input: &[f32], shape: Planes) -> (Vec<f32>, Vec<f32>) {
+pub fn channel_statistics(input: &[f32], shape: Planes) -> (Vec<f32>, Vec<f32>) {
     wide(
         #[inline(always)]
         || channel_statistics_body(input, shape),
@@ -541,16 +506,20 @@ fn blocked_sum(values: &[f32], f: impl Fn(f32) -> f32 + Copy) -> f64 {
 
 /// What the backward of batch norm + ReLU + pooling reads, besides the output gradient.
 #[derive(Debug)]
-pub(crate) struct NormPoolInputs<'a> {
+pub struct NormPoolInputs<'a> {
     /// The values batch norm received, `[C, N, H, W]`.
     pub input: &'a [f32],
+    /// The input's planes.
     pub shape: Planes,
+    /// How the pooled output was laid out.
     pub layout: PooledLayout,
     /// The pooling's recorded sources.
     pub taps: &'a [u8],
     /// Batch mean and `1 / sqrt(var + eps)` per channel.
     pub mean: &'a [f32],
+    /// `1 / sqrt(variance + epsilon)` of each channel.
     pub inv_std: &'a [f32],
+    /// Batch norm's scale of each channel.
     pub gamma: &'a [f32],
 }
 
@@ -569,7 +538,7 @@ pub(crate) struct NormPoolInputs<'a> {
 ///
 /// `g` is sparse (one entry per pooling window at most), so the sums run over the sources and
 /// `dx` is one dense pass plus the sources.
-pub(crate) fn batch_norm_relu_max_pool_2x2_backward(
+pub fn batch_norm_relu_max_pool_2x2_backward(
     grad: &[f32],
     saved: &NormPoolInputs<'_>,
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
@@ -651,12 +620,12 @@ fn batch_norm_relu_max_pool_2x2_backward_body(
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Deterministic values with ties and negatives: small integers, so that sums of a few
     /// products are exact.
-    pub(in crate::lowering) fn values(len: usize, seed: u32) -> Vec<f32> {
+    pub(crate) fn values(len: usize, seed: u32) -> Vec<f32> {
         (0..len)
             .map(|i| {
                 let h = (i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 27;

@@ -6,7 +6,7 @@ use crate::common;
 use common::{eval_loader, moons, moons_trainer, parameters, serial};
 
 use shiftkit_data::PointDataset;
-use shiftkit_train::select::{
+use shiftkit_select::{
     Candidate, NoTransfer, Param, SelectConfig, SelectError, SelectWarning, grid, select,
 };
 use shiftkit_train::{DannConfig, Method};
@@ -59,8 +59,8 @@ fn every_candidate_is_trained_scored_and_the_best_eligible_one_chosen() {
         }
     }
     let chosen = selection.best();
-    assert!(chosen.eligible());
-    for trained in selection.candidates.iter().filter(|t| t.eligible()) {
+    assert!(chosen.eligible);
+    for trained in selection.candidates.iter().filter(|t| t.eligible) {
         assert!(trained.kept.score <= chosen.kept.score);
     }
 
@@ -121,7 +121,7 @@ fn a_list_without_source_only_or_epochs_is_refused() {
     let pair = moons(1);
     let source = eval_loader(pair.source_test.clone());
     let target = eval_loader(pair.target_train.clone());
-    let try_select = |candidates: &[shiftkit_train::select::Candidate], epochs| {
+    let try_select = |candidates: &[shiftkit_select::Candidate], epochs| {
         select(
             candidates,
             |candidate| Ok(moons_trainer(&pair, candidate.config.clone(), 1)),
@@ -184,7 +184,7 @@ fn where_the_source_classes_do_not_reach_source_only_stands_at_its_last_epoch() 
     assert_eq!(kept.chosen, 0);
     let spread = baseline.scores.last().unwrap().effective_classes;
     assert!((1.0..2.0).contains(&spread), "{spread}");
-    let no_transfer = |selection: &shiftkit_train::select::Selection<_>| {
+    let no_transfer = |selection: &shiftkit_select::Selection<_>| {
         selection
             .warnings
             .iter()
@@ -212,7 +212,7 @@ fn where_the_source_classes_do_not_reach_source_only_stands_at_its_last_epoch() 
     let mut expected = 0;
     let mut best = f64::NEG_INFINITY;
     for (i, trained) in chosen.candidates.iter().enumerate() {
-        if trained.eligible() && trained.kept.score > best {
+        if trained.eligible && trained.kept.score > best {
             (expected, best) = (i, trained.kept.score);
         }
     }
@@ -280,6 +280,10 @@ fn a_candidate_that_diverges_is_left_out_and_the_others_are_chosen_from() {
         .collect();
     assert_eq!(labels, ["source_only", "dann domain-weight=0.1"]);
     assert!(selection.chosen < 2);
+    // The failed candidate is kept in the result, with its configuration and its error.
+    assert_eq!(selection.failed.len(), 1);
+    assert_eq!(selection.failed[0].candidate.config.domain_weight, 1.0);
+    assert!(selection.failed[0].error.contains("NaN"));
     assert!(
         matches!(&selection.warnings[0], SelectWarning::Failed { candidate, error }
             if candidate == "dann domain-weight=1" && error.contains("NaN")),

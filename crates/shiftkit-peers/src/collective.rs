@@ -9,31 +9,16 @@ use burn::module::{AutodiffModule, Module, ModuleMapper, ModuleVisitor, Param, P
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorPrimitive};
-use burn_collective::{CollectiveConfig, PeerId, ReduceOperation};
+use burn_collective::{CollectiveConfig, ReduceOperation};
 
-use super::{PeerConfig, Peers, nodes};
-use crate::TrainError;
-
-pub(super) fn peer_id(rank: usize) -> PeerId {
-    PeerId(u32::try_from(rank).unwrap_or(u32::MAX))
-}
-
-pub(super) fn failed(
-    operation: &'static str,
-) -> impl Fn(burn_collective::CollectiveError) -> TrainError {
-    move |error| TrainError::Collective {
-        operation,
-        problem: format!("{error:?}"),
-    }
-}
+use super::nodes::{self, failed, peer_id};
+use super::{PeerConfig, Peers};
+use crate::error::PeerError;
 
 /// Registers this peer with the collective engine of backend `B` (the inner backend of the
 /// trainer: collective operations take plain tensors). Returns when every local peer has
 /// registered. Across nodes it only records what each operation registers with.
-pub(crate) fn register<B: Backend>(
-    peer: &PeerConfig,
-    device: &B::Device,
-) -> Result<(), TrainError> {
+pub fn register<B: Backend>(peer: &PeerConfig, device: &B::Device) -> Result<(), PeerError> {
     let config = CollectiveConfig::default().with_num_devices(peer.local_peers());
     match peer.nodes() {
         Some(across) => nodes::record(peer, across, config),
@@ -43,7 +28,7 @@ pub(crate) fn register<B: Backend>(
 }
 
 /// Leaves the group. Every peer calls it once, at the end.
-pub(crate) fn finish<B: Backend>(rank: usize) -> Result<(), TrainError> {
+pub fn finish<B: Backend>(rank: usize) -> Result<(), PeerError> {
     if nodes::forget(rank) {
         // Every operation has finished its own registration.
         return Ok(());
@@ -55,7 +40,7 @@ pub(crate) fn finish<B: Backend>(rank: usize) -> Result<(), TrainError> {
 pub(crate) fn sum<B: Backend, const D: usize>(
     rank: usize,
     tensor: Tensor<B, D>,
-) -> Result<Tensor<B, D>, TrainError> {
+) -> Result<Tensor<B, D>, PeerError> {
     let device = tensor.device();
     let primitive = tensor.into_primitive().tensor();
     let summed = nodes::around::<B, _>(rank, &device, move || {
@@ -124,8 +109,8 @@ impl<B: AutodiffBackend> ModuleMapper<B> for Unpack<B> {
 fn through<B, M>(
     module: M,
     kind: Kind,
-    reduce: impl FnOnce(Tensor<B::InnerBackend, 1>) -> Result<Tensor<B::InnerBackend, 1>, TrainError>,
-) -> Result<M, TrainError>
+    reduce: impl FnOnce(Tensor<B::InnerBackend, 1>) -> Result<Tensor<B::InnerBackend, 1>, PeerError>,
+) -> Result<M, PeerError>
 where
     B: AutodiffBackend,
     M: Module<B>,
@@ -151,7 +136,7 @@ where
 /// A sum in which every other peer adds zeros, exact: `burn-collective` 0.21 broadcasts between
 /// the devices of one process but not across nodes (its global broadcast is unimplemented),
 /// and its all-reduce works in both.
-pub(crate) fn broadcast_parameters<B, M>(peers: Peers, module: M) -> Result<M, TrainError>
+pub fn broadcast_parameters<B, M>(peers: Peers, module: M) -> Result<M, PeerError>
 where
     B: AutodiffBackend,
     M: Module<B>,
@@ -167,7 +152,7 @@ where
 }
 
 /// The running statistics (tensors that take no gradient) averaged over the peers.
-pub(crate) fn average_state<B, M>(peers: Peers, module: M) -> Result<M, TrainError>
+pub fn average_state<B, M>(peers: Peers, module: M) -> Result<M, PeerError>
 where
     B: AutodiffBackend,
     M: Module<B>,
@@ -180,11 +165,11 @@ where
 /// The mean over the peers of every gradient in `grads`, in one all-reduce: the gradients are
 /// packed in the module's order of parameters (the same on every peer, whatever the
 /// parameters' ids), summed, divided by the peer count and unpacked.
-pub(crate) fn sum_gradients<B, M>(
+pub fn sum_gradients<B, M>(
     peers: Peers,
     module: &M,
     mut grads: GradientsParams,
-) -> Result<GradientsParams, TrainError>
+) -> Result<GradientsParams, PeerError>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B>,

@@ -5,8 +5,9 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
 
-use super::Peers;
-use crate::{DannModel, DannTrainer, TrainError, TrainableEncoder};
+use super::DannTrainer;
+use crate::{DannModel, TrainError, TrainableEncoder};
+use shiftkit_peers::Peers;
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
@@ -18,7 +19,7 @@ where
     /// operation registers, and the first waits for every node), checks that every peer takes
     /// as many steps per epoch and has done as many steps, and takes peer 0's parameters.
     /// Every peer calls it, each on its own thread with its own device and its own shards of
-    /// the source and the target data; see [`peers`](crate::peers) for what a step then does.
+    /// the source and the target data; see [`peers`](shiftkit_peers) for what a step then does.
     ///
     /// Call [`leave`](Self::leave) when training is over. With checkpoints, the first peer of
     /// each process writes them (every peer holds the same state); to continue a run, every
@@ -32,9 +33,9 @@ where
     /// per epoch (every peer gets it), [`TrainError::PeersOutOfStep`] when the peers have
     /// done different numbers of steps (they resumed from different epochs).
     #[cfg(feature = "collective")]
-    pub fn join(mut self, peer: super::PeerConfig) -> Result<Self, TrainError> {
+    pub fn join(mut self, peer: shiftkit_peers::PeerConfig) -> Result<Self, TrainError> {
         peer.check()?;
-        super::register::<B::InnerBackend>(&peer, &self.device)?;
+        shiftkit_peers::register::<B::InnerBackend>(&peer, &self.device)?;
         self.registered = true;
         self.peers = Peers::new(&peer);
         match self.start_together() {
@@ -71,7 +72,7 @@ where
             return Err(TrainError::PeersOutOfStep { steps: done });
         }
         let model = self.model_ref().clone();
-        self.model = Some(super::broadcast_parameters(self.peers, model)?);
+        self.model = Some(shiftkit_peers::broadcast_parameters(self.peers, model)?);
         Ok(())
     }
 
@@ -122,7 +123,7 @@ where
         let peers = std::mem::replace(&mut self.peers, Peers::ALONE);
         shiftkit_nn::seed_thread_masks(None);
         #[cfg(feature = "collective")]
-        super::finish::<B::InnerBackend>(peers.rank())?;
+        shiftkit_peers::finish::<B::InnerBackend>(peers.rank())?;
         let _ = peers;
         Ok(())
     }
@@ -143,7 +144,7 @@ where
             return Ok(grads);
         }
         #[cfg(feature = "collective")]
-        return super::sum_gradients(self.peers, model, grads);
+        return shiftkit_peers::sum_gradients(self.peers, model, grads).map_err(Into::into);
         #[cfg(not(feature = "collective"))]
         {
             let _ = model;
@@ -161,7 +162,7 @@ where
         {
             // On a failure, the model stays as it was.
             let model = self.model_ref().clone();
-            self.model = Some(super::average_state(self.peers, model)?);
+            self.model = Some(shiftkit_peers::average_state(self.peers, model)?);
         }
         Ok(())
     }

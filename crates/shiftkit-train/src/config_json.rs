@@ -1,11 +1,12 @@
-//! Reading a [`DannConfig`] from JSON, including the flat layout of earlier versions, with an
+//! Reading a [`DannConfig`] from JSON, in its nested layout or in ShiftKit's flat one, with an
 //! error that names the field.
 
 use serde_json::{Map, Value};
 
-use crate::{DannConfig, TrainError};
+use crate::config::DannConfig;
+use crate::error::TrainError;
 
-/// Top-level keys of the flat layout and where they live now.
+/// ShiftKit's top-level keys and where they live in the nested layout.
 const MOVED: [(&str, &str, &str); 7] = [
     ("discriminator_hidden", "discriminator", "hidden_dim"),
     ("discriminator_layers", "discriminator", "hidden_layers"),
@@ -20,7 +21,23 @@ const MOVED: [(&str, &str, &str); 7] = [
     ("centroid_start", "centroids", "start"),
 ];
 
-pub(crate) fn from_json(text: &str) -> Result<DannConfig, TrainError> {
+impl DannConfig {
+    /// Reads a configuration from JSON, in its nested layout or in ShiftKit's flat one (its
+    /// parameters `discriminator_hidden` and `centroid_momentum`, and `discriminator_layers`,
+    /// `discriminator_dropout`, `discriminator_dropout_masks`, `discriminator_batch_norm`,
+    /// `centroid_start`, at the top level), which is moved into the nested configurations.
+    /// Missing fields take their defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::ConfigField`] naming the field that is unknown or has a value of the
+    /// wrong type, or `"(document)"` when the text is not a JSON object.
+    pub fn from_json(text: &str) -> Result<Self, TrainError> {
+        from_json(text)
+    }
+}
+
+fn from_json(text: &str) -> Result<DannConfig, TrainError> {
     let given: Value = serde_json::from_str(text).map_err(|e| field_error("(document)", e))?;
     let Value::Object(mut given) = given else {
         return Err(field_error("(document)", "not a JSON object"));

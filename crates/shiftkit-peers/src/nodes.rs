@@ -29,11 +29,23 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use burn::tensor::backend::Backend;
-use burn_collective::CollectiveConfig;
+use burn_collective::{CollectiveConfig, PeerId};
 
-use super::collective::{failed, peer_id};
 use super::{Nodes, PeerConfig, host_and_port};
-use crate::TrainError;
+use crate::error::PeerError;
+
+pub(super) fn peer_id(rank: usize) -> PeerId {
+    PeerId(u32::try_from(rank).unwrap_or(u32::MAX))
+}
+
+pub(super) fn failed(
+    operation: &'static str,
+) -> impl Fn(burn_collective::CollectiveError) -> PeerError {
+    move |error| PeerError::Collective {
+        operation,
+        problem: format!("{error:?}"),
+    }
+}
 
 /// How long a node waits for a port to be free or another node to listen.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -63,11 +75,11 @@ pub(super) fn record(
     peer: &PeerConfig,
     nodes: &Nodes,
     config: CollectiveConfig,
-) -> Result<(), TrainError> {
+) -> Result<(), PeerError> {
     let url = |host: &str, port: u16| {
         format!("ws://{host}:{port}")
             .parse()
-            .map_err(|_| TrainError::Collective {
+            .map_err(|_| PeerError::Collective {
                 operation: "register",
                 problem: format!("`{host}:{port}` is not a host:port address"),
             })
@@ -84,7 +96,7 @@ pub(super) fn record(
         }
     }
     // `PeerConfig::check` has checked the rank: this error is for a caller that did not.
-    let (own_host, port) = own.ok_or_else(|| TrainError::Collective {
+    let (own_host, port) = own.ok_or_else(|| PeerError::Collective {
         operation: "register",
         problem: format!(
             "node rank {} is not below {} nodes",
@@ -96,7 +108,7 @@ pub(super) fn record(
         .with_num_nodes(u32::try_from(nodes.count()).unwrap_or(u32::MAX))
         .with_node_address(url(&own_host, port)?)
         .with_data_service_port(port);
-    let next = orchestrator.checked_add(1).ok_or(TrainError::Collective {
+    let next = orchestrator.checked_add(1).ok_or(PeerError::Collective {
         operation: "register",
         problem: format!("the orchestrator's port {orchestrator} has no next port"),
     })?;
@@ -128,12 +140,12 @@ pub(super) fn forget(rank: usize) -> bool {
 /// starting) is given [`OPERATION_PATIENCE`]: a node that stopped, or a failure inside
 /// `burn-collective` 0.21 (rare: docs/scaling.md), would otherwise leave the others waiting for
 /// ever. The operation is then left on its own thread, and the peer gets
-/// [`TrainError::Collective`].
+/// [`PeerError::Collective`].
 pub(super) fn around<B, T>(
     rank: usize,
     device: &B::Device,
-    operation: impl FnOnce() -> Result<T, TrainError> + Send + 'static,
-) -> Result<T, TrainError>
+    operation: impl FnOnce() -> Result<T, PeerError> + Send + 'static,
+) -> Result<T, PeerError>
 where
     B: Backend,
     T: Send + 'static,
@@ -160,14 +172,14 @@ where
             // The receiver is gone only after a timeout, which has reported.
             let _ = sender.send(registered());
         })
-        .map_err(|error| TrainError::Collective {
+        .map_err(|error| PeerError::Collective {
             operation: "all-reduce",
             problem: format!("no thread for the operation: {error}"),
         })?;
     receiver
         .recv_timeout(OPERATION_PATIENCE)
         .unwrap_or_else(|_| {
-            Err(TrainError::Collective {
+            Err(PeerError::Collective {
                 operation: "all-reduce",
                 problem: format!(
                     "no answer from the other nodes in {} s: one stopped, or burn-collective \
@@ -186,8 +198,8 @@ fn registered<B: Backend, T>(
     rank: usize,
     device: &B::Device,
     registration: &Registration,
-    operation: impl FnOnce() -> Result<T, TrainError>,
-) -> Result<T, TrainError> {
+    operation: impl FnOnce() -> Result<T, PeerError>,
+) -> Result<T, PeerError> {
     let id = peer_id(rank);
     port_free(registration.port)?;
     let config = registration.configs[(registration.operations % 2) as usize].clone();
@@ -201,7 +213,7 @@ fn registered<B: Backend, T>(
 }
 
 /// Returns once `port` is free.
-fn port_free(port: u16) -> Result<(), TrainError> {
+fn port_free(port: u16) -> Result<(), PeerError> {
     let started = Instant::now();
     loop {
         match TcpListener::bind(("0.0.0.0", port)) {
@@ -210,7 +222,7 @@ fn port_free(port: u16) -> Result<(), TrainError> {
                 thread::sleep(Duration::from_millis(1));
             }
             Err(error) => {
-                return Err(TrainError::Collective {
+                return Err(PeerError::Collective {
                     operation: "register",
                     problem: format!("the data service's port {port}: {error}"),
                 });
@@ -220,8 +232,8 @@ fn port_free(port: u16) -> Result<(), TrainError> {
 }
 
 /// The socket address `host:port` resolves to (the first, when several).
-fn resolve(address: &str) -> Result<SocketAddr, TrainError> {
-    let unresolved = |problem: String| TrainError::Collective {
+fn resolve(address: &str) -> Result<SocketAddr, PeerError> {
+    let unresolved = |problem: String| PeerError::Collective {
         operation: "register",
         problem: format!("node {address}: {problem}"),
     };
@@ -233,12 +245,12 @@ fn resolve(address: &str) -> Result<SocketAddr, TrainError> {
 }
 
 /// Returns once every node in `others` accepts connections.
-fn listening(others: &[(String, SocketAddr)]) -> Result<(), TrainError> {
+fn listening(others: &[(String, SocketAddr)]) -> Result<(), PeerError> {
     let started = Instant::now();
     for (address, target) in others {
         while let Err(error) = TcpStream::connect_timeout(target, Duration::from_secs(1)) {
             if started.elapsed() >= PATIENCE {
-                return Err(TrainError::Collective {
+                return Err(PeerError::Collective {
                     operation: "all-reduce",
                     problem: format!(
                         "node {address}: not listening after {} s: {error}",
@@ -259,16 +271,16 @@ fn listening(others: &[(String, SocketAddr)]) -> Result<(), TrainError> {
 ///
 /// # Errors
 ///
-/// [`TrainError::Collective`] when its runtime cannot start or `port` is the last port.
-pub fn run_orchestrator(port: u16) -> Result<(), TrainError> {
-    let next = port.checked_add(1).ok_or(TrainError::Collective {
+/// [`PeerError::Collective`] when its runtime cannot start or `port` is the last port.
+pub fn run_orchestrator(port: u16) -> Result<(), PeerError> {
+    let next = port.checked_add(1).ok_or(PeerError::Collective {
         operation: "orchestrator",
         problem: format!("port {port} has no next port"),
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|error| TrainError::Collective {
+        .map_err(|error| PeerError::Collective {
             operation: "orchestrator",
             problem: error.to_string(),
         })?;

@@ -1,0 +1,4 @@
+//! The integration tests of shiftkit-select: one binary, one module per topic.
+
+mod common;
+mod select;
