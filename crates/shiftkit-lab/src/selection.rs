@@ -28,12 +28,25 @@ pub struct CandidateRecord {
     pub score: f64,
     /// The kept epoch.
     pub epoch: usize,
-    /// Whether the candidate could be chosen (its kept epoch raised no collapse alarm).
+    /// Whether the choice could take it: its kept epoch raised no collapse alarm, the
+    /// validator ranks it (a validator its loss optimises does not), and it shows the class
+    /// structure the no-transfer rule asks for where that rule fires.
     pub eligible: bool,
     /// Target-test accuracy of the kept model: measured after the choice, for the report.
     pub target_accuracy: f64,
     /// Source-test accuracy of the kept model.
     pub source_accuracy: f64,
+}
+
+/// A candidate whose training failed, in `selection.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedRecord {
+    /// `method param=value ...`, as [`Candidate::label`] writes it.
+    pub label: String,
+    /// The method and the values of the parameters varied.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// What failed.
+    pub error: String,
 }
 
 /// `selection.json`.
@@ -49,6 +62,9 @@ pub struct SelectionRecord {
     pub candidates: Vec<CandidateRecord>,
     /// The index of the chosen candidate.
     pub chosen: usize,
+    /// The candidates whose training failed (a non-finite loss, or the collapse guard
+    /// stopping it), with the error: left out of the choice.
+    pub failed: Vec<FailedRecord>,
     /// What the choice warns of (a target the source's classes do not reach, candidates
     /// that collapsed), as sentences.
     pub warnings: Vec<String>,
@@ -184,6 +200,15 @@ where
         seed: spec.seed,
         candidates: records,
         chosen: selection.chosen,
+        failed: selection
+            .failed
+            .iter()
+            .map(|f| FailedRecord {
+                label: f.candidate.label(),
+                params: params(&f.candidate),
+                error: f.error.clone(),
+            })
+            .collect(),
         warnings: selection.warnings.iter().map(ToString::to_string).collect(),
     };
     Ok((record, selection))
