@@ -9,19 +9,7 @@ use shiftkit_kernels::adam::{AdamStep, adam_update};
 use shiftkit_kernels::lowered::{ConvShape, conv_3x3, im2col_3x3};
 use shiftkit_kernels::planes::Planes;
 use shiftkit_kernels::winograd;
-
-/// Deterministic values in [-1, 1).
-fn values(n: usize, seed: u32) -> Vec<f32> {
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-    (0..n)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state as f32 / u32::MAX as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
+use shiftkit_testkit::values_f32 as values;
 
 fn kernels(c: &mut Criterion) {
     // The CNN's first block: 1 -> 32 channels on 64 images of 28x28.

@@ -254,7 +254,7 @@ fn check_request(candidates: &[Candidate], config: &SelectConfig) -> Result<(), 
     if !candidates.iter().any(|c| c.method == Method::SourceOnly) {
         return Err(SelectError::NoSourceOnly);
     }
-    if config.epochs_for(1) == 0 {
+    if config.steps.unwrap_or(config.epochs) == 0 {
         return Err(SelectError::NoEpoch);
     }
     for share in [config.min_spread, config.min_structure] {
@@ -271,7 +271,7 @@ type ValidationData<'a, B, const D: usize> = (
     &'a dyn DataLoader<B, DomainBatch<B, D>>,
 );
 
-/// Trains one candidate for `config.epochs` epochs and scores those
+/// Trains one candidate for [`SelectConfig::epochs_for`] its trainer and scores the epochs
 /// [`SelectConfig::choose_epoch`] asks for (else the last): its run, with the best-scored
 /// epoch's model (and the last one's with `keep_last`), and the number of classes.
 fn train_candidate<'c, B, M, const D: usize>(

@@ -781,18 +781,14 @@ fn tables(record: &SuiteRecord, pairs: &[Pair], validator: Validator, keep: bool
             let (m, s) = mean_std(values);
             format!("{m:.2} ± {s:.2}")
         };
-        let points = |values: &[f64]| {
-            let (m, s) = mean_std(values);
-            format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s)
-        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
             v.name(),
             spread(&rhos),
             spread(&rhos_without),
-            points(&regrets_ranked),
-            points(&regrets),
+            row(&regrets_ranked),
+            row(&regrets),
             per_pair.join(" | ")
         );
     }

@@ -21,6 +21,7 @@ use burn::tensor::{Distribution, Tensor};
 use common::parameter_gradients_as;
 use shiftkit_nn::kernels::LoweringBackend;
 use shiftkit_nn::{CnnEncoder, CnnEncoderConfig, ConvAlgorithm, Encoder};
+use shiftkit_testkit::to_vec;
 
 type B = Autodiff<NdArray<f32>>;
 /// The reference: the backend's convolution in f64.
@@ -61,15 +62,11 @@ where
     let grads = (z.clone() * w).sum().backward();
     let evaluation = model.valid().encode(x.clone().inner());
     Outputs {
-        features: to_f64(z),
-        input_gradients: to_f64(x.grad(&grads).expect("the input's gradient")),
+        features: to_vec(z),
+        input_gradients: to_vec(x.grad(&grads).expect("the input's gradient")),
         parameter_gradients: parameter_gradients_as::<f64, A, _>(model, &grads),
-        evaluation: to_f64(evaluation),
+        evaluation: to_vec(evaluation),
     }
-}
-
-fn to_f64<A: burn::tensor::backend::Backend, const D: usize>(t: Tensor<A, D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().to_vec::<f64>().unwrap()
 }
 
 /// Builds the CNN with the lowered convolution, again with the backend's and the same weights,
@@ -113,7 +110,7 @@ where
     let x_reference =
         Tensor::<Reference, 4>::from_data(x.to_data().convert::<f64>(), &reference_device);
     let features = 3 * lowered.latent_dim();
-    let weights = to_f64(Tensor::<A, 1>::random(
+    let weights = to_vec(Tensor::<A, 1>::random(
         [features],
         Distribution::Default,
         &device,

@@ -55,7 +55,7 @@ where
     /// Whether the checkpoints `fit` will write after the next epoch can be written: their
     /// directory holds no checkpoint of that epoch or later (checked before training, so that
     /// no epoch is trained for a checkpoint that would be refused).
-    pub(crate) fn check_checkpoints(&self) -> Result<(), TrainError> {
+    pub(super) fn check_checkpoints(&self) -> Result<(), TrainError> {
         if let Some(checkpoints) = &self.checkpoints
             && self.peers.local_rank() == 0
         {

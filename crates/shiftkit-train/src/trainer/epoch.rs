@@ -7,6 +7,7 @@ use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::Encoder;
 
+use super::DannTrainer;
 use crate::evaluate::count_correct;
 use crate::metrics::{EpochSums, StepAt, TargetTracking, Tracked};
 use crate::observer::{StepReport, TrainObserver};
@@ -15,15 +16,13 @@ use crate::schedule::scheduled_lr;
 use crate::seed::{epoch_seed, mix64};
 use crate::{DannModel, EpochRecord, TrainError, TrainableEncoder};
 
-use super::DannTrainer;
-
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
     B: AutodiffBackend + GradientReversalBackend,
     M: TrainableEncoder<B, D>,
 {
     /// What a step reports to observers.
-    pub(crate) fn report(&self, numbers: &crate::metrics::StepNumbers) -> StepReport {
+    pub(super) fn report(&self, numbers: &crate::metrics::StepNumbers) -> StepReport {
         let at = &numbers.at;
         let term = |name: &str| {
             self.terms
@@ -71,7 +70,7 @@ where
         (correct, histogram, n)
     }
 
-    pub(crate) fn model_ref(&self) -> &DannModel<B, M> {
+    pub(super) fn model_ref(&self) -> &DannModel<B, M> {
         self.model
             .as_ref()
             .expect("the model is present between steps")

@@ -4,10 +4,10 @@
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::GradientReversalBackend;
+use shiftkit_peers::Peers;
 
 use super::DannTrainer;
 use crate::{DannModel, TrainError, TrainableEncoder};
-use shiftkit_peers::Peers;
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
@@ -135,7 +135,7 @@ where
     }
 
     /// The mean of the peers' gradients (the gradients themselves, alone).
-    pub(crate) fn mean_over_peers(
+    pub(super) fn mean_over_peers(
         &self,
         model: &DannModel<B, M>,
         grads: GradientsParams,
@@ -154,7 +154,7 @@ where
 
     /// At the end of an epoch: batch norm's running statistics averaged over the peers, so
     /// every peer holds the same model.
-    pub(crate) fn average_state(&mut self) -> Result<(), TrainError> {
+    pub(super) fn average_state(&mut self) -> Result<(), TrainError> {
         if self.peers.alone() {
             return Ok(());
         }

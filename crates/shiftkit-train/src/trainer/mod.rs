@@ -1,3 +1,8 @@
+//! [`DannTrainer`] and everything that touches its fields, which are private to this folder:
+//! construction and `fit` here; one epoch (`epoch`), one optimiser step (`step`), the windows
+//! of device reads (`reads`), what a checkpoint saves of the trainer and takes back
+//! (`checkpoint`), and its side of a data-parallel run (`join`).
+
 mod checkpoint;
 mod epoch;
 mod join;
@@ -15,7 +20,9 @@ use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::CentroidAligner;
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
-use shiftkit_nn::{DomainDiscriminator, Encoder};
+use shiftkit_nn::{DomainDiscriminator, Encoder, host_backend};
+use shiftkit_optim::Adam;
+use shiftkit_peers::Peers;
 
 use crate::check::check_positive;
 use crate::checkpoint::Checkpoints;
@@ -31,9 +38,6 @@ use crate::{
     Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError,
     TrainableEncoder, alarms,
 };
-use shiftkit_nn::host_backend;
-use shiftkit_optim::Adam;
-use shiftkit_peers::Peers;
 
 /// A data loader of one domain's batches, as Burn builds them.
 pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, D>>>;
@@ -536,7 +540,7 @@ where
     /// The passes an epoch begins over the source and the target loader: as many as its
     /// steps need, the shorter loader cycled (each pass advances a shuffling loader's
     /// generator, which resuming repeats).
-    pub(crate) fn passes_per_epoch(&self) -> [usize; 2] {
+    fn passes_per_epoch(&self) -> [usize; 2] {
         let steps = self.steps_per_epoch();
         let fixed = self.fixed_shapes();
         self.scans
@@ -545,13 +549,13 @@ where
     }
 
     /// The examples of the source and target loaders' longest batches.
-    pub(crate) fn batch_sizes(&self) -> [usize; 2] {
+    fn batch_sizes(&self) -> [usize; 2] {
         self.scans.each_ref().map(|scan| scan.batch_size)
     }
 
     /// Whether this run's training batches all have their loader's batch size
     /// ([`DannConfig::batch_shapes`] on this backend).
-    pub(crate) fn fixed_shapes(&self) -> bool {
+    fn fixed_shapes(&self) -> bool {
         self.config.batch_shapes.fixed(self.host)
     }
 
@@ -694,9 +698,9 @@ fn claim_head<B: AutodiffBackend>(
 /// The term the discriminator belongs to: it alone is given it
 /// ([`TermInputs::head`](crate::terms::TermInputs::head)).
 #[derive(Debug, Clone)]
-pub(crate) struct HeadClaim {
+struct HeadClaim {
     /// The term's place among the trainer's terms.
-    pub(crate) index: usize,
+    index: usize,
     /// The discriminator's input width it asked for.
     width: usize,
 }
@@ -728,7 +732,7 @@ fn scan_loaders<B: AutodiffBackend, M: Encoder<B>, const D: usize>(
 }
 
 /// Builds Adam over the model and the discriminator.
-pub(crate) fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
+fn adam<B: AutodiffBackend, M: AutodiffModule<B> + ModuleDisplay>(
     config: &DannConfig,
 ) -> OptimizerAdaptor<Adam, M, B> {
     OptimizerAdaptor::from(Adam::new(config.adam_epsilon, config.weight_decay))

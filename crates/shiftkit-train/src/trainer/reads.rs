@@ -6,6 +6,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
+use shiftkit_optim::Adam;
 
 use super::DannTrainer;
 use super::step::Launched;
@@ -14,10 +15,9 @@ use crate::metrics::{EpochSums, StepAt};
 use crate::model::{DannModel, TrainableEncoder};
 use crate::observer::TrainObserver;
 use crate::reads::READ_EVERY;
-use shiftkit_optim::Adam;
 
 /// The steps applied since the last read, and the trainer as it was before them.
-pub(crate) struct Window<B, M>
+pub(super) struct Window<B, M>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B> + ModuleDisplay,
@@ -37,7 +37,7 @@ where
     M::InnerModule: ModuleDisplay,
 {
     /// Adds a step applied in this window.
-    pub(crate) fn push(&mut self, step: Launched<B>) {
+    pub(super) fn push(&mut self, step: Launched<B>) {
         self.steps.push(step);
     }
 
@@ -48,7 +48,7 @@ where
 }
 
 /// How an epoch's steps are being read: in an open window, or each step before it is applied.
-pub(crate) enum Reading<B, M>
+pub(super) enum Reading<B, M>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B> + ModuleDisplay,
@@ -65,7 +65,7 @@ where
     M: TrainableEncoder<B, D>,
 {
     /// Starts reading an epoch's steps as the configuration asks on this backend.
-    pub(crate) fn start_reading(&mut self) -> Reading<B, M> {
+    pub(super) fn start_reading(&mut self) -> Reading<B, M> {
         let cheap = self.host && !self.peers.across_nodes();
         if self.config.device_reads.windowed(cheap) {
             Reading::Window(Box::new(self.open_window()))
@@ -82,7 +82,7 @@ where
     ///
     /// As [`close_window`](Self::close_window) and [`checked_step`](Self::checked_step): the
     /// trainer is left where the window found it, or as it was before this step.
-    pub(crate) fn read_step(
+    pub(super) fn read_step(
         &mut self,
         reading: Reading<B, M>,
         (source, target, at): (DomainBatch<B, D>, DomainBatch<B, D>, &StepAt),
@@ -117,7 +117,7 @@ where
     /// # Errors
     ///
     /// As [`close_window`](Self::close_window).
-    pub(crate) fn finish_reading(
+    pub(super) fn finish_reading(
         &mut self,
         reading: Reading<B, M>,
         sums: &mut EpochSums,

@@ -10,6 +10,7 @@ use burn::tensor::backend::AutodiffBackend;
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::Encoder;
+use shiftkit_peers::Peers;
 
 use super::DannTrainer;
 use crate::evaluate::count_correct;
@@ -18,7 +19,6 @@ use crate::metrics::{StepAt, StepNumbers};
 use crate::split::SplitGraphs;
 use crate::terms::{AdaptationTerm, TermInputs};
 use crate::{DannModel, TrainError, TrainableEncoder};
-use shiftkit_peers::Peers;
 
 /// The features of a step.
 struct Encoded<B: AutodiffBackend, M> {
@@ -47,7 +47,7 @@ where
     /// One optimiser step whose numbers stay on the device: `fit` reads them with the other
     /// steps of its read window ([`reads`](crate::reads)). The step is applied whatever its
     /// loss; the window's read finds a non-finite one and rolls the trainer back.
-    pub(crate) fn launch(
+    pub(super) fn launch(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
@@ -60,7 +60,7 @@ where
 
     /// One optimiser step read before it is applied: a non-finite loss leaves the trainer as
     /// it was. Returns what it measured.
-    pub(crate) fn checked_step(
+    pub(super) fn checked_step(
         &mut self,
         source: DomainBatch<B, D>,
         target: DomainBatch<B, D>,
@@ -202,7 +202,7 @@ where
 
     /// Fails with the first non-finite loss of a step: the cross-entropy, each term, the
     /// total.
-    pub(crate) fn check_finite(&self, numbers: &StepNumbers) -> Result<(), TrainError> {
+    pub(super) fn check_finite(&self, numbers: &StepNumbers) -> Result<(), TrainError> {
         let named = std::iter::once(("ce", numbers.ce))
             .chain(
                 self.terms
@@ -228,7 +228,7 @@ where
     /// [`host_reads`](Self::host_reads)); in a data-parallel run, summed over the peers first
     /// (one all-reduce), so that every peer reads the union batches' numbers, and a
     /// non-finite loss on any peer is non-finite on all.
-    pub(crate) fn read_steps(
+    pub(super) fn read_steps(
         &mut self,
         steps: &[Launched<B>],
     ) -> Result<Vec<StepNumbers>, TrainError> {
@@ -343,7 +343,7 @@ where
 }
 
 /// A step applied on the device whose numbers are not read yet.
-pub(crate) struct Launched<B: AutodiffBackend> {
+pub(super) struct Launched<B: AutodiffBackend> {
     /// `ce, total, source_correct, disc_correct, latent_norm_sum`, then each term's loss
     /// (none during warmup); detached.
     summary: Tensor<B, 1>,
