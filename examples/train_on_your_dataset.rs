@@ -75,6 +75,7 @@ impl<B: Backend> Batcher<B, Reading, DomainBatch<B, 2>> for ReadingBatcher {
         DomainBatch {
             inputs: Tensor::from_data(TensorData::new(values, [n, 4]), device),
             labels: Tensor::from_data(TensorData::new(labels, [n]), device),
+            values: None,
         }
     }
 }
@@ -110,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{} epochs, last domain loss {:.3}; {}: {:.1}% of {} readings",
         history.len(),
-        last.domain_loss,
+        last.loss("domain"),
         result.domain,
         100.0 * result.accuracy,
         result.n_samples

@@ -49,6 +49,7 @@ impl<B: Backend> Batcher<B, DigitItem, DomainBatch<B, 4>> for DigitBatcher {
                 device,
             ),
             labels: labels(items.iter().map(|item| item.label), device),
+            values: None,
         }
     }
 }
@@ -60,6 +61,7 @@ impl<B: Backend> Batcher<B, DigitItem, DomainBatch<B, 2>> for FlatDigitBatcher {
         DomainBatch {
             inputs: Tensor::from_data(TensorData::new(pixels, [n, IMAGE_PIXELS]), device),
             labels: labels(items.iter().map(|item| item.label), device),
+            values: None,
         }
     }
 }
@@ -71,6 +73,7 @@ impl<B: Backend> Batcher<B, PointItem, DomainBatch<B, 2>> for PointBatcher {
         DomainBatch {
             inputs: Tensor::from_data(TensorData::new(coordinates, [n, 2]), device),
             labels: labels(items.iter().map(|item| item.label), device),
+            values: None,
         }
     }
 }

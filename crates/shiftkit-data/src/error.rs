@@ -247,4 +247,275 @@ pub enum DataError {
         /// The pairs' names, comma-separated.
         expected: String,
     },
+
+    /// A `.npy` array (a file, or a member of a `.npz` archive) whose header does not parse or
+    /// whose data is cut short.
+    #[error("{path}, array {array}: not a readable NumPy array: {source}")]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// The array: `x` or `y`, or the key in the archive.
+        array: String,
+        /// The reader's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A `.npz` file that is not a readable zip archive, or a member that does not
+    /// decompress.
+    #[error("{path} is not a readable .npz (zip) archive: {source}")]
+    Npz {
+        /// The file.
+        path: PathBuf,
+        /// The zip reader's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A `.npz` archive without the array asked for.
+    #[error("{path} has no array {key:?} (it holds: {keys})")]
+    MissingArray {
+        /// The archive.
+        path: PathBuf,
+        /// The key asked for.
+        key: String,
+        /// The keys the archive holds, comma-separated.
+        keys: String,
+    },
+
+    /// An array of a dtype that cannot serve: features must be `u8`, `f32` or `f64`, labels
+    /// an integer or a float dtype.
+    #[error("{path}, array {array}: dtype {dtype} is not supported (expected {expected})")]
+    UnsupportedDtype {
+        /// The file.
+        path: PathBuf,
+        /// The array: `x` or `y`, or the key in the archive.
+        array: String,
+        /// The dtype found, as NumPy writes it (`<i4`, `|b1`, ...).
+        dtype: String,
+        /// The dtypes accepted.
+        expected: &'static str,
+    },
+
+    /// An array of a shape that cannot serve (wrong rank, or a zero-size axis past the
+    /// first).
+    #[error("{path}, array {array}: shape {shape:?} is not {expected}")]
+    ArrayShape {
+        /// The file.
+        path: PathBuf,
+        /// The array: `x` or `y`, or the key in the archive.
+        array: String,
+        /// The shape found.
+        shape: Vec<u64>,
+        /// The shapes accepted.
+        expected: &'static str,
+    },
+
+    /// The features and labels disagree on the number of samples.
+    #[error("{x_path} holds {x_count} samples but {y_path} holds {y_count} labels")]
+    ArrayCountMismatch {
+        /// The file of the features.
+        x_path: PathBuf,
+        /// The file of the labels (the same archive for a `.npz`).
+        y_path: PathBuf,
+        /// The samples in `x` (its first axis).
+        x_count: usize,
+        /// The labels in `y`.
+        y_count: usize,
+    },
+
+    /// A class label that is negative or beyond `u32`.
+    #[error(
+        "{path}: class {value} of sample {index} is not a class index (negative or above 4294967295)"
+    )]
+    InvalidClass {
+        /// The file.
+        path: PathBuf,
+        /// The sample (from 0).
+        index: usize,
+        /// The label found.
+        value: i128,
+    },
+
+    /// A feature or label value that is NaN or infinite.
+    #[error("{path}, array {array}: value of sample {index} is not finite")]
+    NonFiniteValue {
+        /// The file.
+        path: PathBuf,
+        /// The array: `x` or `y`, or the key in the archive.
+        array: String,
+        /// The sample (from 0).
+        index: usize,
+    },
+
+    /// A file or folder that holds no sample.
+    #[error("{path} holds no samples")]
+    NoSamples {
+        /// The file or folder.
+        path: PathBuf,
+    },
+
+    /// A CSV file the reader cannot parse (invalid UTF-8, an unclosed quote).
+    #[error("{path}: not readable as CSV: {source}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The CSV reader's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A CSV cell that is not a finite number where one is needed.
+    #[error("{path}, line {line}, column {column:?}: {value:?} is not a finite number")]
+    CsvNotNumber {
+        /// The file.
+        path: PathBuf,
+        /// The line (from 1; the header is line 1).
+        line: usize,
+        /// The column's name, from the header.
+        column: String,
+        /// The cell's text.
+        value: String,
+    },
+
+    /// A CSV row whose label cell is empty.
+    #[error("{path}, line {line}: the label column {column:?} is empty")]
+    CsvEmptyLabel {
+        /// The file.
+        path: PathBuf,
+        /// The line (from 1; the header is line 1).
+        line: usize,
+        /// The label column's name.
+        column: String,
+    },
+
+    /// A label column that the CSV header does not name.
+    #[error("{path}: no column {column:?} in the header (columns: {header})")]
+    CsvMissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column asked for.
+        column: String,
+        /// The header's columns, comma-separated.
+        header: String,
+    },
+
+    /// A class folder of an image folder that holds no image.
+    #[error(
+        "class folder {path} holds no image (.png, .jpg, .jpeg, .bmp, .gif, .tif, .tiff, .webp)"
+    )]
+    EmptyClassFolder {
+        /// The class folder.
+        path: PathBuf,
+    },
+
+    /// An image that cannot be opened or decoded.
+    #[error("cannot decode image {path}: {source}")]
+    Image {
+        /// The image file.
+        path: PathBuf,
+        /// The decoder's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A line of an image list file that is not `path label`.
+    #[error("{path}, line {line}: {text:?} is not `path label` (label a class index)")]
+    ListLine {
+        /// The list file.
+        path: PathBuf,
+        /// The line (from 1).
+        line: usize,
+        /// The line's text.
+        text: String,
+    },
+
+    /// An image list file naming an image that does not exist.
+    #[error("{path}, line {line}: no image file at {image}")]
+    ListMissingImage {
+        /// The list file.
+        path: PathBuf,
+        /// The line (from 1).
+        line: usize,
+        /// The image's path, resolved.
+        image: PathBuf,
+    },
+
+    /// An image configuration that cannot be used.
+    #[error("invalid image configuration: {0}")]
+    InvalidImageConfig(String),
+
+    /// A path that is none of the data kinds [`detect`](crate::user::detect) knows.
+    #[error("{path}: not a folder of class folders or images, nor a .npy, .npz, .csv or .txt file")]
+    UnknownDataKind {
+        /// The path.
+        path: PathBuf,
+    },
+
+    /// A class name that the class list given to
+    /// [`SampleDataset::remap_classes`](crate::SampleDataset::remap_classes) does not hold.
+    #[error("class {name:?} is not among the classes given ({known})")]
+    UnknownClass {
+        /// The class name.
+        name: String,
+        /// The classes given, comma-separated.
+        known: String,
+    },
+
+    /// An operation on class labels asked of a data set without class names (or without
+    /// classes).
+    #[error("the data set has no class names to remap (its task is {task})")]
+    NoClassNames {
+        /// The data set's task, as text.
+        task: String,
+    },
+
+    /// A value label that cannot become a class index (negative, fractional, or too large).
+    #[error("value {value} of sample {index} is not a class index")]
+    NotAClass {
+        /// The sample (from 0).
+        index: usize,
+        /// The value.
+        value: f32,
+    },
+
+    /// A flat value buffer whose length is not the item length times the number of labels.
+    #[error("{found} values given, expected {expected} ({item_len} per label)")]
+    ValueCount {
+        /// The values per item (the product of the shape).
+        item_len: usize,
+        /// `item_len` times the number of labels.
+        expected: usize,
+        /// The buffer's length.
+        found: usize,
+    },
+
+    /// An item shape with no axis or an axis of length 0.
+    #[error("item shape {0:?} is empty or has an axis of length 0")]
+    EmptyShape(Vec<usize>),
+
+    /// Labels of different kinds (classes, values, none) in one data set.
+    #[error("label {index} is of another kind than label 0 (classes, values and none cannot mix)")]
+    MixedLabels {
+        /// The first label of another kind (from 0).
+        index: usize,
+    },
+
+    /// A class label not below the number of class names given.
+    #[error("class {class} of sample {index} has no name ({names} class names given)")]
+    ClassWithoutName {
+        /// The sample (from 0).
+        index: usize,
+        /// The class.
+        class: u32,
+        /// The number of class names.
+        names: usize,
+    },
+
+    /// A value label that is NaN or infinite.
+    #[error("the value label of sample {index} is not finite")]
+    NonFiniteLabel {
+        /// The sample (from 0).
+        index: usize,
+    },
 }

@@ -21,6 +21,11 @@
 //!   each gzipped or not; [`moons::two_moons`] and [`moons::rotate`].
 //! - [`stratified_split`] and [`stratified_split_count`]: seeded train/test splits that keep
 //!   every class's share.
+//! - Users' own data ([`user`]): [`arrays`] (`.npy`, `.npz`), [`table`] (CSV) and
+//!   [`ImageFolder`] (class folders, flat folders, list files, decoded lazily), each a
+//!   [`SampleDataset`] of [`Sample`]s (values of one shape, a [`Label`]: class, value or none)
+//!   with its [`Task`] and class names; [`detect`] and [`open`] for any path;
+//!   [`SampleBatcher`] (`[N, F]` or `[N, C, H, W]`, class indices, a regression's values).
 //! - One error type, [`DataError`].
 //!
 //! # Why it is built this way
@@ -79,6 +84,7 @@ mod rng;
 pub mod shift;
 mod split;
 pub mod suite;
+pub mod user;
 
 pub use batch::DomainBatch;
 pub use batcher::{DigitBatcher, FlatDigitBatcher, PointBatcher};
@@ -92,3 +98,8 @@ pub use resident::ResidentLoader;
 pub use shift::DigitShift;
 pub use split::{shard_indices, stratified_split, stratified_split_count};
 pub use suite::SuitePair;
+pub use user::{
+    Augment, DecodeFailure, ImageConfig, ImageFolder, Kind, Label, LabelMode, Normalisation,
+    OpenOptions, STATS_SAMPLE, Sample, SampleBatcher, SampleDataset, Task, arrays, detect, open,
+    table,
+};

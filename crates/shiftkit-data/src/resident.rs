@@ -108,6 +108,7 @@ impl<B: Backend, const D: usize> DataLoader<B, DomainBatch<B, D>> for ResidentLo
             data: DomainBatch {
                 inputs: self.data.inputs.clone().to_device(device),
                 labels: self.data.labels.clone().to_device(device),
+                values: self.data.values.clone().map(|v| v.to_device(device)),
             },
             positions: self.positions.to_device(device),
         })
@@ -139,7 +140,8 @@ impl<B: Backend, const D: usize> Iterator for Gather<'_, B, D> {
         let rows = Tensor::<B, 1, Int>::from_data(TensorData::new(rows, [n]), &device);
         Some(DomainBatch {
             inputs: self.data.inputs.clone().select(0, rows.clone()),
-            labels: self.data.labels.clone().select(0, rows),
+            labels: self.data.labels.clone().select(0, rows.clone()),
+            values: self.data.values.clone().map(|v| v.select(0, rows)),
         })
     }
 }

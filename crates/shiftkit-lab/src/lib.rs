@@ -1,7 +1,8 @@
 //! The experiment programs of shiftkit, `digits` (MNIST -> optdigits, the README's main job),
-//! `moons` (the DANN paper's two-moons toy task) and `suite` (the robustness suite: every
-//! method on harder domain pairs), and what they share: one training run written once for every backend, progress bars, the results
-//! table, JSON outputs and PNG plots.
+//! `moons` (the DANN paper's two-moons toy task), `suite` (the robustness suite: every method
+//! on harder domain pairs) and `adapt` (domain adaptation on users' own files: image folders,
+//! CSV tables, NumPy arrays), and what they share: one training run written once for every
+//! backend, progress bars, the results table, JSON outputs and PNG plots.
 //!
 //! ```text
 //! cargo run --release -p shiftkit-lab --bin digits
@@ -12,6 +13,7 @@
 //! for arguments, plotters for plots, indicatif for progress). What a user of shiftkit writes
 //! looks like the crate's `examples/` instead.
 
+pub mod adapt;
 pub mod cli;
 pub mod experiment;
 pub mod latent;

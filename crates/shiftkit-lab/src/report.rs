@@ -8,7 +8,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 use serde::Serialize;
-use shiftkit::train::EpochRecord;
+use shiftkit::train::{EpochRecord, SHIFTKIT_TERMS};
 
 use crate::experiment::{Run, RunRecord};
 use crate::plot::{Series, line_chart};
@@ -95,32 +95,25 @@ fn curve<'a>(history: &[EpochRecord], name: &'a str, value: Field) -> Series<'a>
     }
 }
 
-/// The losses panel's curves: the cross-entropy, each term the run has (a term whose loss is
-/// 0 in every epoch is one the method does not use), and the total.
+/// The losses panel's curves: the cross-entropy, each term the run has, and the total.
+/// ShiftKit's three terms are in every record, so one whose loss is 0 in every epoch is one
+/// the method does not use; another term is drawn where it was recorded.
 fn losses(history: &[EpochRecord]) -> Vec<Series<'_>> {
     let mut series = vec![curve(history, "ce", |r| r.ce_loss)];
-    let fields: [(&str, Field); 3] = [
-        ("domain", |r| r.domain_loss),
-        ("semantic", |r| r.semantic_loss),
-        ("mmd", |r| r.mmd_loss),
-    ];
-    for (name, value) in fields {
-        if history.iter().any(|r| value(r) != 0.0) {
-            series.push(curve(history, name, value));
-        }
-    }
     let others: BTreeSet<&str> = history
         .iter()
-        .flat_map(|r| r.other_losses.keys().map(String::as_str))
+        .flat_map(|r| r.losses.keys().map(String::as_str))
+        .filter(|name| !SHIFTKIT_TERMS.contains(name))
         .collect();
-    for name in others {
-        series.push(Series {
-            name,
-            points: history
-                .iter()
-                .filter_map(|r| Some((r.epoch as f64, *r.other_losses.get(name)?)))
-                .collect(),
-        });
+    for name in SHIFTKIT_TERMS.into_iter().chain(others) {
+        let points: Vec<(f64, f64)> = history
+            .iter()
+            .filter_map(|r| Some((r.epoch as f64, *r.losses.get(name)?)))
+            .collect();
+        let shiftkit = SHIFTKIT_TERMS.contains(&name);
+        if !shiftkit || points.iter().any(|&(_, loss)| loss != 0.0) {
+            series.push(Series { name, points });
+        }
     }
     series.push(curve(history, "total", |r| r.total_loss));
     series

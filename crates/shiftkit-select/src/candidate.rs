@@ -17,16 +17,29 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// `method` on `base` (through [`Method::configure`]) with `params` set first.
+    /// `method` on `base` (through [`Method::configure`]), then `params` set.
     pub fn new(method: Method, base: &DannConfig, params: Vec<(Param, f64)>) -> Self {
-        let set = params.iter().fold(base.clone(), |config, &(param, value)| {
-            param.apply(config, value)
-        });
+        let config = params
+            .iter()
+            .fold(method.configure(base.clone()), |config, &(param, value)| {
+                param.apply(config, value)
+            });
         Self {
             method,
             params,
-            config: method.configure(set),
+            config,
         }
+    }
+
+    /// The candidate with `param` at `value` where the grid does not vary it: a setting of the
+    /// whole selection, such as a model's own MSTN weight, kept out of the label. A weight of a
+    /// term the method does not have changes nothing.
+    #[must_use]
+    pub fn with_fixed(mut self, param: Param, value: f64) -> Self {
+        if !self.params.iter().any(|&(varied, _)| varied == param) {
+            self.config = param.apply(self.config, value);
+        }
+        self
     }
 
     /// `dann domain-weight=0.1`: the method and the parameters varied.
@@ -47,8 +60,7 @@ impl Candidate {
 /// # Errors
 ///
 /// [`SelectError::BadValue`] for a value that is not finite and above 0: a weight of 0 would
-/// switch its term off, which [`Method::configure`] reads as "the method's default weight"
-/// (and source-only is a candidate already), and a rate of 0 trains nothing.
+/// leave its term out (source-only is a candidate already), and a rate of 0 trains nothing.
 pub fn grid(
     methods: &[Method],
     base: &DannConfig,
@@ -119,7 +131,7 @@ mod tests {
 
     #[test]
     fn the_grid_puts_source_only_first_and_varies_what_each_method_reads() {
-        let base = DannConfig::recommended().with_domain_weight(0.0);
+        let base = DannConfig::recommended();
         let axes = vec![
             (Param::DomainWeight, vec![0.1, 1.0]),
             (Param::SemanticWeight, vec![0.2, 0.5]),
@@ -144,10 +156,12 @@ mod tests {
                 "mmd",
             ]
         );
-        assert_eq!(candidates[0].config.domain_weight, 0.0);
-        assert_eq!(candidates[2].config.domain_weight, 1.0);
-        assert_eq!(candidates[4].config.semantic_weight, 0.5);
-        assert_eq!(candidates[7].config.mmd_weight, Method::DEFAULT_MMD_WEIGHT);
+        assert!(candidates[0].config.run_terms().is_empty());
+        assert_eq!(candidates[2].config.term_weight("domain"), Some(1.0));
+        assert_eq!(candidates[4].config.term_weight("semantic"), Some(0.5));
+        assert_eq!(candidates[4].config.term_weight("domain"), Some(0.1));
+        // A weight not varied is the method's default.
+        assert_eq!(candidates[7].config.run_terms(), Method::Mmd.terms());
     }
 
     #[test]

@@ -64,16 +64,25 @@ impl Param {
         }
     }
 
-    /// `config` with this parameter set to `value`.
+    /// The name of the term whose weight this is (`None` for the learning rate).
+    pub fn term(self) -> Option<&'static str> {
+        match self {
+            Param::DomainWeight => Some("domain"),
+            Param::SemanticWeight => Some("semantic"),
+            Param::MmdWeight => Some("mmd"),
+            Param::CoralWeight => Some("coral"),
+            Param::MccWeight => Some("mcc"),
+            Param::Lr => None,
+        }
+    }
+
+    /// `config` with this parameter set to `value`: a weight on the run's terms of that name
+    /// ([`DannConfig::with_term_weight`]), the learning rate on the optimiser.
     #[must_use]
     pub fn apply(self, config: DannConfig, value: f64) -> DannConfig {
-        match self {
-            Param::DomainWeight => config.with_domain_weight(value),
-            Param::SemanticWeight => config.with_semantic_weight(value),
-            Param::MmdWeight => config.with_mmd_weight(value),
-            Param::CoralWeight => config.with_coral_weight(value),
-            Param::MccWeight => config.with_mcc_weight(value),
-            Param::Lr => config.with_lr(value),
+        match self.term() {
+            Some(term) => config.with_term_weight(term, value),
+            None => config.with_lr(value),
         }
     }
 }

@@ -86,8 +86,9 @@ where
     B: Backend,
     M: Encoder<B, Input = Tensor<B, D>>,
 {
-    let (source_features, source_logits, source_labels) = outputs(model, source, max_rows, true);
-    let (target_features, target_logits, _) = outputs(model, target, max_rows, false);
+    let (source_features, source_logits, source_labels, source_values) =
+        outputs(model, source, max_rows, true);
+    let (target_features, target_logits, _, _) = outputs(model, target, max_rows, false);
     let cat = |parts: Vec<Tensor<B, 2>>| {
         if parts.is_empty() {
             Tensor::<B, 2>::empty([0, 0], &Default::default())
@@ -100,28 +101,40 @@ where
     } else {
         Tensor::cat(source_labels, 0)
     };
-    ValidationInputs::new(
+    let inputs = ValidationInputs::new(
         cat(source_features),
         cat(source_logits),
         labels,
         cat(target_features),
         cat(target_logits),
-    )
+    )?;
+    // A regression's source rows carry values (every batch of them, or none).
+    match source_values {
+        Some(values) if !values.is_empty() => inputs.with_source_values(Tensor::cat(values, 0)),
+        _ => Ok(inputs),
+    }
 }
 
-/// The features, logits and (when `labelled`) labels of the first `max_rows` rows of `loader`.
+/// The features, logits and (when `labelled`) labels of the first `max_rows` rows of `loader`,
+/// with their values where every batch has some (a regression's).
 #[allow(clippy::type_complexity)]
 fn outputs<B, M, const D: usize>(
     model: &M,
     loader: &dyn DataLoader<B, DomainBatch<B, D>>,
     max_rows: usize,
     labelled: bool,
-) -> (Vec<Tensor<B, 2>>, Vec<Tensor<B, 2>>, Vec<Tensor<B, 1, Int>>)
+) -> (
+    Vec<Tensor<B, 2>>,
+    Vec<Tensor<B, 2>>,
+    Vec<Tensor<B, 1, Int>>,
+    Option<Vec<Tensor<B, 1>>>,
+)
 where
     B: Backend,
     M: Encoder<B, Input = Tensor<B, D>>,
 {
     let (mut features, mut logits, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    let mut values = labelled.then(Vec::new);
     let mut rows = 0;
     for batch in loader.iter() {
         if rows >= max_rows {
@@ -135,6 +148,7 @@ where
         let DomainBatch {
             inputs,
             labels: batch_labels,
+            values: batch_values,
         } = batch;
         let inputs = inputs.narrow(0, 0, take);
         let z = model.encode(inputs);
@@ -143,8 +157,15 @@ where
         if labelled {
             labels.push(batch_labels.narrow(0, 0, take));
         }
+        values = match (values, batch_values) {
+            (Some(mut kept), Some(batch_values)) => {
+                kept.push(batch_values.narrow(0, 0, take));
+                Some(kept)
+            }
+            _ => None,
+        };
     }
-    (features, logits, labels)
+    (features, logits, labels, values)
 }
 
 /// Trains every candidate and chooses one without a target label.

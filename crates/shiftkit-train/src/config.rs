@@ -1,6 +1,6 @@
 use burn::config::Config;
 
-use shiftkit_align::{CentroidAlignerConfig, CentroidStart, MmdConfig};
+use shiftkit_align::{CentroidAlignerConfig, CentroidStart};
 use shiftkit_nn::{DomainDiscriminatorConfig, DropoutMasks};
 
 use crate::TrainError;
@@ -9,7 +9,8 @@ use crate::check::{bad, check_non_negative, check_positive};
 use crate::plan::BatchShapes;
 use crate::reads::DeviceReads;
 use crate::schedule::{GAMMA, LrSchedule, Pairing, ScheduleGranularity};
-use crate::terms::CdanConfig;
+use crate::task::Task;
+use crate::terms::{CentroidAlignmentConfig, DomainAdversarialConfig, TermConfig};
 
 /// Everything that shapes a DANN run: ShiftKit's parameters with their defaults, a seed,
 /// and the options the literature and the major libraries use.
@@ -26,7 +27,8 @@ use crate::terms::CdanConfig;
 /// Being a Burn [`Config`], it saves to and loads from JSON.
 #[derive(Config, Debug, PartialEq)]
 pub struct DannConfig {
-    /// Weight of the domain (discriminator) loss in the total.
+    /// ShiftKit's `domain_weight`: the weight of DANN's domain loss, a term run first
+    /// ([`run_terms`](Self::run_terms)); 0 adds none.
     #[config(default = 1.0)]
     pub domain_weight: f64,
     /// Adam's learning rate, shared by the model and the discriminator.
@@ -43,7 +45,9 @@ pub struct DannConfig {
     /// term is trained.
     #[config(default = 0)]
     pub warmup_epochs: usize,
-    /// Weight of the MSTN centroid-alignment loss; 0 disables it.
+    /// ShiftKit's `semantic_weight`: the weight of MSTN's centroid-alignment loss, a term run
+    /// after DANN's, with the MSTN settings below ([`run_terms`](Self::run_terms)); 0 adds
+    /// none.
     #[config(default = 0.0)]
     pub semantic_weight: f64,
     /// MSTN's target centroids take only the target samples whose predicted class has at
@@ -56,9 +60,13 @@ pub struct DannConfig {
     /// first step (ShiftKit).
     #[config(default = false)]
     pub ramp_semantic: bool,
-    /// The number of classes; must match the model's classifier.
+    /// The number of classes; must match the model's classifier. 1 for a regression (the
+    /// head's one output).
     #[config(default = 10)]
     pub num_classes: usize,
+    /// What the head predicts from the source's labels: classes (the default) or numbers.
+    #[config(default = "Task::Classification")]
+    pub task: Task,
     /// Seed of the backend's random numbers (discriminator initialisation, dropout).
     #[config(default = 0)]
     pub seed: u64,
@@ -138,29 +146,12 @@ pub struct DannConfig {
     /// depend on it.
     #[config(default = 8)]
     pub track_every: usize,
-    /// Which adversarial term `domain_weight` weighs: DANN's discriminator on the features,
-    /// or CDAN's on features conditioned on predictions.
-    #[config(default = "Adversary::Dann")]
-    pub adversary: Adversary,
-    /// CDAN's conditioning map (used with [`Adversary::Cdan`]).
-    #[config(default = "CdanConfig::new()")]
-    pub cdan: CdanConfig,
-    /// Weight of the multi-kernel MMD term (DAN); 0 disables it.
-    #[config(default = 0.0)]
-    pub mmd_weight: f64,
-    /// MMD's kernels and estimator.
-    #[config(default = "MmdConfig::new()")]
-    pub mmd: MmdConfig,
-    /// Weight of the CORAL term; 0 disables it.
-    #[config(default = 0.0)]
-    pub coral_weight: f64,
-    /// Weight of the minimum class confusion term (MCC); 0 disables it.
-    #[config(default = 0.0)]
-    pub mcc_weight: f64,
-    /// MCC's softmax temperature, finite and > 0 (1 is the plain softmax; above 1 softens the
-    /// predictions).
-    #[config(default = 2.5)]
-    pub mcc_temperature: f64,
+    /// The run's terms beyond ShiftKit's two, in the order they run (after ShiftKit's DANN and
+    /// MSTN terms, when `domain_weight` and `semantic_weight` add them). An entry of weight 0
+    /// is left out. A [`Method`](crate::Method) preset sets this list
+    /// ([`Method::configure`](crate::Method::configure)).
+    #[config(default = "Vec::new()")]
+    pub terms: Vec<TermConfig>,
     /// The domain discriminator. Its `latent_dim` is not read: the trainer builds the
     /// discriminator as wide as what the adversarial term feeds it (the encoder's features
     /// for DANN, the conditioning map for CDAN). ShiftKit's `discriminator_hidden` is its
@@ -169,20 +160,11 @@ pub struct DannConfig {
     pub discriminator: DomainDiscriminatorConfig,
     /// MSTN's target centroids. Its `num_classes` and `latent_dim` are not read: the trainer
     /// takes them from the model. ShiftKit's `centroid_momentum` is its `momentum`
-    /// ([`with_centroid_momentum`](Self::with_centroid_momentum)).
+    /// ([`with_centroid_momentum`](Self::with_centroid_momentum)). With `pseudo_label_confidence`
+    /// and `ramp_semantic`, the MSTN settings of ShiftKit's term, which a preset's MSTN term
+    /// takes too.
     #[config(default = "CentroidAlignerConfig::new(2, 1)")]
     pub centroids: CentroidAlignerConfig,
-}
-
-/// The adversarial term that `domain_weight` weighs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
-pub enum Adversary {
-    /// DANN: the discriminator reads the features.
-    #[default]
-    Dann,
-    /// CDAN: the discriminator reads the multilinear map of features and predictions (CDAN+E
-    /// with [`CdanConfig::entropy`]).
-    Cdan,
 }
 
 impl DannConfig {
@@ -254,8 +236,8 @@ impl DannConfig {
     }
 
     /// Checks every hyper-parameter. The trainer's own are checked here; the
-    /// discriminator's, the centroids' and MMD's by the configurations that own them, whose
-    /// errors come back wrapped ([`TrainError::Network`], [`TrainError::Alignment`]).
+    /// discriminator's and each term's by the configurations that own them, whose errors come
+    /// back as they are or wrapped ([`TrainError::Network`], [`TrainError::Alignment`]).
     ///
     /// # Errors
     ///
@@ -265,12 +247,69 @@ impl DannConfig {
         self.check_weights()?;
         self.check_training()?;
         self.check_monitoring()?;
-        self.cdan.check()?;
-        self.mmd.check()?;
         // The nested widths and class count are set by the trainer; checked with the run's.
         self.discriminator.check()?;
-        self.centroids_for(1).check()?;
+        self.shiftkit_mstn(self.semantic_weight).check()?;
+        for term in &self.terms {
+            term.check()?;
+        }
         Ok(())
+    }
+
+    /// The terms a run trains, in the order they run: ShiftKit's DANN term (weight
+    /// `domain_weight`) and MSTN term (`semantic_weight`, with the MSTN settings of this
+    /// configuration) where their weights are above 0, then the entries of
+    /// [`terms`](Self::terms) whose weights are.
+    pub fn run_terms(&self) -> Vec<TermConfig> {
+        let mut terms = Vec::with_capacity(self.terms.len() + 2);
+        if self.domain_weight > 0.0 {
+            terms.push(TermConfig::Dann(
+                DomainAdversarialConfig::new().with_weight(self.domain_weight),
+            ));
+        }
+        if self.semantic_weight > 0.0 {
+            terms.push(TermConfig::Mstn(self.shiftkit_mstn(self.semantic_weight)));
+        }
+        terms.extend(self.terms.iter().filter(|t| t.weight() > 0.0).cloned());
+        terms
+    }
+
+    /// The weight of the run's first term named `name` (`"domain"`, `"semantic"`, `"mmd"`,
+    /// ...; see [`TermConfig::name`]), if the run has one.
+    pub fn term_weight(&self, name: &str) -> Option<f64> {
+        self.run_terms()
+            .iter()
+            .find(|term| term.name() == name)
+            .map(TermConfig::weight)
+    }
+
+    /// This configuration with every term of the run named `name` at weight `weight`: ShiftKit's
+    /// DANN or MSTN term where its weight is above 0, and the entries of
+    /// [`terms`](Self::terms). A name the run does not have changes nothing.
+    #[must_use]
+    pub fn with_term_weight(mut self, name: &str, weight: f64) -> Self {
+        if name == "domain" && self.domain_weight > 0.0 {
+            self.domain_weight = weight;
+        }
+        if name == "semantic" && self.semantic_weight > 0.0 {
+            self.semantic_weight = weight;
+        }
+        for term in &mut self.terms {
+            if term.name() == name {
+                *term = term.clone().with_weight(weight);
+            }
+        }
+        self
+    }
+
+    /// The MSTN term of this configuration's MSTN settings (`ramp_semantic`,
+    /// `pseudo_label_confidence`, `centroids`) at weight `weight`.
+    pub fn shiftkit_mstn(&self, weight: f64) -> CentroidAlignmentConfig {
+        CentroidAlignmentConfig::new()
+            .with_weight(weight)
+            .with_ramp(self.ramp_semantic)
+            .with_pseudo_label_confidence(self.pseudo_label_confidence)
+            .with_centroids(self.centroids.clone())
     }
 
     /// The discriminator's configuration at input width `width`.
@@ -280,22 +319,11 @@ impl DannConfig {
         config
     }
 
-    /// MSTN's aligner configuration for features of width `latent_dim`.
-    pub(crate) fn centroids_for(&self, latent_dim: usize) -> CentroidAlignerConfig {
-        let mut config = self.centroids.clone();
-        config.num_classes = self.num_classes;
-        config.latent_dim = latent_dim;
-        config
-    }
-
     fn check_weights(&self) -> Result<(), TrainError> {
         for (name, value) in [
             ("domain_weight", self.domain_weight),
             ("alpha", self.alpha),
             ("semantic_weight", self.semantic_weight),
-            ("mmd_weight", self.mmd_weight),
-            ("coral_weight", self.coral_weight),
-            ("mcc_weight", self.mcc_weight),
         ] {
             check_non_negative(name, value)?;
         }
@@ -306,12 +334,20 @@ impl DannConfig {
                 "in [0, 1)",
             );
         }
-        if self.num_classes < 2 {
+        if self.task.is_regression() {
+            if self.num_classes != 1 {
+                return bad("num_classes", self.num_classes as f64, "1 for a regression");
+            }
+            if let Some(term) = self.run_terms().iter().find(|t| t.needs_classes()) {
+                return Err(TrainError::TermNeedsClasses {
+                    term: term.name().to_string(),
+                });
+            }
+        } else if self.num_classes < 2 {
             return bad("num_classes", self.num_classes as f64, ">= 2");
         }
-        check_positive("gamma", self.gamma)?;
-        check_positive("mcc_temperature", self.mcc_temperature)?;
-        Ok(())
+        self.task.check()?;
+        check_positive("gamma", self.gamma)
     }
 
     fn check_training(&self) -> Result<(), TrainError> {
@@ -347,13 +383,13 @@ impl DannConfig {
         Ok(())
     }
 
-    /// Whether an adversarial term takes part (`domain_weight > 0`).
+    /// Whether an adversarial term (named `"domain"`) takes part.
     pub fn adversarial(&self) -> bool {
-        self.domain_weight > 0.0
+        self.term_weight("domain").is_some()
     }
 
-    /// Whether the MSTN term takes part (`semantic_weight > 0`).
+    /// Whether an MSTN term (named `"semantic"`) takes part.
     pub fn semantic(&self) -> bool {
-        self.semantic_weight > 0.0
+        self.term_weight("semantic").is_some()
     }
 }

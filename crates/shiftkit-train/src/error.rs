@@ -38,6 +38,28 @@ pub enum TrainError {
         /// `"source"` or `"target"`.
         domain: String,
     },
+    /// A regression's batch has no values ([`DomainBatch::values`](shiftkit_data::DomainBatch::values)).
+    #[error("the {domain} data has no values to regress on (its batches' `values` are None)")]
+    MissingValues {
+        /// `"source"`, or the name given to `evaluate_values`.
+        domain: String,
+    },
+    /// A regression's value is NaN or infinite.
+    #[error("the {domain} data has a non-finite value in batch {batch}")]
+    NonFiniteValue {
+        /// `"source"`.
+        domain: String,
+        /// The batch, from 1.
+        batch: usize,
+    },
+    /// A term that needs classes in a regression.
+    #[error(
+        "the {term} term needs classes, and the run is a regression (MSTN, CDAN and MCC read class predictions)"
+    )]
+    TermNeedsClasses {
+        /// The term's name.
+        term: String,
+    },
     /// A data loader yields no batch, or only empty ones.
     #[error("the {domain} loader is empty")]
     EmptyLoader {

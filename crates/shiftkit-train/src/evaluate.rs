@@ -109,6 +109,83 @@ where
     })
 }
 
+/// A regression's errors on one domain's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegressionResult {
+    /// The name given to the data, for example `"target-test"`.
+    pub domain: String,
+    /// The mean absolute error.
+    pub mae: f64,
+    /// The root of the mean squared error.
+    pub rmse: f64,
+    /// The coefficient of determination, `1 - SS_res / SS_tot` (1 is perfect, 0 is the
+    /// values' mean; `NaN` when every value is the same).
+    pub r2: f64,
+    /// How many examples were seen.
+    pub n_samples: usize,
+}
+
+/// The errors of `model`'s first output against the values of every batch of `loader`
+/// ([`DomainBatch::values`]), in evaluation mode.
+///
+/// # Errors
+///
+/// [`TrainError::EmptyLoader`] when the loader yields no example;
+/// [`TrainError::MissingValues`] for a batch without values; [`TrainError::InputShape`] (or
+/// [`TrainError::Network`]) for inputs of a shape the model does not take.
+pub fn evaluate_values<B, M, const D: usize>(
+    model: &M,
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    domain: &str,
+) -> Result<RegressionResult, TrainError>
+where
+    B: Backend,
+    M: Encoder<B, Input = Tensor<B, D>>,
+{
+    let (mut predicted, mut expected) = (Vec::new(), Vec::new());
+    for batch in loader.iter() {
+        let n = batch.len();
+        if n == 0 {
+            continue;
+        }
+        check_batch(model, &batch.inputs.dims(), domain)?;
+        let values = batch.values.ok_or_else(|| TrainError::MissingValues {
+            domain: domain.to_string(),
+        })?;
+        let outputs = model.forward(batch.inputs).slice([0..n, 0..1]).reshape([n]);
+        let read = |x: Tensor<B, 1>| x.into_data().convert::<f64>().to_vec::<f64>();
+        predicted.extend(read(outputs).unwrap_or_default());
+        expected.extend(read(values).unwrap_or_default());
+    }
+    if expected.is_empty() {
+        return Err(TrainError::EmptyLoader {
+            domain: domain.to_string(),
+        });
+    }
+    Ok(regression_result(domain, &predicted, &expected))
+}
+
+/// MAE, RMSE and R² of `predicted` against `expected`.
+fn regression_result(domain: &str, predicted: &[f64], expected: &[f64]) -> RegressionResult {
+    let n = expected.len() as f64;
+    let errors = predicted.iter().zip(expected).map(|(p, e)| p - e);
+    let mae = errors.clone().map(f64::abs).sum::<f64>() / n;
+    let squared = errors.map(|e| e * e).sum::<f64>();
+    let mean = expected.iter().sum::<f64>() / n;
+    let total = expected.iter().map(|e| (e - mean).powi(2)).sum::<f64>();
+    RegressionResult {
+        domain: domain.to_string(),
+        mae,
+        rmse: (squared / n).sqrt(),
+        r2: if total > 0.0 {
+            1.0 - squared / total
+        } else {
+            f64::NAN
+        },
+        n_samples: expected.len(),
+    }
+}
+
 /// How many rows of `logits` have their argmax at `labels`, as a one-element tensor.
 pub(crate) fn count_correct<B: Backend>(
     logits: Tensor<B, 2>,
@@ -126,6 +203,16 @@ mod tests {
     use shiftkit_nn::ShallowEncoderConfig;
 
     use super::evaluate_padded;
+
+    #[test]
+    fn regression_errors_are_the_textbook_ones() {
+        let result = super::regression_result("t", &[1.0, 2.0, 5.0], &[1.0, 3.0, 3.0]);
+        assert_eq!(result.mae, 1.0);
+        assert!((result.rmse - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        // Mean 7/3, SS_tot = 16/9 + 4/9 + 4/9 = 24/9, SS_res = 5.
+        assert!((result.r2 - (1.0 - 5.0 / (24.0 / 9.0))).abs() < 1e-12);
+        assert_eq!(result.n_samples, 3);
+    }
 
     #[test]
     fn padding_short_batches_changes_no_prediction() {

@@ -27,9 +27,9 @@ pub fn alarms(record: &EpochRecord, earlier: &[EpochRecord], config: &DannConfig
             now: record.src_acc,
         });
     }
-    if !record.warmup && record.disc_acc > 0.0 && record.domain_loss < config.domain_loss_floor {
+    if !record.warmup && record.disc_acc > 0.0 && record.loss("domain") < config.domain_loss_floor {
         alarms.push(Alarm::DomainLossZero {
-            loss: record.domain_loss,
+            loss: record.loss("domain"),
         });
     }
     alarms

@@ -43,16 +43,17 @@ pub mod reads;
 mod schedule;
 mod seed;
 mod split;
+mod task;
 pub mod terms;
 mod trainer;
 
 pub use alarm::{Alarm, CollapsePolicy};
 pub use checkpoint::{CheckpointError, Checkpoints};
-pub use config::{Adversary, DannConfig};
+pub use config::DannConfig;
 pub use error::TrainError;
-pub use evaluate::{EvalResult, evaluate};
+pub use evaluate::{EvalResult, RegressionResult, evaluate, evaluate_values};
 pub use guard::alarms;
-pub use history::EpochRecord;
+pub use history::{EpochRecord, SHIFTKIT_TERMS};
 pub use method::{Method, UnknownMethod};
 pub use model::{DannModel, TrainableEncoder};
 pub use observer::{Silent, StepReport, TrainObserver};
@@ -61,4 +62,5 @@ pub use reads::{DeviceReads, READ_EVERY};
 pub use schedule::{
     GAMMA, LrSchedule, Pairing, ScheduleGranularity, scheduled_alpha, scheduled_lr,
 };
+pub use task::{RegressionLoss, Task};
 pub use trainer::{DannTrainer, DomainLoader};

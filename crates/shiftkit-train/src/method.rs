@@ -3,14 +3,17 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Adversary, DannConfig};
+use crate::DannConfig;
+use crate::terms::{
+    CentroidAlignmentConfig, ClassConfusionConfig, ConditionalAdversarialConfig,
+    CovarianceAlignmentConfig, DomainAdversarialConfig, MeanDiscrepancyConfig, TermConfig,
+};
 
 /// A domain-adaptation method: which adaptation terms a run adds to the source cross-entropy.
 ///
-/// [`configure`](Self::configure) turns a base configuration (the optimiser, the
-/// discriminator, the schedules, the weights) into the method's: it switches off the terms the
-/// method does not use and gives each term it uses its weight from the base, or the method's
-/// default weight where the base has 0.
+/// A method is a list of term configurations ([`terms`](Self::terms));
+/// [`configure`](Self::configure) puts them into a base configuration (the optimiser, the
+/// discriminator, the schedules) in place of the base's own terms.
 ///
 /// | method | terms |
 /// |---|---|
@@ -57,22 +60,6 @@ impl Method {
         Method::Mcc,
     ];
 
-    /// DANN's adversarial weight where the base has none (the recommended regime's).
-    pub const DEFAULT_DOMAIN_WEIGHT: f64 = 0.3;
-    /// CDAN's adversarial weight where the base has none: its discriminator reads a map `K`
-    /// times wider, and on MNIST -> optdigits it did better at 0.6 than at DANN's 0.3 or at
-    /// 1.0 (docs/design.md).
-    pub const DEFAULT_CDAN_DOMAIN_WEIGHT: f64 = 0.6;
-    /// MSTN's weight where the base has none (measured on the MLP; see docs/design.md).
-    pub const DEFAULT_SEMANTIC_WEIGHT: f64 = 0.5;
-    /// MMD's weight where the base has none (DAN's trade-off of 1).
-    pub const DEFAULT_MMD_WEIGHT: f64 = 1.0;
-    /// CORAL's weight where the base has none: `1/(4 d²)` makes the raw loss tiny for wide
-    /// features, so the weight is large (measured on the digits; see docs/design.md).
-    pub const DEFAULT_CORAL_WEIGHT: f64 = 100.0;
-    /// MCC's weight where the base has none (the method's trade-off of 1).
-    pub const DEFAULT_MCC_WEIGHT: f64 = 1.0;
-
     /// The name on command lines and in outputs.
     pub fn name(self) -> &'static str {
         match self {
@@ -101,46 +88,48 @@ impl Method {
         }
     }
 
-    /// The method's configuration on top of `base`.
+    /// The method's terms, each with its configuration's defaults, in the order they run.
+    pub fn terms(self) -> Vec<TermConfig> {
+        match self {
+            Method::SourceOnly => Vec::new(),
+            Method::Dann => vec![TermConfig::Dann(DomainAdversarialConfig::new())],
+            Method::DannMstn => vec![
+                TermConfig::Dann(DomainAdversarialConfig::new()),
+                TermConfig::Mstn(CentroidAlignmentConfig::new()),
+            ],
+            Method::Mmd => vec![TermConfig::Mmd(MeanDiscrepancyConfig::new())],
+            Method::Coral => vec![TermConfig::Coral(CovarianceAlignmentConfig::new())],
+            Method::Cdan | Method::CdanE => vec![TermConfig::Cdan(
+                ConditionalAdversarialConfig::new().with_entropy(self == Method::CdanE),
+            )],
+            Method::Mcc => vec![TermConfig::Mcc(ClassConfusionConfig::new())],
+        }
+    }
+
+    /// `base` training the method's [`terms`](Self::terms): the base's terms (ShiftKit's
+    /// `domain_weight` and `semantic_weight`, and its list) are replaced by the method's, each
+    /// at its default weight. Everything else is the base's: the optimiser, the discriminator,
+    /// the schedules, and the MSTN settings (`ramp_semantic`, `pseudo_label_confidence`,
+    /// `centroids`), which the method's MSTN term takes. Set another weight afterwards with
+    /// [`DannConfig::with_term_weight`].
     #[must_use]
     pub fn configure(self, base: DannConfig) -> DannConfig {
-        let or = |weight: f64, default: f64| if weight > 0.0 { weight } else { default };
-        let domain = or(base.domain_weight, Self::DEFAULT_DOMAIN_WEIGHT);
-        let cdan_domain = or(base.domain_weight, Self::DEFAULT_CDAN_DOMAIN_WEIGHT);
-        let semantic = or(base.semantic_weight, Self::DEFAULT_SEMANTIC_WEIGHT);
-        let mmd = or(base.mmd_weight, Self::DEFAULT_MMD_WEIGHT);
-        let coral = or(base.coral_weight, Self::DEFAULT_CORAL_WEIGHT);
-        let mcc = or(base.mcc_weight, Self::DEFAULT_MCC_WEIGHT);
-        let off = base
-            .with_domain_weight(0.0)
+        let terms = self
+            .terms()
+            .into_iter()
+            .map(|term| match term {
+                TermConfig::Mstn(preset) => TermConfig::Mstn(base.shiftkit_mstn(preset.weight)),
+                term => term,
+            })
+            .collect();
+        base.with_domain_weight(0.0)
             .with_semantic_weight(0.0)
-            .with_mmd_weight(0.0)
-            .with_coral_weight(0.0)
-            .with_mcc_weight(0.0);
-        match self {
-            Method::SourceOnly => off,
-            Method::Dann => off
-                .with_domain_weight(domain)
-                .with_adversary(Adversary::Dann),
-            Method::DannMstn => off
-                .with_domain_weight(domain)
-                .with_adversary(Adversary::Dann)
-                .with_semantic_weight(semantic),
-            Method::Mmd => off.with_mmd_weight(mmd),
-            Method::Coral => off.with_coral_weight(coral),
-            Method::Mcc => off.with_mcc_weight(mcc),
-            Method::Cdan | Method::CdanE => {
-                let cdan = off.cdan.clone().with_entropy(self == Method::CdanE);
-                off.with_domain_weight(cdan_domain)
-                    .with_adversary(Adversary::Cdan)
-                    .with_cdan(cdan)
-            }
-        }
+            .with_terms(terms)
     }
 
     /// The method on [`DannConfig::recommended`], every weight at the method's default.
     pub fn config(self) -> DannConfig {
-        self.configure(DannConfig::recommended().with_domain_weight(0.0))
+        self.configure(DannConfig::recommended())
     }
 }
 

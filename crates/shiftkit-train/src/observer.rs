@@ -12,12 +12,6 @@ pub struct StepReport {
     pub steps_in_epoch: usize,
     /// Source cross-entropy.
     pub ce_loss: f64,
-    /// Domain binary cross-entropy (0 during warmup).
-    pub domain_loss: f64,
-    /// MSTN alignment loss (0 when disabled or during warmup).
-    pub semantic_loss: f64,
-    /// MMD loss (0 when disabled or during warmup).
-    pub mmd_loss: f64,
     /// Every adaptation term's unweighted loss by name, in the order the terms run (empty
     /// during warmup).
     pub term_losses: Vec<(String, f64)>,
@@ -27,6 +21,17 @@ pub struct StepReport {
     pub alpha: f64,
     /// The learning rate used.
     pub lr: f64,
+}
+
+impl StepReport {
+    /// The unweighted loss of the term named `name` (0 for a term the run does not have, and
+    /// during warmup).
+    pub fn loss(&self, name: &str) -> f64 {
+        self.term_losses
+            .iter()
+            .find(|(term, _)| term == name)
+            .map_or(0.0, |(_, value)| *value)
+    }
 }
 
 /// Something that hears about training as it happens: a progress bar, a logger, a metrics

@@ -157,6 +157,7 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
     loader: &dyn DataLoader<B, DomainBatch<B, D>>,
     domain: &str,
     num_classes: usize,
+    values: bool,
 ) -> Result<Scan, TrainError> {
     let mut lengths = Vec::new();
     let mut input_dims: Option<Vec<usize>> = None;
@@ -174,7 +175,7 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
                 found: dims[1..].to_vec(),
             });
         }
-        check_values(batch, domain, lengths.len() + 1, num_classes)?;
+        check_values(batch, domain, lengths.len() + 1, num_classes, values)?;
         lengths.push(inputs);
     }
     let batch_size = lengths.iter().copied().max().unwrap_or(0);
@@ -193,19 +194,42 @@ pub(crate) fn scan_loader<B: Backend, const D: usize>(
 }
 
 /// Checks that batch number `index` (from 1) of `domain` has finite inputs and labels below
-/// `num_classes`.
+/// `num_classes`, and with `values`, finite values.
 fn check_values<B: Backend, const D: usize>(
     batch: DomainBatch<B, D>,
     domain: &str,
     index: usize,
     num_classes: usize,
+    values: bool,
 ) -> Result<(), TrainError> {
-    let non_finite = batch.inputs.is_finite().bool_not().any();
-    if non_finite.int().into_scalar().elem::<i64>() != 0 {
+    let any_non_finite = |x: Tensor<B, D>| {
+        x.is_finite()
+            .bool_not()
+            .any()
+            .int()
+            .into_scalar()
+            .elem::<i64>()
+            != 0
+    };
+    if any_non_finite(batch.inputs) {
         return Err(TrainError::NonFiniteInput {
             domain: domain.to_string(),
             batch: index,
         });
+    }
+    if values {
+        let Some(values) = batch.values else {
+            return Err(TrainError::MissingValues {
+                domain: domain.to_string(),
+            });
+        };
+        let non_finite = values.is_finite().bool_not().any().int().into_scalar();
+        if non_finite.elem::<i64>() != 0 {
+            return Err(TrainError::NonFiniteValue {
+                domain: domain.to_string(),
+                batch: index,
+            });
+        }
     }
     check_labels(batch.labels, domain, num_classes)
 }

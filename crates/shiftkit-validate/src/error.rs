@@ -94,6 +94,16 @@ pub enum ValidateError {
     #[error("the domain classifier needs at least one iteration")]
     NoIterations,
 
+    /// A validator of class predictions asked to score a regression (only IWCV and DEV read
+    /// the source's errors, which a regression has).
+    #[error(
+        "the {validator} validator scores class predictions; a regression is scored by iwcv or dev"
+    )]
+    NeedsClasses {
+        /// The validator's name.
+        validator: &'static str,
+    },
+
     /// A name that is not a validator's.
     #[error("unknown validator {0:?} (expected one of entropy, im, snd, iwcv, dev)")]
     UnknownValidator(String),

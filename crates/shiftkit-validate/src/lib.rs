@@ -92,6 +92,6 @@ pub use entropy::{
 };
 pub use error::ValidateError;
 pub use pca::{Pca2, pca_2d};
-pub use risk::{CONSTANT_WEIGHTS, cross_entropies, dev_risk, iwcv_risk};
+pub use risk::{CONSTANT_WEIGHTS, cross_entropies, dev_risk, iwcv_risk, squared_errors};
 pub use snd::{SND_TEMPERATURE, snd_score, soft_neighbourhood_density};
 pub use validator::{SndSpace, ValidationInputs, Validator, ValidatorConfig};

@@ -47,6 +47,18 @@ pub fn cross_entropies<B: Backend>(
     Ok(values(&picked).into_iter().map(|v| (-v).max(0.0)).collect())
 }
 
+/// The squared error `(z_i0 - v_i)²` of each row's first output against its value: a
+/// regression's per-row loss. The shapes are checked by
+/// [`ValidationInputs::with_source_values`](crate::ValidationInputs::with_source_values).
+pub fn squared_errors<B: Backend>(outputs: &Tensor<B, 2>, values: &Tensor<B, 1>) -> Vec<f64> {
+    let [rows, _] = outputs.dims();
+    let predicted = outputs.clone().slice([0..rows, 0..1]).reshape([rows]);
+    let errors = (predicted - values.clone())
+        .powi_scalar(2)
+        .reshape([rows, 1]);
+    self::values(&errors)
+}
+
 /// The importance-weighted validation risk of IWCV (Sugiyama, Krauledat and Müller,
 /// "Covariate Shift Adaptation by Importance Weighted Cross Validation", JMLR 2007):
 ///

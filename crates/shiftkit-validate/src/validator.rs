@@ -11,7 +11,7 @@ use crate::domain::{DomainClassifierConfig, cross_fitted_density_ratios};
 use crate::entropy::{entropy_score, information_maximization};
 use crate::error::ValidateError;
 use crate::host::{Axis, check_count, check_matrix};
-use crate::risk::{cross_entropies, dev_risk, iwcv_risk};
+use crate::risk::{cross_entropies, dev_risk, iwcv_risk, squared_errors};
 use crate::snd::{SND_TEMPERATURE, snd_score, soft_neighbourhood_density};
 
 /// What a model produced on held-out source rows and on target rows: everything a
@@ -24,6 +24,7 @@ pub struct ValidationInputs<B: Backend> {
     source_features: Tensor<B, 2>,
     source_logits: Tensor<B, 2>,
     source_labels: Tensor<B, 1, Int>,
+    source_values: Option<Tensor<B, 1>>,
     target_features: Tensor<B, 2>,
     target_logits: Tensor<B, 2>,
 }
@@ -65,9 +66,32 @@ impl<B: Backend> ValidationInputs<B> {
             source_features,
             source_logits,
             source_labels,
+            source_values: None,
             target_features,
             target_logits,
         })
+    }
+
+    /// The inputs of a regression: the held-out source rows' values, `[N_s]`, which the
+    /// model's first output predicts. IWCV and DEV then weigh the squared errors instead of
+    /// cross-entropies; the validators of class predictions refuse to score.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidateError::RowMismatch`] when the count differs from `N_s`;
+    /// [`ValidateError::NonFinite`] for a NaN or infinite value.
+    pub fn with_source_values(mut self, values: Tensor<B, 1>) -> Result<Self, ValidateError> {
+        let [n] = values.dims();
+        let (rows, _) = check_matrix(&self.source_logits, "source logits")?;
+        check_count(Axis::Rows, "source values", rows, n)?;
+        check_matrix(&values.clone().reshape([n, 1]), "source values")?;
+        self.source_values = Some(values);
+        Ok(self)
+    }
+
+    /// A regression's held-out source values, `[N_s]`, if these are a regression's inputs.
+    pub fn source_values(&self) -> Option<&Tensor<B, 1>> {
+        self.source_values.as_ref()
     }
 
     /// Held-out source features, `[N_s, D]`.
@@ -186,6 +210,11 @@ impl Validator {
         inputs: &ValidationInputs<B>,
         config: &ValidatorConfig,
     ) -> Result<f64, ValidateError> {
+        if inputs.source_values.is_some() && !self.uses_source() {
+            return Err(ValidateError::NeedsClasses {
+                validator: self.name(),
+            });
+        }
         match self {
             Self::Entropy => entropy_score(&inputs.target_logits),
             Self::Im => information_maximization(&inputs.target_logits),
@@ -201,7 +230,10 @@ impl Validator {
                     &inputs.target_features,
                     &config.domain_classifier,
                 )?;
-                let losses = cross_entropies(&inputs.source_logits, &inputs.source_labels)?;
+                let losses = match &inputs.source_values {
+                    Some(values) => squared_errors(&inputs.source_logits, values),
+                    None => cross_entropies(&inputs.source_logits, &inputs.source_labels)?,
+                };
                 let risk = if self == Self::Iwcv {
                     iwcv_risk(&losses, &weights)?
                 } else {

@@ -89,10 +89,11 @@ pub mod train {
     //! schedules, device reads, evaluation (see [`shiftkit_train`]). The trainer, its
     //! configuration and the presets are in [`methods`](crate::methods).
     pub use shiftkit_train::{
-        Adversary, Alarm, BatchShapes, CheckpointError, Checkpoints, CollapsePolicy, DannModel,
-        DeviceReads, DomainLoader, EpochRecord, EvalResult, GAMMA, LrSchedule, Pairing, READ_EVERY,
-        ScheduleGranularity, Silent, StepReport, TrainError, TrainObserver, TrainableEncoder,
-        UnknownMethod, alarms, checkpoint, evaluate, reads, scheduled_alpha, scheduled_lr,
+        Alarm, BatchShapes, CheckpointError, Checkpoints, CollapsePolicy, DannModel, DeviceReads,
+        DomainLoader, EpochRecord, EvalResult, GAMMA, LrSchedule, Pairing, READ_EVERY,
+        RegressionLoss, RegressionResult, SHIFTKIT_TERMS, ScheduleGranularity, Silent, StepReport,
+        Task, TrainError, TrainObserver, TrainableEncoder, UnknownMethod, alarms, checkpoint,
+        evaluate, evaluate_values, reads, scheduled_alpha, scheduled_lr,
     };
 }
 
@@ -129,8 +130,10 @@ pub mod methods {
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig};
     pub use shiftkit_train::terms::{
-        AdaptationTerm, CdanConfig, CentroidAlignment, ClassConfusion, ConditionalAdversarial,
-        CovarianceAlignment, DomainAdversarial, MeanDiscrepancy, TermInputs, TermOutput,
+        AdaptationTerm, CentroidAlignment, CentroidAlignmentConfig, ClassConfusion,
+        ClassConfusionConfig, ConditionalAdversarial, ConditionalAdversarialConfig,
+        CovarianceAlignment, CovarianceAlignmentConfig, DomainAdversarial, DomainAdversarialConfig,
+        MeanDiscrepancy, MeanDiscrepancyConfig, TermConfig, TermContext, TermInputs, TermOutput,
         class_confusion, conditional_domain_loss, entropy_weights, multilinear_map,
         reversed_entropy_weights, weighted_domain_loss,
     };

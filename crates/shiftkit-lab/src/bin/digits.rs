@@ -258,6 +258,8 @@ struct Options {
     length: Length,
     batch_size: usize,
     base: DannConfig,
+    /// `--domain-weight`; `None`: each method's default.
+    domain_weight: Option<f64>,
     /// `--semantic-weight`; `None`: each model's default.
     semantic_weight: Option<f64>,
     data_dir: Option<PathBuf>,
@@ -272,6 +274,18 @@ struct Options {
     selecting: Option<Selecting>,
     /// Draw each run's latent space.
     latent: bool,
+}
+
+impl Options {
+    /// The weights the command line or the model sets on every method that has the term:
+    /// `--domain-weight` where given, and the MSTN weight (`--semantic-weight` or the model's).
+    fn weights(&self, model: Model) -> impl Iterator<Item = (Param, f64)> {
+        let semantic = self.semantic_weight.unwrap_or(model.semantic_weight());
+        self.domain_weight
+            .map(|weight| (Param::DomainWeight, weight))
+            .into_iter()
+            .chain([(Param::SemanticWeight, semantic)])
+    }
 }
 
 fn main() {
@@ -304,8 +318,6 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
     if let Some(lr) = args.lr {
         base = base.with_lr(lr);
     }
-    // Each method's own adversarial weight unless one is given (`Method::configure`).
-    base = base.with_domain_weight(args.domain_weight.unwrap_or(0.0));
     if args.centroid_start == CentroidStartChoice::Zero {
         base = base.with_centroid_start(CentroidStart::Zero);
     }
@@ -403,6 +415,7 @@ fn options(args: Args) -> (Options, Resolved, CpuBackend) {
         length,
         batch_size: args.batch_size.get(),
         base,
+        domain_weight: args.domain_weight,
         semantic_weight: args.semantic_weight,
         data_dir: args.data_dir,
         source_size: args.source_size.get(),
@@ -460,10 +473,14 @@ impl OnBackend for Options {
             };
             for &model in &options.models {
                 if let Some(selecting) = &options.selecting {
-                    let semantic_weight =
-                        options.semantic_weight.unwrap_or(model.semantic_weight());
-                    let base = options.base.clone().with_semantic_weight(semantic_weight);
-                    let candidates = grid(&options.methods, &base, &selecting.axes)?;
+                    let candidates = grid(&options.methods, &options.base, &selecting.axes)?
+                        .into_iter()
+                        .map(|candidate| {
+                            options
+                                .weights(model)
+                                .fold(candidate, |c, (param, value)| c.with_fixed(param, value))
+                        })
+                        .collect::<Vec<_>>();
                     let spec = SelectionSpec {
                         model: model.name(),
                         seed,
@@ -484,14 +501,15 @@ impl OnBackend for Options {
                     continue;
                 }
                 for &method in &options.methods {
-                    let semantic_weight =
-                        options.semantic_weight.unwrap_or(model.semantic_weight());
+                    let config = options.weights(model).fold(
+                        method.configure(options.base.clone()),
+                        |config, (param, value)| param.apply(config, value),
+                    );
                     let mut spec = RunSpec {
                         method,
                         model: model.name(),
                         seed,
-                        config: method
-                            .configure(options.base.clone().with_semantic_weight(semantic_weight)),
+                        config,
                         batch_size: options.batch_size,
                         length: options.length,
                         checkpoint_dir: None,

@@ -107,9 +107,8 @@ fn main() {
         .with_lr(args.lr)
         .with_discriminator_layers(0)
         .with_num_classes(2);
-    if let Some(weight) = args.domain_weight {
-        base = base.with_domain_weight(weight);
-    }
+    // ShiftKit's adversarial weight, 1.0, on every adversarial method unless one is given.
+    base = base.with_domain_weight(args.domain_weight.unwrap_or(1.0));
     if let Err(error) = base.check() {
         fail(error.to_string());
     }
@@ -167,7 +166,9 @@ impl OnBackend for Options {
                     method,
                     model: "shallow",
                     seed,
-                    config: method.configure(options.base.clone()),
+                    config: method
+                        .configure(options.base.clone())
+                        .with_term_weight("domain", options.base.domain_weight),
                     batch_size: BATCH,
                     length: Length::Epochs(options.epochs),
                     checkpoint_dir: None,

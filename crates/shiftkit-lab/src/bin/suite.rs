@@ -50,7 +50,7 @@ use shiftkit::methods::DannConfig;
 use shiftkit::methods::Method;
 use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
 use shiftkit::select::{
-    EpochScore, NoTransfer, ScoredRun, SelectConfig, SelectWarning, decide, grid,
+    EpochScore, NoTransfer, Param, ScoredRun, SelectConfig, SelectWarning, decide, grid,
 };
 use shiftkit::train::Alarm;
 use shiftkit::train::TrainableEncoder;
@@ -308,18 +308,24 @@ fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Er
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     // Each method's own weights; the CNN's MSTN weight as the digits program sets it (its
     // features are about three times the MLP's in norm).
-    let mut base = DannConfig::recommended().with_domain_weight(0.0);
+    let mut candidates = grid(methods, &DannConfig::recommended(), &[])?;
     if args.model == SuiteModel::Cnn {
-        base = base.with_semantic_weight(0.2);
+        candidates = candidates
+            .into_iter()
+            .map(|c| c.with_fixed(Param::SemanticWeight, 0.2))
+            .collect();
     }
-    let candidates = grid(methods, &base, &[])?;
     // The moons program's regime (the DANN paper's): a logistic-regression discriminator, two
     // classes, Adam at 0.05, batches of 32, 150 epochs.
     let moons_base = DannConfig::new()
         .with_lr(0.05)
         .with_discriminator_layers(0)
         .with_num_classes(2);
-    let moons_candidates = grid(methods, &moons_base, &[])?;
+    // ShiftKit's adversarial weight, 1.0, as the moons program uses.
+    let moons_candidates = grid(methods, &moons_base, &[])?
+        .into_iter()
+        .map(|c| c.with_fixed(Param::DomainWeight, 1.0))
+        .collect::<Vec<_>>();
     let mut record = SuiteRecord {
         steps: args.steps.get(),
         model: args.model.name().to_string(),

@@ -9,6 +9,11 @@
 //! values, a bound derived from f32's rounding and the network's longest sums, so that the
 //! test passes on any x86-64 processor for the right reason; `scripts/check.sh` runs it with
 //! AVX2 forced as well.
+//!
+//! The f64 network runs in a child process (this test binary again, running
+//! [`f64_reference`] alone): Burn keeps one default float type per kind of device and process,
+//! set by the first backend that asks, so an `NdArray<f64>` beside the other tests'
+//! `NdArray<f32>` in one process would compute in whichever type came first.
 
 use crate::common;
 use common::serial;
@@ -19,6 +24,7 @@ use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, Tensor};
 use common::parameter_gradients_as;
+use serde::{Deserialize, Serialize};
 use shiftkit_nn::kernels::LoweringBackend;
 use shiftkit_nn::{CnnEncoder, CnnEncoderConfig, ConvAlgorithm, Encoder};
 use shiftkit_testkit::to_vec;
@@ -37,8 +43,76 @@ shiftkit_testkit::test_cases! {
     lowered_and_backend_agree_on_flex => agree_on::<Autodiff<Flex<f32>>>([12, 10], 2);
 }
 
+/// The environment variable that names a child's job file ([`f64_reference`]).
+const JOB: &str = "SHIFTKIT_CONV_REFERENCE_JOB";
+
+/// What the child computes the f64 network from: the configuration, the f32 weights as a
+/// record, the input and the loss weights.
+#[derive(Serialize, Deserialize)]
+struct Job {
+    config: CnnEncoderConfig,
+    record: Vec<u8>,
+    x: Vec<f32>,
+    shape: [usize; 4],
+    weights: Vec<f64>,
+}
+
+/// The child's side: with [`JOB`] set (by [`reference_outputs`]), computes the f64 network's
+/// [`Outputs`] for the job and writes them beside it; without it, there is nothing to do (a
+/// plain test run passes it by).
+#[test]
+fn f64_reference() {
+    let Some(path) = std::env::var_os(JOB) else {
+        return;
+    };
+    let job: Job = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let device = Default::default();
+    let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
+    let reference = job
+        .config
+        .with_conv_algorithm(ConvAlgorithm::Backend)
+        .init::<Reference>(&device)
+        .unwrap()
+        .load_record(recorder.load(job.record, &device).unwrap());
+    let data = burn::tensor::TensorData::new(job.x, job.shape).convert::<f64>();
+    let x = Tensor::<Reference, 4>::from_data(data, &device);
+    assert_eq!(
+        x.dtype(),
+        burn::tensor::DType::F64,
+        "the reference computes in f64"
+    );
+    let outputs = outputs(&reference, x, &job.weights);
+    assert!(
+        outputs.features.iter().all(|v| v.is_finite()),
+        "the f64 network's features are finite"
+    );
+    let out = std::path::PathBuf::from(path).with_extension("out.json");
+    std::fs::write(out, serde_json::to_vec(&outputs).unwrap()).unwrap();
+}
+
+/// The f64 network's outputs for `job`, from a child process running [`f64_reference`].
+fn reference_outputs(job: &Job) -> Outputs {
+    let scratch = shiftkit_testkit::Scratch::new("conv-reference");
+    let path = scratch.write("job.json", &serde_json::to_vec(job).unwrap());
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "conv_algorithm::f64_reference",
+            "--test-threads",
+            "1",
+        ])
+        .args(["--quiet"])
+        .env(JOB, &path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("the test binary runs again as a child");
+    assert!(status.success(), "the f64 reference's child failed");
+    serde_json::from_slice(&std::fs::read(path.with_extension("out.json")).unwrap()).unwrap()
+}
+
 /// What one network computed on the test batch, in f64: features, input gradients, every
 /// parameter's gradient, and the evaluation-mode features after the training pass.
+#[derive(Serialize, Deserialize)]
 struct Outputs {
     features: Vec<f64>,
     input_gradients: Vec<f64>,
@@ -97,18 +171,11 @@ where
         .load_record(lowered.clone().into_record());
     // The same weights in f64: f32 values are f64 values exactly.
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-    let bytes = recorder.record(lowered.clone().into_record(), ()).unwrap();
-    let reference_device = Default::default();
-    let reference = config
-        .with_conv_algorithm(ConvAlgorithm::Backend)
-        .init::<Reference>(&reference_device)
-        .unwrap()
-        .load_record(recorder.load(bytes, &reference_device).unwrap());
+    let record = recorder.record(lowered.clone().into_record(), ()).unwrap();
 
     let [h, w] = image_size;
-    let x = Tensor::<A, 4>::random([3, channels, h, w], Distribution::Default, &device);
-    let x_reference =
-        Tensor::<Reference, 4>::from_data(x.to_data().convert::<f64>(), &reference_device);
+    let shape = [3, channels, h, w];
+    let x = Tensor::<A, 4>::random(shape, Distribution::Default, &device);
     let features = 3 * lowered.latent_dim();
     let weights = to_vec(Tensor::<A, 1>::random(
         [features],
@@ -116,7 +183,13 @@ where
         &device,
     ));
 
-    let expected = outputs(&reference, x_reference, &weights);
+    let expected = reference_outputs(&Job {
+        config,
+        record,
+        x: x.to_data().convert::<f32>().to_vec().unwrap(),
+        shape,
+        weights: weights.clone(),
+    });
     let longest = longest_sum(image_size, channels, 3);
     // The typical size of a parameter's gradient in this network: the scale of the terms a
     // gradient sums, also where they cancel (a convolution's bias before batch norm has an

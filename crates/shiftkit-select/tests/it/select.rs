@@ -13,7 +13,7 @@ use shiftkit_train::{DannConfig, Method};
 use shiftkit_validate::Validator;
 
 fn base() -> DannConfig {
-    DannConfig::new().with_domain_weight(0.0)
+    DannConfig::new()
 }
 
 /// Source-only, then DANN at domain weights 0.1 and 1.0.
@@ -259,7 +259,7 @@ fn a_candidate_that_diverges_is_left_out_and_the_others_are_chosen_from() {
         &candidates,
         |candidate| {
             let trainer = moons_trainer(&pair, candidate.config.clone(), 3);
-            if candidate.config.domain_weight == 1.0 {
+            if candidate.config.term_weight("domain") == Some(1.0) {
                 // NaN in its second epoch.
                 let step = trainer.steps_per_epoch() + 2;
                 trainer.with_term(common::Poison::at(step))
@@ -282,7 +282,10 @@ fn a_candidate_that_diverges_is_left_out_and_the_others_are_chosen_from() {
     assert!(selection.chosen < 2);
     // The failed candidate is kept in the result, with its configuration and its error.
     assert_eq!(selection.failed.len(), 1);
-    assert_eq!(selection.failed[0].candidate.config.domain_weight, 1.0);
+    assert_eq!(
+        selection.failed[0].candidate.config.term_weight("domain"),
+        Some(1.0)
+    );
     assert!(selection.failed[0].error.contains("NaN"));
     assert!(
         matches!(&selection.warnings[0], SelectWarning::Failed { candidate, error }

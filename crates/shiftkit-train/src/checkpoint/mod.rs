@@ -192,17 +192,17 @@ mod tests {
 
     #[test]
     fn a_saved_configuration_without_a_later_field_takes_its_default() {
-        let config = DannConfig::new().with_mmd_weight(0.5);
+        let config = DannConfig::new().with_semantic_weight(0.5);
         let mut saved = config_json(&config);
         let fields = saved.as_object_mut().unwrap();
         // Fields a checkpoint written without them does not have.
-        fields.remove("mcc_weight");
-        fields.remove("mcc_temperature");
+        fields.remove("track_every");
+        fields.remove("terms");
         assert_eq!(difference_from_saved(&config, &saved), None);
         // A field that differs is still named.
-        let other = config.clone().with_mmd_weight(0.7);
+        let other = config.clone().with_semantic_weight(0.7);
         let problem = difference_from_saved(&other, &saved).unwrap();
-        assert!(problem.contains("`mmd_weight`"), "{problem}");
+        assert!(problem.contains("`semantic_weight`"), "{problem}");
         // Without the reading first, the missing fields differed.
         assert!(config_difference(&config_json(&config), &saved).is_some());
     }

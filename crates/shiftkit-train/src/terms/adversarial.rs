@@ -1,14 +1,51 @@
 //! DANN's domain-adversarial term.
 
+use burn::config::Config;
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReversalLayer};
 
-use super::{AdaptationTerm, TermInputs, TermOutput, domain_correct, domain_labels};
+use super::{AdaptationTerm, TermContext, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
 use crate::check::{check_non_negative, check_positive};
 use crate::losses::binary_cross_entropy_with_logits;
 use crate::schedule::scheduled_alpha;
+
+/// The configuration of [`DomainAdversarial`]: its weight. The reversal's final strength and
+/// ramp are the run's ([`DannConfig::alpha`](crate::DannConfig::alpha),
+/// [`schedule_alpha`](crate::DannConfig::schedule_alpha), [`gamma`](crate::DannConfig::gamma)),
+/// and the discriminator is the run's ([`DannConfig::discriminator`](crate::DannConfig::discriminator)).
+#[derive(Config, Debug, PartialEq)]
+pub struct DomainAdversarialConfig {
+    /// The weight of the domain loss. The default, 0.3, is the recommended regime's
+    /// (ShiftKit's `domain_weight` defaults to 1.0).
+    #[config(default = 0.3)]
+    pub weight: f64,
+}
+
+impl DomainAdversarialConfig {
+    /// Checks the weight.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] naming `domain_weight` when it is negative or
+    /// not finite.
+    pub fn check(&self) -> Result<(), TrainError> {
+        check_non_negative("domain_weight", self.weight)
+    }
+
+    /// The term, with the run's reversal.
+    ///
+    /// # Errors
+    ///
+    /// What [`check`](Self::check) finds, and a bad alpha or gamma.
+    pub fn init<B: AutodiffBackend>(
+        &self,
+        run: &TermContext<'_, B>,
+    ) -> Result<DomainAdversarial<B>, TrainError> {
+        DomainAdversarial::new(self.weight, run.alpha, run.reversal_ramp)
+    }
+}
 
 /// Domain-adversarial training (DANN, Ganin et al., JMLR 2016): a domain discriminator `D`
 /// reads the features through a gradient reversal of strength `alpha_p`,

@@ -1,5 +1,6 @@
 //! Minimum class confusion: the target predictions' confusion between classes.
 
+use burn::config::Config;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -7,6 +8,39 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
 use crate::check::{check_non_negative, check_positive};
+
+/// The configuration of [`ClassConfusion`]: its weight and softmax temperature.
+#[derive(Config, Debug, PartialEq)]
+pub struct ClassConfusionConfig {
+    /// The weight (the method's trade-off of 1).
+    #[config(default = 1.0)]
+    pub weight: f64,
+    /// The softmax temperature, finite and > 0 (1 is the plain softmax; above 1 softens the
+    /// predictions).
+    #[config(default = 2.5)]
+    pub temperature: f64,
+}
+
+impl ClassConfusionConfig {
+    /// Checks the weight and the temperature.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] naming `mcc_weight` or `mcc_temperature`.
+    pub fn check(&self) -> Result<(), TrainError> {
+        check_non_negative("mcc_weight", self.weight)?;
+        check_positive("mcc_temperature", self.temperature)
+    }
+
+    /// The term.
+    ///
+    /// # Errors
+    ///
+    /// What [`check`](Self::check) finds.
+    pub fn init(&self) -> Result<ClassConfusion, TrainError> {
+        ClassConfusion::new(self.weight, self.temperature)
+    }
+}
 
 /// Minimum Class Confusion (MCC, Jin et al., ECCV 2020): how much the target predictions
 /// confuse classes with one another, [`class_confusion`]. It reads the target logits alone (no

@@ -12,7 +12,14 @@
 //!
 //! The terms shipped: [`DomainAdversarial`] (DANN), [`ConditionalAdversarial`] (CDAN and CDAN+E),
 //! [`CentroidAlignment`] (MSTN), [`MeanDiscrepancy`] (MMD, as in DAN), [`CovarianceAlignment`]
-//! (CORAL) and [`ClassConfusion`] (MCC). [`Method`](crate::Method) names the usual combinations.
+//! (CORAL) and [`ClassConfusion`] (MCC). Each has a configuration type beside it (its weight
+//! and settings), and a run's [`DannConfig::terms`](crate::DannConfig::terms) lists them as
+//! [`TermConfig`]s, which the trainer builds into terms ([`TermConfig::init`]). A term of
+//! your own skips the list and is handed to the trainer built
+//! ([`DannTrainer::with_term`](crate::DannTrainer::with_term)); from there every term takes the
+//! same route: run in order, weighted, summed, and its mean loss recorded under its
+//! [`name`](AdaptationTerm::name) ([`EpochRecord::losses`](crate::EpochRecord::losses)).
+//! [`Method`](crate::Method) names the usual lists.
 //!
 //! # Why a trait
 //!
@@ -27,6 +34,7 @@
 
 mod adversarial;
 mod cdan;
+mod config;
 mod coral;
 mod mcc;
 mod mmd;
@@ -39,15 +47,16 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor, TensorData};
 use shiftkit_nn::DomainDiscriminator;
 
-pub use adversarial::DomainAdversarial;
+pub use adversarial::{DomainAdversarial, DomainAdversarialConfig};
 pub use cdan::{
-    CdanConfig, ConditionalAdversarial, conditional_domain_loss, entropy_weights, multilinear_map,
-    reversed_entropy_weights, weighted_domain_loss,
+    ConditionalAdversarial, ConditionalAdversarialConfig, conditional_domain_loss, entropy_weights,
+    multilinear_map, reversed_entropy_weights, weighted_domain_loss,
 };
-pub use coral::CovarianceAlignment;
-pub use mcc::{ClassConfusion, class_confusion};
-pub use mmd::MeanDiscrepancy;
-pub use mstn::CentroidAlignment;
+pub use config::{TermConfig, TermContext};
+pub use coral::{CovarianceAlignment, CovarianceAlignmentConfig};
+pub use mcc::{ClassConfusion, ClassConfusionConfig, class_confusion};
+pub use mmd::{MeanDiscrepancy, MeanDiscrepancyConfig};
+pub use mstn::{CentroidAlignment, CentroidAlignmentConfig};
 
 use crate::TrainError;
 use shiftkit_peers::Peers;

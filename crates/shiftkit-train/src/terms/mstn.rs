@@ -1,14 +1,77 @@
 //! MSTN's semantic term: class centroids of the two domains pulled together.
 
+use burn::config::Config;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState};
 
 use super::adversarial::check_steepness;
-use super::{AdaptationTerm, TermInputs, TermOutput};
+use super::{AdaptationTerm, TermContext, TermInputs, TermOutput};
 use crate::TrainError;
 use crate::check::check_non_negative;
 use crate::schedule::scheduled_alpha;
+
+/// The configuration of [`CentroidAlignment`]: its weight, its ramp, the pseudo-labels it
+/// takes and its target centroids.
+#[derive(Config, Debug, PartialEq)]
+pub struct CentroidAlignmentConfig {
+    /// The weight (measured on the MLP; see docs/design.md).
+    #[config(default = 0.5)]
+    pub weight: f64,
+    /// Ramp the weight from 0 with the run's sigmoid,
+    /// `weight * (2 / (1 + exp(-gamma p)) - 1)`, as the MSTN paper does; off, the full weight
+    /// from the first step.
+    #[config(default = true)]
+    pub ramp: bool,
+    /// The target centroids take only the target samples whose predicted class has at least
+    /// this softmax probability, in `[0, 1)`; 0 takes every sample.
+    #[config(default = 0.0)]
+    pub pseudo_label_confidence: f64,
+    /// The target centroids. Their `num_classes` and `latent_dim` are not read: the trainer
+    /// takes them from the model.
+    #[config(default = "CentroidAlignerConfig::new(2, 1)")]
+    pub centroids: CentroidAlignerConfig,
+}
+
+impl CentroidAlignmentConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::InvalidHyperParameter`] naming `semantic_weight` or
+    /// `pseudo_label_confidence`; [`TrainError::Alignment`] for bad centroid settings.
+    pub fn check(&self) -> Result<(), TrainError> {
+        check_non_negative("semantic_weight", self.weight)?;
+        check_confidence(self.pseudo_label_confidence)?;
+        Ok(self.aligner(1, 2).check()?)
+    }
+
+    /// The centroids' configuration for `latent_dim` features and `num_classes` classes.
+    pub fn aligner(&self, latent_dim: usize, num_classes: usize) -> CentroidAlignerConfig {
+        let mut config = self.centroids.clone();
+        config.num_classes = num_classes;
+        config.latent_dim = latent_dim;
+        config
+    }
+
+    /// The term, on the run's features and classes.
+    ///
+    /// # Errors
+    ///
+    /// What [`check`](Self::check) finds, and a bad gamma.
+    pub fn init<B: AutodiffBackend>(
+        &self,
+        run: &TermContext<'_, B>,
+    ) -> Result<CentroidAlignment<B>, TrainError> {
+        CentroidAlignment::new(
+            self.weight,
+            self.ramp.then_some(run.gamma),
+            self.pseudo_label_confidence,
+            &self.aligner(run.latent_dim, run.num_classes),
+            run.device,
+        )
+    }
+}
 
 /// Moving semantic transfer (MSTN, Xie et al., ICML 2018): the source class centroids of the
 /// batch are pulled towards moving-average target centroids of the pseudo-labelled target
@@ -49,13 +112,7 @@ impl<B: AutodiffBackend> CentroidAlignment<B> {
     ) -> Result<Self, TrainError> {
         check_non_negative("semantic_weight", weight)?;
         check_steepness(ramp)?;
-        if !(0.0..1.0).contains(&confidence) {
-            return Err(TrainError::InvalidHyperParameter {
-                name: "pseudo_label_confidence",
-                value: confidence,
-                expected: "in [0, 1)",
-            });
-        }
+        check_confidence(confidence)?;
         Ok(Self {
             weight,
             ramp,
@@ -168,4 +225,16 @@ impl<B: AutodiffBackend> AdaptationTerm<B> for CentroidAlignment<B> {
         self.settled = None;
         Ok(())
     }
+}
+
+/// Checks a pseudo-label confidence: in `[0, 1)`.
+fn check_confidence(confidence: f64) -> Result<(), TrainError> {
+    if (0.0..1.0).contains(&confidence) {
+        return Ok(());
+    }
+    Err(TrainError::InvalidHyperParameter {
+        name: "pseudo_label_confidence",
+        value: confidence,
+        expected: "in [0, 1)",
+    })
 }

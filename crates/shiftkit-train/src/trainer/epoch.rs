@@ -14,7 +14,7 @@ use crate::observer::{StepReport, TrainObserver};
 use crate::plan::{Cycler, Plan};
 use crate::schedule::scheduled_lr;
 use crate::seed::{epoch_seed, mix64};
-use crate::{DannModel, EpochRecord, TrainError, TrainableEncoder};
+use crate::{DannModel, EpochRecord, SHIFTKIT_TERMS, TrainError, TrainableEncoder};
 
 impl<B, M, const D: usize> DannTrainer<B, M, D>
 where
@@ -24,21 +24,11 @@ where
     /// What a step reports to observers.
     pub(super) fn report(&self, numbers: &crate::metrics::StepNumbers) -> StepReport {
         let at = &numbers.at;
-        let term = |name: &str| {
-            self.terms
-                .iter()
-                .zip(&numbers.terms)
-                .find(|(term, _)| term.name() == name)
-                .map_or(0.0, |(_, value)| *value)
-        };
         StepReport {
             epoch: at.epoch,
             step: at.step,
             steps_in_epoch: self.steps_per_epoch(),
             ce_loss: numbers.ce,
-            domain_loss: term("domain"),
-            semantic_loss: term("semantic"),
-            mmd_loss: term("mmd"),
             term_losses: self
                 .terms
                 .iter()
@@ -101,7 +91,8 @@ where
             };
             let at = self.step_at(plan, (epoch, step), adaptation_epoch, warmup);
             lr = at.lr;
-            if (step - 1) % self.config.track_every == 0 {
+            // Target accuracy and the class shares are a classification's.
+            if (step - 1) % self.config.track_every == 0 && !self.config.task.is_regression() {
                 tracking.add(self.track_target(&target_batch));
             }
             let batches = (source_batch, target_batch, &at);
@@ -178,11 +169,13 @@ where
         let mut record = EpochRecord {
             epoch,
             ce_loss: sums.mean(sums.ce),
-            domain_loss: 0.0,
-            semantic_loss: 0.0,
-            mmd_loss: 0.0,
+            losses: SHIFTKIT_TERMS
+                .iter()
+                .map(|name| (name.to_string(), 0.0))
+                .collect(),
             total_loss: sums.mean(sums.total),
-            src_acc: sums.source_correct / sums.source_seen.max(1) as f64,
+            src_acc: 0.0,
+            src_mae: None,
             tgt_acc,
             alpha,
             lr,
@@ -196,19 +189,19 @@ where
             warmup,
             steps: sums.steps,
             seconds: started.elapsed().as_secs_f64(),
-            other_losses: Default::default(),
             alarms: Vec::new(),
         };
+        // The step's source count is right predictions, or a regression's absolute errors.
+        let source_mean = sums.source_correct / sums.source_seen.max(1) as f64;
+        if self.config.task.is_regression() {
+            record.src_mae = Some(source_mean);
+        } else {
+            record.src_acc = source_mean;
+        }
         for (term, sum) in self.terms.iter().zip(&sums.terms) {
-            let mean = sums.mean(*sum);
-            match term.name() {
-                "domain" => record.domain_loss = mean,
-                "semantic" => record.semantic_loss = mean,
-                "mmd" => record.mmd_loss = mean,
-                other => {
-                    record.other_losses.insert(other.to_string(), mean);
-                }
-            }
+            record
+                .losses
+                .insert(term.name().to_string(), sums.mean(*sum));
         }
         record
     }

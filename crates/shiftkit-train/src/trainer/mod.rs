@@ -30,12 +30,9 @@ use crate::evaluate::{EvalResult, check_batch, evaluate};
 use crate::metrics::StepAt;
 use crate::observer::{Silent, StepReport, TrainObserver};
 use crate::plan::{Plan, Scan, check_step_batch, scan_loader, steps_per_epoch};
-use crate::terms::{
-    AdaptationTerm, CentroidAlignment, ClassConfusion, ConditionalAdversarial, CovarianceAlignment,
-    DomainAdversarial, MeanDiscrepancy,
-};
+use crate::terms::{AdaptationTerm, CentroidAlignment, TermContext};
 use crate::{
-    Adversary, Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, TrainError,
+    Alarm, CollapsePolicy, DannConfig, DannModel, EpochRecord, RegressionResult, TrainError,
     TrainableEncoder, alarms,
 };
 
@@ -190,7 +187,7 @@ where
         device: &B::Device,
     ) -> Result<Self, TrainError> {
         config.check()?;
-        let scans = scan_loaders(&model, &source, &target, config.num_classes)?;
+        let scans = scan_loaders(&model, &source, &target, &config)?;
         B::seed(device, config.seed);
         let terms = built_in_terms::<B>(&config, model.latent_dim(), device)?;
         let mut head = None;
@@ -483,6 +480,20 @@ where
         evaluate(&self.model_ref().encoder.valid(), loader, domain)
     }
 
+    /// A regression's errors ([`evaluate_values`](crate::evaluate_values)), in evaluation
+    /// mode, on every batch of `loader`, reported under the name `domain`.
+    ///
+    /// # Errors
+    ///
+    /// As [`evaluate_values`](crate::evaluate_values).
+    pub fn evaluate_values(
+        &self,
+        loader: &dyn DataLoader<B::InnerBackend, DomainBatch<B::InnerBackend, D>>,
+        domain: &str,
+    ) -> Result<RegressionResult, TrainError> {
+        crate::evaluate_values(&self.model_ref().encoder.valid(), loader, domain)
+    }
+
     /// The model being trained.
     pub fn model(&self) -> &M {
         &self.model_ref().encoder
@@ -622,55 +633,27 @@ where
     }
 }
 
-/// The terms a configuration asks for, in the order they run: adversarial, MSTN, MMD, CORAL,
-/// MCC.
+/// The terms a configuration asks for ([`DannConfig::run_terms`]), built, in the order they
+/// run.
 fn built_in_terms<B: AutodiffBackend + GradientReversalBackend>(
     config: &DannConfig,
     latent_dim: usize,
     device: &B::Device,
 ) -> Result<Vec<Box<dyn AdaptationTerm<B>>>, TrainError> {
-    let gamma = config.schedule_alpha.then_some(config.gamma);
-    let mut terms: Vec<Box<dyn AdaptationTerm<B>>> = Vec::new();
-    if config.adversarial() {
-        let (weight, alpha) = (config.domain_weight, config.alpha);
-        terms.push(match config.adversary {
-            Adversary::Dann => Box::new(DomainAdversarial::new(weight, alpha, gamma)?),
-            Adversary::Cdan => Box::new(ConditionalAdversarial::new(
-                weight,
-                alpha,
-                gamma,
-                config.cdan.clone(),
-                config.seed,
-            )?),
-        });
-    }
-    if config.semantic() {
-        let aligner = config.centroids_for(latent_dim);
-        let ramp = config.ramp_semantic.then_some(config.gamma);
-        terms.push(Box::new(CentroidAlignment::new(
-            config.semantic_weight,
-            ramp,
-            config.pseudo_label_confidence,
-            &aligner,
-            device,
-        )?));
-    }
-    if config.mmd_weight > 0.0 {
-        terms.push(Box::new(MeanDiscrepancy::new(
-            config.mmd_weight,
-            config.mmd.clone(),
-        )?));
-    }
-    if config.coral_weight > 0.0 {
-        terms.push(Box::new(CovarianceAlignment::new(config.coral_weight)?));
-    }
-    if config.mcc_weight > 0.0 {
-        terms.push(Box::new(ClassConfusion::new(
-            config.mcc_weight,
-            config.mcc_temperature,
-        )?));
-    }
-    Ok(terms)
+    let run = TermContext {
+        alpha: config.alpha,
+        reversal_ramp: config.schedule_alpha.then_some(config.gamma),
+        gamma: config.gamma,
+        seed: config.seed,
+        latent_dim,
+        num_classes: config.num_classes,
+        device,
+    };
+    config
+        .run_terms()
+        .iter()
+        .map(|term| term.init(&run))
+        .collect()
 }
 
 /// Records `term`, number `index` among the run's terms (those before it in `terms`), as the
@@ -711,16 +694,18 @@ fn scan_loaders<B: AutodiffBackend, M: Encoder<B>, const D: usize>(
     model: &M,
     source: &DomainLoader<B, D>,
     target: &DomainLoader<B, D>,
-    num_classes: usize,
+    config: &DannConfig,
 ) -> Result<[Scan; 2], TrainError> {
+    let num_classes = config.num_classes;
     if model.num_classes() != num_classes {
         return Err(TrainError::ClassCountMismatch {
             config: num_classes,
             model: model.num_classes(),
         });
     }
-    let source = scan_loader(source.as_ref(), "source", num_classes)?;
-    let target = scan_loader(target.as_ref(), "target", num_classes)?;
+    let regression = config.task.is_regression();
+    let source = scan_loader(source.as_ref(), "source", num_classes, regression)?;
+    let target = scan_loader(target.as_ref(), "target", num_classes, false)?;
     check_batch(model, &[&[1], &source.input_dims[..]].concat(), "source")?;
     if target.input_dims != source.input_dims {
         return Err(TrainError::InputShapeMismatch {

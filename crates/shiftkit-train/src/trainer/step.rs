@@ -13,10 +13,9 @@ use shiftkit_nn::Encoder;
 use shiftkit_peers::Peers;
 
 use super::DannTrainer;
-use crate::evaluate::count_correct;
-use crate::losses::cross_entropy;
 use crate::metrics::{StepAt, StepNumbers};
 use crate::split::SplitGraphs;
+use crate::task::{Task, source_loss};
 use crate::terms::{AdaptationTerm, TermInputs};
 use crate::{DannModel, TrainError, TrainableEncoder};
 
@@ -104,9 +103,10 @@ where
             model,
             &mut self.terms,
             &encoded,
-            &source.labels,
+            (&source.labels, source.values),
             at,
             (
+                self.config.task,
                 self.config.num_classes,
                 self.peers,
                 self.head.as_ref().map(|claim| claim.index),
@@ -282,9 +282,9 @@ fn term_losses<B, M>(
     model: &DannModel<B, M>,
     terms: &mut [Box<dyn AdaptationTerm<B>>],
     encoded: &Encoded<B, M>,
-    labels: &Tensor<B, 1, burn::tensor::Int>,
+    (labels, values): (&Tensor<B, 1, burn::tensor::Int>, Option<Tensor<B, 1>>),
     at: &StepAt,
-    (num_classes, peers, head_owner): (usize, Peers, Option<usize>),
+    (task, num_classes, peers, head_owner): (Task, usize, Peers, Option<usize>),
 ) -> Result<Losses<B>, TrainError>
 where
     B: AutodiffBackend,
@@ -292,8 +292,7 @@ where
 {
     let z_s = &encoded.z_s;
     let logits_s = model.encoder.classify(z_s.clone());
-    let source_correct = count_correct(logits_s.clone().detach(), labels.clone());
-    let ce = cross_entropy(logits_s.clone(), labels.clone());
+    let (ce, source_correct) = source_loss(task, logits_s.clone(), labels.clone(), values)?;
     let latent_norm_sum = z_s.clone().detach().powi_scalar(2).sum_dim(1).sqrt().sum();
     let device = ce.device();
     let mut total = ce.clone();
@@ -330,7 +329,7 @@ where
     let mut summary = vec![
         ce.detach(),
         total.clone().detach(),
-        source_correct.float(),
+        source_correct,
         disc_correct,
         latent_norm_sum,
     ];

@@ -34,6 +34,7 @@ impl<Bk: Backend> Batcher<Bk, Row, DomainBatch<Bk, 2>> for Rows {
         DomainBatch {
             inputs: Tensor::from_data(TensorData::new(values, [n, width]), device),
             labels: Tensor::<Bk, 1, Int>::from_data(TensorData::new(labels, [n]), device),
+            values: None,
         }
     }
 }

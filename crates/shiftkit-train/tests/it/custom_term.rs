@@ -86,11 +86,11 @@ fn a_term_of_ones_own_trains_through_the_trainer() {
     let names: Vec<&str> = trainer.terms().map(|t| t.name()).collect();
     assert_eq!(names, ["target_entropy"]);
     for record in &history {
-        let value = record.other_losses["target_entropy"];
+        let value = record.losses["target_entropy"];
         assert!(value.is_finite() && value > 0.0, "{value}");
     }
     // Entropy minimisation makes the target predictions more confident over training.
-    assert!(history[2].other_losses["target_entropy"] < history[0].other_losses["target_entropy"]);
+    assert!(history[2].losses["target_entropy"] < history[0].losses["target_entropy"]);
 
     // And it changed the model: the same run without it ends elsewhere.
     let mut plain = moons_trainer(&pair, source_only(), 0);

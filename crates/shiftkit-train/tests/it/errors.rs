@@ -9,6 +9,10 @@ use common::{B, Poison, moons, parameters, seeded_trainer, train_loader};
 use shiftkit_align::{AlignError, MmdConfig};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::{DomainDiscriminatorConfig, NnError, ShallowEncoderConfig};
+use shiftkit_train::terms::{
+    CentroidAlignmentConfig, ClassConfusionConfig, ConditionalAdversarialConfig,
+    CovarianceAlignmentConfig, MeanDiscrepancyConfig, TermConfig,
+};
 use shiftkit_train::{DannConfig, DannTrainer, DeviceReads, READ_EVERY, TrainError};
 
 /// A trainer with the shallow network on loaders of `source` and `target`, built under the
@@ -56,17 +60,47 @@ fn every_out_of_range_hyper_parameter_is_named() {
         ),
         ("drift_threshold", base.clone().with_drift_threshold(1.0)),
         ("track_every", base.clone().with_track_every(0)),
-        ("mmd_weight", base.clone().with_mmd_weight(-1.0)),
+        (
+            "mmd_weight",
+            with_term(
+                &base,
+                TermConfig::Mmd(MeanDiscrepancyConfig::new().with_weight(-1.0)),
+            ),
+        ),
         (
             "coral_weight",
-            base.clone().with_coral_weight(f64::INFINITY),
+            with_term(
+                &base,
+                TermConfig::Coral(CovarianceAlignmentConfig::new().with_weight(f64::INFINITY)),
+            ),
         ),
-        ("mcc_weight", base.clone().with_mcc_weight(f64::NAN)),
-        ("mcc_temperature", base.clone().with_mcc_temperature(0.0)),
+        (
+            "mcc_weight",
+            with_term(
+                &base,
+                TermConfig::Mcc(ClassConfusionConfig::new().with_weight(f64::NAN)),
+            ),
+        ),
+        (
+            "mcc_temperature",
+            with_term(
+                &base,
+                TermConfig::Mcc(ClassConfusionConfig::new().with_temperature(0.0)),
+            ),
+        ),
         (
             "cdan.random_dim",
-            base.clone()
-                .with_cdan(shiftkit_train::terms::CdanConfig::new().with_random_dim(0)),
+            with_term(
+                &base,
+                TermConfig::Cdan(ConditionalAdversarialConfig::new().with_random_dim(0)),
+            ),
+        ),
+        (
+            "pseudo_label_confidence",
+            with_term(
+                &base,
+                TermConfig::Mstn(CentroidAlignmentConfig::new().with_pseudo_label_confidence(2.0)),
+            ),
         ),
         (
             "pseudo_label_confidence",
@@ -124,7 +158,12 @@ fn nested_settings_are_checked_by_their_owners() {
         ));
     }
     assert!(matches!(
-        run(base.clone().with_mmd(MmdConfig::new().with_sigmas(vec![]))),
+        run(with_term(
+            &base,
+            TermConfig::Mmd(
+                MeanDiscrepancyConfig::new().with_kernels(MmdConfig::new().with_sigmas(vec![]))
+            )
+        )),
         Some(TrainError::Alignment(AlignError::InvalidBandwidth(_)))
     ));
     assert!(matches!(
@@ -289,4 +328,11 @@ fn terms_built_by_hand_check_their_ramps() {
         }
     }
     assert!(CentroidAlignment::<B>::new(0.5, Some(10.0), 0.0, &aligner, &device).is_ok());
+}
+
+/// `base` with `term` added to its list.
+fn with_term(base: &DannConfig, term: TermConfig) -> DannConfig {
+    let mut terms = base.terms.clone();
+    terms.push(term);
+    base.clone().with_terms(terms)
 }

@@ -9,11 +9,12 @@ fn record(epoch: usize) -> EpochRecord {
     EpochRecord {
         epoch,
         ce_loss: 0.3,
-        domain_loss: 0.6,
-        semantic_loss: 0.0,
-        mmd_loss: 0.0,
+        losses: [("domain", 0.6), ("semantic", 0.0), ("mmd", 0.0)]
+            .map(|(name, loss)| (name.to_string(), loss))
+            .into(),
         total_loss: 0.5,
         src_acc: 0.9,
+        src_mae: None,
         tgt_acc: 0.7,
         alpha: 0.5,
         lr: 1e-3,
@@ -23,7 +24,6 @@ fn record(epoch: usize) -> EpochRecord {
         warmup: false,
         steps: 10,
         seconds: 1.0,
-        other_losses: Default::default(),
         alarms: Vec::new(),
     }
 }
@@ -54,7 +54,7 @@ fn each_alarm_is_raised_by_its_sign_and_a_healthy_epoch_raises_none() {
         [Alarm::SourceDrop { best, now }] if best == 0.9 && now == 0.6
     ));
     let mut separated = record(3);
-    separated.domain_loss = 1e-5;
+    separated.losses.insert("domain".to_string(), 1e-5);
     assert_eq!(
         alarms(&separated, &earlier, &config),
         [Alarm::DomainLossZero { loss: 1e-5 }]

@@ -136,8 +136,8 @@ fn joint_encoding_computes_the_same_step_for_an_encoder_without_batch_norm() {
     for (a, j) in a.iter().zip(&j) {
         for (x, y) in [
             (a.ce_loss, j.ce_loss),
-            (a.domain_loss, j.domain_loss),
-            (a.semantic_loss, j.semantic_loss),
+            (a.loss("domain"), j.loss("domain")),
+            (a.loss("semantic"), j.loss("semantic")),
         ] {
             assert!((x - y).abs() < 1e-4, "apart {x} vs joint {y}");
         }
@@ -238,7 +238,7 @@ fn tracking_less_often_changes_nothing_that_trains() {
         let trained = |r: &EpochRecord| {
             (
                 r.ce_loss,
-                r.domain_loss,
+                r.loss("domain"),
                 r.total_loss,
                 r.src_acc,
                 r.disc_acc,

@@ -17,6 +17,7 @@ mod parallel_domains;
 mod peers;
 mod pseudo_labels;
 mod reads;
+mod regression;
 mod schedule;
 mod shapes;
 mod terms;

@@ -4,7 +4,10 @@
 use crate::common;
 
 use common::{accuracy, moons, moons_trainer, seeded_trainer, serial};
-use shiftkit_train::{Adversary, DannConfig, Method, TrainError};
+use shiftkit_train::terms::{
+    ClassConfusionConfig, ConditionalAdversarialConfig, MeanDiscrepancyConfig, TermConfig,
+};
+use shiftkit_train::{DannConfig, Method, TrainError};
 
 #[test]
 fn every_preset_trains_with_its_terms() {
@@ -28,13 +31,13 @@ fn every_preset_trains_with_its_terms() {
         let last = history.last().unwrap();
         assert!(last.total_loss.is_finite(), "{method}");
         match method {
-            Method::Mmd => assert!(last.mmd_loss != 0.0, "mmd_loss is filled"),
-            Method::Coral => assert!(last.other_losses["coral"] > 0.0),
-            Method::Mcc => assert!(last.other_losses["mcc"] > 0.0),
+            Method::Mmd => assert!(last.loss("mmd") != 0.0, "mmd_loss is filled"),
+            Method::Coral => assert!(last.losses["coral"] > 0.0),
+            Method::Mcc => assert!(last.losses["mcc"] > 0.0),
             Method::Dann | Method::DannMstn | Method::Cdan | Method::CdanE => {
-                assert!(last.domain_loss > 0.0 && last.disc_acc > 0.0)
+                assert!(last.loss("domain") > 0.0 && last.disc_acc > 0.0)
             }
-            Method::SourceOnly => assert_eq!(last.domain_loss, 0.0),
+            Method::SourceOnly => assert_eq!(last.loss("domain"), 0.0),
             other => panic!("{other}: a preset this test does not know yet"),
         }
         let source_accuracy = accuracy(&trainer, &pair.source_test, "source");
@@ -51,38 +54,56 @@ fn cdan_conditions_the_discriminator_on_the_predictions() {
     let trainer = seeded_trainer(Method::Cdan.config(), 0);
     // The shallow network's features are 15 wide, two classes: a 30-wide map.
     assert_eq!(trainer.discriminator().latent_dim(), 30);
-    assert_eq!(trainer.config().adversary, Adversary::Cdan);
-    assert!(Method::CdanE.config().cdan.entropy && !Method::Cdan.config().cdan.entropy);
+    let entropy = |method: Method| match method.terms().as_slice() {
+        [TermConfig::Cdan(cdan)] => cdan.entropy,
+        other => panic!("{method}: {other:?}"),
+    };
+    assert!(entropy(Method::CdanE) && !entropy(Method::Cdan));
 }
 
 #[test]
-fn configure_switches_off_what_the_method_does_not_use() {
+fn configure_replaces_the_base_terms_by_the_methods_at_their_defaults() {
     let _serial = serial();
     let base = DannConfig::new()
+        .with_domain_weight(0.3)
         .with_semantic_weight(0.2)
-        .with_mmd_weight(0.7)
-        .with_coral_weight(3.0)
-        .with_mcc_weight(0.4);
+        .with_pseudo_label_confidence(0.4)
+        .with_lr(0.01)
+        .with_terms(vec![TermConfig::Mmd(
+            MeanDiscrepancyConfig::new().with_weight(0.7),
+        )]);
+    // The base's ShiftKit terms and its list give way to the method's.
     let mmd = Method::Mmd.configure(base.clone());
-    assert_eq!(
-        (
-            mmd.domain_weight,
-            mmd.semantic_weight,
-            mmd.mmd_weight,
-            mmd.coral_weight
-        ),
-        (0.0, 0.0, 0.7, 0.0)
-    );
-    assert_eq!(mmd.mcc_weight, 0.0);
-    let mcc = Method::Mcc.configure(base.clone());
-    assert_eq!(
-        (mcc.mcc_weight, mcc.mmd_weight, mcc.domain_weight),
-        (0.4, 0.0, 0.0)
-    );
-    let mstn = Method::DannMstn.configure(base);
-    assert_eq!((mstn.domain_weight, mstn.semantic_weight), (1.0, 0.2));
-    let defaults = Method::DannMstn.configure(DannConfig::new());
-    assert_eq!(defaults.semantic_weight, Method::DEFAULT_SEMANTIC_WEIGHT);
+    assert_eq!((mmd.domain_weight, mmd.semantic_weight), (0.0, 0.0));
+    assert_eq!(mmd.run_terms(), Method::Mmd.terms());
+    assert_eq!(mmd.term_weight("mmd"), Some(1.0));
+    assert_eq!(mmd.lr, 0.01);
+    // CDAN takes its own default, not the base's DANN weight.
+    let cdan = Method::Cdan.configure(base.clone());
+    assert_eq!(cdan.term_weight("domain"), Some(0.6));
+    // MSTN's term takes the base's MSTN settings, at the preset's weight.
+    let mstn = Method::DannMstn.configure(base.clone());
+    let names: Vec<&str> = mstn.run_terms().iter().map(TermConfig::name).collect();
+    assert_eq!(names, ["domain", "semantic"]);
+    match &mstn.run_terms()[1] {
+        TermConfig::Mstn(c) => assert_eq!((c.weight, c.pseudo_label_confidence), (0.5, 0.4)),
+        other => panic!("{other:?}"),
+    }
+    // A weight set afterwards reaches every term of that name.
+    let heavier = mstn.with_term_weight("domain", 0.9);
+    assert_eq!(heavier.term_weight("domain"), Some(0.9));
+    assert_eq!(heavier.term_weight("semantic"), Some(0.5));
+    // ShiftKit's own weights are terms of the run too, first.
+    let shiftkit = DannConfig::new()
+        .with_semantic_weight(0.5)
+        .with_terms(vec![TermConfig::Mcc(ClassConfusionConfig::new())]);
+    let names: Vec<&str> = shiftkit.run_terms().iter().map(TermConfig::name).collect();
+    assert_eq!(names, ["domain", "semantic", "mcc"]);
+    // An entry of weight 0 is left out.
+    let off = DannConfig::new().with_terms(vec![TermConfig::Cdan(
+        ConditionalAdversarialConfig::new().with_weight(0.0),
+    )]);
+    assert_eq!(off.run_terms().len(), 1);
 }
 
 #[test]
@@ -96,7 +117,7 @@ fn method_names_round_trip() {
 }
 
 #[test]
-fn a_flat_configuration_of_earlier_versions_still_loads() {
+fn shiftkits_flat_configuration_loads() {
     let _serial = serial();
     let flat = r#"{"domain_weight": 0.3, "discriminator_hidden": 512, "discriminator_layers": 2,
         "discriminator_dropout": 0.5, "centroid_momentum": 0.3, "centroid_start": "Zero",
@@ -109,7 +130,10 @@ fn a_flat_configuration_of_earlier_versions_still_loads() {
     assert_eq!(config.domain_weight, 0.3);
     assert_eq!(config.semantic_weight, 0.5);
     // The current layout round-trips.
-    let current = Method::CdanE.config().with_mmd_weight(0.1);
+    let mut current = Method::CdanE.config();
+    current.terms.push(TermConfig::Mmd(
+        MeanDiscrepancyConfig::new().with_weight(0.1),
+    ));
     let json = serde_json::to_string(&current).unwrap();
     assert_eq!(DannConfig::from_json(&json).unwrap(), current);
 }

@@ -130,8 +130,8 @@ fn numbers(history: &[EpochRecord]) -> Vec<[f64; 5]> {
         .map(|r| {
             [
                 r.ce_loss,
-                r.domain_loss,
-                r.semantic_loss,
+                r.loss("domain"),
+                r.loss("semantic"),
                 r.src_acc,
                 r.tgt_acc,
             ]

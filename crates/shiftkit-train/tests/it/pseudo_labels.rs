@@ -33,14 +33,14 @@ fn a_confidence_no_prediction_reaches_keeps_every_target_sample_out() {
     let history = trainer.fit(1).unwrap();
     let seen = seen_classes(&trainer);
     assert_eq!(seen, vec![false, false], "a target centroid was set");
-    assert_eq!(history[0].semantic_loss, 0.0);
+    assert_eq!(history[0].loss("semantic"), 0.0);
 
     // Without the filter, the same run sets both centroids and has an alignment loss.
     let mut trainer = moons_trainer(&pair, mstn(0.0), 5);
     let history = trainer.fit(1).unwrap();
     let seen = seen_classes(&trainer);
     assert_eq!(seen, vec![true, true]);
-    assert!(history[0].semantic_loss > 0.0);
+    assert!(history[0].loss("semantic") > 0.0);
 }
 
 #[test]
@@ -52,7 +52,9 @@ fn with_two_classes_a_confidence_of_one_half_filters_nothing() {
     let filtered = moons_trainer(&pair, mstn(0.5), 6).fit(2).unwrap();
     let unfiltered = moons_trainer(&pair, mstn(0.0), 6).fit(2).unwrap();
     let losses = |h: &[shiftkit_train::EpochRecord]| -> Vec<(f64, f64)> {
-        h.iter().map(|r| (r.semantic_loss, r.total_loss)).collect()
+        h.iter()
+            .map(|r| (r.loss("semantic"), r.total_loss))
+            .collect()
     };
     assert_eq!(losses(&filtered), losses(&unfiltered));
 }

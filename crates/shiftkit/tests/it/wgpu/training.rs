@@ -94,7 +94,7 @@ fn outcome<B: TrainingBackend>(mut trainer: DannTrainer<B, ShallowEncoder<B>, 2>
             .map(|r| {
                 [
                     r.ce_loss,
-                    r.domain_loss,
+                    r.loss("domain"),
                     r.total_loss,
                     r.src_acc,
                     r.tgt_acc,

@@ -1,0 +1,453 @@
+//! The `adapt` program as a user runs it, on small fixtures written into a scratch folder: a
+//! CSV pair (two blobs per class, the target shifted) and a pair of image folders (a square
+//! and a circle, the target in colour and inverted), trained for a few steps; the label-free
+//! choice; prediction with the saved model; and bad input refused with one line.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use shiftkit_testkit::Scratch;
+
+fn adapt() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_adapt"))
+}
+
+fn run(args: &[&str], paths: &[(&str, &Path)]) -> Output {
+    let mut command = adapt();
+    command.args(args);
+    for (flag, path) in paths {
+        command.arg(flag).arg(path);
+    }
+    command.output().expect("adapt runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        stderr(output)
+    );
+}
+
+/// A deterministic generator of numbers in `[0, 1)`.
+struct Numbers(u64);
+
+impl Numbers {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// About normal (a sum of four uniforms, centred and scaled).
+    fn normal(&mut self) -> f64 {
+        let sum: f64 = (0..4).map(|_| self.next()).sum();
+        (sum - 2.0) * 3f64.sqrt()
+    }
+}
+
+/// A CSV of `rows` rows, two blobs a class (`a` left, `b` right), shifted by `shift` along
+/// x; `extra` adds a third feature column; `label` names the label column (none: unlabelled).
+fn blobs(rows: usize, shift: f64, seed: u64, extra: bool, label: Option<&str>) -> String {
+    let mut numbers = Numbers(seed);
+    let mut text = String::from("x,y");
+    if extra {
+        text.push_str(",z");
+    }
+    if let Some(label) = label {
+        text.push_str(&format!(",{label}"));
+    }
+    text.push('\n');
+    for i in 0..rows {
+        let class = i % 2;
+        // Two blobs a class: above and below the axis.
+        let cx = if class == 0 { -2.0 } else { 2.0 } + shift;
+        let cy = if (i / 2) % 2 == 0 { 1.5 } else { -1.5 };
+        let x = cx + 0.6 * numbers.normal();
+        let y = cy + 0.6 * numbers.normal();
+        text.push_str(&format!("{x:.4},{y:.4}"));
+        if extra {
+            text.push_str(",0.5");
+        }
+        if label.is_some() {
+            text.push_str(if class == 0 { ",a" } else { ",b" });
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// The CSV pair: source, and the target with its labels (the target and its test set).
+fn csv_pair(dir: &Scratch) -> (std::path::PathBuf, std::path::PathBuf) {
+    let source = dir.write(
+        "source.csv",
+        blobs(160, 0.0, 1, false, Some("label")).as_bytes(),
+    );
+    let target = dir.write(
+        "target.csv",
+        blobs(120, 1.0, 2, false, Some("label")).as_bytes(),
+    );
+    (source, target)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_csv_pair_trains_writes_everything_and_predicts_alike() {
+    let dir = Scratch::new("adapt-csv");
+    let (source, target) = csv_pair(&dir);
+    let out = dir.join("out");
+    let output = run(
+        &["--method", "dann", "--steps", "12", "--batch-size", "32"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--target-test", &target),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("target acc %") && table.contains("dann"),
+        "{table}"
+    );
+
+    let summary = json(&out.join("summary.json"));
+    let runs = summary["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1, "{summary}");
+    let record = &runs[0];
+    assert_eq!(record["method"], "dann", "{summary}");
+    assert_eq!(record["model"], "mlp", "{summary}");
+    assert_eq!(record["seed"], 0, "{summary}");
+    for key in ["target_accuracy", "source_accuracy"] {
+        let value = record[key].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&value), "{key}: {summary}");
+    }
+    assert_eq!(summary["chosen"], "dann", "{summary}");
+
+    let manifest = json(&out.join("adapt.json"));
+    assert_eq!(manifest["model"], "mlp", "{manifest}");
+    assert_eq!(
+        manifest["classes"],
+        serde_json::json!(["a", "b"]),
+        "{manifest}"
+    );
+    assert_eq!(manifest["shape"], serde_json::json!([2]), "{manifest}");
+    for file in [
+        "encoder.mpk",
+        "encoder.json",
+        "history_dann_mlp_seed0.json",
+        "curves_dann_mlp_seed0.png",
+        "latent.png",
+    ] {
+        assert!(out.join(file).is_file(), "{file} is written");
+    }
+
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    let lines: Vec<&str> = predictions.lines().collect();
+    assert_eq!(lines[0], "item,class,confidence");
+    assert_eq!(lines.len(), 1 + 120, "one row per target row");
+    assert!(lines[1].starts_with("0,"), "{}", lines[1]);
+
+    // The saved model, reading the file again, predicts the same.
+    let again = dir.join("again");
+    let output = run(
+        &["--predict"],
+        &[
+            ("--model-dir", &out),
+            ("--input", &target),
+            ("--out", &again),
+        ],
+    );
+    assert_ok(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("accuracy on its labels"), "{stdout}");
+    let repeated = std::fs::read_to_string(again.join("predictions.csv")).unwrap();
+    assert_eq!(repeated, predictions);
+}
+
+/// A 16x16 picture: a bright square or circle at an offset, on black; in colour (a red
+/// tint) and inverted for the target.
+fn shape(square: bool, offset: u32, target: bool) -> image::RgbImage {
+    image::RgbImage::from_fn(16, 16, |x, y| {
+        let (cx, cy) = (7.5 + offset as f32 - 1.0, 7.5);
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let inside = if square {
+            dx.abs() <= 4.0 && dy.abs() <= 4.0
+        } else {
+            dx * dx + dy * dy <= 16.0
+        };
+        let v = if inside { 230u8 } else { 20 };
+        if target {
+            let v = 255 - v;
+            image::Rgb([v, v / 2, v / 3])
+        } else {
+            image::Rgb([v, v, v])
+        }
+    })
+}
+
+/// `root/circle/*.png` and `root/square/*.png`, `per_class` each.
+fn shape_folders(root: &Path, per_class: u32, target: bool) {
+    for (name, square) in [("circle", false), ("square", true)] {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..per_class {
+            let picture = shape(square, i % 3, target);
+            if target {
+                picture.save(dir.join(format!("{i:02}.png"))).unwrap();
+            } else {
+                image::DynamicImage::ImageRgb8(picture)
+                    .to_luma8()
+                    .save(dir.join(format!("{i:02}.png")))
+                    .unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn image_folders_train_the_cnn() {
+    let dir = Scratch::new("adapt-images");
+    let (source, target) = (dir.join("source"), dir.join("target"));
+    shape_folders(&source, 12, false);
+    shape_folders(&target, 12, true);
+    let out = dir.join("out");
+    let output = run(
+        &[
+            "--method",
+            "dann",
+            "--steps",
+            "3",
+            "--batch-size",
+            "8",
+            "--image-size",
+            "16",
+        ],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--target-test", &target),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    let manifest = json(&out.join("adapt.json"));
+    assert_eq!(manifest["model"], "cnn", "{manifest}");
+    assert_eq!(manifest["input"], "images", "{manifest}");
+    // The grey source is read in colour: the target is.
+    assert_eq!(manifest["image"]["channels"], 3, "{manifest}");
+    assert_eq!(
+        manifest["shape"],
+        serde_json::json!([3, 16, 16]),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["classes"],
+        serde_json::json!(["circle", "square"]),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["normalisation"]["mean"].as_array().unwrap().len(),
+        3
+    );
+    let summary = json(&out.join("summary.json"));
+    assert!(
+        summary["runs"][0]["target_accuracy"].is_number(),
+        "{summary}"
+    );
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    let rows: Vec<&str> = predictions.lines().skip(1).collect();
+    assert_eq!(rows.len(), 24);
+    assert!(rows.iter().all(|r| r.contains(".png,")), "{predictions}");
+    assert!(out.join("encoder.mpk").is_file());
+
+    // The saved model reads the images as training did: the same predictions.
+    let output = run(
+        &["--predict"],
+        &[("--model-dir", &out), ("--input", &target)],
+    );
+    assert_ok(&output);
+    let repeated = std::fs::read_to_string(out.join("predict").join("predictions.csv")).unwrap();
+    assert_eq!(repeated, predictions);
+}
+
+#[test]
+fn auto_chooses_among_every_method_with_source_only() {
+    let dir = Scratch::new("adapt-auto");
+    let (source, target) = csv_pair(&dir);
+    let out = dir.join("out");
+    let output = run(
+        &["--steps", "4", "--batch-size", "64"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    let selection = json(&out.join("selection.json"));
+    let candidates = selection["candidates"].as_array().expect("candidates");
+    let failed = selection["failed"].as_array().expect("failed");
+    let labels: Vec<&str> = candidates
+        .iter()
+        .chain(failed)
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"source_only"), "{selection}");
+    assert_eq!(labels.len(), 8, "every preset: {selection}");
+    let summary = json(&out.join("summary.json"));
+    let runs = summary["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), candidates.len(), "{summary}");
+    // No --target-test: no target accuracy.
+    assert!(
+        runs.iter().all(|r| r.get("target_accuracy").is_none()),
+        "{summary}"
+    );
+    assert_eq!(runs.iter().filter(|r| r["chosen"] == true).count(), 1);
+    let manifest = json(&out.join("adapt.json"));
+    assert_eq!(manifest["method"], summary["chosen"], "{manifest}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("predictions.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        121
+    );
+}
+
+/// Runs `adapt` on bad input: a non-zero status, and one line on stderr, `error: ...`,
+/// naming `names`.
+fn assert_refused(args: &[&str], paths: &[(&str, &Path)], names: &[&str]) {
+    let output = run(args, paths);
+    let text = stderr(&output);
+    assert!(!output.status.success(), "{args:?} {paths:?}: {text}");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {text}");
+    assert!(lines[0].starts_with("error: "), "{text}");
+    for name in names {
+        assert!(lines[0].contains(name), "{name} named: {text}");
+    }
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn bad_input_is_refused_with_one_line_naming_the_file() {
+    let dir = Scratch::new("adapt-refused");
+    let out = dir.join("out");
+    let (source, target) = csv_pair(&dir);
+    let steps = ["--steps", "1"];
+
+    // An empty class folder.
+    let images = dir.join("empty-class");
+    shape_folders(&images, 2, false);
+    std::fs::create_dir_all(images.join("triangle")).unwrap();
+    assert_refused(
+        &steps,
+        &[
+            ("--source", &images),
+            ("--target", &images),
+            ("--out", &out),
+        ],
+        &["triangle"],
+    );
+
+    // A corrupt PNG.
+    let corrupt = dir.join("corrupt");
+    shape_folders(&corrupt, 2, false);
+    std::fs::write(
+        corrupt.join("circle").join("broken.png"),
+        b"\x89PNG\r\n\x1a\nnot really",
+    )
+    .unwrap();
+    assert_refused(
+        &steps,
+        &[
+            ("--source", &corrupt),
+            ("--target", &images),
+            ("--out", &out),
+        ],
+        &["broken.png"],
+    );
+
+    // A target with another number of feature columns.
+    let wide = dir.write("wide.csv", blobs(20, 0.0, 3, true, None).as_bytes());
+    assert_refused(
+        &steps,
+        &[("--source", &source), ("--target", &wide), ("--out", &out)],
+        &["wide.csv", "3 feature columns"],
+    );
+
+    // A label column the source does not have.
+    assert_refused(
+        &["--steps", "1", "--label-column", "class"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+        &["source.csv", "\"class\""],
+    );
+
+    // A target-test class the source does not have.
+    let other = dir.write(
+        "other.csv",
+        blobs(20, 0.0, 4, false, Some("label"))
+            .replace(",b\n", ",zebra\n")
+            .as_bytes(),
+    );
+    assert_refused(
+        &steps,
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--target-test", &other),
+            ("--out", &out),
+        ],
+        &["other.csv", "zebra"],
+    );
+
+    // An unknown method, and regression (not yet supported).
+    assert_refused(
+        &["--method", "dann,nonsense"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+        &["nonsense"],
+    );
+    assert_refused(
+        &["--task", "regression"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+        &["regression"],
+    );
+    // An unlabelled source.
+    let unlabelled = dir.write("unlabelled.csv", blobs(20, 0.0, 5, false, None).as_bytes());
+    assert_refused(
+        &steps,
+        &[
+            ("--source", &unlabelled),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+        &["unlabelled.csv"],
+    );
+    assert!(!out.exists(), "nothing written");
+}
