@@ -16,7 +16,8 @@ pub struct Progress {
     label: String,
     epochs: usize,
     bar: ProgressBar,
-    tgt_acc: Option<f64>,
+    /// The last epoch's measure for the bar: `tgt_acc 0.812`, or a regression's `src_mae 0.14`.
+    measure: Option<String>,
     collapsed_epochs: usize,
     drifted_epochs: usize,
 }
@@ -37,7 +38,7 @@ impl Progress {
             label,
             epochs,
             bar,
-            tgt_acc: None,
+            measure: None,
             collapsed_epochs: 0,
             drifted_epochs: 0,
         }
@@ -69,11 +70,9 @@ impl TrainObserver for Progress {
         self.bar.set_position(done as u64);
         // The message is redrawn with the bar; refreshing it every few steps is plenty.
         if report.step % 25 == 1 || report.step == report.steps_in_epoch {
-            let tgt = self
-                .tgt_acc
-                .map_or_else(|| "-".to_string(), |a| format!("{a:.3}"));
+            let measure = self.measure.as_deref().unwrap_or("tgt_acc -");
             self.bar.set_message(format!(
-                "epoch {}/{} ce {:.3} dom {:.3} tot {:.3} alpha {:.2} tgt_acc {tgt}",
+                "epoch {}/{} ce {:.3} dom {:.3} tot {:.3} alpha {:.2} {measure}",
                 report.epoch,
                 self.epochs,
                 report.ce_loss,
@@ -85,13 +84,24 @@ impl TrainObserver for Progress {
     }
 
     fn on_epoch(&mut self, record: &EpochRecord) {
-        self.tgt_acc = Some(record.tgt_acc);
+        // A regression has no accuracy: its source error instead.
+        let measure = match record.src_mae {
+            Some(mae) => format!("src_mae {mae:.3}"),
+            None => format!(
+                "src_acc {:.3} tgt_acc {:.3}",
+                record.src_acc, record.tgt_acc
+            ),
+        };
+        self.measure = Some(match record.src_mae {
+            Some(_) => measure.clone(),
+            None => format!("tgt_acc {:.3}", record.tgt_acc),
+        });
         let every = self.epochs.div_ceil(10).max(1);
         if self.bar.is_hidden()
             && (record.epoch.is_multiple_of(every) || record.epoch == self.epochs)
         {
             self.say(format!(
-                "{:<26} epoch {:>3}/{}  ce {:.3} domain {:.3} semantic {:.3} total {:.3} alpha {:.2} disc_acc {:.2} src_acc {:.3} tgt_acc {:.3}",
+                "{:<26} epoch {:>3}/{}  ce {:.3} domain {:.3} semantic {:.3} total {:.3} alpha {:.2} disc_acc {:.2} {measure}",
                 self.label,
                 record.epoch,
                 self.epochs,
@@ -101,8 +111,6 @@ impl TrainObserver for Progress {
                 record.total_loss,
                 record.alpha,
                 record.disc_acc,
-                record.src_acc,
-                record.tgt_acc,
             ));
         }
     }

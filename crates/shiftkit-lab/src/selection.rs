@@ -200,18 +200,28 @@ where
         seed: spec.seed,
         candidates: records,
         chosen: selection.chosen,
-        failed: selection
-            .failed
-            .iter()
-            .map(|f| FailedRecord {
-                label: f.candidate.label(),
-                params: params(&f.candidate),
-                error: f.error.clone(),
-            })
-            .collect(),
-        warnings: selection.warnings.iter().map(ToString::to_string).collect(),
+        failed: failed_records(&selection),
+        warnings: warnings(&selection),
     };
     Ok((record, selection))
+}
+
+/// `selection`'s failed candidates, as `selection.json` lists them.
+pub fn failed_records<M>(selection: &Selection<M>) -> Vec<FailedRecord> {
+    selection
+        .failed
+        .iter()
+        .map(|f| FailedRecord {
+            label: f.candidate.label(),
+            params: params(&f.candidate),
+            error: f.error.clone(),
+        })
+        .collect()
+}
+
+/// `selection`'s warnings, as `selection.json` lists them.
+pub fn warnings<M>(selection: &Selection<M>) -> Vec<String> {
+    selection.warnings.iter().map(ToString::to_string).collect()
 }
 
 /// Writes `record` to `path`.

@@ -176,6 +176,39 @@ fn a_csv_pair_trains_writes_everything_and_predicts_alike() {
     assert!(stdout.contains("accuracy on its labels"), "{stdout}");
     let repeated = std::fs::read_to_string(again.join("predictions.csv")).unwrap();
     assert_eq!(repeated, predictions);
+
+    // A second run into the same folders is refused, and leaves the first run's files as they
+    // were; `--overwrite` replaces them.
+    let paths = [
+        ("--source", source.as_path()),
+        ("--target", target.as_path()),
+        ("--out", out.as_path()),
+    ];
+    assert_refused(
+        &["--method", "dann", "--steps", "12"],
+        &paths,
+        &["adapt.json", "--overwrite"],
+    );
+    let predict = [
+        ("--model-dir", out.as_path()),
+        ("--input", target.as_path()),
+        ("--out", again.as_path()),
+    ];
+    assert_refused(&["--predict"], &predict, &["predictions.csv"]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("predictions.csv")).unwrap(),
+        predictions
+    );
+    let args = [
+        "--method",
+        "dann",
+        "--steps",
+        "12",
+        "--batch-size",
+        "32",
+        "--overwrite",
+    ];
+    assert_ok(&run(&args, &paths));
 }
 
 /// A 16x16 picture: a bright square or circle at an offset, on black; in colour (a red
@@ -419,7 +452,7 @@ fn bad_input_is_refused_with_one_line_naming_the_file() {
         &["other.csv", "zebra"],
     );
 
-    // An unknown method, and regression (not yet supported).
+    // An unknown method, and a regression on class labels.
     assert_refused(
         &["--method", "dann,nonsense"],
         &[
@@ -450,4 +483,176 @@ fn bad_input_is_refused_with_one_line_naming_the_file() {
         &["unlabelled.csv"],
     );
     assert!(!out.exists(), "nothing written");
+}
+
+/// A CSV of `rows` rows of `x` in R^3 and, with `label`, `y = a·x + 0.3 x1 x2` plus a little
+/// noise; the target is shifted along x1.
+fn regression_csv(rows: usize, shift: f64, seed: u64, label: bool) -> String {
+    let mut numbers = Numbers(seed);
+    let mut text = String::from(if label { "x1,x2,x3,y\n" } else { "x1,x2,x3\n" });
+    for _ in 0..rows {
+        let x = [
+            shift + numbers.normal(),
+            numbers.normal(),
+            numbers.normal() - 0.5 * shift,
+        ];
+        text.push_str(&format!("{:.4},{:.4},{:.4}", x[0], x[1], x[2]));
+        if label {
+            let y =
+                1.5 * x[0] - 0.8 * x[1] + 0.5 * x[2] + 0.3 * x[0] * x[1] + 0.05 * numbers.normal();
+            text.push_str(&format!(",{y:.4}"));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// The regression pair: source, target (unlabelled) and its labelled test set.
+fn regression_pair(dir: &Scratch) -> [std::path::PathBuf; 3] {
+    [
+        dir.write("source.csv", regression_csv(200, 0.0, 1, true).as_bytes()),
+        dir.write("target.csv", regression_csv(100, 1.0, 2, false).as_bytes()),
+        dir.write("test.csv", regression_csv(100, 1.0, 3, true).as_bytes()),
+    ]
+}
+
+#[test]
+fn a_regression_trains_writes_values_and_predicts_alike() {
+    let dir = Scratch::new("adapt-regression");
+    let [source, target, test] = regression_pair(&dir);
+    let out = dir.join("out");
+    let args = [
+        "--task",
+        "regression",
+        "--method",
+        "dann",
+        "--steps",
+        "30",
+        "--batch-size",
+        "32",
+        "--label-column",
+        "y",
+    ];
+    let output = run(
+        &args,
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--target-test", &test),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("target MAE") && table.contains("R²"),
+        "{table}"
+    );
+    let summary = json(&out.join("summary.json"));
+    let record = &summary["runs"][0];
+    assert_eq!(record["method"], "dann", "{summary}");
+    for key in [
+        "target_mae",
+        "target_rmse",
+        "target_r2",
+        "source_mae",
+        "source_rmse",
+        "source_r2",
+        "seconds",
+    ] {
+        assert!(record[key].is_number(), "{key}: {summary}");
+    }
+    assert!(record.get("target_accuracy").is_none(), "{summary}");
+    assert_eq!(json(&out.join("adapt.json"))["task"], "regression");
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    let lines: Vec<&str> = predictions.lines().collect();
+    assert_eq!(lines[0], "item,value");
+    assert_eq!(lines.len(), 1 + 100, "one row per target row");
+
+    // The saved model predicts the same, and measures its errors on labelled input.
+    let again = dir.join("again");
+    let output = run(
+        &["--predict"],
+        &[
+            ("--model-dir", &out),
+            ("--input", &target),
+            ("--out", &again),
+        ],
+    );
+    assert_ok(&output);
+    assert_eq!(
+        std::fs::read_to_string(again.join("predictions.csv")).unwrap(),
+        predictions
+    );
+    let output = run(
+        &["--predict", "--overwrite"],
+        &[("--model-dir", &out), ("--input", &test), ("--out", &again)],
+    );
+    assert_ok(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("MAE") && stdout.contains("R²"), "{stdout}");
+}
+
+#[test]
+fn a_regression_chooses_among_the_methods_without_classes() {
+    let dir = Scratch::new("adapt-regression-auto");
+    let [source, target, _] = regression_pair(&dir);
+    let out = dir.join("out");
+    // No --task: the float labels make it a regression.
+    let output = run(
+        &["--steps", "4", "--batch-size", "64", "--label-column", "y"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    assert_eq!(json(&out.join("adapt.json"))["task"], "regression");
+    let selection = json(&out.join("selection.json"));
+    assert_eq!(selection["validator"], "dev", "{selection}");
+    let mut labels: Vec<&str> = selection["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .chain(selection["failed"].as_array().expect("failed"))
+        .filter_map(|c| c["label"].as_str())
+        .collect();
+    labels.sort_unstable();
+    assert_eq!(
+        labels,
+        ["coral", "dann", "mmd", "source_only"],
+        "{selection}"
+    );
+    let summary = json(&out.join("summary.json"));
+    let runs = summary["runs"].as_array().unwrap();
+    assert!(
+        runs.iter()
+            .all(|r| r["source_mae"].is_number() && r.get("target_mae").is_none()),
+        "{summary}"
+    );
+
+    // A method that needs classes, and a validator that reads them, are refused.
+    let pair: [(&str, &Path); 3] = [
+        ("--source", &source),
+        ("--target", &target),
+        ("--out", &dir.join("refused")),
+    ];
+    assert_refused(
+        &[
+            "--task",
+            "regression",
+            "--method",
+            "mcc",
+            "--label-column",
+            "y",
+        ],
+        &pair,
+        &["mcc", "classes"],
+    );
+    assert_refused(
+        &["--validator", "im", "--label-column", "y"],
+        &pair,
+        &["im", "dev or iwcv"],
+    );
 }

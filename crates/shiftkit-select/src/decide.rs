@@ -60,7 +60,8 @@ pub struct Decision {
     /// The chosen candidate.
     pub chosen: usize,
     /// Whether each candidate could be chosen: its kept epoch raised no alarm, it is ranked
-    /// by the validator, and it shows the class structure the no-transfer rule asks for.
+    /// by the validator, its importance-weighted risk is not below 0, and it shows the class
+    /// structure the no-transfer rule asks for.
     pub eligible: Vec<bool>,
     /// What goes with the choice.
     pub warnings: Vec<SelectWarning>,
@@ -100,6 +101,8 @@ pub fn decide(
     let kept_score = |i: usize| &runs[i].scores[kept[i]];
     let unranked =
         |i: usize| !config.rank_own_objective && optimises(runs[i].method, config.validator);
+    // Minus a weighted mean of non-negative losses is at most 0; above it, the ratios blew up.
+    let unreliable = |i: usize| config.validator.uses_source() && kept_score(i).score > 0.0;
     // Where the source's classes do not reach the target, an adapted candidate must show
     // class structure of its own.
     let eligible: Vec<bool> = (0..runs.len())
@@ -107,7 +110,7 @@ pub fn decide(
             let score = kept_score(i);
             let lacks_structure =
                 demanding && i != baseline && score.structure < config.min_structure;
-            !(score.alarmed || unranked(i) || lacks_structure)
+            !(score.alarmed || unranked(i) || unreliable(i) || lacks_structure)
         })
         .collect();
     let mut chosen: Option<usize> = None;
@@ -135,6 +138,16 @@ pub fn decide(
     if !unranked.is_empty() {
         warnings.push(SelectWarning::Unranked {
             candidates: unranked,
+            validator: config.validator,
+        });
+    }
+    let unreliable: Vec<String> = (0..runs.len())
+        .filter(|&i| unreliable(i))
+        .map(|i| runs[i].label.clone())
+        .collect();
+    if !unreliable.is_empty() {
+        warnings.push(SelectWarning::Unreliable {
+            candidates: unreliable,
             validator: config.validator,
         });
     }
@@ -365,12 +378,42 @@ mod tests {
             let anyway = config.with_rank_own_objective(true);
             assert_eq!(choose(&list, &anyway), (2, Vec::new()));
         }
-        // The validators that read the held-out source loss rank it.
+        // The validators that read the held-out source loss rank it (their scores are minus
+        // risks).
+        let risks = [
+            run(Method::SourceOnly, -0.9, false),
+            run(Method::Dann, -0.5, false),
+            run(Method::Mcc, -0.1, false),
+        ];
         for validator in [Validator::Iwcv, Validator::Dev] {
             let config = SelectConfig::new(validator, 1);
-            assert_eq!(choose(&list, &config), (2, Vec::new()));
+            assert_eq!(choose(&risks, &config), (2, Vec::new()));
             assert!(!optimises(Method::Mcc, validator));
         }
+    }
+
+    #[test]
+    fn a_risk_below_zero_is_not_ranked() {
+        // DEV's control variate gave MMD a risk of -288: unstable density ratios.
+        let list = [
+            run(Method::SourceOnly, -0.06, false),
+            run(Method::Dann, -0.05, false),
+            run(Method::Mmd, 288.0, false),
+        ];
+        let warning = |validator| SelectWarning::Unreliable {
+            candidates: vec!["mmd".to_string()],
+            validator,
+        };
+        for validator in [Validator::Iwcv, Validator::Dev] {
+            let config = SelectConfig::new(validator, 1);
+            let decision = decide(&scored_runs(&list), &config, 10).unwrap();
+            assert_eq!(decision.chosen, 1, "{validator}");
+            assert_eq!(decision.eligible, vec![true, true, false]);
+            assert_eq!(decision.warnings, vec![warning(validator)]);
+        }
+        // Validators of the target predictions score above 0: no such rule.
+        let config = SelectConfig::new(Validator::Im, 1);
+        assert_eq!(choose(&list, &config), (2, Vec::new()));
         // No other preset optimises a validator's quantity.
         for method in Method::ALL.into_iter().filter(|&m| m != Method::Mcc) {
             assert!(Validator::ALL.into_iter().all(|v| !optimises(method, v)));

@@ -39,6 +39,15 @@ pub enum SelectWarning {
         /// The validator.
         validator: Validator,
     },
+    /// Candidates whose importance-weighted risk (IWCV, DEV) came out below 0: a weighted
+    /// mean of non-negative losses cannot be, so the density ratios were unstable and the
+    /// score says nothing of the target. They were not chosen.
+    Unreliable {
+        /// Their labels.
+        candidates: Vec<String>,
+        /// The validator.
+        validator: Validator,
+    },
     /// An adapted candidate whose training failed (a non-finite loss, or the collapse guard
     /// stopping it): it is left out of [`Selection::candidates`](crate::Selection::candidates), and the choice is made among
     /// the others.
@@ -78,6 +87,20 @@ impl fmt::Display for SelectWarning {
                     )
                 }
             }
+            SelectWarning::Unreliable {
+                candidates,
+                validator,
+            } => write!(
+                f,
+                "{} not ranked: {validator}'s estimate of {} risk is below 0, which a mean of \
+                 losses cannot be (the density ratios were unstable)",
+                candidates.join(", "),
+                if candidates.len() == 1 {
+                    "its"
+                } else {
+                    "their"
+                }
+            ),
             SelectWarning::Collapsed { candidates } => write!(
                 f,
                 "{} raised a collapse alarm on every epoch scored, so {} not chosen",

@@ -162,27 +162,32 @@ where
             domain: domain.to_string(),
         });
     }
-    Ok(regression_result(domain, &predicted, &expected))
+    Ok(RegressionResult::measure(domain, &predicted, &expected))
 }
 
-/// MAE, RMSE and R² of `predicted` against `expected`.
-fn regression_result(domain: &str, predicted: &[f64], expected: &[f64]) -> RegressionResult {
-    let n = expected.len() as f64;
-    let errors = predicted.iter().zip(expected).map(|(p, e)| p - e);
-    let mae = errors.clone().map(f64::abs).sum::<f64>() / n;
-    let squared = errors.map(|e| e * e).sum::<f64>();
-    let mean = expected.iter().sum::<f64>() / n;
-    let total = expected.iter().map(|e| (e - mean).powi(2)).sum::<f64>();
-    RegressionResult {
-        domain: domain.to_string(),
-        mae,
-        rmse: (squared / n).sqrt(),
-        r2: if total > 0.0 {
-            1.0 - squared / total
-        } else {
-            f64::NAN
-        },
-        n_samples: expected.len(),
+impl RegressionResult {
+    /// MAE, RMSE and R² of `predicted` against `expected` (pairs beyond the shorter are left
+    /// out), reported under the name `domain`. Without a pair the errors are `NaN`.
+    pub fn measure(domain: &str, predicted: &[f64], expected: &[f64]) -> Self {
+        let n_samples = predicted.len().min(expected.len());
+        let (predicted, expected) = (&predicted[..n_samples], &expected[..n_samples]);
+        let n = n_samples as f64;
+        let errors = predicted.iter().zip(expected).map(|(p, e)| p - e);
+        let mae = errors.clone().map(f64::abs).sum::<f64>() / n;
+        let squared = errors.map(|e| e * e).sum::<f64>();
+        let mean = expected.iter().sum::<f64>() / n;
+        let total = expected.iter().map(|e| (e - mean).powi(2)).sum::<f64>();
+        RegressionResult {
+            domain: domain.to_string(),
+            mae,
+            rmse: (squared / n).sqrt(),
+            r2: if total > 0.0 {
+                1.0 - squared / total
+            } else {
+                f64::NAN
+            },
+            n_samples,
+        }
     }
 }
 
@@ -206,7 +211,7 @@ mod tests {
 
     #[test]
     fn regression_errors_are_the_textbook_ones() {
-        let result = super::regression_result("t", &[1.0, 2.0, 5.0], &[1.0, 3.0, 3.0]);
+        let result = super::RegressionResult::measure("t", &[1.0, 2.0, 5.0], &[1.0, 3.0, 3.0]);
         assert_eq!(result.mae, 1.0);
         assert!((result.rmse - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
         // Mean 7/3, SS_tot = 16/9 + 4/9 + 4/9 = 24/9, SS_res = 5.

@@ -31,7 +31,8 @@ use std::path::{Path, PathBuf};
 
 use npyz::{DType, NpyFile, Order, TypeChar};
 
-use super::sample::{LabelSet, SampleDataset};
+use super::label::LabelSet;
+use super::sample::SampleDataset;
 use crate::error::DataError;
 
 /// The key of the features in a `.npz` archive unless told otherwise.

@@ -2,7 +2,7 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::sample::{Label, Sample};
+use super::label::{Label, Sample};
 use crate::batch::DomainBatch;
 
 /// Batches [`Sample`]s into a [`DomainBatch`] of class indices, flat or as images.

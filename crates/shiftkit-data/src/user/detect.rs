@@ -2,8 +2,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::images::{ImageConfig, ImageFolder, entries, has_images};
-use super::sample::{LabelMode, SampleDataset};
+use super::image_config::ImageConfig;
+use super::images::{ImageFolder, entries, has_images};
+use super::label::LabelMode;
+use super::sample::SampleDataset;
 use super::{arrays, table};
 use crate::error::DataError;
 

@@ -15,7 +15,7 @@
 //! | a flat folder of images (unlabelled) | [`ImageFolder::flat`] | paths only, decoded on `get` |
 //! | a list file of `path label` lines (tllib) | [`ImageFolder::list`] | paths only, decoded on `get` |
 //!
-//! [`detect`] tells which kind a path is, and [`open`] reads any of them with default
+//! [`detect()`] tells which kind a path is, and [`open`] reads any of them with default
 //! settings.
 //!
 //! # Source and target classes
@@ -28,13 +28,15 @@
 pub mod arrays;
 mod batcher;
 mod detect;
+mod image_config;
 mod images;
+mod label;
 mod sample;
 pub mod table;
 
 pub use batcher::SampleBatcher;
 pub use detect::{Kind, OpenOptions, detect, open};
-pub use images::{
-    Augment, DecodeFailure, IMAGE_EXTENSIONS, ImageConfig, ImageFolder, Normalisation, STATS_SAMPLE,
-};
-pub use sample::{Label, LabelMode, Sample, SampleDataset, Task};
+pub use image_config::{Augment, ImageConfig, Normalisation};
+pub use images::{DecodeFailure, IMAGE_EXTENSIONS, ImageFolder, STATS_SAMPLE};
+pub use label::{Label, LabelMode, Sample, Task};
+pub use sample::SampleDataset;

@@ -27,7 +27,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 
-use super::sample::{LabelMode, LabelSet, SampleDataset};
+use super::label::{LabelMode, LabelSet};
+use super::sample::SampleDataset;
 use crate::error::DataError;
 
 /// The column names of the CSV file's header, in order.

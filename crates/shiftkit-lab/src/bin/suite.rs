@@ -306,15 +306,13 @@ fn render(
 fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    // Each method's own weights; the CNN's MSTN weight as the digits program sets it (its
-    // features are about three times the MLP's in norm).
-    let mut candidates = grid(methods, &DannConfig::recommended(), &[])?;
-    if args.model == SuiteModel::Cnn {
-        candidates = candidates
-            .into_iter()
-            .map(|c| c.with_fixed(Param::SemanticWeight, 0.2))
-            .collect();
-    }
+    // Each method's own weights; the CNN's MSTN weight as digits sets it (3x the MLP's norm).
+    let cnn = args.model == SuiteModel::Cnn;
+    let semantic = if cnn { 0.2 } else { 0.5 };
+    let candidates: Vec<_> = grid(methods, &DannConfig::recommended(), &[])?
+        .into_iter()
+        .map(|c| c.with_fixed(Param::SemanticWeight, semantic))
+        .collect();
     // The moons program's regime (the DANN paper's): a logistic-regression discriminator, two
     // classes, Adam at 0.05, batches of 32, 150 epochs.
     let moons_base = DannConfig::new()
@@ -322,10 +320,10 @@ fn run(args: &Args, pairs: &[Pair], methods: &[Method]) -> Result<(), Box<dyn Er
         .with_discriminator_layers(0)
         .with_num_classes(2);
     // ShiftKit's adversarial weight, 1.0, as the moons program uses.
-    let moons_candidates = grid(methods, &moons_base, &[])?
+    let moons_candidates: Vec<_> = grid(methods, &moons_base, &[])?
         .into_iter()
         .map(|c| c.with_fixed(Param::DomainWeight, 1.0))
-        .collect::<Vec<_>>();
+        .collect();
     let mut record = SuiteRecord {
         steps: args.steps.get(),
         model: args.model.name().to_string(),

@@ -4,6 +4,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use shiftkit_grl::GradientReversalBackend;
 
+use super::context::TermContext;
 use super::{
     AdaptationTerm, CentroidAlignmentConfig, ClassConfusionConfig, ConditionalAdversarialConfig,
     CovarianceAlignmentConfig, DomainAdversarialConfig, MeanDiscrepancyConfig,
@@ -35,25 +36,6 @@ pub enum TermConfig {
     Coral(CovarianceAlignmentConfig),
     /// Minimum class confusion.
     Mcc(ClassConfusionConfig),
-}
-
-/// What a term's configuration takes from the run when the trainer builds the term.
-#[derive(Debug)]
-pub struct TermContext<'a, B: AutodiffBackend> {
-    /// The final reversal strength of the adversarial terms.
-    pub alpha: f64,
-    /// The reversal's ramp steepness, `None` when alpha is held constant.
-    pub reversal_ramp: Option<f64>,
-    /// The steepness of the schedules' sigmoid (MSTN's weight ramp uses it).
-    pub gamma: f64,
-    /// The run's seed (CDAN's random map is drawn from it).
-    pub seed: u64,
-    /// The encoder's feature width.
-    pub latent_dim: usize,
-    /// The number of classes.
-    pub num_classes: usize,
-    /// Where the term's tensors live.
-    pub device: &'a B::Device,
 }
 
 impl TermConfig {

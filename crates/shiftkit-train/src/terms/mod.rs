@@ -35,6 +35,7 @@
 mod adversarial;
 mod cdan;
 mod config;
+mod context;
 mod coral;
 mod mcc;
 mod mmd;
@@ -52,7 +53,8 @@ pub use cdan::{
     ConditionalAdversarial, ConditionalAdversarialConfig, conditional_domain_loss, entropy_weights,
     multilinear_map, reversed_entropy_weights, weighted_domain_loss,
 };
-pub use config::{TermConfig, TermContext};
+pub use config::TermConfig;
+pub use context::TermContext;
 pub use coral::{CovarianceAlignment, CovarianceAlignmentConfig};
 pub use mcc::{ClassConfusion, ClassConfusionConfig, class_confusion};
 pub use mmd::{MeanDiscrepancy, MeanDiscrepancyConfig};

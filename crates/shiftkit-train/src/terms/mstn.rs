@@ -6,7 +6,8 @@ use burn::tensor::backend::AutodiffBackend;
 use shiftkit_align::{CentroidAligner, CentroidAlignerConfig, CentroidRecord, CentroidState};
 
 use super::adversarial::check_steepness;
-use super::{AdaptationTerm, TermContext, TermInputs, TermOutput};
+use super::context::TermContext;
+use super::{AdaptationTerm, TermInputs, TermOutput};
 use crate::TrainError;
 use crate::check::check_non_negative;
 use crate::schedule::scheduled_alpha;

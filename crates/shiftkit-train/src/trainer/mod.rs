@@ -52,10 +52,10 @@ pub type DomainLoader<B, const D: usize> = Arc<dyn DataLoader<B, DomainBatch<B, 
 /// total = CE(classify(z_s), y_s) + sum_i w_i(p) L_i(z_s, y_s, z_t, ...)
 /// ```
 ///
-/// The configuration's weights choose the built-in terms, in this order: the adversarial term
-/// ([`DannConfig::adversary`], weight `domain_weight`), MSTN (`semantic_weight`), MMD
-/// (`mmd_weight`), CORAL (`coral_weight`), MCC (`mcc_weight`); [`Method`](crate::Method) names
-/// the usual combinations. With DANN's term (source is domain 0, target domain 1)
+/// The configuration lists the built-in terms, in the order they run
+/// ([`DannConfig::run_terms`]: ShiftKit's DANN and MSTN terms from `domain_weight` and
+/// `semantic_weight`, then [`DannConfig::terms`]); [`Method`](crate::Method) names the usual
+/// lists. With DANN's term (source is domain 0, target domain 1)
 /// `L = BCE_logits(discriminator(GRL_alpha([z_s; z_t])), [0 .. 0, 1 .. 1])`: the reversal
 /// makes the discriminator learn to tell the domains apart while the encoder learns to make
 /// that impossible.
