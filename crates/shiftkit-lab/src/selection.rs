@@ -85,7 +85,7 @@ impl SelectionRecord {
             let mark = if i == self.chosen {
                 "  <- chosen"
             } else if !c.eligible {
-                "  (alarm)"
+                "  (not eligible)"
             } else {
                 ""
             };

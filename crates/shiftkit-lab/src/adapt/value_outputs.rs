@@ -119,7 +119,7 @@ impl ValueSelection {
         for (i, c) in self.candidates.iter().enumerate() {
             let mark = match (i == self.chosen, c.eligible) {
                 (true, _) => "  <- chosen",
-                (false, false) => "  (alarm)",
+                (false, false) => "  (not eligible)",
                 _ => "",
             };
             let _ = writeln!(
