@@ -24,7 +24,7 @@
 //! - Users' own data ([`user`]): [`arrays`] (`.npy`, `.npz`), [`table`] (CSV) and
 //!   [`ImageFolder`] (class folders, flat folders, list files, decoded lazily), each a
 //!   [`SampleDataset`] of [`Sample`]s (values of one shape, a [`Label`]: class, value or none)
-//!   with its [`Task`] and class names; [`detect`] and [`open`] for any path;
+//!   with its [`LabelKind`] and class names; [`detect`] and [`open`] for any path;
 //!   [`SampleBatcher`] (`[N, F]` or `[N, C, H, W]`, class indices, a regression's values).
 //! - One error type, [`DataError`].
 //!
@@ -99,7 +99,7 @@ pub use shift::DigitShift;
 pub use split::{shard_indices, stratified_split, stratified_split_count};
 pub use suite::SuitePair;
 pub use user::{
-    Augment, DecodeFailure, ImageConfig, ImageFolder, Kind, Label, LabelMode, Normalisation,
-    OpenOptions, STATS_SAMPLE, Sample, SampleBatcher, SampleDataset, Task, arrays, detect, open,
-    table,
+    Augment, DecodeFailure, ImageConfig, ImageFolder, Kind, Label, LabelKind, LabelMode,
+    Normalisation, OpenOptions, STATS_SAMPLE, Sample, SampleBatcher, SampleDataset, arrays, detect,
+    open, table,
 };

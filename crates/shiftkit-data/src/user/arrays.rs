@@ -473,7 +473,7 @@ pub(crate) mod tests {
 
     use super::{fortran_to_c, load_npy, load_npz, load_npz_default, npz_keys};
     use crate::DataError;
-    use crate::user::{Label, LabelMode, Task};
+    use crate::user::{Label, LabelKind, LabelMode};
 
     /// A `.npy` file (format 1.0) of dtype `descr`, `shape`, in C order unless `fortran`,
     /// with the raw element bytes `data`.
@@ -544,7 +544,7 @@ pub(crate) mod tests {
         let data = load_npy(&x_path, Some(&y_path)).unwrap();
         assert_eq!(data.len(), 4);
         assert_eq!(data.shape(), [3]);
-        assert_eq!(data.task(), Task::Classes { num_classes: 3 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 3 });
         assert_eq!(data.class_names(), None);
         assert_eq!(data.name(0), None);
         let item = data.get(2).unwrap();
@@ -560,7 +560,7 @@ pub(crate) mod tests {
         let x_path = dir.write("x.npy", &npy("|u1", &[2, 2, 3], false, &pixels));
         let data = load_npy(&x_path, None).unwrap();
         assert_eq!(data.shape(), [1, 2, 3]);
-        assert_eq!(data.task(), Task::Unlabelled);
+        assert_eq!(data.task(), LabelKind::Unlabelled);
         let item = data.get(1).unwrap();
         assert_eq!(item.label, Label::None);
         let expected: Vec<f32> = pixels[6..].iter().map(|&p| f32::from(p) / 255.0).collect();
@@ -578,7 +578,7 @@ pub(crate) mod tests {
         );
         let data = load_npy(&x_path, Some(&y_path)).unwrap();
         assert_eq!(data.shape(), [3, 2, 2]);
-        assert_eq!(data.task(), Task::Values);
+        assert_eq!(data.task(), LabelKind::Values);
         let item = data.get(1).unwrap();
         assert_eq!(item.label, Label::Value(-3.5));
         assert_eq!(item.x[0], (12.0f64 / 7.0) as f32);
@@ -644,7 +644,7 @@ pub(crate) mod tests {
             let default = load_npz_default(&path).unwrap();
             assert_eq!(default.labels(), data.labels());
             let unlabelled = load_npz(&path, "x", None).unwrap();
-            assert_eq!(unlabelled.task(), Task::Unlabelled);
+            assert_eq!(unlabelled.task(), LabelKind::Unlabelled);
         }
     }
 
@@ -807,7 +807,7 @@ pub(crate) mod tests {
         );
         let data = load_npy(&x_path, Some(&y_path)).unwrap();
         let classes = data.into_task(LabelMode::Classes).unwrap();
-        assert_eq!(classes.task(), Task::Classes { num_classes: 3 });
+        assert_eq!(classes.task(), LabelKind::Classes { num_classes: 3 });
         assert_eq!(classes.label(0), Some(Label::Class(2)));
         let values = classes.into_task(LabelMode::Values).unwrap();
         assert_eq!(values.label(0), Some(Label::Value(2.0)));

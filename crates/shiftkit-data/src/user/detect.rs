@@ -153,7 +153,7 @@ mod tests {
 
     use super::{Kind, OpenOptions, detect, open};
     use crate::DataError;
-    use crate::user::Task;
+    use crate::user::LabelKind;
     use crate::user::arrays::tests::{f32_bytes, npy};
 
     #[test]
@@ -189,10 +189,13 @@ mod tests {
         let dir = Scratch::new("open");
         let csv = dir.write("t.csv", b"a,label\n1,0\n2,1\n");
         let data = open(&csv, &OpenOptions::default()).unwrap();
-        assert_eq!(data.task(), Task::Classes { num_classes: 2 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 2 });
         let unlabelled = dir.write("u.csv", b"a,b\n1,0\n2,1\n");
         let data = open(&unlabelled, &OpenOptions::default()).unwrap();
-        assert_eq!((data.task(), data.shape()), (Task::Unlabelled, &[2][..]));
+        assert_eq!(
+            (data.task(), data.shape()),
+            (LabelKind::Unlabelled, &[2][..])
+        );
         let x = dir.write(
             "x.npy",
             &npy("<f4", &[2, 1], false, &f32_bytes(&[1.0, 2.0])),

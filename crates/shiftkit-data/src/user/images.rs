@@ -663,7 +663,7 @@ mod tests {
     use shiftkit_testkit::Scratch;
 
     use super::{Augment, ImageConfig, ImageFolder, Normalisation};
-    use crate::user::{Label, SampleDataset, Task};
+    use crate::user::{Label, LabelKind, SampleDataset};
     use crate::{DataError, DomainBatch};
 
     fn grey(path: &Path, w: u32, h: u32, value: u8) {
@@ -712,7 +712,7 @@ mod tests {
         assert_eq!(folder.shape(), [3, 2, 3]);
         let data = SampleDataset::from(folder);
         assert_eq!(data.class_names().unwrap(), ["cat", "dog"]);
-        assert_eq!(data.task(), Task::Classes { num_classes: 2 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 2 });
         assert_eq!(
             data.labels(),
             [Label::Class(0), Label::Class(0), Label::Class(1)]
@@ -928,7 +928,7 @@ mod tests {
         let folder = ImageFolder::list(&list, Some(&base), ImageConfig::new(2, 2)).unwrap();
         assert_eq!(folder.len(), 2);
         let data = SampleDataset::from(folder);
-        assert_eq!(data.task(), Task::Classes { num_classes: 5 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 5 });
         assert_eq!(data.class_names(), None);
         assert_eq!(data.labels(), [Label::Class(4), Label::Class(1)]);
         assert_close(&data.get(0).unwrap().x, &[1.0; 12]);

@@ -55,7 +55,7 @@ pub struct Sample {
 
 /// What a data set's labels describe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Task {
+pub enum LabelKind {
     /// Classification: every label is a [`Label::Class`] below `num_classes`.
     Classes {
         /// The number of classes (the class names' count when they are known, else the
@@ -68,7 +68,7 @@ pub enum Task {
     Unlabelled,
 }
 
-impl fmt::Display for Task {
+impl fmt::Display for LabelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Classes { num_classes } => write!(f, "classification into {num_classes}"),
@@ -97,7 +97,7 @@ pub(crate) struct LabelSet {
     /// One label per item.
     pub(crate) labels: Vec<Label>,
     /// What the labels describe.
-    pub(crate) task: Task,
+    pub(crate) task: LabelKind,
     /// The names of the classes `0..num_classes`, when known.
     pub(crate) class_names: Option<Vec<String>>,
 }
@@ -112,7 +112,7 @@ impl LabelSet {
         };
         Self {
             labels: classes.into_iter().map(Label::Class).collect(),
-            task: Task::Classes { num_classes },
+            task: LabelKind::Classes { num_classes },
             class_names,
         }
     }
@@ -121,7 +121,7 @@ impl LabelSet {
     pub(crate) fn values(values: Vec<f32>) -> Self {
         Self {
             labels: values.into_iter().map(Label::Value).collect(),
-            task: Task::Values,
+            task: LabelKind::Values,
             class_names: None,
         }
     }
@@ -130,7 +130,7 @@ impl LabelSet {
     pub(crate) fn unlabelled(n: usize) -> Self {
         Self {
             labels: vec![Label::None; n],
-            task: Task::Unlabelled,
+            task: LabelKind::Unlabelled,
             class_names: None,
         }
     }
@@ -165,10 +165,10 @@ impl LabelSet {
                     }
                     None => max.map_or(0, |max| max as usize + 1),
                 };
-                Task::Classes { num_classes }
+                LabelKind::Classes { num_classes }
             }
-            Label::Value(_) => Task::Values,
-            Label::None => Task::Unlabelled,
+            Label::Value(_) => LabelKind::Values,
+            Label::None => LabelKind::Unlabelled,
         };
         if let Some(index) = labels
             .iter()
@@ -177,7 +177,7 @@ impl LabelSet {
             return Err(DataError::NonFiniteLabel { index });
         }
         let class_names = match task {
-            Task::Values => None,
+            LabelKind::Values => None,
             _ => class_names,
         };
         Ok(Self {
@@ -200,7 +200,7 @@ impl LabelSet {
     pub(super) fn remap(&mut self, names: &[String]) -> Result<(), DataError> {
         let known = || names.join(", ");
         let Some(old_names) = &self.class_names else {
-            if self.task == Task::Unlabelled {
+            if self.task == LabelKind::Unlabelled {
                 self.class_names = Some(names.to_vec());
                 return Ok(());
             }
@@ -230,7 +230,7 @@ impl LabelSet {
                 *class = mapping[*class as usize];
             }
         }
-        if let Task::Classes { num_classes } = &mut self.task {
+        if let LabelKind::Classes { num_classes } = &mut self.task {
             *num_classes = names.len();
         }
         self.class_names = Some(names.to_vec());
@@ -240,7 +240,7 @@ impl LabelSet {
     /// Reads the labels as `mode` says (see [`SampleDataset::into_task`](crate::SampleDataset::into_task)).
     pub(super) fn into_task(mut self, mode: LabelMode) -> Result<Self, DataError> {
         match (mode, self.task) {
-            (LabelMode::Classes, Task::Values) => {
+            (LabelMode::Classes, LabelKind::Values) => {
                 let mut classes = Vec::with_capacity(self.labels.len());
                 for (index, label) in self.labels.iter().enumerate() {
                     let value = label.value().unwrap_or(f32::NAN);
@@ -251,13 +251,13 @@ impl LabelSet {
                 }
                 Ok(Self::classes(classes, None))
             }
-            (LabelMode::Values, Task::Classes { .. }) => {
+            (LabelMode::Values, LabelKind::Classes { .. }) => {
                 for label in &mut self.labels {
                     if let Label::Class(class) = *label {
                         *label = Label::Value(class as f32);
                     }
                 }
-                self.task = Task::Values;
+                self.task = LabelKind::Values;
                 self.class_names = None;
                 Ok(self)
             }

@@ -3,7 +3,7 @@
 //!
 //! Every reader returns a [`SampleDataset`]: items of `f32` values of one shape per item
 //! (`[F]` for features, `[C, H, W]` for images) with a [`Label`] (a class, a real value, or
-//! none for unlabelled target data), the [`Task`] the labels describe, and the class names when
+//! none for unlabelled target data), the [`LabelKind`] the labels describe, and the class names when
 //! they are known. [`SampleBatcher`] batches them into a [`DomainBatch`](crate::DomainBatch):
 //! class indices, and a regression's values.
 //!
@@ -38,5 +38,5 @@ pub use batcher::SampleBatcher;
 pub use detect::{Kind, OpenOptions, detect, open};
 pub use image_config::{Augment, ImageConfig, Normalisation};
 pub use images::{DecodeFailure, IMAGE_EXTENSIONS, ImageFolder, STATS_SAMPLE};
-pub use label::{Label, LabelMode, Sample, Task};
+pub use label::{Label, LabelKind, LabelMode, Sample};
 pub use sample::SampleDataset;

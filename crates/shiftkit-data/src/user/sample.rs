@@ -4,7 +4,7 @@ use burn::data::dataset::Dataset;
 
 use super::batcher::SampleBatcher;
 use super::images::ImageFolder;
-use super::label::{Label, LabelMode, LabelSet, Sample, Task};
+use super::label::{Label, LabelKind, LabelMode, LabelSet, Sample};
 use crate::error::DataError;
 
 /// Users' data as a Burn [`Dataset`] of [`Sample`]s: arrays and tables held in memory, or an
@@ -130,14 +130,14 @@ impl SampleDataset {
     }
 
     /// What the labels describe.
-    pub fn task(&self) -> Task {
+    pub fn task(&self) -> LabelKind {
         self.label_set().task
     }
 
     /// The number of classes, for a classification.
     pub fn num_classes(&self) -> Option<usize> {
         match self.task() {
-            Task::Classes { num_classes } => Some(num_classes),
+            LabelKind::Classes { num_classes } => Some(num_classes),
             _ => None,
         }
     }
@@ -305,7 +305,7 @@ impl Dataset<Sample> for SampleDataset {
 mod tests {
     use burn::data::dataset::Dataset;
 
-    use super::{Label, SampleDataset, Task};
+    use super::{Label, LabelKind, SampleDataset};
     use crate::DataError;
 
     #[test]
@@ -317,7 +317,7 @@ mod tests {
             Some(vec!["a".into(), "b".into(), "c".into()]),
         )
         .unwrap();
-        assert_eq!(data.task(), Task::Classes { num_classes: 3 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 3 });
         assert_eq!(data.item_len(), 3);
         assert_eq!(data.get(1).unwrap().x, [3.0, 4.0, 5.0]);
         assert_eq!(data.values().unwrap().len(), 6);

@@ -236,7 +236,7 @@ mod tests {
 
     use super::{columns, load_csv};
     use crate::DataError;
-    use crate::user::{Label, LabelMode, Task};
+    use crate::user::{Label, LabelKind, LabelMode};
 
     fn names(data: &crate::SampleDataset) -> Vec<&str> {
         data.class_names()
@@ -256,7 +256,7 @@ mod tests {
         let data = load_csv(&path, Some("label"), LabelMode::Auto).unwrap();
         assert_eq!(data.len(), 4);
         assert_eq!(data.shape(), [2]);
-        assert_eq!(data.task(), Task::Classes { num_classes: 3 });
+        assert_eq!(data.task(), LabelKind::Classes { num_classes: 3 });
         assert_eq!(names(&data), ["3", "7", "10"]);
         assert_eq!(
             data.labels(),
@@ -277,7 +277,7 @@ mod tests {
         let dir = Scratch::new("csv-float");
         let path = dir.write("t.csv", b"x,y\n1,0.5\n2,-1.25\n");
         let data = load_csv(&path, Some("y"), LabelMode::Auto).unwrap();
-        assert_eq!(data.task(), Task::Values);
+        assert_eq!(data.task(), LabelKind::Values);
         assert_eq!(data.labels(), [Label::Value(0.5), Label::Value(-1.25)]);
         assert_eq!(data.class_names(), None);
 
@@ -293,11 +293,11 @@ mod tests {
         let dir = Scratch::new("csv-force");
         let path = dir.write("t.csv", b"x,y\n1,2\n2,4\n3,2\n");
         let values = load_csv(&path, Some("y"), LabelMode::Values).unwrap();
-        assert_eq!(values.task(), Task::Values);
+        assert_eq!(values.task(), LabelKind::Values);
         assert_eq!(values.label(1), Some(Label::Value(4.0)));
         let path = dir.write("f.csv", b"x,y\n1,0.5\n2,1.5\n3,0.5\n");
         let classes = load_csv(&path, Some("y"), LabelMode::Classes).unwrap();
-        assert_eq!(classes.task(), Task::Classes { num_classes: 2 });
+        assert_eq!(classes.task(), LabelKind::Classes { num_classes: 2 });
         assert_eq!(names(&classes), ["0.5", "1.5"]);
         let path = dir.write("s.csv", b"x,y\n1,cat\n");
         let err = load_csv(&path, Some("y"), LabelMode::Values).unwrap_err();
@@ -320,7 +320,7 @@ mod tests {
         let dir = Scratch::new("csv-unlabelled");
         let path = dir.write("t.csv", b"a,b,c\n1,2,3\n4,5,6\n");
         let data = load_csv(&path, None, LabelMode::Auto).unwrap();
-        assert_eq!(data.task(), Task::Unlabelled);
+        assert_eq!(data.task(), LabelKind::Unlabelled);
         assert_eq!(data.shape(), [3]);
         assert_eq!(data.get(1).unwrap().x, [4.0, 5.0, 6.0]);
         assert_eq!(data.get(1).unwrap().label, Label::None);

@@ -319,7 +319,7 @@ pub fn read_for_predict(
     let (mapped, labelled) = match map_classes(&domain, &manifest.classes) {
         Ok(mapped) => {
             let labelled = match task {
-                TaskKind::Regression => mapped.task() == shiftkit::data::Task::Values,
+                TaskKind::Regression => mapped.task() == shiftkit::data::LabelKind::Values,
                 TaskKind::Classification => mapped.num_classes().is_some(),
             };
             (mapped, labelled)

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use shiftkit::data::{
-    ImageConfig, ImageFolder, Kind, Label, LabelMode, OpenOptions, SampleDataset, Task, detect,
-    open, table,
+    ImageConfig, ImageFolder, Kind, Label, LabelKind, LabelMode, OpenOptions, SampleDataset,
+    detect, open, table,
 };
 
 use super::{Failure, InputKind, TaskKind, named};
@@ -140,9 +140,9 @@ pub fn read(path: &Path, role: Role, options: &ReadOptions) -> Result<Domain, Fa
     }
     if role.needs_labels() {
         match data.task() {
-            Task::Classes { .. } if !regression => {}
-            Task::Values if regression => {}
-            Task::Classes { .. } => {
+            LabelKind::Classes { .. } if !regression => {}
+            LabelKind::Values if regression => {}
+            LabelKind::Classes { .. } => {
                 return Err(named(
                     path,
                     format!(
@@ -152,7 +152,7 @@ pub fn read(path: &Path, role: Role, options: &ReadOptions) -> Result<Domain, Fa
                     ),
                 ));
             }
-            Task::Values => {
+            LabelKind::Values => {
                 return Err(named(
                     path,
                     format!(
@@ -161,7 +161,7 @@ pub fn read(path: &Path, role: Role, options: &ReadOptions) -> Result<Domain, Fa
                     ),
                 ));
             }
-            Task::Unlabelled => {
+            LabelKind::Unlabelled => {
                 let hint = match kind {
                     Kind::ImageFiles => "images in class folders (folder/<class>/image.png)",
                     Kind::Npy => "a .npz with arrays x and y (a .npy holds features only)",
@@ -209,7 +209,7 @@ pub fn detect_task(path: &Path, options: &ReadOptions) -> TaskKind {
         _ => return TaskKind::Classification,
     };
     match data.map(|d| d.task()) {
-        Ok(Task::Values) => TaskKind::Regression,
+        Ok(LabelKind::Values) => TaskKind::Regression,
         _ => TaskKind::Classification,
     }
 }
