@@ -320,19 +320,10 @@ impl DannConfig {
     }
 
     fn check_weights(&self) -> Result<(), TrainError> {
-        for (name, value) in [
-            ("domain_weight", self.domain_weight),
-            ("alpha", self.alpha),
-            ("semantic_weight", self.semantic_weight),
-        ] {
+        // ShiftKit's MSTN settings (`semantic_weight`, `pseudo_label_confidence`) are checked
+        // by its MSTN term's configuration, in `check`.
+        for (name, value) in [("domain_weight", self.domain_weight), ("alpha", self.alpha)] {
             check_non_negative(name, value)?;
-        }
-        if !(self.pseudo_label_confidence >= 0.0 && self.pseudo_label_confidence < 1.0) {
-            return bad(
-                "pseudo_label_confidence",
-                self.pseudo_label_confidence,
-                "in [0, 1)",
-            );
         }
         if self.task.is_regression() {
             if self.num_classes != 1 {
