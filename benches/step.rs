@@ -2,7 +2,8 @@
 //! One full DANN training step: encode source and target, cross-entropy, reversal +
 //! discriminator BCE [+ MSTN], backward, Adam. Batch 64 + 64, MNIST-shaped inputs, latent 128,
 //! discriminator 128 (ShiftKit's defaults), for the MLP and the CNN reference encoders, with
-//! and without MSTN, on each CPU backend. The batches are built once, outside the timed loop;
+//! and without MSTN, on each CPU backend; and torchvision's ResNet-18 (a 256-wide bottleneck,
+//! 10 classes) on batches of 32 + 32 RGB images of 112x112, DANN only, on flex and CUDA. The batches are built once, outside the timed loop;
 //! the step includes the one host read of its losses, as PyTorch's `loss.item()` does.
 //!
 //! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`. The CPU
@@ -14,13 +15,15 @@ use std::sync::Arc;
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::{DataLoader, DataLoaderBuilder};
+use burn::data::dataset::Dataset;
 use burn::module::{AutodiffModule, ModuleDisplay};
 use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use shiftkit::backend::TrainingBackend;
-use shiftkit::data::{DigitBatcher, DigitDataset, DigitItem, DomainBatch, FlatDigitBatcher};
-use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, host_backend};
+use shiftkit::data::{
+    DigitBatcher, DigitDataset, DomainBatch, FlatDigitBatcher, Label, SampleBatcher, SampleDataset,
+};
+use shiftkit::nn::{CnnEncoderConfig, DropoutMasks, MlpEncoderConfig, ResNetConfig, host_backend};
 use shiftkit::prelude::{DannConfig, DannTrainer, Encoder};
 
 /// Training allocates and frees many buffers of the same large sizes every step; the system
@@ -30,8 +33,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const BATCH: usize = 64;
 
-/// A dataset of `n` random digits (values in [0, 1), labels 0..9), seeded.
-fn random_digits(n: usize, seed: u64) -> DigitDataset {
+/// `n` values in [0, 1) and `n` more draws, seeded.
+fn uniform(n: usize, seed: u64) -> (Vec<f32>, impl FnMut() -> u64) {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move || {
         state ^= state << 13;
@@ -39,54 +42,68 @@ fn random_digits(n: usize, seed: u64) -> DigitDataset {
         state ^= state << 17;
         state
     };
-    let pixels = (0..n * 784)
+    let values = (0..n)
         .map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32)
         .collect();
+    (values, next)
+}
+
+/// A dataset of `n` random digits (values in [0, 1), labels 0..9), seeded.
+fn random_digits(n: usize, seed: u64) -> DigitDataset {
+    let (pixels, mut next) = uniform(n * 784, seed);
     let labels = (0..n).map(|_| (next() % 10) as u8).collect();
     DigitDataset::new(pixels, labels).expect("well-formed digits")
 }
 
-fn batch_of<B: AutodiffBackend, const D: usize, Bt>(
-    batcher: &Bt,
-    data: &DigitDataset,
-) -> DomainBatch<B, D>
-where
-    Bt: Batcher<B, DigitItem, DomainBatch<B, D>>,
-{
-    use burn::data::dataset::Dataset;
-    let items = (0..BATCH).filter_map(|i| data.get(i)).collect();
-    batcher.batch(items, &Default::default())
+/// The data of one model's steps: a source and a target batch's worth of items.
+struct StepData<Ds, Bt> {
+    source: Ds,
+    target: Ds,
+    batcher: Bt,
+    batch: usize,
 }
 
-fn bench_backend<B, M, const D: usize, Bt>(
+fn bench_backend<B, M, const D: usize, I, Ds, Bt>(
     c: &mut Criterion,
     backend: &str,
     model_name: &str,
     make_model: impl Fn(&B::Device) -> M,
-    batcher: Bt,
+    data: StepData<Ds, Bt>,
+    methods: &[&str],
 ) where
     B: TrainingBackend,
     M: Encoder<B, Input = Tensor<B, D>> + AutodiffModule<B> + ModuleDisplay,
     M::InnerModule: Encoder<B::InnerBackend, Input = Tensor<B::InnerBackend, D>> + ModuleDisplay,
-    Bt: Batcher<B, DigitItem, DomainBatch<B, D>> + Clone + 'static,
+    I: Send + Sync + Clone + std::fmt::Debug + 'static,
+    Ds: Dataset<I> + Clone + 'static,
+    Bt: Batcher<B, I, DomainBatch<B, D>> + Clone + 'static,
 {
     let device = B::Device::default();
-    let source = random_digits(BATCH, 1);
-    let target = random_digits(BATCH, 2);
-    let loader = |data: &DigitDataset| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
+    let StepData {
+        source,
+        target,
+        batcher,
+        batch,
+    } = data;
+    let loader = |data: &Ds| -> Arc<dyn DataLoader<B, DomainBatch<B, D>>> {
         DataLoaderBuilder::new(batcher.clone())
-            .batch_size(BATCH)
+            .batch_size(batch)
             .build(data.clone())
     };
-    let source_batch = batch_of(&batcher, &source);
-    let target_batch = batch_of(&batcher, &target);
+    let batch_of = |data: &Ds| -> DomainBatch<B, D> {
+        let items = (0..batch).filter_map(|i| data.get(i)).collect();
+        batcher.batch(items, &device)
+    };
+    let source_batch = batch_of(&source);
+    let target_batch = batch_of(&target);
     let mut group = c.benchmark_group(format!("dann_step/{backend}"));
-    group.sample_size(if model_name == "cnn" { 10 } else { 30 });
+    group.sample_size(if model_name == "mlp" { 30 } else { 10 });
     // Joint encoding (one pass over [x_s; x_t]) computes the same step for an encoder without
     // batch norm: measured for the MLP only.
     // The default step differentiates the two domains' encoder passes on two threads (on the
     // host-memory backends; elsewhere it is the one-thread step); the `_serial` variants keep
     // the whole backward pass on one, and are measured where the two differ.
+    let wanted = methods;
     let mut methods = vec![("dann", 0.0, false, true), ("dann_mstn", 0.5, false, true)];
     if host_backend::<B::InnerBackend>(&device) {
         methods.push(("dann_serial", 0.0, false, false));
@@ -95,6 +112,7 @@ fn bench_backend<B, M, const D: usize, Bt>(
     if model_name == "mlp" {
         methods.push(("dann_joint", 0.0, true, false));
     }
+    methods.retain(|(method, ..)| wanted.contains(method));
     for (method, semantic, joint, parallel) in methods {
         B::seed(&device, 0);
         let config = DannConfig::new()
@@ -122,23 +140,77 @@ fn bench_backend<B, M, const D: usize, Bt>(
     group.finish();
 }
 
+fn digits<Bt>(batcher: Bt) -> StepData<DigitDataset, Bt> {
+    StepData {
+        source: random_digits(BATCH, 1),
+        target: random_digits(BATCH, 2),
+        batcher,
+        batch: BATCH,
+    }
+}
+
+/// `n` random RGB images of `side x side` (values in [0, 1), classes 0..9), seeded.
+fn random_images(n: usize, side: usize, seed: u64) -> SampleDataset {
+    let (values, mut next) = uniform(n * 3 * side * side, seed);
+    let labels = (0..n).map(|_| Label::Class((next() % 10) as u32)).collect();
+    SampleDataset::from_values(values, vec![3, side, side], labels, None).expect("images")
+}
+
 fn bench_models<B>(c: &mut Criterion, backend: &str)
 where
     B: TrainingBackend,
 {
-    bench_backend::<B, _, 2, _>(
+    let both = [
+        "dann",
+        "dann_mstn",
+        "dann_serial",
+        "dann_mstn_serial",
+        "dann_joint",
+    ];
+    bench_backend::<B, _, 2, _, _, _>(
         c,
         backend,
         "mlp",
         |device| MlpEncoderConfig::new().init(device).expect("valid MLP"),
-        FlatDigitBatcher,
+        digits(FlatDigitBatcher),
+        &both,
     );
-    bench_backend::<B, _, 4, _>(
+    bench_backend::<B, _, 4, _, _, _>(
         c,
         backend,
         "cnn",
         |device| CnnEncoderConfig::new().init(device).expect("valid CNN"),
-        DigitBatcher,
+        digits(DigitBatcher),
+        &both,
+    );
+}
+
+/// ResNet-18 at 112x112, batches of 32 + 32.
+fn bench_resnet<B: TrainingBackend>(c: &mut Criterion, backend: &str) {
+    const SIDE: usize = 112;
+    const RESNET_BATCH: usize = 32;
+    let (source, target) = (
+        random_images(RESNET_BATCH, SIDE, 3),
+        random_images(RESNET_BATCH, SIDE, 4),
+    );
+    let batcher = SampleBatcher::new(source.shape());
+    bench_backend::<B, _, 4, _, _, _>(
+        c,
+        backend,
+        "resnet18",
+        |device| {
+            ResNetConfig::resnet18()
+                .with_image_size([SIDE, SIDE])
+                .init(device)
+                .expect("valid ResNet-18")
+        },
+        StepData {
+            source,
+            target,
+            batcher,
+            batch: RESNET_BATCH,
+        },
+        &["dann"],
     );
 }
 
@@ -146,13 +218,20 @@ fn bench(c: &mut Criterion) {
     // `SHIFTKIT_BENCH_CPU=0` skips the CPU backends (for a GPU machine's short session).
     if std::env::var("SHIFTKIT_BENCH_CPU").as_deref() == Ok("0") {
         #[cfg(feature = "cuda")]
-        bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+        {
+            bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+            bench_resnet::<shiftkit::backend::Cuda>(c, "cuda");
+        }
         return;
     }
     bench_models::<shiftkit::backend::NdArray>(c, "ndarray");
     bench_models::<shiftkit::backend::Cpu>(c, "flex");
+    bench_resnet::<shiftkit::backend::Cpu>(c, "flex");
     #[cfg(feature = "cuda")]
-    bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+    {
+        bench_models::<shiftkit::backend::Cuda>(c, "cuda");
+        bench_resnet::<shiftkit::backend::Cuda>(c, "cuda");
+    }
 }
 
 criterion_group!(benches, bench);

@@ -9,6 +9,11 @@ model and discriminator, and the losses read back to the host (`.item()`). Fixed
 batches; the median over `--steps` timed steps after `--warmup` untimed ones.
 
     python3 dann_step.py --device cuda --models mlp cnn --methods dann dann_mstn
+
+`resnet18`: torchvision's ResNet-18 (random weights), its pooled features through a 256-wide
+bottleneck (linear, batch norm, ReLU) and a linear head to 10 classes, as shiftkit's
+`ResNetConfig::resnet18()`; batches of 32 + 32 RGB images of 112x112, the discriminator
+Linear(256,128)-ReLU-Linear(128,1); DANN only (needs torchvision).
 """
 
 import argparse
@@ -58,14 +63,33 @@ class Cnn(nn.Module):
         return self.body(x)
 
 
+class ResNet18(nn.Module):
+    def __init__(self, latent=256, classes=10):
+        import torchvision
+
+        super().__init__()
+        self.backbone = torchvision.models.resnet18(weights=None)
+        self.backbone.fc = nn.Identity()
+        self.bottleneck = nn.Sequential(
+            nn.Linear(512, latent), nn.BatchNorm1d(latent), nn.ReLU())
+        self.head = nn.Linear(latent, classes)
+
+    def encode(self, x):
+        return self.bottleneck(self.backbone(x))
+
+
 def bench(model_name, method, device, steps, warmup, batch=64):
     torch.manual_seed(0)
-    model = (Mlp() if model_name == "mlp" else Cnn()).to(device)
-    disc = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 1)).to(device)
+    if model_name == "resnet18":
+        model, latent, shape, batch = ResNet18(), 256, (3, 112, 112), 32
+    else:
+        model, latent, shape = (Mlp() if model_name == "mlp" else Cnn()), 128, (1, 28, 28)
+    model = model.to(device)
+    disc = nn.Sequential(nn.Linear(latent, 128), nn.ReLU(), nn.Linear(128, 1)).to(device)
     opt = torch.optim.Adam(list(model.parameters()) + list(disc.parameters()), lr=1e-3)
-    xs = torch.rand(batch, 1, 28, 28, device=device)
+    xs = torch.rand(batch, *shape, device=device)
     ys = torch.randint(0, 10, (batch,), device=device)
-    xt = torch.rand(batch, 1, 28, 28, device=device)
+    xt = torch.rand(batch, *shape, device=device)
     d_lbl = torch.cat([torch.zeros(batch), torch.ones(batch)]).to(device)
     centroids = torch.zeros(10, 128, device=device)
     seen = torch.zeros(10, dtype=torch.bool, device=device)
@@ -113,6 +137,7 @@ def bench(model_name, method, device, steps, warmup, batch=64):
         if i >= warmup:
             times.append(time.perf_counter() - t0)
     return {"peer": "pytorch", "model": model_name, "method": method, "device": device,
+            "batch": batch,
             "steps": steps, "median_ms": 1e3 * statistics.median(times),
             "torch": torch.__version__}
 

@@ -5,7 +5,8 @@ Two parts, each in rounds that alternate which side runs first:
 
 - steps: shiftkit's step bench (`benches/step.rs`, flex, the default CPU backend; criterion's
   median) against PyTorch's (`dann_step.py`: the same networks and step, batch 64 + 64, the
-  median of `--torch-steps` steps), for the MLP and the CNN, DANN and DANN+MSTN.
+  median of `--torch-steps` steps), for the MLP and the CNN, DANN and DANN+MSTN; and for
+  torchvision's ResNet-18 (`--models resnet18 --methods dann`: batch 32 + 32, 112x112 RGB).
 - whole: a whole DANN run through shiftkit's public API with the library's defaults
   (`benches/whole_run.rs`: no allocator of its own, Burn's thread pool) against the PyTorch
   reference trainer (`../shared/torchref/dann_ref.py`) on the same data (the first 10,000
@@ -29,6 +30,8 @@ faster), their median and their range, and writes them as JSON with `--out`.
     python3 benches/torch/side_by_side.py                          # both parts
     python3 benches/torch/side_by_side.py --parts steps --rounds 7
     python3 benches/torch/side_by_side.py --parts whole --models cnn --whole-rounds 3
+    python3 benches/torch/side_by_side.py --parts steps --models resnet18 --methods dann \
+        --rounds 3 --torch-steps 20
 
 Machines are noisy: only the ratios of one run of this script, over all its rounds, say how
 the two compare. docs/performance.md keeps its output.
@@ -63,7 +66,8 @@ def python_with_torch():
     print(f"installing torch and numpy into {VENV} (PyPI, a few GB)", file=sys.stderr)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     subprocess.run(
-        [str(VENV / "bin" / "pip"), "install", "-q", "torch", "numpy"], check=True
+        [str(VENV / "bin" / "pip"), "install", "-q", "torch", "torchvision", "numpy"],
+        check=True
     )
     return str(VENV / "bin" / "python")
 

@@ -1,8 +1,10 @@
-//! Feature-alignment losses for [Burn](https://burn.dev): MSTN semantic centroid alignment with
-//! moving-average target centroids, multi-kernel MMD ([`mmd2`], DAN) and CORAL ([`coral()`]).
+//! Domain-alignment losses for [Burn](https://burn.dev): MSTN semantic centroid alignment with
+//! moving-average target centroids, multi-kernel MMD ([`mmd2`], DAN), CORAL ([`coral()`]),
+//! CDAN's conditioning ([`multilinear_map`], [`RandomizedMap`]) and entropy weights
+//! ([`conditional_domain_loss`]), and minimum class confusion ([`class_confusion`]).
 //!
-//! Each is a loss on features alone, usable without the rest of shiftkit; `shiftkit-train`
-//! wraps them as adaptation terms.
+//! Each is a loss on features or predictions alone, usable without the rest of shiftkit;
+//! `shiftkit-train` wraps them as adaptation terms.
 //!
 //! Adversarial alignment (DANN) matches the source and target feature distributions as
 //! wholes: nothing stops it from mapping a target "3" onto a source "8". The Moving Semantic
@@ -61,21 +63,32 @@
 //!   value; nothing panics on user input.
 
 mod aligner;
+mod bce;
+mod cdan;
 mod config;
 mod coral;
 mod error;
+mod mcc;
 mod means;
 mod mmd;
+mod random_map;
 mod record;
 mod start;
 mod state;
 
 pub use aligner::CentroidAligner;
+pub use bce::binary_cross_entropy_with_logits;
+pub use cdan::{
+    conditional_domain_loss, entropy_weights, multilinear_map, reversed_entropy_weights,
+    weighted_domain_loss,
+};
 pub use config::CentroidAlignerConfig;
 pub use coral::coral;
 pub use error::{AlignError, Domain};
+pub use mcc::class_confusion;
 pub use means::{ClassMeans, class_means};
 pub use mmd::{MmdConfig, MmdEstimator, mmd2};
+pub use random_map::RandomizedMap;
 pub use record::CentroidRecord;
 pub use start::CentroidStart;
 pub use state::CentroidState;

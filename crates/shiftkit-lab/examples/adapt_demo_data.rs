@@ -1,8 +1,8 @@
 //! Writes the data `cargo digits` trains on as a user would bring it, for `cargo adapt`: the
 //! MNIST source training split as PNGs in class folders (the labelled source), the optdigits
 //! training split as a flat folder of PNGs (the unlabelled target) and its test split in class
-//! folders, and the two moons as CSV tables (the source and the target test with a `label`
-//! column of class names), and again as a regression: each point labelled with the number
+//! folders, and the two moons as CSV tables (the `moons` program's pair of seed 0; the source
+//! and the target test with a `label` column of class names), and again as a regression: each point labelled with the number
 //! `x - y/2 + 0.3 x y` (`moons-values-*.csv`), the target rotated as for the classes.
 //!
 //! ```sh
@@ -96,8 +96,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         usize::MAX,
         true,
     )?;
-    let moons = MoonsConfig::new().init()?;
-    for (stem, column) in [("moons", Column::Class), ("moons-values", Column::Value)] {
+    // The classes: the `moons` program's pair of seed 0 (600 points); the numbers: 300 points.
+    let program = MoonsConfig::new().with_n_samples(600).init()?;
+    let values = MoonsConfig::new().init()?;
+    for (stem, column, moons) in [
+        ("moons", Column::Class, &program),
+        ("moons-values", Column::Value, &values),
+    ] {
         let file = |part: &str| root.join(format!("{stem}-{part}.csv"));
         points(&file("source"), &moons.source_train, column)?;
         points(&file("target"), &moons.target_train, Column::None)?;

@@ -18,7 +18,6 @@ use shiftkit::data::{DataError, DomainBatch, DomainPair, ResidentLoader, shard_i
 use shiftkit::nn::{NnError, host_backend};
 use shiftkit::peers::{Nodes, PeerConfig};
 use shiftkit::prelude::{Checkpoints, DannConfig, DannTrainer, EpochRecord};
-use shiftkit::train::checkpoint;
 use shiftkit::train::{TrainError, TrainableEncoder};
 
 use crate::progress::Progress;
@@ -536,7 +535,7 @@ where
     B: TrainingBackend,
     M: TrainableEncoder<B, D>,
 {
-    let latest = checkpoint::latest(dir)?;
+    let latest = shiftkit::store::latest(dir)?;
     if let Some(path) = &latest {
         trainer.resume_from(path)?;
     }

@@ -471,6 +471,16 @@ fn bad_input_is_refused_with_one_line_naming_the_file() {
         ],
         &["regression"],
     );
+    // Huber's loss for classes.
+    assert_refused(
+        &["--huber", "1"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &out),
+        ],
+        &["--huber"],
+    );
     // An unlabelled source.
     let unlabelled = dir.write("unlabelled.csv", blobs(20, 0.0, 5, false, None).as_bytes());
     assert_refused(
@@ -591,6 +601,22 @@ fn a_regression_trains_writes_values_and_predicts_alike() {
     assert_ok(&output);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("MAE") && stdout.contains("R²"), "{stdout}");
+
+    // Huber's loss trains the same run to other predictions.
+    let huber = dir.join("huber");
+    let output = run(
+        &[&args[..], &["--huber", "0.05"]].concat(),
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &huber),
+        ],
+    );
+    assert_ok(&output);
+    assert_ne!(
+        std::fs::read_to_string(huber.join("predictions.csv")).unwrap(),
+        predictions
+    );
 }
 
 #[test]
@@ -654,5 +680,118 @@ fn a_regression_chooses_among_the_methods_without_classes() {
         &["--validator", "im", "--label-column", "y"],
         &pair,
         &["im", "dev or iwcv"],
+    );
+}
+
+#[test]
+fn a_resnet_trains_from_torchvision_weights_and_embeds_images() {
+    let dir = Scratch::new("adapt-resnet");
+    let (source, target) = (dir.join("source"), dir.join("target"));
+    shape_folders(&source, 6, false);
+    shape_folders(&target, 6, true);
+    // A ResNet-18 backbone under torchvision's names (Burn's initialisation).
+    let weights = dir.join("resnet18.safetensors");
+    shiftkit::nn::ResNetConfig::resnet18()
+        .with_image_size([32, 32])
+        .init::<shiftkit::backend::CpuInner>(&Default::default())
+        .unwrap()
+        .save_backbone(&weights)
+        .unwrap();
+
+    let out = dir.join("out");
+    let output = run(
+        &[
+            "--model",
+            "resnet18",
+            "--method",
+            "dann",
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--image-size",
+            "32",
+        ],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--target-test", &target),
+            ("--weights", &weights),
+            ("--out", &out),
+        ],
+    );
+    assert_ok(&output);
+    let manifest = json(&out.join("adapt.json"));
+    assert_eq!(manifest["model"], "resnet18", "{manifest}");
+    // torchvision's weights read RGB with ImageNet's statistics (the grey source promoted).
+    assert_eq!(manifest["image"]["channels"], 3, "{manifest}");
+    let mean: Vec<f64> = manifest["normalisation"]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert!(
+        (mean[0] - 0.485).abs() < 1e-6 && (mean[2] - 0.406).abs() < 1e-6,
+        "{mean:?}"
+    );
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["runs"][0]["model"], "resnet18", "{summary}");
+    assert_eq!(json(&out.join("encoder.json"))["kind"], "resnet");
+    let predictions = std::fs::read_to_string(out.join("predictions.csv")).unwrap();
+    let output = run(
+        &["--predict"],
+        &[("--model-dir", &out), ("--input", &target)],
+    );
+    assert_ok(&output);
+    let repeated = std::fs::read_to_string(out.join("predict").join("predictions.csv")).unwrap();
+    assert_eq!(repeated, predictions);
+
+    // The backbone's pooled features of every target image, rows in sorted path order.
+    let embedded = dir.join("embedded");
+    let output = run(
+        &["--model", "resnet18", "--image-size", "32"],
+        &[
+            ("--embed", &target),
+            ("--weights", &weights),
+            ("--out", &embedded),
+        ],
+    );
+    assert_ok(&output);
+    let bytes = std::fs::read(embedded.join("features.npy")).unwrap();
+    let header = String::from_utf8_lossy(&bytes[..128]).into_owned();
+    assert!(header.contains("'shape': (12, 512, )"), "{header}");
+    assert!(header.contains("'<f4'"), "{header}");
+    let paths = std::fs::read_to_string(embedded.join("features.csv")).unwrap();
+    let rows: Vec<&str> = paths.lines().skip(1).collect();
+    assert_eq!(rows.len(), 12);
+    assert_eq!(rows[0], "0,circle/00.png");
+    assert_eq!(rows[11], "11,square/05.png");
+
+    // Weights for a network that takes none, and --embed without weights.
+    assert_refused(
+        &["--model", "cnn", "--steps", "1"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--weights", &weights),
+            ("--out", &dir.join("refused")),
+        ],
+        &["--weights"],
+    );
+    assert_refused(
+        &["--model", "resnet18"],
+        &[("--embed", &target), ("--out", &dir.join("refused"))],
+        &["--weights"],
+    );
+    // Weights of another depth name the key.
+    assert_refused(
+        &["--model", "resnet34", "--image-size", "32"],
+        &[
+            ("--embed", &target),
+            ("--weights", &weights),
+            ("--out", &dir.join("refused")),
+        ],
+        &["resnet18.safetensors", "layer1.2"],
     );
 }

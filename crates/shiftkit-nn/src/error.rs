@@ -43,6 +43,22 @@ pub enum NnError {
         width: usize,
     },
 
+    /// The images are too small for a ResNet, whose backbone divides them by 32.
+    #[error(
+        "a ResNet's images must be at least 32x32 (its backbone divides them by 32), got {height}x{width}"
+    )]
+    ResNetImageTooSmall {
+        /// The configured image height.
+        height: usize,
+        /// The configured image width.
+        width: usize,
+    },
+
+    /// Pretrained weights could not be loaded into a ResNet (feature `pretrained`).
+    #[cfg(feature = "pretrained")]
+    #[error(transparent)]
+    Weights(Box<crate::resnet::WeightsError>),
+
     /// A size derived from the configuration (for example the number of features after
     /// flattening the convolutional maps) does not fit in a `usize`.
     #[error("`{what}` is too large: the derived size overflows usize")]
@@ -58,6 +74,13 @@ pub enum NnError {
         /// The option that has nothing to act on.
         option: &'static str,
     },
+}
+
+#[cfg(feature = "pretrained")]
+impl From<crate::resnet::WeightsError> for NnError {
+    fn from(error: crate::resnet::WeightsError) -> Self {
+        Self::Weights(Box::new(error))
+    }
 }
 
 /// Checks that a size is not zero.

@@ -86,6 +86,7 @@ mod lowering;
 mod mlp;
 mod parallel;
 pub mod records;
+pub mod resnet;
 mod shallow;
 
 pub use cnn::{CnnEncoder, CnnEncoderConfig};
@@ -97,6 +98,7 @@ pub use host_memory::host_backend;
 pub use lowering::ConvAlgorithm;
 pub use mlp::{MlpEncoder, MlpEncoderConfig};
 pub use records::{EncoderConfig, RecordError, load_encoder, save_encoder};
+pub use resnet::{ResNetConfig, ResNetEncoder};
 pub use shallow::{ShallowEncoder, ShallowEncoderConfig};
 
 pub mod kernels {

@@ -23,6 +23,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
+use shiftkit_store::IoFailure;
+
 use crate::{CnnEncoderConfig, MlpEncoderConfig, NnError, ShallowEncoderConfig};
 
 /// The recorder of every network file of shiftkit.
@@ -78,33 +80,6 @@ impl RecordError {
     /// An I/O error on `path`.
     pub fn io(path: &Path, action: &'static str, error: &io::Error) -> Self {
         Self::Io(IoFailure::new(path, action, error))
-    }
-}
-
-/// A file or directory that could not be read, written, synced, renamed, ...: the error of
-/// every file operation of shiftkit's records and checkpoints.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("cannot {action} {path}: {message}")]
-pub struct IoFailure {
-    /// The file or directory.
-    pub path: PathBuf,
-    /// `"read"`, `"write"`, `"sync"`, `"rename"`, ...
-    pub action: &'static str,
-    /// The kind of the operating system's error.
-    pub kind: io::ErrorKind,
-    /// The operating system's message.
-    pub message: String,
-}
-
-impl IoFailure {
-    /// `error`, met doing `action` on `path`.
-    pub fn new(path: &Path, action: &'static str, error: &io::Error) -> Self {
-        Self {
-            path: path.to_path_buf(),
-            action,
-            kind: error.kind(),
-            message: error.to_string(),
-        }
     }
 }
 
@@ -366,6 +341,14 @@ impl EncoderConfig for MlpEncoderConfig {
 impl EncoderConfig for CnnEncoderConfig {
     type Encoder<B: Backend> = crate::CnnEncoder<B>;
     const KIND: &'static str = "cnn";
+    fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Encoder<B>, NnError> {
+        self.init(device)
+    }
+}
+
+impl EncoderConfig for crate::ResNetConfig {
+    type Encoder<B: Backend> = crate::ResNetEncoder<B>;
+    const KIND: &'static str = "resnet";
     fn build<B: Backend>(&self, device: &B::Device) -> Result<Self::Encoder<B>, NnError> {
         self.init(device)
     }

@@ -263,3 +263,10 @@ impl From<shiftkit_peers::PeerError> for TrainError {
         }
     }
 }
+
+impl From<shiftkit_store::StoreError> for TrainError {
+    /// A checkpoint directory's failure is [`TrainError::Checkpoint`].
+    fn from(error: shiftkit_store::StoreError) -> Self {
+        TrainError::Checkpoint(error.into())
+    }
+}

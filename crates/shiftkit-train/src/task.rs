@@ -1,12 +1,12 @@
 //! What the classifier head predicts: classes, or numbers.
 
+use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::TrainError;
 use crate::check::check_positive;
-use crate::losses::cross_entropy;
 
 /// What a run learns from the source's labels.
 ///
@@ -103,4 +103,18 @@ pub(crate) fn source_loss<B: Backend>(
             Ok((loss.loss(predictions, values), absolute))
         }
     }
+}
+
+/// Mean cross-entropy of `logits` against class indices.
+///
+/// # Shapes
+///
+/// - logits: `[N, K]`, labels: `[N]`
+/// - output: `[1]`
+fn cross_entropy<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    let [n, _] = logits.dims();
+    log_softmax(logits, 1)
+        .gather(1, labels.reshape([n, 1]))
+        .mean()
+        .neg()
 }

@@ -15,12 +15,13 @@
 //! |---|---|---|
 //! | [`grl`] | `shiftkit-grl` | the gradient reversal op and layer |
 //! | [`nn`] | `shiftkit-nn` | the encoder trait, the domain discriminator, reference encoders |
-//! | [`align`] | `shiftkit-align` | MSTN centroid alignment with moving-average target centroids |
-//! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits as Burn datasets |
+//! | [`align`] | `shiftkit-align` | alignment losses: MSTN centroids, MMD, CORAL, CDAN's maps, MCC |
+//! | [`data`] | `shiftkit-data` | two moons, MNIST, optdigits, and readers of users' data, as Burn datasets |
 //! | [`train`] | `shiftkit-train` | the DANN training loop, schedule, history, evaluation, the collapse guard |
 //! | [`validate`] | `shiftkit-validate` | label-free validators, proxy A-distance, 2-D PCA |
 //! | [`peers`] | `shiftkit-peers` | data-parallel runs: peers on threads, processes and machines |
 //! | [`select`] | `shiftkit-select` | the label-free choice of a method, weight and epoch |
+//! | [`store`] | `shiftkit-store` | crash-safe checkpoint directories |
 //! | [`kernels`] | `shiftkit-kernels` | the CPU kernels: products, lowered and Winograd convolutions, Adam |
 //! | [`methods`] | all | the methods: presets, trainer, adaptation terms and their building blocks |
 //! | [`prelude`] | all | what a training program names first, for a glob import |
@@ -75,7 +76,7 @@ pub mod nn {
 }
 
 pub mod align {
-    //! MSTN centroid alignment: see [`shiftkit_align`].
+    //! Alignment losses (MSTN centroids, MMD, CORAL, CDAN's maps, MCC): see [`shiftkit_align`].
     pub use shiftkit_align::*;
 }
 
@@ -114,6 +115,11 @@ pub mod select {
     pub use shiftkit_select::*;
 }
 
+pub mod store {
+    //! Crash-safe checkpoint directories: see [`shiftkit_store`].
+    pub use shiftkit_store::*;
+}
+
 pub mod kernels {
     //! The CPU kernels under the networks and the optimiser: see [`shiftkit_kernels`].
     pub use shiftkit_kernels::*;
@@ -125,7 +131,9 @@ pub mod methods {
     //! blocks (the reversal, the discriminator, the alignment losses). The types a run reports
     //! with (history, errors, checkpoints) live in [`train`](crate::train).
     pub use shiftkit_align::{
-        CentroidAligner, CentroidAlignerConfig, MmdConfig, MmdEstimator, coral, mmd2,
+        CentroidAligner, CentroidAlignerConfig, MmdConfig, MmdEstimator, RandomizedMap,
+        class_confusion, conditional_domain_loss, coral, entropy_weights, mmd2, multilinear_map,
+        reversed_entropy_weights, weighted_domain_loss,
     };
     pub use shiftkit_grl::{GradientReversalConfig, GradientReversalLayer, reverse_gradient};
     pub use shiftkit_nn::{DomainDiscriminator, DomainDiscriminatorConfig};
@@ -134,8 +142,6 @@ pub mod methods {
         ClassConfusionConfig, ConditionalAdversarial, ConditionalAdversarialConfig,
         CovarianceAlignment, CovarianceAlignmentConfig, DomainAdversarial, DomainAdversarialConfig,
         MeanDiscrepancy, MeanDiscrepancyConfig, TermConfig, TermContext, TermInputs, TermOutput,
-        class_confusion, conditional_domain_loss, entropy_weights, multilinear_map,
-        reversed_entropy_weights, weighted_domain_loss,
     };
     pub use shiftkit_train::{DannConfig, DannTrainer, Method};
 }
@@ -148,7 +154,7 @@ pub mod prelude {
     #[cfg(feature = "flex")]
     pub use crate::backend::{Cpu, CpuInner};
     pub use shiftkit_data::DomainBatch;
-    pub use shiftkit_nn::{CnnEncoderConfig, Encoder, MlpEncoderConfig};
+    pub use shiftkit_nn::{CnnEncoderConfig, Encoder, MlpEncoderConfig, ResNetConfig};
     pub use shiftkit_train::{
         Checkpoints, CollapsePolicy, DannConfig, DannTrainer, EpochRecord, EvalResult, Method,
         TrainError, TrainObserver,

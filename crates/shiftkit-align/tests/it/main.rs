@@ -8,4 +8,5 @@ mod errors;
 mod f32;
 mod gradient_check;
 mod laws;
+mod random_map;
 mod record;

@@ -11,7 +11,10 @@ use shiftkit::backend::TrainingBackend;
 use shiftkit::data::SampleDataset;
 use shiftkit::device::OnBackend;
 use shiftkit::nn::records::load_encoder;
-use shiftkit::nn::{CnnEncoder, CnnEncoderConfig, Encoder, MlpEncoder, MlpEncoderConfig};
+use shiftkit::nn::{
+    CnnEncoder, CnnEncoderConfig, Encoder, MlpEncoder, MlpEncoderConfig, ResNetConfig,
+    ResNetEncoder,
+};
 use shiftkit::train::RegressionResult;
 
 use super::manifest::Manifest;
@@ -59,6 +62,11 @@ impl OnBackend for Predict {
             ModelKind::Cnn => {
                 let (model, _): (CnnEncoder<B::InnerBackend>, CnnEncoderConfig) =
                     load_encoder::<B::InnerBackend, CnnEncoderConfig>(&self.encoder, device)?;
+                self.write::<B::InnerBackend, _, 4>(&model, device)?
+            }
+            ModelKind::Resnet18 | ModelKind::Resnet34 | ModelKind::Resnet50 => {
+                let (model, _): (ResNetEncoder<B::InnerBackend>, ResNetConfig) =
+                    load_encoder::<B::InnerBackend, ResNetConfig>(&self.encoder, device)?;
                 self.write::<B::InnerBackend, _, 4>(&model, device)?
             }
         };

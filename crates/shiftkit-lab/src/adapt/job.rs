@@ -37,6 +37,8 @@ pub struct Job {
     pub data: Prepared,
     /// The encoder.
     pub model: ModelKind,
+    /// A ResNet's torchvision weights (`--weights`).
+    pub weights: Option<PathBuf>,
     /// The method trained, or those chosen among.
     pub methods: Methods,
     /// The configuration every method starts from (its task and outputs set).

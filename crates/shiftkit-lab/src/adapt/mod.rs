@@ -15,7 +15,8 @@
 //! - [`value_outputs`](mod@value_outputs): a regression's `summary.json`, `selection.json`, table and picture;
 //! - [`job`](mod@job): what a training job holds, and what its two paths share;
 //! - [`train`](mod@train): a training job, for every backend, and its outputs;
-//! - [`apply`](mod@apply): a prediction job (`--predict`), for every backend.
+//! - [`apply`](mod@apply): a prediction job (`--predict`), for every backend;
+//! - [`backbone`](mod@backbone): the ResNets' torchvision weights, and `--embed`.
 //!
 //! Every error here is one line that names the file and the problem.
 
@@ -26,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use shiftkit::data::Kind;
 
 pub mod apply;
+pub mod backbone;
 pub mod job;
 pub mod manifest;
 pub mod normalise;
@@ -84,15 +86,29 @@ pub enum ModelKind {
     Mlp,
     /// [`shiftkit::nn::CnnEncoderConfig`] on `[C, H, W]` inputs.
     Cnn,
+    /// torchvision's ResNet-18 ([`shiftkit::nn::ResNetConfig`]) on `[C, H, W]` inputs.
+    Resnet18,
+    /// torchvision's ResNet-34.
+    Resnet34,
+    /// torchvision's ResNet-50.
+    Resnet50,
 }
 
 impl ModelKind {
-    /// `mlp` or `cnn`.
+    /// `mlp`, `cnn`, `resnet18`, `resnet34` or `resnet50`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Mlp => "mlp",
             Self::Cnn => "cnn",
+            Self::Resnet18 => "resnet18",
+            Self::Resnet34 => "resnet34",
+            Self::Resnet50 => "resnet50",
         }
+    }
+
+    /// Whether it is a ResNet.
+    pub fn is_resnet(self) -> bool {
+        matches!(self, Self::Resnet18 | Self::Resnet34 | Self::Resnet50)
     }
 }
 

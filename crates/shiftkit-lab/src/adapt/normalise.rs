@@ -1,6 +1,8 @@
 //! The source's statistics, the standardisation of data in memory with them, and the split
 //! of the source into training and held-out rows.
 
+use rand_xoshiro::SplitMix64;
+use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use shiftkit::data::{DataError, Label, SampleDataset};
 
 use super::manifest::{Scope, Standardisation};
@@ -118,15 +120,8 @@ pub fn split_source(
             .min(classes.max(1) - 1);
         by_class[k].push(i);
     }
-    let mut state = seed ^ 0x5DEE_CE66_D1CE_5EED;
-    let mut next = move || {
-        // SplitMix64.
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut stream = SplitMix64::seed_from_u64(seed ^ 0x5DEE_CE66_D1CE_5EED);
+    let mut next = move || stream.next_u64();
     let mut train = Vec::new();
     let mut held = Vec::new();
     for mut rows in by_class {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use shiftkit::data::user::STATS_SAMPLE;
-use shiftkit::data::{ImageConfig, SampleDataset};
+use shiftkit::data::{ImageConfig, Normalisation, SampleDataset};
 
 use super::manifest::{ImageSpec, Manifest, Scope, Standardisation};
 use super::normalise::{feature_stats, standardised};
@@ -46,6 +46,9 @@ pub struct PrepareOptions {
     pub channels: Option<usize>,
     /// Whether the model is a CNN (arrays are then normalised per channel).
     pub cnn: bool,
+    /// Images' normalisation when it is fixed (ImageNet's, for pretrained weights); `None`:
+    /// the source's per-channel statistics.
+    pub normalisation: Option<Normalisation>,
 }
 
 /// Reads the source, the target and the target test set, checks that they agree, and
@@ -181,9 +184,12 @@ pub fn prepare(
                 .folder()?
                 .with_config(config.clone())
                 .map_err(|e| named(&source.path, e))?;
-            let stats = source_folder
-                .channel_stats(STATS_SAMPLE)
-                .map_err(|e| named(&source.path, e))?;
+            let stats = match &options.normalisation {
+                Some(fixed) => fixed.clone(),
+                None => source_folder
+                    .channel_stats(STATS_SAMPLE)
+                    .map_err(|e| named(&source.path, e))?,
+            };
             let config = config.with_normalisation(Some(stats.clone()));
             let reread = |domain: &Domain| -> Result<SampleDataset, Failure> {
                 let folder = domain

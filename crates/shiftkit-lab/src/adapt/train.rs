@@ -10,10 +10,11 @@ use shiftkit::data::{Sample, SampleBatcher, SampleDataset};
 use shiftkit::device::OnBackend;
 use shiftkit::methods::DannTrainer;
 use shiftkit::nn::records::EncoderConfig;
-use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
+use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, ResNetConfig};
 use shiftkit::select::SelectConfig;
 use shiftkit::train::TrainableEncoder;
 
+use super::backbone::Pretrained;
 use super::job::{
     Job, Outcome, candidates, domain_pair, guard_stops, run_spec, save_model, steps_per_second,
     warn_decoding,
@@ -56,6 +57,17 @@ impl OnBackend for Job {
                     .with_image_size(size)
                     .with_num_classes(classes);
                 train_with::<B, CnnEncoderConfig, 4>(self, config, device)
+            }
+            ModelKind::Resnet18 | ModelKind::Resnet34 | ModelKind::Resnet50 => {
+                let (channels, size) =
+                    cnn_size(self.data.source.shape()).ok_or("a ResNet needs images")?;
+                let config = ResNetConfig::named(self.model.name())
+                    .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?
+                    .with_in_channels(channels)
+                    .with_image_size(size)
+                    .with_num_classes(classes);
+                let weights = self.weights.clone();
+                train_with::<B, Pretrained, 4>(self, Pretrained { config, weights }, device)
             }
         }
     }

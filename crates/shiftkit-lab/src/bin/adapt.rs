@@ -2,10 +2,11 @@
 //! target, and out comes an adapted model with its predictions for the target.
 //!
 //! ```text
-//! cargo adapt --source PATH --target PATH [--target-test PATH] [--model auto|mlp|cnn]
-//!             [--task classification|regression] [--method auto|NAME,...] [--steps N]
-//!             [--seed N] [--out DIR]
+//! cargo adapt --source PATH --target PATH [--target-test PATH] [--model auto|mlp|cnn|resnet18|..]
+//!             [--weights FILE] [--task classification|regression] [--method auto|NAME,...]
+//!             [--steps N] [--seed N] [--out DIR]
 //! cargo adapt --predict --model-dir DIR --input PATH [--out DIR]
+//! cargo adapt --embed PATH --model resnet18 --weights FILE --out DIR
 //! ```
 //!
 //! (`cargo adapt` is `cargo run --release -p shiftkit-lab --bin adapt --`.)
@@ -45,6 +46,15 @@
 //! guard stopping an adapted candidate whose epoch raises an alarm; a list (`dann,mcc`)
 //! chooses among those and source-only; a single name trains that method alone. Every method
 //! starts from `DannConfig::recommended()` with the preset's own weights.
+//!
+//! `--model resnet18`, `resnet34` or `resnet50` trains torchvision's network
+//! (`shiftkit::nn::ResNetConfig`: the backbone, a 256-wide bottleneck, the head) on images of
+//! `--image-size` (default 224); `--weights` starts its backbone from a torchvision `.pth`
+//! state dict or `.safetensors` file, the images then read in colour and normalised with
+//! ImageNet's mean and deviation, as torchvision's weights expect. `--embed PATH` writes the
+//! pooled backbone features of every image in PATH (a folder) to `--out`: `features.npy`
+//! (`N x 512` for ResNet-18 and -34, `N x 2048` for ResNet-50, `f32`, rows in the order of
+//! the sorted paths) and `features.csv` (`row,path`, the paths relative to PATH).
 //!
 //! A regression trains the methods that need no classes: source-only, DANN, MMD and CORAL
 //! (`auto` chooses among those four; MSTN, CDAN, CDAN+E and MCC read class predictions and are
@@ -88,11 +98,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
-use shiftkit::data::ImageConfig;
+use shiftkit::data::{ImageConfig, ImageFolder, Normalisation};
 use shiftkit::device::{CpuBackend, DeviceRequest};
 use shiftkit::methods::DannConfig;
-use shiftkit::train::Task;
+use shiftkit::nn::records::EncoderConfig;
+use shiftkit::train::{RegressionLoss, Task};
 use shiftkit::validate::Validator;
+use shiftkit_lab::adapt::backbone::{Embed, FEATURE_PATHS, FEATURES, Pretrained};
 use shiftkit_lab::adapt::{
     self, ENCODER, FORMAT, Failure, InputKind, Job, Manifest, Measured, ModelKind, PREDICTIONS,
     Predict, PrepareOptions, ReadOptions, TaskKind, cnn_size, methods, outputs,
@@ -112,19 +124,29 @@ use shiftkit_lab::experiment::Length;
 struct Args {
     /// Labelled source data: a folder of class folders, a .csv with a label column, a .npz
     /// with x and y, or a .txt list of `path label` lines
-    #[arg(long, value_name = "PATH", required_unless_present = "predict")]
+    #[arg(long, value_name = "PATH", required_unless_present_any = ["predict", "embed"])]
     source: Option<PathBuf>,
     /// Target data, read unlabelled: a folder of images (flat or of class folders), a .csv,
     /// .npy, .npz or .txt list
-    #[arg(long, value_name = "PATH", required_unless_present = "predict")]
+    #[arg(long, value_name = "PATH", required_unless_present_any = ["predict", "embed"])]
     target: Option<PathBuf>,
     /// Labelled target data: the target accuracy is measured on it (classes matched to the
     /// source's by name)
     #[arg(long, value_name = "PATH")]
     target_test: Option<PathBuf>,
-    /// The encoder: auto (the MLP for features, the CNN for images), mlp or cnn
+    /// The encoder: auto (the MLP for features, the CNN for images), mlp, cnn, or
+    /// torchvision's resnet18, resnet34, resnet50
     #[arg(long, value_name = "MODEL", default_value = "auto")]
     model: ModelChoice,
+    /// A ResNet's backbone starts from these torchvision weights (a .pth state dict or a
+    /// .safetensors file); the images are then read in colour and normalised with ImageNet's
+    /// mean and deviation
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
+    /// Write the pooled backbone features of every image in this folder (with --model
+    /// resnet18|resnet34|resnet50 and --weights) to --out as features.npy and features.csv
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["source", "target", "target_test", "predict"])]
+    embed: Option<PathBuf>,
     /// auto (a label-free choice among every method; for a regression, among source_only,
     /// dann, mmd, coral), a method (source_only, dann, dann_mstn, mmd, coral, cdan, cdan_e,
     /// mcc), or a comma-separated list of methods to choose among (with source_only)
@@ -134,6 +156,10 @@ struct Args {
     /// source's labels are numbers that are not all integers, else classification]
     #[arg(long, value_name = "TASK")]
     task: Option<TaskChoice>,
+    /// A regression's source loss: Huber's with this delta (squared within it, linear
+    /// beyond; robust to outlying labels) instead of the mean squared error
+    #[arg(long, value_name = "DELTA", value_parser = positive)]
+    huber: Option<f64>,
     /// Optimiser steps per run (each candidate, when choosing), rounded up to whole epochs
     #[arg(long, value_name = "N", default_value = "3000")]
     steps: NonZeroUsize,
@@ -166,7 +192,7 @@ struct Args {
     /// The labels' array in .npz archives [default: y, where present]
     #[arg(long, value_name = "KEY")]
     y_key: Option<String>,
-    /// Images are resized to N x N (or H x W) pixels [default: 32]
+    /// Images are resized to N x N (or H x W) pixels [default: 32; 224 for a ResNet]
     #[arg(long, value_name = "N|HxW", value_parser = image_size)]
     image_size: Option<(u32, u32)>,
     /// Image channels: 1 (grey) or 3 (RGB) [default: 3 when either domain has colour images,
@@ -205,6 +231,21 @@ enum ModelChoice {
     Auto,
     Mlp,
     Cnn,
+    Resnet18,
+    Resnet34,
+    Resnet50,
+}
+
+impl ModelChoice {
+    /// The ResNet it names.
+    fn resnet(self) -> Option<ModelKind> {
+        match self {
+            Self::Resnet18 => Some(ModelKind::Resnet18),
+            Self::Resnet34 => Some(ModelKind::Resnet34),
+            Self::Resnet50 => Some(ModelKind::Resnet50),
+            Self::Auto | Self::Mlp | Self::Cnn => None,
+        }
+    }
 }
 
 /// `--task`'s values.
@@ -260,6 +301,8 @@ fn main() {
     let args = Args::parse();
     let result = if args.predict {
         predict_command(&args)
+    } else if let Some(images) = &args.embed {
+        embed_command(&args, images)
     } else {
         adapt_command(&args)
     };
@@ -299,9 +342,25 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     unused_out(&out, "adapt.json", args.overwrite)?;
     let (source, target) = match (&args.source, &args.target) {
         (Some(source), Some(target)) => (source, target),
-        _ => refuse("--source and --target are required (or --predict)"),
+        _ => refuse("--source and --target are required (or --predict, or --embed)"),
     };
-    let (height, width) = args.image_size.unwrap_or((32, 32));
+    let resnet = args.model.resnet();
+    if args.weights.is_some() && resnet.is_none() {
+        refuse("--weights are a ResNet's: --model resnet18, resnet34 or resnet50");
+    }
+    let (height, width) = args.image_size.unwrap_or(if resnet.is_some() {
+        (224, 224)
+    } else {
+        (32, 32)
+    });
+    if let (Some(kind), Some(weights)) = (resnet, &args.weights) {
+        let config = shiftkit::nn::ResNetConfig::named(kind.name())
+            .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?;
+        check_weights(&Pretrained {
+            config,
+            weights: Some(weights.clone()),
+        })?;
+    }
     let mut read = ReadOptions {
         label_column: args.label_column.clone(),
         x_key: args.x_key.clone(),
@@ -315,15 +374,26 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
         None => adapt::detect_task(source, &read),
     };
     let task = read.task;
+    if args.huber.is_some() && !task.is_regression() {
+        refuse("--huber is a regression's loss: the labels are classes (--task regression?)");
+    }
     let methods = methods(&args.method, task).unwrap_or_else(|e| refuse(e));
     let validator = if task.is_regression() {
         regression_validator(args.validator)
     } else {
         args.validator.unwrap_or_default()
     };
-    let channels = args.channels.map(usize::from);
+    let mut channels = args.channels.map(usize::from);
     if channels == Some(2) {
         refuse("--channels is 1 (grey) or 3 (RGB)");
+    }
+    // torchvision's weights take RGB, normalised with ImageNet's statistics.
+    let pretrained = args.weights.is_some();
+    if pretrained {
+        if channels == Some(1) {
+            refuse("--weights take colour images: --channels 3 (grey images are promoted)");
+        }
+        channels = Some(3);
     }
     cli::size_thread_pool::<Args>(args.threads);
     let device = cli::resolve_device::<Args, Job>(args.device);
@@ -331,7 +401,8 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     let options = PrepareOptions {
         read,
         channels,
-        cnn: args.model == ModelChoice::Cnn,
+        cnn: args.model == ModelChoice::Cnn || resnet.is_some(),
+        normalisation: pretrained.then(Normalisation::imagenet),
     };
     let data = adapt::prepare(source, target, args.target_test.as_deref(), &options)?;
     for warning in &data.warnings {
@@ -350,6 +421,21 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
                 .into());
             }
             ModelKind::Cnn
+        }
+        (ModelChoice::Resnet18 | ModelChoice::Resnet34 | ModelChoice::Resnet50, _) => {
+            let kind = resnet.unwrap_or(ModelKind::Resnet18);
+            match cnn_size(&shape) {
+                Some((_, [h, w])) if h >= 32 && w >= 32 => kind,
+                _ => {
+                    return Err(format!(
+                        "--model {} needs images of at least 32x32 (--image-size), the source {} \
+                         has items of shape {shape:?}",
+                        kind.name(),
+                        source.display()
+                    )
+                    .into());
+                }
+            }
         }
         (ModelChoice::Auto, InputKind::Images) => ModelKind::Cnn,
         (ModelChoice::Auto, InputKind::Features) => match cnn_size(&shape) {
@@ -376,9 +462,11 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     };
     let num_classes = data.classes.len();
     let mut base = if task.is_regression() {
-        DannConfig::recommended()
-            .with_num_classes(1)
-            .with_task(Task::REGRESSION)
+        DannConfig::recommended().with_num_classes(1).with_task(
+            args.huber.map_or(Task::REGRESSION, |delta| {
+                Task::Regression(RegressionLoss::Huber { delta })
+            }),
+        )
     } else {
         if num_classes < 2 {
             return Err(format!(
@@ -416,6 +504,7 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     let job = Job {
         data,
         model,
+        weights: args.weights.clone(),
         methods,
         base,
         seed: args.seed,
@@ -431,6 +520,67 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     print!("\n{}", outcome.table);
     println!("\nresults written to {}/", job.out.display());
     Ok(())
+}
+
+/// `--embed`: the pooled backbone features of every image in `images`.
+fn embed_command(args: &Args, images: &std::path::Path) -> Result<(), Failure> {
+    let Some(kind) = args.model.resnet() else {
+        refuse("--embed runs a ResNet's backbone: --model resnet18, resnet34 or resnet50");
+    };
+    let Some(weights) = &args.weights else {
+        refuse("--embed needs the backbone's weights: --weights FILE (.pth or .safetensors)");
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("embed-out"));
+    unused_out(&out, FEATURES, args.overwrite)?;
+    let (height, width) = args.image_size.unwrap_or((224, 224));
+    let config = ImageConfig::new(height, width)
+        .with_channels(3)
+        .with_normalisation(Some(Normalisation::imagenet()));
+    let folder = match shiftkit::data::detect(images).map_err(|e| adapt::named(images, e))? {
+        shiftkit::data::Kind::ClassFolders => ImageFolder::classes(images, config),
+        shiftkit::data::Kind::ImageFiles => ImageFolder::flat(images, config),
+        _ => refuse(format!(
+            "--embed {}: a folder of images (flat, or of class folders)",
+            images.display()
+        )),
+    }
+    .map_err(|e| adapt::named(images, e))?;
+    let resnet = shiftkit::nn::ResNetConfig::named(kind.name())
+        .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?
+        .with_image_size([height as usize, width as usize])
+        .with_bottleneck(None);
+    let model = Pretrained {
+        config: resnet,
+        weights: Some(weights.clone()),
+    };
+    check_weights(&model)?;
+    cli::size_thread_pool::<Args>(args.threads);
+    let device = cli::resolve_device::<Args, Embed>(args.device);
+    let job = Embed {
+        model,
+        images: folder,
+        out: out.clone(),
+        batch_size: args.batch_size.get(),
+    };
+    let [rows, columns] = cli::dispatch_into(&out, device, args.backend, &job)??;
+    println!(
+        "{rows} images x {columns} features of {} written to {}/{FEATURES} (paths in {FEATURE_PATHS})",
+        kind.name(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Loads `model`'s weights once on the CPU, so that a file of another network is refused
+/// before anything else is read or run.
+fn check_weights(model: &Pretrained) -> Result<(), Failure> {
+    model
+        .build::<shiftkit::backend::CpuInner>(&Default::default())
+        .map(|_| ())
+        .map_err(|e| format!("--weights: {e}").into())
 }
 
 /// `--predict`: reads adapt.json and the encoder, predicts, writes predictions.csv.

@@ -10,5 +10,6 @@ mod encode_pair;
 mod errors;
 mod modes;
 mod records;
+mod resnet;
 mod send_sync;
 mod shapes;

@@ -1,8 +1,7 @@
-use std::io;
 use std::path::{Path, PathBuf};
 
 use shiftkit_nn::RecordError;
-use shiftkit_nn::records::IoFailure;
+use shiftkit_store::{IoFailure, StoreError};
 use thiserror::Error;
 
 /// Why a checkpoint could not be written or read. The variants about files name the file or
@@ -19,34 +18,19 @@ pub enum CheckpointError {
         /// The directory searched.
         dir: PathBuf,
     },
-    /// A file is shorter (or longer) than the manifest says: cut off while written or copied.
-    #[error("{file} is truncated: the manifest says {expected} bytes, the file has {found}")]
-    Truncated {
-        /// The file.
-        file: PathBuf,
-        /// Its length in the manifest.
-        expected: u64,
-        /// Its length on disk.
-        found: u64,
-    },
-    /// A file's content is damaged: a checksum that does not match, JSON that does not parse,
-    /// a record that does not decode, or values that contradict each other.
+    /// The checkpoint directory or a file of it failed the store's checks: a file truncated
+    /// or failing its checksum, a manifest of a newer format, or a directory already holding
+    /// a later epoch than the one to be written.
+    #[error(transparent)]
+    Store(StoreError),
+    /// A file's content is damaged: JSON that does not parse, a record that does not decode,
+    /// or values that contradict each other.
     #[error("{file} is corrupted: {problem}")]
     Corrupt {
         /// The file.
         file: PathBuf,
         /// What is wrong.
         problem: String,
-    },
-    /// The checkpoint was written in a format this version cannot read.
-    #[error("{file} has checkpoint format {found}; this version reads format {supported}")]
-    Version {
-        /// The manifest.
-        file: PathBuf,
-        /// The format it declares.
-        found: u32,
-        /// The format this version reads and writes.
-        supported: u32,
     },
     /// The checkpoint is of another model: another architecture, width or class count.
     #[error("{file} holds another model: at `{at}` the model has {expected}, the file {found}")]
@@ -80,21 +64,6 @@ pub enum CheckpointError {
         /// passes, so the loaded run would not shuffle as the saved one).
         steps: usize,
     },
-    /// The directory already holds a checkpoint at or past the epoch the trainer would write:
-    /// another run's, or a later one of this run (a trainer resumed from an older checkpoint).
-    /// Writing would replace it, or keeping the newest would remove the new one; nothing is
-    /// written.
-    #[error(
-        "{dir} already holds a checkpoint of epoch {found}, at or past this trainer's epoch {epoch}: resume from it, or keep this run's checkpoints in another directory"
-    )]
-    Ahead {
-        /// The checkpoints' directory.
-        dir: PathBuf,
-        /// The newest epoch it holds.
-        found: usize,
-        /// The epoch the trainer would write.
-        epoch: usize,
-    },
     /// The trainer has joined a data-parallel run: every peer loads its checkpoint first, then
     /// joins, so that joining can check that they all resumed at the same step.
     #[error(
@@ -116,10 +85,6 @@ pub enum CheckpointError {
 }
 
 impl CheckpointError {
-    pub(crate) fn io(path: &Path, action: &'static str, error: &io::Error) -> Self {
-        Self::Io(IoFailure::new(path, action, error))
-    }
-
     pub(crate) fn corrupt(file: &Path, problem: impl Into<String>) -> Self {
         Self::Corrupt {
             file: file.to_path_buf(),
@@ -143,6 +108,17 @@ impl CheckpointError {
             },
             RecordError::Io(failure) => Self::Io(failure),
             other => Self::corrupt(file, other.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for CheckpointError {
+    /// A file that could not be read or written is [`CheckpointError::Io`], as a record's;
+    /// the rest is [`CheckpointError::Store`].
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Io(failure) => Self::Io(failure),
+            other => Self::Store(other),
         }
     }
 }

@@ -45,11 +45,10 @@
 //! removed by the next save. The newest [`Checkpoints::keep`] are kept. One run writes into a
 //! directory at a time, and nothing it holds is replaced: a directory that already holds the
 //! epoch a trainer would write, or a later one (another run's checkpoints, or a trainer resumed
-//! from an older checkpoint of its own), is refused with [`CheckpointError::Ahead`], by `fit`
+//! from an older checkpoint of its own), is refused with [`StoreError::Ahead`](shiftkit_store::StoreError::Ahead), by `fit`
 //! before it trains.
 
 mod error;
-pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,9 +57,8 @@ use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder};
 use serde::{Deserialize, Serialize};
 
 pub use error::CheckpointError;
-pub use store::{FileEntry, Manifest, latest, list, read_manifest};
 
-use store::MANIFEST;
+use shiftkit_store::MANIFEST;
 
 use crate::config::DannConfig;
 use crate::history::EpochRecord;
@@ -126,7 +124,7 @@ pub(crate) const BEST: &str = "best.mpk";
 
 pub(crate) type Format = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
-/// A checkpoint's files as read and verified ([`store::read`]).
+/// A checkpoint's files as read and verified ([`shiftkit_store::read`]).
 pub(crate) struct Stored<'a> {
     pub(crate) path: &'a Path,
     pub(crate) files: &'a BTreeMap<String, Vec<u8>>,

@@ -8,8 +8,8 @@ use shiftkit_grl::{GradientReversalBackend, GradientReversalConfig, GradientReve
 use super::{AdaptationTerm, TermContext, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
 use crate::check::{check_non_negative, check_positive};
-use crate::losses::binary_cross_entropy_with_logits;
 use crate::schedule::scheduled_alpha;
+use shiftkit_align::binary_cross_entropy_with_logits;
 
 /// The configuration of [`DomainAdversarial`]: its weight. The reversal's final strength and
 /// ramp are the run's ([`DannConfig::alpha`](crate::DannConfig::alpha),

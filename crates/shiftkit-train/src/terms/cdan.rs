@@ -1,17 +1,19 @@
 //! CDAN and CDAN+E: the discriminator conditioned on the classifier's predictions.
 
 use burn::config::Config;
+use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{Tensor, TensorData};
-use shiftkit_grl::{GradientReversalBackend, reverse_gradient};
+use burn::tensor::backend::AutodiffBackend;
+use shiftkit_align::{
+    RandomizedMap, conditional_domain_loss, multilinear_map, reversed_entropy_weights,
+    weighted_domain_loss,
+};
+use shiftkit_grl::GradientReversalBackend;
 
 use super::adversarial::Reversal;
 use super::{AdaptationTerm, TermContext, TermInputs, TermOutput, domain_correct, domain_labels};
 use crate::TrainError;
 use crate::check::check_non_negative;
-use crate::losses::binary_cross_entropy_with_logits;
-use crate::seed::{GOLDEN_GAMMA, mix64};
 
 /// The configuration of [`ConditionalAdversarial`]: its weight and the settings of its
 /// conditioning map. The reversal and the discriminator are the run's, as for
@@ -70,7 +72,7 @@ pub struct ConditionalAdversarial<B: AutodiffBackend> {
     config: ConditionalAdversarialConfig,
     seed: u64,
     labels: Option<(usize, usize, Tensor<B, 1>)>,
-    random_map: Option<(Tensor<B, 2>, Tensor<B, 2>)>,
+    random_map: Option<RandomizedMap<B>>,
 }
 
 impl<B: AutodiffBackend> ConditionalAdversarial<B> {
@@ -100,27 +102,6 @@ impl<B: AutodiffBackend> ConditionalAdversarial<B> {
 
     fn randomized(&self, latent_dim: usize, num_classes: usize) -> bool {
         latent_dim * num_classes > self.config.max_multilinear_dim
-    }
-
-    /// The fixed random matrices `R_f` `[d, d_r]` and `R_g` `[K, d_r]`, drawn on the host from
-    /// the term's seed on first use (independent of the backend's generator).
-    fn random_map(
-        &mut self,
-        d: usize,
-        k: usize,
-        device: &B::Device,
-    ) -> (Tensor<B, 2>, Tensor<B, 2>) {
-        let r = self.config.random_dim;
-        let seed = self.seed;
-        self.random_map
-            .get_or_insert_with(|| {
-                let draw = |rows: usize, stream: u64| {
-                    let values = gaussian(rows * r, seed ^ stream.wrapping_mul(GOLDEN_GAMMA));
-                    Tensor::from_data(TensorData::new(values, [rows, r]), device)
-                };
-                (draw(d, 1), draw(k, 2))
-            })
-            .clone()
     }
 }
 
@@ -187,8 +168,10 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for Conditi
         let k = inputs.num_classes;
         let device = features.device();
         let map = if self.randomized(d, k) {
-            let (r_f, r_g) = self.random_map(d, k, &device);
-            randomized_map(features, probabilities.clone(), &r_f, &r_g)
+            let (r, seed) = (self.config.random_dim, self.seed);
+            self.random_map
+                .get_or_insert_with(|| RandomizedMap::new(d, k, r, seed, &device))
+                .forward(features, probabilities.clone())
         } else {
             multilinear_map(features, probabilities.clone())
         };
@@ -212,147 +195,4 @@ impl<B: AutodiffBackend + GradientReversalBackend> AdaptationTerm<B> for Conditi
             reversal: Some(alpha),
         })
     }
-}
-
-/// CDAN's loss on the discriminator's logits: the mean binary cross-entropy against the
-/// domain labels, or, given the predictions (CDAN+E), its entropy-weighted mean
-/// `sum_i w_i BCE_i / sum_i w_i` with the weights of [`entropy_weights`] (which sum to 2).
-///
-/// # Shapes
-///
-/// - domain_logits, labels: `[N]` (the first `n_s` rows are the source)
-/// - entropy_predictions: `[N, K]` probabilities
-/// - output: `[1]`
-pub fn conditional_domain_loss<B: Backend>(
-    domain_logits: Tensor<B, 1>,
-    labels: Tensor<B, 1>,
-    entropy_predictions: Option<Tensor<B, 2>>,
-    n_s: usize,
-) -> Tensor<B, 1> {
-    match entropy_predictions {
-        Some(predictions) => {
-            weighted_domain_loss(domain_logits, labels, entropy_weights(predictions, n_s))
-        }
-        None => binary_cross_entropy_with_logits(domain_logits, labels).mean(),
-    }
-}
-
-/// `sum_i w_i BCE_i / 2`: the binary cross-entropy of the discriminator's logits weighted by
-/// per-domain weights that sum to 1 in each domain ([`entropy_weights`],
-/// [`reversed_entropy_weights`]).
-///
-/// # Shapes
-///
-/// - domain_logits, labels, weights: `[N]`
-/// - output: `[1]`
-pub fn weighted_domain_loss<B: Backend>(
-    domain_logits: Tensor<B, 1>,
-    labels: Tensor<B, 1>,
-    weights: Tensor<B, 1>,
-) -> Tensor<B, 1> {
-    (binary_cross_entropy_with_logits(domain_logits, labels) * weights)
-        .sum()
-        .div_scalar(2.0)
-}
-
-/// The multilinear map `vec(g ⊗ f)` of each row: `[N, d]` features and `[N, K]` predictions
-/// give `[N, K d]`, row `i` being `(g_i1 f_i, ..., g_iK f_i)`.
-///
-/// # Shapes
-///
-/// - features: `[N, d]`, predictions: `[N, K]`
-/// - output: `[N, K d]`
-pub fn multilinear_map<B: Backend>(
-    features: Tensor<B, 2>,
-    predictions: Tensor<B, 2>,
-) -> Tensor<B, 2> {
-    let [n, d] = features.dims();
-    let [_, k] = predictions.dims();
-    let outer = predictions.reshape([n, k, 1]) * features.reshape([n, 1, d]);
-    outer.reshape([n, k * d])
-}
-
-/// The randomized multilinear map `(f R_f) ⊙ (g R_g) / sqrt(d_r)`.
-fn randomized_map<B: Backend>(
-    features: Tensor<B, 2>,
-    predictions: Tensor<B, 2>,
-    r_f: &Tensor<B, 2>,
-    r_g: &Tensor<B, 2>,
-) -> Tensor<B, 2> {
-    let [_, r] = r_f.dims();
-    (features.matmul(r_f.clone()) * predictions.matmul(r_g.clone())).div_scalar((r as f64).sqrt())
-}
-
-/// CDAN+E's example weights: `e_i = 1 + exp(-H(g_i))`, normalised within each domain (the
-/// first `n_s` rows are the source), so each domain's weights sum to 1. Detached.
-///
-/// # Shapes
-///
-/// - predictions: `[N, K]` probabilities (rows sum to 1)
-/// - output: `[N]`
-pub fn entropy_weights<B: Backend>(predictions: Tensor<B, 2>, n_s: usize) -> Tensor<B, 1> {
-    per_domain(certainty(entropy(predictions.detach())), n_s)
-}
-
-/// CDAN+E's example weights as the paper's code computes them: those of [`entropy_weights`],
-/// but the entropy passes its gradient back to `predictions` reversed and scaled by `alpha`;
-/// the per-domain sums are constants.
-///
-/// # Errors
-///
-/// [`TrainError::Reversal`] for a negative or non-finite `alpha`.
-///
-/// # Shapes
-///
-/// - predictions: `[N, K]` probabilities (rows sum to 1)
-/// - output: `[N]`
-pub fn reversed_entropy_weights<B: GradientReversalBackend>(
-    predictions: Tensor<B, 2>,
-    n_s: usize,
-    alpha: f64,
-) -> Result<Tensor<B, 1>, TrainError> {
-    let entropy = reverse_gradient(entropy(predictions), alpha)?;
-    Ok(per_domain(certainty(entropy), n_s))
-}
-
-/// `H(g_i) = -sum_k g_ik log g_ik` of each row, `[N, K]` to `[N]`.
-fn entropy<B: Backend>(p: Tensor<B, 2>) -> Tensor<B, 1> {
-    let [n, _] = p.dims();
-    // 0 log 0 = 0: the clamp only keeps the log finite where p is 0.
-    (p.clone() * p.clamp_min(1e-12).log())
-        .sum_dim(1)
-        .neg()
-        .reshape([n])
-}
-
-/// `1 + exp(-H)`.
-fn certainty<B: Backend>(entropy: Tensor<B, 1>) -> Tensor<B, 1> {
-    entropy.neg().exp().add_scalar(1.0)
-}
-
-/// Each domain's values divided by that domain's sum (the sums held constant).
-fn per_domain<B: Backend>(values: Tensor<B, 1>, n_s: usize) -> Tensor<B, 1> {
-    let [n] = values.dims();
-    let source = values.clone().slice(0..n_s);
-    let target = values.slice(n_s..n);
-    let source = source.clone().div(source.sum().detach());
-    let target = target.clone().div(target.sum().detach());
-    Tensor::cat(vec![source, target], 0)
-}
-
-/// `n` standard normal draws (Box-Muller over SplitMix64), deterministic for `seed`.
-fn gaussian(n: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(GOLDEN_GAMMA);
-        let z = mix64(state);
-        // A uniform in (0, 1]: 53 bits, shifted off zero.
-        ((z >> 11) as f64 + 1.0) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u, v) = (next(), next());
-            ((-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()) as f32
-        })
-        .collect()
 }

@@ -49,14 +49,11 @@ use burn::tensor::{Int, Tensor, TensorData};
 use shiftkit_nn::DomainDiscriminator;
 
 pub use adversarial::{DomainAdversarial, DomainAdversarialConfig};
-pub use cdan::{
-    ConditionalAdversarial, ConditionalAdversarialConfig, conditional_domain_loss, entropy_weights,
-    multilinear_map, reversed_entropy_weights, weighted_domain_loss,
-};
+pub use cdan::{ConditionalAdversarial, ConditionalAdversarialConfig};
 pub use config::TermConfig;
 pub use context::TermContext;
 pub use coral::{CovarianceAlignment, CovarianceAlignmentConfig};
-pub use mcc::{ClassConfusion, ClassConfusionConfig, class_confusion};
+pub use mcc::{ClassConfusion, ClassConfusionConfig};
 pub use mmd::{MeanDiscrepancy, MeanDiscrepancyConfig};
 pub use mstn::{CentroidAlignment, CentroidAlignmentConfig};
 

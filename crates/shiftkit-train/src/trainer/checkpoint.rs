@@ -7,9 +7,9 @@ use burn::optim::Optimizer;
 use burn::record::Recorder;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::records::{load_bytes, to_bytes};
+use shiftkit_store::{self as store, FORMAT, MANIFEST, Manifest, latest, read_manifest};
 
 use super::{DannTrainer, DomainLoader};
-use crate::checkpoint::store::{self, FORMAT, MANIFEST, Manifest, latest, read_manifest};
 use crate::checkpoint::{
     BEST, CheckpointError, Checkpoints, Format, MODEL, OPTIMIZER, STATE, Stored, TermState,
     TrainerState, config_json, difference_from_saved,
@@ -69,7 +69,8 @@ where
     ///
     /// # Errors
     ///
-    /// [`CheckpointError::Ahead`] (wrapped in [`TrainError::Checkpoint`]) when the directory
+    /// [`StoreError::Ahead`](shiftkit_store::StoreError::Ahead) (in [`CheckpointError::Store`])
+    /// when the directory
     /// already holds a checkpoint of this epoch or a later one: nothing is then written or removed.
     /// [`CheckpointError::InsideEpoch`] when the last `fit` failed inside an epoch after applying
     /// some of its steps. (A custom loop's [`train_step`](Self::train_step)s are saved as they are:
@@ -180,8 +181,8 @@ where
     ///
     /// [`TrainError::Checkpoint`] with [`CheckpointError::AlreadyTrained`],
     /// [`NoCheckpoint`](CheckpointError::NoCheckpoint), [`Io`](CheckpointError::Io),
-    /// [`Truncated`](CheckpointError::Truncated), [`Corrupt`](CheckpointError::Corrupt),
-    /// [`Version`](CheckpointError::Version), [`WrongModel`](CheckpointError::WrongModel),
+    /// [`Store`](CheckpointError::Store) (a truncated or damaged file, a newer format),
+    /// [`Corrupt`](CheckpointError::Corrupt), [`WrongModel`](CheckpointError::WrongModel),
     /// [`OtherRun`](CheckpointError::OtherRun) or [`Joined`](CheckpointError::Joined).
     pub fn resume_from(&mut self, path: &Path) -> Result<usize, TrainError> {
         if self.epochs_done > 0 || self.steps_done > 0 {

@@ -371,7 +371,7 @@ where
     /// alarms. [`TrainError::Checkpoint`] when a checkpoint could not be written (the epoch's
     /// training is kept in memory), or, before any training, when the checkpoints' directory
     /// already holds the epoch the first checkpoint would be or a later one
-    /// ([`CheckpointError::Ahead`](crate::checkpoint::CheckpointError::Ahead)).
+    /// ([`StoreError::Ahead`](shiftkit_store::StoreError::Ahead)).
     pub fn fit(&mut self, epochs: usize) -> Result<Vec<EpochRecord>, TrainError> {
         self.fit_observed(epochs, &mut Silent)
     }

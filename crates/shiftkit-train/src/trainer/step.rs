@@ -10,11 +10,11 @@ use burn::tensor::backend::AutodiffBackend;
 use shiftkit_data::DomainBatch;
 use shiftkit_grl::GradientReversalBackend;
 use shiftkit_nn::Encoder;
+use shiftkit_optim::SplitGraphs;
 use shiftkit_peers::Peers;
 
 use super::DannTrainer;
 use crate::metrics::{StepAt, StepNumbers};
-use crate::split::SplitGraphs;
 use crate::task::{Task, source_loss};
 use crate::terms::{AdaptationTerm, TermInputs};
 use crate::{DannModel, TrainError, TrainableEncoder};
@@ -152,7 +152,7 @@ where
     /// The step's features. The target takes part only in an adaptation step: encoded with
     /// the source in one pass (`joint_encoding`, which also gives `[z_s; z_t]`), through a
     /// fork of the encoder so the two graphs can be differentiated on two threads (see
-    /// [`split`](crate::split)), or after the source through the same encoder.
+    /// [`SplitGraphs`]), or after the source through the same encoder.
     fn encode(&self, source: Tensor<B, D>, target: Tensor<B, D>, adapting: bool) -> Encoded<B, M> {
         let config = &self.config;
         let encoder = &self.model_ref().encoder;

@@ -13,7 +13,8 @@ use common::{
 use proptest::prelude::*;
 use shiftkit_data::MoonsPair;
 use shiftkit_nn::ShallowEncoderConfig;
-use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
+use shiftkit_store::StoreError;
+use shiftkit_train::checkpoint::{CheckpointError, Checkpoints};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{CollapsePolicy, DannConfig, DannTrainer, EpochRecord, TrainError};
 
@@ -93,7 +94,7 @@ fn timeless(history: &[EpochRecord]) -> Vec<EpochRecord> {
 
 /// The epochs of the checkpoints in `dir`, oldest first.
 fn kept_epochs(dir: &Path) -> Vec<usize> {
-    checkpoint::list(dir)
+    shiftkit_store::list(dir)
         .unwrap()
         .into_iter()
         .map(|(epoch, _)| epoch)
@@ -161,12 +162,12 @@ fn the_newest_checkpoints_are_kept_and_partial_ones_are_ignored() {
     std::fs::create_dir_all(&partial).unwrap();
     std::fs::write(partial.join("model.mpk"), b"half").unwrap();
     assert_eq!(
-        checkpoint::latest(dir.path()).unwrap(),
+        shiftkit_store::latest(dir.path()).unwrap(),
         Some(dir.join("epoch-000004"))
     );
     trainer.fit(1).unwrap();
     assert!(!partial.exists());
-    let manifest = checkpoint::read_manifest(&dir.join("epoch-000005")).unwrap();
+    let manifest = shiftkit_store::read_manifest(&dir.join("epoch-000005")).unwrap();
     assert_eq!(manifest.epoch, 5);
     assert_eq!(manifest.step, trainer.steps_done());
     assert_eq!(manifest.format, 1);
@@ -183,11 +184,11 @@ fn a_directory_holding_a_later_epoch_is_refused_before_training_and_kept() {
     let (pair, dir, mut trainer) = checkpointed("ahead", identity, 3);
     assert_eq!(kept_epochs(dir.path()), [2, 3]);
     let ahead = |found, epoch| {
-        TrainError::Checkpoint(CheckpointError::Ahead {
+        TrainError::Checkpoint(CheckpointError::Store(StoreError::Ahead {
             dir: dir.path().to_path_buf(),
             found,
             epoch,
-        })
+        }))
     };
 
     // A second, fresh run pointed at the same directory: its epoch 1 would be the oldest
@@ -271,7 +272,7 @@ fn a_trainer_stopped_inside_an_epoch_is_not_checkpointed() {
 fn checkpoints_of_another_model_run_or_format_are_refused() {
     let _serial = serial();
     let (pair, dir, mut trainer) = checkpointed("foreign", identity, 1);
-    let path = checkpoint::latest(dir.path()).unwrap().unwrap();
+    let path = shiftkit_store::latest(dir.path()).unwrap().unwrap();
 
     // Another encoder width: the weights' outline differs.
     let mut wider = with_width(&pair, config(), 32);
@@ -320,11 +321,13 @@ fn checkpoints_of_another_model_run_or_format_are_refused() {
     .unwrap();
     assert!(matches!(
         fresh(&pair, config()).resume_from(&path),
-        Err(TrainError::Checkpoint(CheckpointError::Version {
-            found: 2,
-            supported: 1,
-            ..
-        }))
+        Err(TrainError::Checkpoint(CheckpointError::Store(
+            StoreError::Version {
+                found: 2,
+                supported: 1,
+                ..
+            }
+        )))
     ));
 
     // A trainer that has trained, and a directory without checkpoints.
@@ -489,8 +492,11 @@ proptest! {
             Err(TrainError::Checkpoint(error)) => {
                 let named = match &error {
                     CheckpointError::Corrupt { file, .. }
-                    | CheckpointError::Truncated { file, .. }
-                    | CheckpointError::Version { file, .. }
+                    | CheckpointError::Store(
+                        StoreError::Corrupt { file, .. }
+                        | StoreError::Truncated { file, .. }
+                        | StoreError::Version { file, .. },
+                    )
                     | CheckpointError::WrongModel { file, .. }
                     | CheckpointError::OtherRun { file, .. } => file.clone(),
                     CheckpointError::Io(failure) => failure.path.clone(),

@@ -3,8 +3,8 @@
 //! treats them as constants).
 
 use burn::backend::{Autodiff, NdArray};
+use shiftkit_align::class_confusion;
 use shiftkit_testkit::{assert_close, finite_differences, matrix, to_vec, values};
-use shiftkit_train::terms::class_confusion;
 
 type Inner = NdArray<f64>;
 type Ad = Autodiff<Inner>;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use shiftkit_data::{PointBatcher, PointDataset};
 use shiftkit_nn::ShallowEncoderConfig;
 use shiftkit_peers::{Nodes, PeerConfig};
-use shiftkit_train::checkpoint::{self, CheckpointError, Checkpoints};
+use shiftkit_train::checkpoint::{CheckpointError, Checkpoints};
 use shiftkit_train::terms::{AdaptationTerm, TermInputs, TermOutput};
 use shiftkit_train::{DannConfig, DannTrainer, EpochRecord, TrainError};
 
@@ -457,7 +457,7 @@ fn two_threads_resumed_from_a_checkpoint_end_as_the_uninterrupted_run() {
         |rank, trainer| fit_as_peer(trainer, rank, 1),
     );
     // The peers share this process, whose first peer alone wrote.
-    let written = checkpoint::list(dir.path()).unwrap();
+    let written = shiftkit_store::list(dir.path()).unwrap();
     assert_eq!(written.iter().map(|c| c.0).collect::<Vec<_>>(), [1]);
 
     let resumed = on_threads(
@@ -579,7 +579,7 @@ fn as_child(role: &str) {
     let mut trainer = trainer(config(mstn, 0.0), rank, 2)
         .with_planned_epochs(2)
         .with_checkpoints(Checkpoints::new(&checkpoints));
-    if checkpoint::latest(&checkpoints).unwrap().is_some() {
+    if shiftkit_store::latest(&checkpoints).unwrap().is_some() {
         trainer.resume_from(&checkpoints).unwrap();
     } else if fails {
         return fail_after_one_epoch(trainer, peer, &out, rank);
@@ -604,7 +604,7 @@ fn fail_after_one_epoch(trainer: Trainer, peer: PeerConfig, out: &str, rank: usi
     let mut trainer = trainer.join(peer).unwrap();
     trainer.fit(1).unwrap();
     let started = Instant::now();
-    while checkpoint::list(&checkpoints_of(out, 0))
+    while shiftkit_store::list(&checkpoints_of(out, 0))
         .unwrap()
         .is_empty()
     {
@@ -634,10 +634,10 @@ fn engine_marker(out: &str, rank: usize) -> PathBuf {
 /// resume at the same step.
 fn align_checkpoints(out: &str, nodes: usize) {
     let dirs: Vec<PathBuf> = (0..nodes).map(|rank| checkpoints_of(out, rank)).collect();
-    let newest = |dir: &PathBuf| checkpoint::list(dir).unwrap().last().map_or(0, |c| c.0);
+    let newest = |dir: &PathBuf| shiftkit_store::list(dir).unwrap().last().map_or(0, |c| c.0);
     let common = dirs.iter().map(newest).min().unwrap_or(0);
     for dir in &dirs {
-        for (epoch, path) in checkpoint::list(dir).unwrap() {
+        for (epoch, path) in shiftkit_store::list(dir).unwrap() {
             if epoch > common {
                 std::fs::remove_dir_all(path).unwrap();
             }

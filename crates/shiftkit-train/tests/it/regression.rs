@@ -10,7 +10,9 @@ use common::{B, Inner, moons, serial};
 use shiftkit_data::{DomainBatch, Label, MoonsPair, SampleDataset};
 use shiftkit_nn::{ShallowEncoder, ShallowEncoderConfig};
 use shiftkit_train::terms::{CentroidAlignmentConfig, MeanDiscrepancyConfig, TermConfig};
-use shiftkit_train::{DannConfig, DannTrainer, Method, RegressionLoss, Task, TrainError};
+use shiftkit_train::{
+    DannConfig, DannTrainer, Method, RegressionLoss, RegressionResult, Task, TrainError,
+};
 
 /// The number each point is labelled with: a smooth function of both coordinates.
 fn target_value([x, y]: [f32; 2]) -> f32 {
@@ -191,4 +193,14 @@ fn terms_that_need_classes_and_data_without_values_are_refused() {
             ..
         })
     ));
+}
+
+#[test]
+fn regression_errors_are_the_textbook_ones() {
+    let result = RegressionResult::measure("t", &[1.0, 2.0, 5.0], &[1.0, 3.0, 3.0]);
+    assert_eq!(result.mae, 1.0);
+    assert!((result.rmse - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+    // Mean 7/3, SS_tot = 16/9 + 4/9 + 4/9 = 24/9, SS_res = 5.
+    assert!((result.r2 - (1.0 - 5.0 / (24.0 / 9.0))).abs() < 1e-12);
+    assert_eq!(result.n_samples, 3);
 }

@@ -7,12 +7,12 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
-use shiftkit_nn::DomainDiscriminatorConfig;
-use shiftkit_testkit::{matrix, to_vec, values, vector};
-use shiftkit_train::terms::{
+use shiftkit_align::{
     conditional_domain_loss, entropy_weights, multilinear_map, reversed_entropy_weights,
     weighted_domain_loss,
 };
+use shiftkit_nn::DomainDiscriminatorConfig;
+use shiftkit_testkit::{matrix, to_vec, values, vector};
 
 type Inner = NdArray<f64>;
 type Ad = Autodiff<Inner>;

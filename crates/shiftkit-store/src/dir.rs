@@ -1,4 +1,4 @@
-//! The checkpoint directory on disk: written whole under a temporary name, synced, renamed
+//! A checkpoint directory on disk: written whole under a temporary name, synced, renamed
 //! into place; read back with every file's length and checksum verified.
 
 use std::collections::BTreeMap;
@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::CheckpointError;
+use crate::StoreError;
 
 /// The checkpoint format this version writes and reads.
-pub(crate) const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 1;
 
 /// The name of the manifest in a checkpoint directory.
-pub(crate) const MANIFEST: &str = "manifest.json";
+pub const MANIFEST: &str = "manifest.json";
 
 /// Prefix of a checkpoint's directory name: `epoch-000012`.
 const PREFIX: &str = "epoch-";
@@ -71,30 +71,30 @@ impl Manifest {
 }
 
 /// Writes `path` and flushes it to the disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let mut file = File::create(path).map_err(|e| CheckpointError::io(path, "create", &e))?;
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let mut file = File::create(path).map_err(|e| StoreError::io(path, "create", &e))?;
     file.write_all(bytes)
-        .map_err(|e| CheckpointError::io(path, "write", &e))?;
+        .map_err(|e| StoreError::io(path, "write", &e))?;
     file.sync_all()
-        .map_err(|e| CheckpointError::io(path, "sync", &e))
+        .map_err(|e| StoreError::io(path, "sync", &e))
 }
 
 /// Flushes a directory's entries (a rename into it) to the disk.
-fn sync_dir(dir: &Path) -> Result<(), CheckpointError> {
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| CheckpointError::io(dir, "sync", &e))
+        .map_err(|e| StoreError::io(dir, "sync", &e))
 }
 
 /// Removes a directory by first renaming it to a hidden name: it leaves the list of
 /// checkpoints at once, and a crash in the middle of the removal leaves only hidden debris.
-fn discard(dir: &Path, path: &Path) -> Result<(), CheckpointError> {
+fn discard(dir: &Path, path: &Path) -> Result<(), StoreError> {
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let trash = dir.join(format!(".trash-{name}-{}", std::process::id()));
-    fs::rename(path, &trash).map_err(|e| CheckpointError::io(path, "rename", &e))?;
-    fs::remove_dir_all(&trash).map_err(|e| CheckpointError::io(&trash, "remove", &e))
+    fs::rename(path, &trash).map_err(|e| StoreError::io(path, "rename", &e))?;
+    fs::remove_dir_all(&trash).map_err(|e| StoreError::io(&trash, "remove", &e))
 }
 
 /// Writes one checkpoint into `dir/epoch-NNNNNN` and keeps the newest `keep` of `dir`.
@@ -102,20 +102,20 @@ fn discard(dir: &Path, path: &Path) -> Result<(), CheckpointError> {
 /// The files go into a hidden temporary directory first, each synced to the disk, then the
 /// directory is renamed into place and `dir` synced: a crash at any instant leaves either the
 /// whole new checkpoint or none of it, and the older ones untouched.
-pub(crate) fn write(
+pub fn write(
     dir: &Path,
     manifest: Manifest,
     files: &[(&str, Vec<u8>)],
     keep: usize,
-) -> Result<PathBuf, CheckpointError> {
+) -> Result<PathBuf, StoreError> {
     check_not_ahead(dir, manifest.epoch)?;
-    fs::create_dir_all(dir).map_err(|e| CheckpointError::io(dir, "create", &e))?;
+    fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, "create", &e))?;
     let name = format!("{PREFIX}{:06}", manifest.epoch);
     let partial = dir.join(format!(".partial-{name}-{}", std::process::id()));
     if partial.exists() {
-        fs::remove_dir_all(&partial).map_err(|e| CheckpointError::io(&partial, "remove", &e))?;
+        fs::remove_dir_all(&partial).map_err(|e| StoreError::io(&partial, "remove", &e))?;
     }
-    fs::create_dir(&partial).map_err(|e| CheckpointError::io(&partial, "create", &e))?;
+    fs::create_dir(&partial).map_err(|e| StoreError::io(&partial, "create", &e))?;
     let mut manifest = manifest;
     manifest.files = files
         .iter()
@@ -130,12 +130,12 @@ pub(crate) fn write(
     }
     let (_, text) = manifest
         .seal()
-        .map_err(|e| CheckpointError::corrupt(&partial.join(MANIFEST), e.to_string()))?;
+        .map_err(|e| StoreError::corrupt(&partial.join(MANIFEST), e.to_string()))?;
     write_synced(&partial.join(MANIFEST), &text)?;
     sync_dir(&partial)?;
 
     let target = dir.join(&name);
-    fs::rename(&partial, &target).map_err(|e| CheckpointError::io(&partial, "rename", &e))?;
+    fs::rename(&partial, &target).map_err(|e| StoreError::io(&partial, "rename", &e))?;
     sync_dir(dir)?;
 
     let all = list(dir)?;
@@ -161,10 +161,10 @@ pub(crate) fn write(
 ///
 /// # Errors
 ///
-/// [`CheckpointError::Ahead`], or [`CheckpointError::Io`] when `dir` cannot be listed.
-pub(crate) fn check_not_ahead(dir: &Path, epoch: usize) -> Result<(), CheckpointError> {
+/// [`StoreError::Ahead`], or [`StoreError::Io`] when `dir` cannot be listed.
+pub fn check_not_ahead(dir: &Path, epoch: usize) -> Result<(), StoreError> {
     match list(dir)?.pop() {
-        Some((found, _)) if found >= epoch => Err(CheckpointError::Ahead {
+        Some((found, _)) if found >= epoch => Err(StoreError::Ahead {
             dir: dir.to_path_buf(),
             found,
             epoch,
@@ -178,12 +178,12 @@ pub(crate) fn check_not_ahead(dir: &Path, epoch: usize) -> Result<(), Checkpoint
 ///
 /// # Errors
 ///
-/// [`CheckpointError::Io`] when `dir` exists but cannot be listed.
-pub fn list(dir: &Path) -> Result<Vec<(usize, PathBuf)>, CheckpointError> {
+/// [`StoreError::Io`] when `dir` exists but cannot be listed.
+pub fn list(dir: &Path) -> Result<Vec<(usize, PathBuf)>, StoreError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(CheckpointError::io(dir, "list", &e)),
+        Err(e) => return Err(StoreError::io(dir, "list", &e)),
     };
     let mut found: Vec<(usize, PathBuf)> = entries
         .flatten()
@@ -202,7 +202,7 @@ pub fn list(dir: &Path) -> Result<Vec<(usize, PathBuf)>, CheckpointError> {
 /// # Errors
 ///
 /// As [`list`].
-pub fn latest(dir: &Path) -> Result<Option<PathBuf>, CheckpointError> {
+pub fn latest(dir: &Path) -> Result<Option<PathBuf>, StoreError> {
     Ok(list(dir)?.pop().map(|(_, path)| path))
 }
 
@@ -210,29 +210,29 @@ pub fn latest(dir: &Path) -> Result<Option<PathBuf>, CheckpointError> {
 ///
 /// # Errors
 ///
-/// [`CheckpointError::Io`], [`CheckpointError::Corrupt`], [`CheckpointError::Version`].
-pub fn read_manifest(path: &Path) -> Result<Manifest, CheckpointError> {
+/// [`StoreError::Io`], [`StoreError::Corrupt`], [`StoreError::Version`].
+pub fn read_manifest(path: &Path) -> Result<Manifest, StoreError> {
     let file = path.join(MANIFEST);
-    let text = fs::read(&file).map_err(|e| CheckpointError::io(&file, "read", &e))?;
-    let value: serde_json::Value = serde_json::from_slice(&text)
-        .map_err(|e| CheckpointError::corrupt(&file, e.to_string()))?;
+    let text = fs::read(&file).map_err(|e| StoreError::io(&file, "read", &e))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&text).map_err(|e| StoreError::corrupt(&file, e.to_string()))?;
     // The format first, so that a newer layout is reported as such and not as damage.
     let format = value.get("format").and_then(serde_json::Value::as_u64);
     match format {
         Some(f) if f == u64::from(FORMAT) => {}
         Some(f) => {
-            return Err(CheckpointError::Version {
+            return Err(StoreError::Version {
                 file,
                 found: u32::try_from(f).unwrap_or(u32::MAX),
                 supported: FORMAT,
             });
         }
-        None => return Err(CheckpointError::corrupt(&file, "no `format` number")),
+        None => return Err(StoreError::corrupt(&file, "no `format` number")),
     }
-    let manifest: Manifest = serde_json::from_value(value)
-        .map_err(|e| CheckpointError::corrupt(&file, e.to_string()))?;
+    let manifest: Manifest =
+        serde_json::from_value(value).map_err(|e| StoreError::corrupt(&file, e.to_string()))?;
     if !manifest.sealed() {
-        return Err(CheckpointError::corrupt(
+        return Err(StoreError::corrupt(
             &file,
             "its checksum does not match its content",
         ));
@@ -245,29 +245,29 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, CheckpointError> {
 ///
 /// # Errors
 ///
-/// As [`read_manifest`], and [`CheckpointError::Truncated`] or [`CheckpointError::Corrupt`]
+/// As [`read_manifest`], and [`StoreError::Truncated`] or [`StoreError::Corrupt`]
 /// for a file that does not match its entry.
-pub(crate) fn read(path: &Path) -> Result<(Manifest, BTreeMap<String, Vec<u8>>), CheckpointError> {
+pub fn read(path: &Path) -> Result<(Manifest, BTreeMap<String, Vec<u8>>), StoreError> {
     let manifest = read_manifest(path)?;
     let mut files = BTreeMap::new();
     for entry in &manifest.files {
         let file = path.join(&entry.name);
         if entry.name.contains(['/', '\\']) || entry.name == ".." {
-            return Err(CheckpointError::corrupt(
+            return Err(StoreError::corrupt(
                 &path.join(MANIFEST),
                 "a file name leaves the directory",
             ));
         }
-        let bytes = fs::read(&file).map_err(|e| CheckpointError::io(&file, "read", &e))?;
+        let bytes = fs::read(&file).map_err(|e| StoreError::io(&file, "read", &e))?;
         if bytes.len() as u64 != entry.bytes {
-            return Err(CheckpointError::Truncated {
+            return Err(StoreError::Truncated {
                 file,
                 expected: entry.bytes,
                 found: bytes.len() as u64,
             });
         }
         if crc32(&bytes) != entry.crc32 {
-            return Err(CheckpointError::corrupt(
+            return Err(StoreError::corrupt(
                 &file,
                 "its checksum does not match the manifest",
             ));

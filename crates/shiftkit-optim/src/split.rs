@@ -22,7 +22,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 
 /// The two encoder graphs of a step, cut from the losses.
-pub(crate) struct SplitGraphs<B: AutodiffBackend, E> {
+pub struct SplitGraphs<B: AutodiffBackend, E> {
     /// The fork that encoded the target.
     fork: E,
     /// The source features as the encoder produced them, and the leaf the losses used.
@@ -34,7 +34,7 @@ pub(crate) struct SplitGraphs<B: AutodiffBackend, E> {
 impl<B: AutodiffBackend, E: AutodiffModule<B>> SplitGraphs<B, E> {
     /// Cuts the features `z_s` (from the encoder) and `z_t` (from `fork`) from their graphs:
     /// returns the cut and the two leaves for the losses.
-    pub(crate) fn cut(
+    pub fn cut(
         fork: E,
         z_s: Tensor<B, 2>,
         z_t: Tensor<B, 2>,
@@ -52,7 +52,7 @@ impl<B: AutodiffBackend, E: AutodiffModule<B>> SplitGraphs<B, E> {
     /// Every parameter's gradient: the losses' own (`grads`, from their backward pass) plus
     /// the two encoder graphs', differentiated on two threads. `model` holds the encoder that
     /// encoded the source, and is visited to collect the gradients.
-    pub(crate) fn gradients<M: AutodiffModule<B>>(
+    pub fn gradients<M: AutodiffModule<B>>(
         self,
         grads: B::Gradients,
         model: &M,
