@@ -3,7 +3,8 @@
 //! discriminator BCE [+ MSTN], backward, Adam. Batch 64 + 64, MNIST-shaped inputs, latent 128,
 //! discriminator 128 (ShiftKit's defaults), for the MLP and the CNN reference encoders, with
 //! and without MSTN, on each CPU backend; and torchvision's ResNet-18 (a 256-wide bottleneck,
-//! 10 classes) on batches of 32 + 32 RGB images of 112x112, DANN only, on flex and CUDA. The batches are built once, outside the timed loop;
+//! 10 classes) on batches of 32 + 32 RGB images of 112x112, DANN only, on flex and CUDA, its
+//! backbone trained and frozen (`resnet18_frozen`). The batches are built once, outside the timed loop;
 //! the step includes the one host read of its losses, as PyTorch's `loss.item()` does.
 //!
 //! Filter with criterion's usual syntax, e.g. `cargo bench --bench step -- mlp`. The CPU
@@ -203,6 +204,26 @@ fn bench_resnet<B: TrainingBackend>(c: &mut Criterion, backend: &str) {
                 .with_image_size([SIDE, SIDE])
                 .init(device)
                 .expect("valid ResNet-18")
+        },
+        StepData {
+            source: source.clone(),
+            target: target.clone(),
+            batcher: batcher.clone(),
+            batch: RESNET_BATCH,
+        },
+        &["dann"],
+    );
+    // Only the bottleneck and the head train.
+    bench_backend::<B, _, 4, _, _, _>(
+        c,
+        backend,
+        "resnet18_frozen",
+        |device| {
+            ResNetConfig::resnet18()
+                .with_image_size([SIDE, SIDE])
+                .init(device)
+                .expect("valid ResNet-18")
+                .with_frozen_backbone()
         },
         StepData {
             source,

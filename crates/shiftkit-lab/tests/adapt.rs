@@ -768,6 +768,31 @@ fn a_resnet_trains_from_torchvision_weights_and_embeds_images() {
     assert_eq!(rows[0], "0,circle/00.png");
     assert_eq!(rows[11], "11,square/05.png");
 
+    // A frozen backbone trains the bottleneck and the head alone.
+    let frozen = dir.join("frozen");
+    let output = run(
+        &[
+            "--model",
+            "resnet18",
+            "--freeze-backbone",
+            "--method",
+            "dann",
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--image-size",
+            "32",
+        ],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--weights", &weights),
+            ("--out", &frozen),
+        ],
+    );
+    assert_ok(&output);
+
     // Weights for a network that takes none, and --embed without weights.
     assert_refused(
         &["--model", "cnn", "--steps", "1"],
@@ -783,6 +808,15 @@ fn a_resnet_trains_from_torchvision_weights_and_embeds_images() {
         &["--model", "resnet18"],
         &[("--embed", &target), ("--out", &dir.join("refused"))],
         &["--weights"],
+    );
+    assert_refused(
+        &["--model", "cnn", "--freeze-backbone", "--steps", "1"],
+        &[
+            ("--source", &source),
+            ("--target", &target),
+            ("--out", &dir.join("refused")),
+        ],
+        &["--freeze-backbone"],
     );
     // Weights of another depth name the key.
     assert_refused(

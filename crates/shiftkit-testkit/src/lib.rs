@@ -231,3 +231,53 @@ macro_rules! assert_send_sync_unpin {
         };
     };
 }
+
+/// A reference written by `scripts/torchvision-fixture.py fixtures`: a batch of inputs and
+/// torchvision's pooled backbone features for it.
+#[derive(Debug, Clone)]
+pub struct TorchvisionFixture {
+    /// The inputs, `[N, C, H, W]` row-major.
+    pub input: Vec<f32>,
+    /// Their shape.
+    pub input_shape: [usize; 4],
+    /// torchvision's pooled features, `[N, D]` row-major.
+    pub output: Vec<f32>,
+    /// Their shape.
+    pub output_shape: [usize; 2],
+}
+
+/// The path of the ResNet fixture file `name` (in `crates/shiftkit-nn/tests/fixtures`).
+pub fn torchvision_fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shiftkit-nn/tests/fixtures")
+        .join(name)
+}
+
+/// The ResNet fixture `name` (`basic` or `bottleneck`): its `NAME.json`.
+pub fn torchvision_fixture(name: &str) -> TorchvisionFixture {
+    let path = torchvision_fixture_path(&format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).expect("the fixture is in the repository");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    let numbers = |key: &str| -> Vec<f64> {
+        json[key]
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|v| v.as_f64().expect("a number"))
+            .collect()
+    };
+    let floats = |key: &str| numbers(key).into_iter().map(|v| v as f32).collect();
+    let dims = |key: &str| -> Vec<usize> { numbers(key).into_iter().map(|v| v as usize).collect() };
+    let (input_shape, output_shape) = (dims("input_shape"), dims("output_shape"));
+    TorchvisionFixture {
+        input: floats("input"),
+        input_shape: [
+            input_shape[0],
+            input_shape[1],
+            input_shape[2],
+            input_shape[3],
+        ],
+        output: floats("output"),
+        output_shape: [output_shape[0], output_shape[1]],
+    }
+}

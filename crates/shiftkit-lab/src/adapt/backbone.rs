@@ -23,8 +23,9 @@ pub const FEATURES: &str = "features.npy";
 /// The paths of its rows.
 pub const FEATURE_PATHS: &str = "features.csv";
 
-/// A ResNet's configuration with the torchvision weights its backbone starts from. Saved as
-/// the plain [`ResNetConfig`] (a saved encoder's weights replace the backbone's anyway).
+/// A ResNet's configuration with the torchvision weights its backbone starts from, frozen or
+/// not. Saved as the plain [`ResNetConfig`] (a saved encoder's weights replace the backbone's
+/// anyway, and predicting takes no gradient).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pretrained {
     /// The network.
@@ -32,6 +33,8 @@ pub struct Pretrained {
     /// A torchvision `.pth` or `.safetensors` file for its backbone; `None`: Burn's
     /// initialisation.
     pub weights: Option<PathBuf>,
+    /// Whether the backbone is frozen (only the bottleneck and the head train).
+    pub frozen: bool,
 }
 
 impl Serialize for Pretrained {
@@ -45,6 +48,7 @@ impl<'de> Deserialize<'de> for Pretrained {
         Ok(Self {
             config: ResNetConfig::deserialize(deserializer)?,
             weights: None,
+            frozen: false,
         })
     }
 }
@@ -58,7 +62,11 @@ impl EncoderConfig for Pretrained {
         if let Some(weights) = &self.weights {
             encoder.load_backbone(weights)?;
         }
-        Ok(encoder)
+        Ok(if self.frozen {
+            encoder.with_frozen_backbone()
+        } else {
+            encoder
+        })
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Job {
     pub model: ModelKind,
     /// A ResNet's torchvision weights (`--weights`).
     pub weights: Option<PathBuf>,
+    /// Whether a ResNet's backbone is frozen (`--freeze-backbone`).
+    pub freeze_backbone: bool,
     /// The method trained, or those chosen among.
     pub methods: Methods,
     /// The configuration every method starts from (its task and outputs set).

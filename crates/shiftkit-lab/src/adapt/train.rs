@@ -66,8 +66,12 @@ impl OnBackend for Job {
                     .with_in_channels(channels)
                     .with_image_size(size)
                     .with_num_classes(classes);
-                let weights = self.weights.clone();
-                train_with::<B, Pretrained, 4>(self, Pretrained { config, weights }, device)
+                let encoder = Pretrained {
+                    config,
+                    weights: self.weights.clone(),
+                    frozen: self.freeze_backbone,
+                };
+                train_with::<B, Pretrained, 4>(self, encoder, device)
             }
         }
     }

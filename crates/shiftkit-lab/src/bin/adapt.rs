@@ -55,6 +55,7 @@
 //! pooled backbone features of every image in PATH (a folder) to `--out`: `features.npy`
 //! (`N x 512` for ResNet-18 and -34, `N x 2048` for ResNet-50, `f32`, rows in the order of
 //! the sorted paths) and `features.csv` (`row,path`, the paths relative to PATH).
+//! `--freeze-backbone` trains the bottleneck and the head alone.
 //!
 //! A regression trains the methods that need no classes: source-only, DANN, MMD and CORAL
 //! (`auto` chooses among those four; MSTN, CDAN, CDAN+E and MCC read class predictions and are
@@ -143,6 +144,9 @@ struct Args {
     /// mean and deviation
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
+    /// A ResNet's backbone stays as --weights set it: only the bottleneck and the head train
+    #[arg(long)]
+    freeze_backbone: bool,
     /// Write the pooled backbone features of every image in this folder (with --model
     /// resnet18|resnet34|resnet50 and --weights) to --out as features.npy and features.csv
     #[arg(long, value_name = "PATH", conflicts_with_all = ["source", "target", "target_test", "predict"])]
@@ -348,6 +352,11 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     if args.weights.is_some() && resnet.is_none() {
         refuse("--weights are a ResNet's: --model resnet18, resnet34 or resnet50");
     }
+    if args.freeze_backbone && resnet.is_none() {
+        refuse(
+            "--freeze-backbone freezes a ResNet's backbone: --model resnet18, resnet34 or resnet50",
+        );
+    }
     let (height, width) = args.image_size.unwrap_or(if resnet.is_some() {
         (224, 224)
     } else {
@@ -359,6 +368,7 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
         check_weights(&Pretrained {
             config,
             weights: Some(weights.clone()),
+            frozen: false,
         })?;
     }
     let mut read = ReadOptions {
@@ -505,6 +515,7 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
         data,
         model,
         weights: args.weights.clone(),
+        freeze_backbone: args.freeze_backbone,
         methods,
         base,
         seed: args.seed,
@@ -555,6 +566,7 @@ fn embed_command(args: &Args, images: &std::path::Path) -> Result<(), Failure> {
     let model = Pretrained {
         config: resnet,
         weights: Some(weights.clone()),
+        frozen: true,
     };
     check_weights(&model)?;
     cli::size_thread_pool::<Args>(args.threads);

@@ -155,6 +155,7 @@ impl ResNetConfig {
             input: [in_channels, height, width],
             latent_dim,
             num_classes,
+            frozen: false,
         })
     }
 }
@@ -223,12 +224,31 @@ pub struct ResNetEncoder<B: Backend> {
     input: [usize; 3],
     latent_dim: usize,
     num_classes: usize,
+    frozen: bool,
 }
 
 impl<B: Backend> ResNetEncoder<B> {
     /// The backbone, whose pooled features [`Backbone::forward`] gives.
     pub fn backbone(&self) -> &Backbone<B> {
         &self.backbone
+    }
+
+    /// The encoder with its backbone frozen: the backbone's parameters take no gradient and
+    /// the pooled features are detached, so a training step updates the bottleneck and the
+    /// head alone and its backward pass stops at the pooled features. The backbone's batch
+    /// norms still normalise a training batch with its own statistics and keep averaging
+    /// their running ones, as a PyTorch backbone under `requires_grad_(False)` in training
+    /// mode does.
+    #[must_use]
+    pub fn with_frozen_backbone(mut self) -> Self {
+        self.backbone = self.backbone.no_grad();
+        self.frozen = true;
+        self
+    }
+
+    /// Whether [`with_frozen_backbone`](Self::with_frozen_backbone) froze the backbone.
+    pub fn frozen_backbone(&self) -> bool {
+        self.frozen
     }
 }
 
@@ -244,6 +264,7 @@ impl<B: Backend> Encoder<B> for ResNetEncoder<B> {
     /// - output: `[N, latent_dim]`
     fn encode(&self, input: Tensor<B, 4>) -> Tensor<B, 2> {
         let pooled = self.backbone.forward(input);
+        let pooled = if self.frozen { pooled.detach() } else { pooled };
         match &self.bottleneck {
             Some(bottleneck) => bottleneck.forward(pooled),
             None => pooled,

@@ -8,43 +8,22 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Tensor, TensorData};
 use shiftkit_nn::resnet::{BlockKind, WeightsError};
 use shiftkit_nn::{Encoder, ResNetConfig, ResNetEncoder};
-use shiftkit_testkit::Scratch;
+use shiftkit_testkit::{Scratch, torchvision_fixture, torchvision_fixture_path};
 
 use crate::common::{Inner, to_vec};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
+    torchvision_fixture_path(name)
 }
 
 /// A fixture's input batch and torchvision's pooled features for it.
 fn reference(name: &str) -> (Tensor<Inner, 4>, Vec<f32>, [usize; 2]) {
-    let text = std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let floats = |key: &str| -> Vec<f32> {
-        json[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap() as f32)
-            .collect()
-    };
-    let dims = |key: &str| -> Vec<usize> {
-        json[key]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect()
-    };
-    let shape = dims("input_shape");
+    let fixture = torchvision_fixture(name);
     let input = Tensor::from_data(
-        TensorData::new(floats("input"), [shape[0], shape[1], shape[2], shape[3]]),
+        TensorData::new(fixture.input, fixture.input_shape),
         &Default::default(),
     );
-    let out = dims("output_shape");
-    (input, floats("output"), [out[0], out[1]])
+    (input, fixture.output, fixture.output_shape)
 }
 
 /// The reduced networks of the fixtures: one block a stage, narrow stages.
@@ -214,4 +193,46 @@ fn a_saved_backbone_loads_back_to_the_same_features() {
     );
     assert!(text.contains("layer1.0.downsample.1.running_var"));
     assert!(!text.contains("gamma"));
+}
+
+#[test]
+fn a_frozen_backbone_keeps_its_weights_while_the_head_trains() {
+    use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+    use burn::tensor::Int;
+    use shiftkit_testkit::weights;
+
+    use crate::common::Ad;
+
+    let device = Default::default();
+    let model = config(BlockKind::Basic)
+        .init::<Ad>(&device)
+        .unwrap()
+        .with_frozen_backbone();
+    assert!(model.frozen_backbone());
+    let backbone_before = weights(model.backbone());
+    let all_before = weights(&model);
+    let (input, _, [n, _]) = reference("basic");
+    let input = Tensor::<Ad, 4>::from_inner(input);
+    let labels = Tensor::<Ad, 1, Int>::from_data(TensorData::new(vec![0i64, 3], [n]), &device);
+    let logits = model.forward(input);
+    let loss = burn::tensor::activation::log_softmax(logits, 1)
+        .gather(1, labels.reshape([n, 1]))
+        .mean()
+        .neg();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let model = AdamConfig::new().init().step(1e-2, model, grads);
+    // The backbone's parameters (batch norm's running statistics are not parameters) are
+    // where they were; the bottleneck's and the head's moved.
+    assert_eq!(weights(model.backbone()), backbone_before);
+    let all_after = weights(&model);
+    let moved = all_before
+        .iter()
+        .zip(&all_after)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(
+        moved,
+        2 + 2 + 2,
+        "the bottleneck's linear and norm, the head"
+    );
 }

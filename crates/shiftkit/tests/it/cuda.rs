@@ -5,12 +5,11 @@
 // The comparisons show their measured differences (`--nocapture`).
 #![allow(clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
-
 use burn::tensor::{Tensor, TensorData};
 use shiftkit::backend::{Cuda, CudaInner};
 use shiftkit::nn::ResNetConfig;
 use shiftkit::nn::resnet::BlockKind;
+use shiftkit_testkit::{torchvision_fixture, torchvision_fixture_path};
 
 use crate::device_runs::{differences, on_cpu_and};
 
@@ -33,30 +32,13 @@ fn dann_on_cuda_matches_the_cpu() {
     assert!(start.iter().zip(&on_cpu.parameters).any(|(a, b)| a != b));
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shiftkit-nn/tests/fixtures")
-        .join(name)
-}
-
 #[test]
 fn resnet_fixtures_on_cuda_give_torchvisions_features() {
     for (name, kind, widths) in [
         ("basic", BlockKind::Basic, [4, 8, 16, 32]),
         ("bottleneck", BlockKind::Bottleneck, [2, 4, 8, 16]),
     ] {
-        let json: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(fixture(&format!("{name}.json"))).unwrap(),
-        )
-        .unwrap();
-        let floats = |key: &str| -> Vec<f32> {
-            json[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
-                .collect()
-        };
+        let fixture = torchvision_fixture(name);
         let device = Default::default();
         let mut model = ResNetConfig::new(kind, [1, 1, 1, 1])
             .with_widths(widths)
@@ -64,10 +46,10 @@ fn resnet_fixtures_on_cuda_give_torchvisions_features() {
             .init::<CudaInner>(&device)
             .unwrap();
         model
-            .load_backbone(fixture(&format!("{name}.pth")))
+            .load_backbone(torchvision_fixture_path(&format!("{name}.pth")))
             .unwrap();
         let input = Tensor::<CudaInner, 4>::from_data(
-            TensorData::new(floats("input"), [2, 3, 32, 32]),
+            TensorData::new(fixture.input, fixture.input_shape),
             &device,
         );
         let got: Vec<f32> = model
@@ -76,7 +58,7 @@ fn resnet_fixtures_on_cuda_give_torchvisions_features() {
             .into_data()
             .to_vec()
             .unwrap();
-        let expected = floats("output");
+        let expected = fixture.output;
         let worst = got
             .iter()
             .zip(&expected)
