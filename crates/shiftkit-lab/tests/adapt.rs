@@ -698,29 +698,23 @@ fn a_resnet_trains_from_torchvision_weights_and_embeds_images() {
         .save_backbone(&weights)
         .unwrap();
 
+    // Two steps of DANN with a ResNet-18 from `weights`, writing to `out`.
+    let train = |extra: &[&str], out: &Path| {
+        let steps = ["--model", "resnet18", "--method", "dann", "--steps", "2"];
+        let sizes = ["--batch-size", "4", "--image-size", "32"];
+        run(
+            &[&steps[..], &sizes, extra].concat(),
+            &[
+                ("--source", &source),
+                ("--target", &target),
+                ("--target-test", &target),
+                ("--weights", &weights),
+                ("--out", out),
+            ],
+        )
+    };
     let out = dir.join("out");
-    let output = run(
-        &[
-            "--model",
-            "resnet18",
-            "--method",
-            "dann",
-            "--steps",
-            "2",
-            "--batch-size",
-            "4",
-            "--image-size",
-            "32",
-        ],
-        &[
-            ("--source", &source),
-            ("--target", &target),
-            ("--target-test", &target),
-            ("--weights", &weights),
-            ("--out", &out),
-        ],
-    );
-    assert_ok(&output);
+    assert_ok(&train(&[], &out));
     let manifest = json(&out.join("adapt.json"));
     assert_eq!(manifest["model"], "resnet18", "{manifest}");
     // torchvision's weights read RGB with ImageNet's statistics (the grey source promoted).
@@ -769,29 +763,7 @@ fn a_resnet_trains_from_torchvision_weights_and_embeds_images() {
     assert_eq!(rows[11], "11,square/05.png");
 
     // A frozen backbone trains the bottleneck and the head alone.
-    let frozen = dir.join("frozen");
-    let output = run(
-        &[
-            "--model",
-            "resnet18",
-            "--freeze-backbone",
-            "--method",
-            "dann",
-            "--steps",
-            "2",
-            "--batch-size",
-            "4",
-            "--image-size",
-            "32",
-        ],
-        &[
-            ("--source", &source),
-            ("--target", &target),
-            ("--weights", &weights),
-            ("--out", &frozen),
-        ],
-    );
-    assert_ok(&output);
+    assert_ok(&train(&["--freeze-backbone"], &dir.join("frozen")));
 
     // Weights for a network that takes none, and --embed without weights.
     assert_refused(
