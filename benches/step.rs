@@ -195,44 +195,32 @@ fn bench_resnet<B: TrainingBackend>(c: &mut Criterion, backend: &str) {
         random_images(RESNET_BATCH, SIDE, 4),
     );
     let batcher = SampleBatcher::new(source.shape());
-    bench_backend::<B, _, 4, _, _, _>(
-        c,
-        backend,
-        "resnet18",
-        |device| {
-            ResNetConfig::resnet18()
-                .with_image_size([SIDE, SIDE])
-                .init(device)
-                .expect("valid ResNet-18")
-        },
-        StepData {
-            source: source.clone(),
-            target: target.clone(),
-            batcher: batcher.clone(),
-            batch: RESNET_BATCH,
-        },
-        &["dann"],
-    );
-    // Only the bottleneck and the head train.
-    bench_backend::<B, _, 4, _, _, _>(
-        c,
-        backend,
-        "resnet18_frozen",
-        |device| {
-            ResNetConfig::resnet18()
-                .with_image_size([SIDE, SIDE])
-                .init(device)
-                .expect("valid ResNet-18")
-                .with_frozen_backbone()
-        },
-        StepData {
-            source,
-            target,
-            batcher,
-            batch: RESNET_BATCH,
-        },
-        &["dann"],
-    );
+    // The whole network trained, and its backbone frozen (the bottleneck and the head alone).
+    for (name, frozen) in [("resnet18", false), ("resnet18_frozen", true)] {
+        bench_backend::<B, _, 4, _, _, _>(
+            c,
+            backend,
+            name,
+            |device| {
+                let model = ResNetConfig::resnet18()
+                    .with_image_size([SIDE, SIDE])
+                    .init(device)
+                    .expect("valid ResNet-18");
+                if frozen {
+                    model.with_frozen_backbone()
+                } else {
+                    model
+                }
+            },
+            StepData {
+                source: source.clone(),
+                target: target.clone(),
+                batcher: batcher.clone(),
+                batch: RESNET_BATCH,
+            },
+            &["dann"],
+        );
+    }
 }
 
 fn bench(c: &mut Criterion) {

@@ -16,6 +16,7 @@ use shiftkit::device::OnBackend;
 use shiftkit::nn::records::EncoderConfig;
 use shiftkit::nn::{NnError, ResNetConfig, ResNetEncoder};
 
+use super::predict::per_batch;
 use super::{Failure, named};
 
 /// The features file `--embed` writes.
@@ -103,32 +104,37 @@ impl Embed {
             .build::<B>(device)
             .map_err(|e| format!("--weights: {e}"))?;
         let data = SampleDataset::from(self.images.clone());
-        let batcher = SampleBatcher::new(data.shape());
-        let loader = DataLoaderBuilder::<B, Sample, DomainBatch<B, 4>>::new(batcher)
-            .batch_size(self.batch_size)
-            .build(data);
-        let mut rows: Vec<f32> = Vec::new();
-        let mut width = 0;
-        for batch in loader.iter() {
-            let features = model.backbone().forward(batch.inputs);
-            width = features.dims()[1];
-            rows.extend(
-                features
+        let items = data.len();
+        let loader = DataLoaderBuilder::<B, Sample, DomainBatch<B, 4>>::new(SampleBatcher::new(
+            data.shape(),
+        ))
+        .batch_size(self.batch_size)
+        .build(data);
+        let rows: Vec<Vec<f32>> = per_batch(
+            loader.as_ref(),
+            items,
+            |images| model.backbone().forward(images),
+            |features, out| {
+                let [_, width] = features.dims();
+                let values = features
                     .into_data()
                     .convert::<f32>()
                     .to_vec::<f32>()
-                    .map_err(|e| format!("reading the features: {e:?}"))?,
-            );
-        }
+                    .map_err(|e| format!("reading the features: {e:?}"))?;
+                out.extend(values.chunks(width).map(<[f32]>::to_vec));
+                Ok(())
+            },
+        )?;
         if let Some(failure) = self.images.decode_failures().first() {
             return Err(named(&failure.path, &failure.message));
         }
         let paths = self.images.paths();
         let mut order: Vec<usize> = (0..paths.len()).collect();
         order.sort_by(|&a, &b| paths[a].cmp(&paths[b]));
+        let width = rows.first().map_or(0, Vec::len);
         let sorted: Vec<f32> = order
             .iter()
-            .flat_map(|&i| rows[i * width..(i + 1) * width].iter().copied())
+            .flat_map(|&i| rows[i].iter().copied())
             .collect();
         write_npy(&self.out.join(FEATURES), &sorted, [order.len(), width])?;
         let root = self.images.origin();

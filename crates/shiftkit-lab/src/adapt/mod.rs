@@ -25,6 +25,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use shiftkit::data::Kind;
+use shiftkit::nn::ResNetConfig;
 
 pub mod apply;
 pub mod backbone;
@@ -106,9 +107,14 @@ impl ModelKind {
         }
     }
 
-    /// Whether it is a ResNet.
-    pub fn is_resnet(self) -> bool {
-        matches!(self, Self::Resnet18 | Self::Resnet34 | Self::Resnet50)
+    /// torchvision's network, for a ResNet.
+    pub fn resnet_config(self) -> Option<ResNetConfig> {
+        match self {
+            Self::Resnet18 => Some(ResNetConfig::resnet18()),
+            Self::Resnet34 => Some(ResNetConfig::resnet34()),
+            Self::Resnet50 => Some(ResNetConfig::resnet50()),
+            Self::Mlp | Self::Cnn => None,
+        }
     }
 }
 

@@ -70,7 +70,7 @@ fn per_item<B, M, T, const D: usize>(
     model: &M,
     data: &SampleDataset,
     device: &B::Device,
-    mut read: impl FnMut(Tensor<B, 2>, &mut Vec<T>) -> Result<(), Failure>,
+    read: impl FnMut(Tensor<B, 2>, &mut Vec<T>) -> Result<(), Failure>,
 ) -> Result<Vec<T>, Failure>
 where
     B: Backend,
@@ -79,15 +79,29 @@ where
 {
     let loader: std::sync::Arc<dyn DataLoader<B, DomainBatch<B, D>>> =
         eval_loader::<B, Sample, SampleDataset, SampleBatcher, D>(data, data.batcher(), device);
-    let mut out = Vec::with_capacity(data.len());
+    per_batch(loader.as_ref(), data.len(), |x| model.forward(x), read)
+}
+
+/// `forward`'s outputs for every batch of `loader`, in order, read by `read` into one entry
+/// per item; `items` is how many the loader holds.
+///
+/// # Errors
+///
+/// What `read` returns, or fewer entries than items.
+pub(super) fn per_batch<B: Backend, T, const D: usize>(
+    loader: &dyn DataLoader<B, DomainBatch<B, D>>,
+    items: usize,
+    forward: impl Fn(Tensor<B, D>) -> Tensor<B, 2>,
+    mut read: impl FnMut(Tensor<B, 2>, &mut Vec<T>) -> Result<(), Failure>,
+) -> Result<Vec<T>, Failure> {
+    let mut out = Vec::with_capacity(items);
     for batch in loader.iter() {
-        read(model.forward(batch.inputs), &mut out)?;
+        read(forward(batch.inputs), &mut out)?;
     }
-    if out.len() != data.len() {
+    if out.len() != items {
         return Err(format!(
-            "{} predictions for {} items: the loader ended early",
-            out.len(),
-            data.len()
+            "{} predictions for {items} items: the loader ended early",
+            out.len()
         )
         .into());
     }

@@ -10,7 +10,7 @@ use shiftkit::data::{Sample, SampleBatcher, SampleDataset};
 use shiftkit::device::OnBackend;
 use shiftkit::methods::DannTrainer;
 use shiftkit::nn::records::EncoderConfig;
-use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig, ResNetConfig};
+use shiftkit::nn::{CnnEncoderConfig, MlpEncoderConfig};
 use shiftkit::select::SelectConfig;
 use shiftkit::train::TrainableEncoder;
 
@@ -61,8 +61,10 @@ impl OnBackend for Job {
             ModelKind::Resnet18 | ModelKind::Resnet34 | ModelKind::Resnet50 => {
                 let (channels, size) =
                     cnn_size(self.data.source.shape()).ok_or("a ResNet needs images")?;
-                let config = ResNetConfig::named(self.model.name())
-                    .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?
+                let config = self
+                    .model
+                    .resnet_config()
+                    .ok_or("a ResNet's configuration")?
                     .with_in_channels(channels)
                     .with_image_size(size)
                     .with_num_classes(classes);

@@ -362,9 +362,9 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
     } else {
         (32, 32)
     });
-    if let (Some(kind), Some(weights)) = (resnet, &args.weights) {
-        let config = shiftkit::nn::ResNetConfig::named(kind.name())
-            .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?;
+    if let (Some(config), Some(weights)) =
+        (resnet.and_then(ModelKind::resnet_config), &args.weights)
+    {
         check_weights(&Pretrained {
             config,
             weights: Some(weights.clone()),
@@ -432,21 +432,9 @@ fn adapt_command(args: &Args) -> Result<(), Failure> {
             }
             ModelKind::Cnn
         }
-        (ModelChoice::Resnet18 | ModelChoice::Resnet34 | ModelChoice::Resnet50, _) => {
-            let kind = resnet.unwrap_or(ModelKind::Resnet18);
-            match cnn_size(&shape) {
-                Some((_, [h, w])) if h >= 32 && w >= 32 => kind,
-                _ => {
-                    return Err(format!(
-                        "--model {} needs images of at least 32x32 (--image-size), the source {} \
-                         has items of shape {shape:?}",
-                        kind.name(),
-                        source.display()
-                    )
-                    .into());
-                }
-            }
-        }
+        (ModelChoice::Resnet18, _) => resnet_model(ModelKind::Resnet18, &shape, source)?,
+        (ModelChoice::Resnet34, _) => resnet_model(ModelKind::Resnet34, &shape, source)?,
+        (ModelChoice::Resnet50, _) => resnet_model(ModelKind::Resnet50, &shape, source)?,
         (ModelChoice::Auto, InputKind::Images) => ModelKind::Cnn,
         (ModelChoice::Auto, InputKind::Features) => match cnn_size(&shape) {
             Some(_) if shape.len() >= 2 => ModelKind::Cnn,
@@ -559,8 +547,9 @@ fn embed_command(args: &Args, images: &std::path::Path) -> Result<(), Failure> {
         )),
     }
     .map_err(|e| adapt::named(images, e))?;
-    let resnet = shiftkit::nn::ResNetConfig::named(kind.name())
-        .ok_or("torchvision's ResNets are resnet18, resnet34 and resnet50")?
+    let resnet = kind
+        .resnet_config()
+        .ok_or("a ResNet's configuration")?
         .with_image_size([height as usize, width as usize])
         .with_bottleneck(None);
     let model = Pretrained {
@@ -584,6 +573,24 @@ fn embed_command(args: &Args, images: &std::path::Path) -> Result<(), Failure> {
         out.display()
     );
     Ok(())
+}
+
+/// `kind`, for a source of items of `shape`: images of at least 32x32.
+fn resnet_model(
+    kind: ModelKind,
+    shape: &[usize],
+    source: &std::path::Path,
+) -> Result<ModelKind, Failure> {
+    match cnn_size(shape) {
+        Some((_, [h, w])) if h >= 32 && w >= 32 => Ok(kind),
+        _ => Err(format!(
+            "--model {} needs images of at least 32x32 (--image-size), the source {} has items \
+             of shape {shape:?}",
+            kind.name(),
+            source.display()
+        )
+        .into()),
+    }
 }
 
 /// Loads `model`'s weights once on the CPU, so that a file of another network is refused
